@@ -1,0 +1,13 @@
+//! The only crate of berth allowed to contain `unsafe` code.
+//!
+//! Each function here wraps one Linux system call (or a short fixed sequence of them) that
+//! neither `nix` nor `rustix` exposes safely, and documents why the call is sound. Everything
+//! above this crate is safe Rust.
+
+#![deny(missing_docs)]
+
+pub mod clone;
+pub mod misc;
+pub mod seccomp;
+
+pub use clone::{clone3, CloneResult};
