@@ -1,1 +1,43 @@
-fn main() {}
+//! The `berth` binary. It dispatches on the name it was invoked as: `berth-runc` (or `runc`)
+//! is the runc-compatible OCI runtime CLI; `berth` is the Docker-style CLI, whose
+//! `berth runtime ...` is that same runtime CLI.
+
+mod runc;
+
+use std::ffi::OsString;
+use std::path::Path;
+
+fn main() {
+    let mut args: Vec<OsString> = std::env::args_os().collect();
+    let argv0 = args
+        .first()
+        .and_then(|a| Path::new(a).file_name().map(|f| f.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    let code = if argv0 == "berth-runc" || argv0 == "runc" {
+        runc::main(args)
+    } else if args.get(1).is_some_and(|a| a == "runtime") {
+        // `berth runtime <cmd>` == `berth-runc <cmd>`.
+        args.remove(1);
+        args[0] = OsString::from("berth runtime");
+        runc::main(args)
+    } else {
+        berth_main(args)
+    };
+    std::process::exit(code);
+}
+
+/// The Docker-style CLI (grows with the engine).
+fn berth_main(args: Vec<OsString>) -> i32 {
+    match args.get(1).and_then(|a| a.to_str()) {
+        Some("version") | Some("--version") | Some("-v") => {
+            println!("berth version {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
+        _ => {
+            eprintln!(
+                "usage: berth <command>\n\ncommands:\n  runtime    the OCI runtime (runc-compatible CLI; also installed as berth-runc)\n  version    print the version"
+            );
+            125
+        }
+    }
+}

@@ -1,1 +1,217 @@
-//! TODO
+//! The container's init: everything the cloned child does, in the order the specification
+//! requires, from joining namespaces to `execve`. It reports every failure to the runtime
+//! over the sync channel, then exits; it never returns.
+
+use std::io::Read;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+
+use nix::unistd::{Gid, Uid};
+use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
+
+use crate::capabilities::{self, CapSets};
+use crate::error::{Error, IoContext, Result};
+use crate::hooks::{self, Kind};
+use crate::namespaces::{self, Plan};
+use crate::process::{self, ExecPlan};
+use crate::rootfs::{self, MountContext};
+use crate::seccomp::{self, CompiledFilter};
+use crate::sync::{Channel, Msg};
+use crate::terminal;
+
+/// Everything the child needs, prepared by the parent before the fork.
+pub struct InitContext {
+    /// The container's configuration.
+    pub spec: Spec,
+    /// The container id (for hook state).
+    pub id: String,
+    /// Absolute bundle path.
+    pub bundle: PathBuf,
+    /// Absolute rootfs path.
+    pub rootfs: PathBuf,
+    /// Namespace plan.
+    pub plan: Plan,
+    /// Opened namespace paths to join.
+    pub joins: Vec<(LinuxNamespaceType, OwnedFd)>,
+    /// Child end of the sync channel.
+    pub channel: Channel,
+    /// The exec fifo (read end) to wait on for `start`; `None` starts at once.
+    pub fifo: Option<OwnedFd>,
+    /// A connected console socket when `process.terminal` is set.
+    pub console: Option<OwnedFd>,
+    /// The compiled seccomp filter.
+    pub seccomp: Option<CompiledFilter>,
+    /// Resolved capability sets.
+    pub caps: CapSets,
+    /// `--no-pivot`.
+    pub no_pivot: bool,
+    /// `--no-new-keyring`.
+    pub no_new_keyring: bool,
+    /// File descriptors beyond stdio to keep open for the process (`--preserve-fds`).
+    pub preserve_fds: u32,
+    /// The runtime process runs hooks between mounts and pivot_root (prestart, createRuntime).
+    pub parent_hooks: bool,
+}
+
+/// Runs the init; never returns. Errors go to the parent, then the process exits with 1.
+pub fn run(ctx: InitContext) -> ! {
+    let channel = &ctx.channel;
+    let err = match setup_and_exec(&ctx) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    };
+    let _ = channel.send(&Msg::Error(err.to_string()));
+    // After Ready, the parent is gone: the message is lost, so say it on stderr too.
+    eprintln!("berth init: {err}");
+    berth_sys::misc::exit_now(1)
+}
+
+enum Never {}
+
+fn setup_and_exec(ctx: &InitContext) -> Result<Never> {
+    let spec = &ctx.spec;
+    let process = spec
+        .process()
+        .as_ref()
+        .ok_or_else(|| Error::Spec("process is required".into()))?;
+    ctx.channel.expect(Msg::Go)?;
+    enter_namespaces(ctx)?;
+    process::apply_oom_score(process)?;
+    if !ctx.no_new_keyring {
+        berth_sys::misc::join_session_keyring(&ctx.id);
+    }
+    if let Some(h) = spec.hostname().as_deref().filter(|h| !h.is_empty()) {
+        nix::unistd::sethostname(h).ctx(|| format!("set hostname {h:?}"))?;
+    }
+    if let Some(d) = spec.domainname().as_deref().filter(|d| !d.is_empty()) {
+        berth_sys::misc::set_domainname(d).ctx(|| format!("set domainname {d:?}"))?;
+    }
+    let mctx = MountContext {
+        in_user_namespace: crate::spec::has_namespace(spec, LinuxNamespaceType::User),
+        in_cgroup_namespace: crate::spec::has_namespace(spec, LinuxNamespaceType::Cgroup),
+    };
+    rootfs::mount_all(spec, &ctx.rootfs, mctx)?;
+    if ctx.parent_hooks {
+        ctx.channel.send(&Msg::MountsDone)?;
+        ctx.channel.expect(Msg::Continue)?;
+    }
+    let create_container = hooks::of(spec, Kind::CreateContainer);
+    if !create_container.is_empty() {
+        hooks::run_all(Kind::CreateContainer, &create_container, &state_json(ctx, "created"))?;
+    }
+    rootfs::pivot(&ctx.rootfs, ctx.no_pivot)?;
+    if let Some(console) = &ctx.console {
+        terminal::setup_console(console.as_fd(), process)?;
+    }
+    rootfs::finalize(spec)?;
+    apply_sysctls(spec)?;
+    process::apply_rlimits(process)?;
+    process::apply_io_priority(process)?;
+    let exec = ExecPlan::new(process)?;
+    berth_sys::misc::cloexec_from(3 + ctx.preserve_fds).ctx(|| "mark inherited fds close-on-exec".into())?;
+    ctx.channel.send(&Msg::Ready)?;
+
+    if let Some(fifo) = &ctx.fifo {
+        wait_for_start(fifo)?;
+    }
+    let start_container = hooks::of(spec, Kind::StartContainer);
+    if !start_container.is_empty() {
+        hooks::run_all(Kind::StartContainer, &start_container, &state_json(ctx, "running"))?;
+    }
+    finish_process(process, &ctx.caps, ctx.seccomp.as_ref())?;
+    Err(exec.exec())
+}
+
+/// Joins namespaces by path, unshares the rest, gets id mappings and becomes root in a new
+/// user namespace, and enters new cgroup and time namespaces.
+fn enter_namespaces(ctx: &InitContext) -> Result<()> {
+    let plan = &ctx.plan;
+    namespaces::join_all(&ctx.joins)?;
+    if !plan.unshare_flags.is_empty() {
+        namespaces::unshare_now(plan.unshare_flags)?;
+        if plan.new_user && !plan.user_in_clone {
+            ctx.channel.send(&Msg::NeedMaps)?;
+            ctx.channel.expect(Msg::MapsDone)?;
+        }
+    }
+    let in_userns = plan.new_user || ctx.joins.iter().any(|(t, _)| *t == LinuxNamespaceType::User);
+    if in_userns {
+        // Become root of the user namespace (if 0 is mapped) so files we create are owned by it.
+        let _ = nix::unistd::setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0));
+        let _ = nix::unistd::setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0));
+    }
+    if plan.cgroup_after_join {
+        namespaces::unshare_now(nix::sched::CloneFlags::CLONE_NEWCGROUP)?;
+    }
+    if plan.new_time {
+        namespaces::unshare_now(nix::sched::CloneFlags::from_bits_retain(libc::CLONE_NEWTIME))?;
+        namespaces::write_time_offsets(&ctx.spec)?;
+    }
+    Ok(())
+}
+
+/// Blocks until `start` writes to the exec fifo.
+fn wait_for_start(fifo: &OwnedFd) -> Result<()> {
+    let mut f = std::fs::File::from(fifo.try_clone().ctx(|| "dup exec fifo".into())?);
+    let mut b = [0u8; 1];
+    loop {
+        match f.read(&mut b) {
+            Ok(1) => return Ok(()),
+            Ok(_) => return Err(Error::Init("exec fifo closed before start".into())),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e).ctx(|| "wait on exec fifo".into()),
+        }
+    }
+}
+
+/// The last steps before execve, shared with `exec`: capabilities, user, cwd,
+/// no_new_privs and seccomp, in the order that keeps each step permitted.
+pub fn finish_process(process: &Process, caps: &CapSets, filter: Option<&CompiledFilter>) -> Result<()> {
+    let nnp = process.no_new_privileges().unwrap_or(false);
+    let mut filter = filter;
+    if !nnp {
+        // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we have it.
+        if let Some(f) = filter.take() {
+            seccomp::load(f)?;
+        }
+    }
+    capabilities::apply_bounding(caps)?;
+    process::switch_user(process)?;
+    capabilities::apply_rest(caps)?;
+    process::enter_cwd(process)?;
+    process::apply_no_new_privs(process)?;
+    if let Some(f) = filter {
+        seccomp::load(f)?;
+    }
+    Ok(())
+}
+
+/// Writes `linux.sysctl` through /proc/sys (inside the container's namespaces).
+fn apply_sysctls(spec: &Spec) -> Result<()> {
+    let Some(map) = spec.linux().as_ref().and_then(|l| l.sysctl().as_ref()) else {
+        return Ok(());
+    };
+    for (key, value) in map {
+        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        std::fs::write(&path, value).ctx(|| format!("set sysctl {key}={value}"))?;
+    }
+    Ok(())
+}
+
+/// The state JSON given to hooks run from the container side.
+fn state_json(ctx: &InitContext, status: &str) -> Vec<u8> {
+    let pid: i32 = std::fs::read_link("/proc/self")
+        .ok()
+        .and_then(|p| p.to_str().and_then(|s| s.parse().ok()))
+        .unwrap_or(0);
+    let annotations = ctx.spec.annotations().clone().unwrap_or_default();
+    serde_json::to_vec(&serde_json::json!({
+        "ociVersion": crate::state::OCI_VERSION,
+        "id": ctx.id,
+        "status": status,
+        "pid": pid,
+        "bundle": ctx.bundle,
+        "annotations": annotations,
+    }))
+    .unwrap_or_default()
+}

@@ -24,5 +24,6 @@ pub mod seccomp;
 pub mod spec;
 pub mod state;
 pub mod sync;
+pub mod terminal;
 
 pub use error::{Error, Result};

@@ -8,6 +8,7 @@
 
 pub mod clone;
 pub mod misc;
+pub mod mount;
 pub mod seccomp;
 
 pub use clone::{clone3, CloneResult};

@@ -40,3 +40,42 @@ pub fn exit_now(code: i32) -> ! {
     // SAFETY: _exit never returns and touches no Rust state.
     unsafe { libc::_exit(code) }
 }
+
+/// `ioprio_set(IOPRIO_WHO_PROCESS, 0, class << 13 | level)`: sets the calling process's
+/// I/O scheduling class and level.
+pub fn ioprio_set_self(class: i32, level: i32) -> io::Result<()> {
+    let prio = (class << 13) | (level & 0x1fff);
+    // SAFETY: ioprio_set takes three integers and touches no memory of ours.
+    let ret = unsafe { libc::syscall(libc::SYS_ioprio_set, 1 as libc::c_int, 0 as libc::c_int, prio) };
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Marks every file descriptor from `first` upwards close-on-exec
+/// (`close_range(first, ~0, CLOSE_RANGE_CLOEXEC)`), so only stdio and the preserved fds
+/// reach the container's program.
+pub fn cloexec_from(first: u32) -> io::Result<()> {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    // SAFETY: close_range only changes fd flags; no memory is passed.
+    let ret = unsafe { libc::syscall(libc::SYS_close_range, first, libc::c_uint::MAX, CLOSE_RANGE_CLOEXEC) };
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Joins a new anonymous session keyring named `name` (as runc does for each container), so
+/// containers do not share the host's session keyring. Failures are ignored: some kernels and
+/// user namespaces forbid it, and the container still works without it.
+pub fn join_session_keyring(name: &str) {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    let Ok(c) = std::ffi::CString::new(name) else { return };
+    // SAFETY: the name is a valid NUL-terminated string alive for the call.
+    unsafe {
+        libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c.as_ptr());
+    }
+}

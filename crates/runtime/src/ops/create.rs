@@ -1,0 +1,248 @@
+//! `create`: sets up the container up to (not including) the user program, which waits for
+//! `start`.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+use berth_sys::CloneResult;
+use nix::fcntl::{open, OFlag};
+use nix::sys::signal::{kill, Signal};
+use nix::sys::stat::Mode;
+use nix::unistd::Pid;
+use oci_spec::runtime::Spec;
+
+use super::Globals;
+use crate::cgroups::CgroupManager;
+use crate::error::{Error, IoContext, Result};
+use crate::hooks::{self, Kind};
+use crate::init::{self, InitContext};
+use crate::state::{self, ContainerState, Status, EXEC_FIFO};
+use crate::sync::{self, Channel, Msg};
+use crate::{capabilities, namespaces, seccomp, spec};
+
+/// Options of `create` (runc's flags).
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    /// Container id.
+    pub id: String,
+    /// Bundle directory.
+    pub bundle: PathBuf,
+    /// Where to write the init's pid.
+    pub pid_file: Option<PathBuf>,
+    /// Unix socket to receive the pty master.
+    pub console_socket: Option<PathBuf>,
+    /// Use MS_MOVE + chroot instead of pivot_root.
+    pub no_pivot: bool,
+    /// Do not create a session keyring.
+    pub no_new_keyring: bool,
+    /// Extra fds (from 3) to pass to the process.
+    pub preserve_fds: u32,
+}
+
+/// The result of a successful create.
+#[derive(Debug)]
+pub struct Created {
+    /// The container's state.
+    pub state: ContainerState,
+}
+
+/// Creates a container. On any error everything done so far is undone.
+pub fn create(g: &Globals, o: &CreateOptions) -> Result<Created> {
+    state::validate_id(&o.id)?;
+    let bundle = std::fs::canonicalize(&o.bundle).ctx(|| format!("bundle {}", o.bundle.display()))?;
+    let spec = spec::load(&bundle)?;
+    spec::validate(&spec, &bundle)?;
+    let rootfs = spec::rootfs_path(&spec, &bundle)?;
+    std::fs::create_dir_all(&g.root).ctx(|| format!("create state root {}", g.root.display()))?;
+    let dir = state::dir(&g.root, &o.id);
+    match std::fs::create_dir(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(Error::Exists(o.id.clone())),
+        Err(e) => return Err(Error::Io { what: format!("create {}", dir.display()), source: e }),
+    }
+    let mut cleanup = Cleanup { dir: dir.clone(), cgroup: None, pid: None };
+    let created = build(g, o, &spec, &bundle, &rootfs, &dir, &mut cleanup)?;
+    cleanup.disarm();
+    Ok(created)
+}
+
+/// Undoes a failed create: kills the child, removes the cgroup and the state directory.
+struct Cleanup {
+    dir: PathBuf,
+    cgroup: Option<CgroupManager>,
+    pid: Option<i32>,
+}
+
+impl Cleanup {
+    fn disarm(&mut self) {
+        self.cgroup = None;
+        self.pid = None;
+        self.dir = PathBuf::new();
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pid.take() {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(Pid::from_raw(pid), None);
+        }
+        if let Some(cg) = self.cgroup.take() {
+            let _ = cg.destroy();
+        }
+        if !self.dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn build(
+    g: &Globals,
+    o: &CreateOptions,
+    spec: &Spec,
+    bundle: &Path,
+    rootfs: &Path,
+    dir: &Path,
+    cleanup: &mut Cleanup,
+) -> Result<Created> {
+    let linux = spec.linux().as_ref();
+    let process = spec.process().as_ref().ok_or_else(|| Error::Spec("process is required".into()))?;
+    let caps = match process.capabilities() {
+        Some(c) => capabilities::resolve(c)?,
+        None => Default::default(),
+    };
+    let filter = match linux.and_then(|l| l.seccomp().as_ref()) {
+        Some(s) => Some(seccomp::compile(s, Some(&g.root.join(".cache/seccomp")))?),
+        None => None,
+    };
+    let cgroups_path = linux.and_then(|l| l.cgroups_path().as_ref()).map(|p| p.to_string_lossy().into_owned());
+    let cgroup = CgroupManager::new(cgroups_path.as_deref(), &o.id)?;
+    let mut st = ContainerState {
+        id: o.id.clone(),
+        bundle: bundle.to_path_buf(),
+        rootfs: rootfs.to_path_buf(),
+        pid: 0,
+        pid_start_time: 0,
+        created: state::now_rfc3339(),
+        annotations: spec.annotations().clone().unwrap_or_default(),
+        cgroup: cgroup.paths.clone(),
+        poststop: hooks::of(spec, Kind::Poststop),
+        poststart: hooks::of(spec, Kind::Poststart),
+        owner: nix::unistd::geteuid().as_raw(),
+        own_pid_namespace: spec::has_namespace(spec, oci_spec::runtime::LinuxNamespaceType::Pid),
+    };
+    // Record what exists before creating it, so `delete --force` can clean up after a crash.
+    state::save(&g.root, &st)?;
+    cleanup.cgroup = Some(cgroup.clone());
+    cgroup.create(linux.and_then(|l| l.resources().as_ref()))?;
+
+    let fifo_path = dir.join(EXEC_FIFO);
+    nix::unistd::mkfifo(&fifo_path, Mode::from_bits_truncate(0o600)).ctx(|| format!("mkfifo {}", fifo_path.display()))?;
+    let fifo = open(&fifo_path, OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty()).ctx(|| format!("open {}", fifo_path.display()))?;
+    let console = connect_console(o, process.terminal().unwrap_or(false))?;
+
+    let cgroup_fd = cgroup.clone_into_fd();
+    let plan = namespaces::plan(spec, cgroup_fd.is_some())?;
+    if let Some(p) = &plan.pid_join {
+        namespaces::join_pid_for_children(p)?;
+    }
+    let joins = namespaces::open_joins(&plan)?;
+    let (parent_end, child_end) = sync::pair()?;
+    let parent_hooks = !hooks::of(spec, Kind::Prestart).is_empty() || !hooks::of(spec, Kind::CreateRuntime).is_empty();
+
+    let clone_flags = plan.clone_flags;
+    let user_in_clone = plan.user_in_clone;
+    let ctx = InitContext {
+        spec: spec.clone(),
+        id: o.id.clone(),
+        bundle: bundle.to_path_buf(),
+        rootfs: rootfs.to_path_buf(),
+        plan,
+        joins,
+        channel: child_end,
+        fifo: Some(fifo),
+        console,
+        seccomp: filter,
+        caps,
+        no_pivot: o.no_pivot,
+        no_new_keyring: o.no_new_keyring,
+        preserve_fds: o.preserve_fds,
+        parent_hooks,
+    };
+    let pid = match berth_sys::clone3(clone_flags, cgroup_fd.as_ref().map(|f| f.as_fd())).ctx(|| "clone the container process".into())? {
+        CloneResult::Child => {
+            drop(parent_end);
+            init::run(ctx)
+        }
+        CloneResult::Parent(pid) => pid,
+    };
+    drop(ctx);
+    cleanup.pid = Some(pid);
+    handshake(spec, &parent_end, &cgroup, cgroup_fd.is_none(), user_in_clone, pid, &mut st)?;
+
+    st.pid = pid;
+    st.pid_start_time = state::start_time(pid).unwrap_or(0);
+    state::save(&g.root, &st)?;
+    if let Some(pf) = &o.pid_file {
+        write_pid_file(pf, pid)?;
+    }
+    Ok(Created { state: st })
+}
+
+/// The parent's side of the handshake with the init (see [`crate::sync`]).
+fn handshake(
+    spec: &Spec,
+    ch: &Channel,
+    cgroup: &CgroupManager,
+    join_cgroup: bool,
+    user_in_clone: bool,
+    pid: i32,
+    st: &mut ContainerState,
+) -> Result<()> {
+    if join_cgroup {
+        cgroup.add_pid(pid)?;
+    }
+    if user_in_clone {
+        namespaces::write_id_maps(spec, pid)?;
+    }
+    ch.send(&Msg::Go)?;
+    loop {
+        match ch.recv()? {
+            Some(Msg::Ready) => return Ok(()),
+            Some(Msg::NeedMaps) => {
+                namespaces::write_id_maps(spec, pid)?;
+                ch.send(&Msg::MapsDone)?;
+            }
+            Some(Msg::MountsDone) => {
+                st.pid = pid;
+                let json = serde_json::to_vec(&st.oci(Status::Creating)).unwrap_or_default();
+                hooks::run_all(Kind::Prestart, &hooks::of(spec, Kind::Prestart), &json)?;
+                hooks::run_all(Kind::CreateRuntime, &hooks::of(spec, Kind::CreateRuntime), &json)?;
+                ch.send(&Msg::Continue)?;
+            }
+            Some(Msg::Error(e)) => return Err(Error::Init(e)),
+            Some(other) => return Err(Error::Init(format!("unexpected {other:?} from the container process"))),
+            None => return Err(Error::Init("the container process exited during setup".into())),
+        }
+    }
+}
+
+fn connect_console(o: &CreateOptions, terminal: bool) -> Result<Option<OwnedFd>> {
+    match (&o.console_socket, terminal) {
+        (Some(path), true) => {
+            let s = UnixStream::connect(path).ctx(|| format!("connect to console socket {}", path.display()))?;
+            Ok(Some(OwnedFd::from(s)))
+        }
+        (None, true) => Err(Error::Usage("process.terminal is set: --console-socket is required".into())),
+        (Some(_), false) => Err(Error::Usage("--console-socket given but process.terminal is false".into())),
+        (None, false) => Ok(None),
+    }
+}
+
+/// Writes the pid file atomically (runc semantics: the pid, no newline).
+pub fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
+    let tmp = path.with_extension("tmp-berth");
+    std::fs::write(&tmp, pid.to_string()).ctx(|| format!("write pid file {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).ctx(|| format!("write pid file {}", path.display()))
+}
