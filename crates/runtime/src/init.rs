@@ -60,9 +60,10 @@ pub fn run(ctx: InitContext) -> ! {
         Ok(never) => match never {},
         Err(e) => e,
     };
-    let _ = channel.send(&Msg::Error(err.to_string()));
-    // After Ready, the parent is gone: the message is lost, so say it on stderr too.
-    eprintln!("berth init: {err}");
+    if channel.send(&Msg::Error(err.to_string())).is_err() {
+        // After Ready the runtime may be gone (`create` returned): say it on stderr instead.
+        eprintln!("berth init: {err}");
+    }
     berth_sys::misc::exit_now(1)
 }
 
@@ -74,7 +75,13 @@ fn setup_and_exec(ctx: &InitContext) -> Result<Never> {
         .process()
         .as_ref()
         .ok_or_else(|| Error::Spec("process is required".into()))?;
+    protect_runtime_binary()?;
     ctx.channel.expect(Msg::Go)?;
+    // Our pid as the host sees it, for hook state (host /proc is still mounted here).
+    let host_pid: i32 = std::fs::read_link("/proc/self")
+        .ok()
+        .and_then(|p| p.to_str().and_then(|s| s.parse().ok()))
+        .unwrap_or(0);
     enter_namespaces(ctx)?;
     process::apply_oom_score(process)?;
     if !ctx.no_new_keyring {
@@ -97,7 +104,7 @@ fn setup_and_exec(ctx: &InitContext) -> Result<Never> {
     }
     let create_container = hooks::of(spec, Kind::CreateContainer);
     if !create_container.is_empty() {
-        hooks::run_all(Kind::CreateContainer, &create_container, &state_json(ctx, "created"))?;
+        hooks::run_all(Kind::CreateContainer, &create_container, &state_json(ctx, host_pid, "creating"))?;
     }
     rootfs::pivot(&ctx.rootfs, ctx.no_pivot)?;
     if let Some(console) = &ctx.console {
@@ -116,10 +123,19 @@ fn setup_and_exec(ctx: &InitContext) -> Result<Never> {
     }
     let start_container = hooks::of(spec, Kind::StartContainer);
     if !start_container.is_empty() {
-        hooks::run_all(Kind::StartContainer, &start_container, &state_json(ctx, "running"))?;
+        hooks::run_all(Kind::StartContainer, &start_container, &state_json(ctx, host_pid, "created"))?;
     }
     finish_process(process, &ctx.caps, ctx.seccomp.as_ref())?;
     Err(exec.exec())
+}
+
+/// CVE-2019-5736: until it execs the user program, this process *is* the runtime binary, and
+/// a process in the container could open `/proc/<pid>/exe` and later overwrite the binary
+/// through it. A non-dumpable process's `/proc/<pid>/exe` cannot be opened by others without
+/// CAP_SYS_PTRACE (which containers do not get by default), and `execve` of the user program
+/// resets the flag. This costs one prctl instead of a copy of the binary on every start.
+pub fn protect_runtime_binary() -> Result<()> {
+    nix::sys::prctl::set_dumpable(false).ctx(|| "make the runtime process non-dumpable".into())
 }
 
 /// Joins namespaces by path, unshares the rest, gets id mappings and becomes root in a new
@@ -199,11 +215,7 @@ fn apply_sysctls(spec: &Spec) -> Result<()> {
 }
 
 /// The state JSON given to hooks run from the container side.
-fn state_json(ctx: &InitContext, status: &str) -> Vec<u8> {
-    let pid: i32 = std::fs::read_link("/proc/self")
-        .ok()
-        .and_then(|p| p.to_str().and_then(|s| s.parse().ok()))
-        .unwrap_or(0);
+fn state_json(ctx: &InitContext, pid: i32, status: &str) -> Vec<u8> {
     let annotations = ctx.spec.annotations().clone().unwrap_or_default();
     serde_json::to_vec(&serde_json::json!({
         "ociVersion": crate::state::OCI_VERSION,

@@ -2,6 +2,7 @@
 //! filters on disk and skip libseccomp's compiler on every start.
 
 use std::io;
+use std::os::fd::{FromRawFd, OwnedFd};
 
 /// `struct sock_filter`: one classic BPF instruction (8 bytes).
 #[repr(C)]
@@ -25,10 +26,13 @@ struct SockFprog {
 
 /// Decodes a program exported by `seccomp_export_bpf` (native-endian 8-byte instructions).
 pub fn decode_bpf(bytes: &[u8]) -> io::Result<Vec<SockFilter>> {
-    if bytes.len() % 8 != 0 || bytes.is_empty() || bytes.len() / 8 > u16::MAX as usize {
+    if !bytes.len().is_multiple_of(8) || bytes.is_empty() || bytes.len() / 8 > u16::MAX as usize {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("seccomp program of {} bytes is not a whole number of BPF instructions", bytes.len()),
+            format!(
+                "seccomp program of {} bytes is not a whole number of BPF instructions",
+                bytes.len()
+            ),
         ));
     }
     Ok(bytes
@@ -47,7 +51,10 @@ pub fn decode_bpf(bytes: &[u8]) -> io::Result<Vec<SockFilter>> {
 /// syscall's non-negative result (a listener fd when `SECCOMP_FILTER_FLAG_NEW_LISTENER` is set).
 pub fn load_filter(program: &[SockFilter], flags: u32) -> io::Result<i32> {
     if program.is_empty() || program.len() > u16::MAX as usize {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty or oversized seccomp program"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "empty or oversized seccomp program",
+        ));
     }
     let prog = SockFprog {
         len: program.len() as u16,
@@ -67,5 +74,52 @@ pub fn load_filter(program: &[SockFilter], flags: u32) -> io::Result<i32> {
         Err(io::Error::last_os_error())
     } else {
         Ok(ret as i32)
+    }
+}
+
+/// Installs `program` like [`load_filter`] with `SECCOMP_FILTER_FLAG_NEW_LISTENER` added to
+/// `flags`, and returns the user-notification listener fd the kernel hands back (close-on-exec).
+pub fn load_filter_listener(program: &[SockFilter], flags: u32) -> io::Result<OwnedFd> {
+    let fd = load_filter(
+        program,
+        flags | libc::SECCOMP_FILTER_FLAG_NEW_LISTENER as u32,
+    )?;
+    if fd < 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "seccomp(2) returned no listener fd",
+        ));
+    }
+    // SAFETY: with SECCOMP_FILTER_FLAG_NEW_LISTENER a successful seccomp(2) returns a new file
+    // descriptor (close-on-exec) that nothing else owns; we take sole ownership of it here.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Asks the kernel whether `seccomp(SECCOMP_SET_MODE_FILTER)` accepts the given
+/// `SECCOMP_FILTER_FLAG_*` combination, without installing anything: the call is made with a
+/// null program, so a kernel that knows the flags fails with `EFAULT` (`Ok(true)`) and one that
+/// does not fails with `EINVAL` (`Ok(false)`). Any other error (e.g. `EPERM` from an outer
+/// seccomp filter) is returned as is.
+pub fn filter_flags_supported(flags: u32) -> io::Result<bool> {
+    // SAFETY: the program pointer is null; the kernel validates `flags` first and then fails
+    // to copy the (absent) program with EFAULT, so nothing is read through the pointer and no
+    // filter is installed.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            1 as libc::c_ulong, // SECCOMP_SET_MODE_FILTER
+            flags as libc::c_ulong,
+            std::ptr::null::<SockFprog>(),
+        )
+    };
+    if ret >= 0 {
+        // Cannot happen with a null program; treat it as "accepted".
+        return Ok(true);
+    }
+    let err = io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::EFAULT) => Ok(true),
+        Some(libc::EINVAL) => Ok(false),
+        _ => Err(err),
     }
 }

@@ -51,8 +51,9 @@ pub struct Created {
 pub fn create(g: &Globals, o: &CreateOptions) -> Result<Created> {
     state::validate_id(&o.id)?;
     let bundle = std::fs::canonicalize(&o.bundle).ctx(|| format!("bundle {}", o.bundle.display()))?;
-    let spec = spec::load(&bundle)?;
+    let mut spec = spec::load(&bundle)?;
     spec::validate(&spec, &bundle)?;
+    crate::rootfs::absolutize_sources(&mut spec, &bundle);
     let rootfs = spec::rootfs_path(&spec, &bundle)?;
     std::fs::create_dir_all(&g.root).ctx(|| format!("create state root {}", g.root.display()))?;
     let dir = state::dir(&g.root, &o.id);

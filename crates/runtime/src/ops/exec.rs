@@ -146,6 +146,7 @@ fn child(
     console: Option<OwnedFd>,
     preserve_fds: u32,
 ) -> Result<Never> {
+    init::protect_runtime_binary()?;
     ch.expect(Msg::Go)?;
     let rest: Vec<_> = nss
         .iter()
