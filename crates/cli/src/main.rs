@@ -11,7 +11,11 @@ fn main() {
     let mut args: Vec<OsString> = std::env::args_os().collect();
     let argv0 = args
         .first()
-        .and_then(|a| Path::new(a).file_name().map(|f| f.to_string_lossy().into_owned()))
+        .and_then(|a| {
+            Path::new(a)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+        })
         .unwrap_or_default();
     let code = if argv0 == "berth-runc" || argv0 == "runc" {
         runc::main(args)

@@ -58,9 +58,11 @@ fn caps_err(what: &str, e: caps::errors::CapsError) -> Error {
 
 /// Drops every capability not in the bounding set (needs CAP_SETPCAP; call before setuid).
 pub fn apply_bounding(sets: &CapSets) -> Result<()> {
-    let current = caps::read(None, CapSet::Bounding).map_err(|e| caps_err("read bounding set", e))?;
+    let current =
+        caps::read(None, CapSet::Bounding).map_err(|e| caps_err("read bounding set", e))?;
     for cap in current.difference(&sets.bounding) {
-        caps::drop(None, CapSet::Bounding, *cap).map_err(|e| caps_err(&format!("drop {cap} from the bounding set"), e))?;
+        caps::drop(None, CapSet::Bounding, *cap)
+            .map_err(|e| caps_err(&format!("drop {cap} from the bounding set"), e))?;
     }
     Ok(())
 }
@@ -69,14 +71,18 @@ pub fn apply_bounding(sets: &CapSets) -> Result<()> {
 pub fn apply_rest(sets: &CapSets) -> Result<()> {
     // Inheritable first, while CAP_SETPCAP is still effective; then effective, shrinking it
     // inside the current permitted set; permitted last, which must stay a superset of it.
-    caps::set(None, CapSet::Inheritable, &sets.inheritable).map_err(|e| caps_err("set inheritable capabilities", e))?;
-    caps::set(None, CapSet::Effective, &sets.effective).map_err(|e| caps_err("set effective capabilities", e))?;
-    caps::set(None, CapSet::Permitted, &sets.permitted).map_err(|e| caps_err("set permitted capabilities", e))?;
+    caps::set(None, CapSet::Inheritable, &sets.inheritable)
+        .map_err(|e| caps_err("set inheritable capabilities", e))?;
+    caps::set(None, CapSet::Effective, &sets.effective)
+        .map_err(|e| caps_err("set effective capabilities", e))?;
+    caps::set(None, CapSet::Permitted, &sets.permitted)
+        .map_err(|e| caps_err("set permitted capabilities", e))?;
     if !sets.ambient.is_empty() {
         // Ambient capabilities must be both permitted and inheritable; skip the rest as runc does.
         for cap in &sets.ambient {
             if sets.permitted.contains(cap) && sets.inheritable.contains(cap) {
-                caps::raise(None, CapSet::Ambient, *cap).map_err(|e| caps_err(&format!("raise ambient {cap}"), e))?;
+                caps::raise(None, CapSet::Ambient, *cap)
+                    .map_err(|e| caps_err(&format!("raise ambient {cap}"), e))?;
             }
         }
     } else {
@@ -96,7 +102,9 @@ mod tests {
         )
         .unwrap();
         let s = resolve(&lc).unwrap();
-        assert!(s.bounding.contains(&Cap::CAP_KILL) && s.bounding.contains(&Cap::CAP_NET_BIND_SERVICE));
+        assert!(
+            s.bounding.contains(&Cap::CAP_KILL) && s.bounding.contains(&Cap::CAP_NET_BIND_SERVICE)
+        );
         assert_eq!(s.effective.len(), 1);
         assert!(s.permitted.is_empty());
     }

@@ -73,7 +73,10 @@ pub trait IoContext<T> {
 
 impl<T> IoContext<T> for std::io::Result<T> {
     fn ctx<F: FnOnce() -> String>(self, what: F) -> Result<T> {
-        self.map_err(|source| Error::Io { what: what(), source })
+        self.map_err(|source| Error::Io {
+            what: what(),
+            source,
+        })
     }
 }
 

@@ -43,7 +43,9 @@ impl Kind {
 /// The hooks of one kind in `spec`.
 #[allow(deprecated)]
 pub fn of(spec: &Spec, kind: Kind) -> Vec<Hook> {
-    let Some(h) = spec.hooks() else { return Vec::new() };
+    let Some(h) = spec.hooks() else {
+        return Vec::new();
+    };
     let list = match kind {
         Kind::Prestart => h.prestart(),
         Kind::CreateRuntime => h.create_runtime(),
@@ -61,6 +63,16 @@ pub fn run_all(kind: Kind, hooks: &[Hook], state_json: &[u8]) -> Result<()> {
         run_one(kind, hook, state_json)?;
     }
     Ok(())
+}
+
+/// Runs every hook of `hooks`, turning failures into warnings on stderr: for poststart and
+/// poststop, where the specification says the remaining hooks and the lifecycle continue.
+pub fn run_all_warn(kind: Kind, hooks: &[Hook], state_json: &[u8]) {
+    for hook in hooks {
+        if let Err(e) = run_one(kind, hook, state_json) {
+            eprintln!("warning: {e}");
+        }
+    }
 }
 
 fn run_one(kind: Kind, hook: &Hook, state_json: &[u8]) -> Result<()> {
@@ -105,7 +117,10 @@ fn run_one(kind: Kind, hook: &Hook, state_json: &[u8]) -> Result<()> {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(err(format!("timed out after {}s", hook.timeout().unwrap_or(0))));
+            return Err(err(format!(
+                "timed out after {}s",
+                hook.timeout().unwrap_or(0)
+            )));
         }
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(20));
@@ -130,10 +145,19 @@ mod tests {
             out.display()
         ));
         run_all(Kind::Poststop, &[h], b"{\"id\":\"x\"}\n").unwrap();
-        assert_eq!(std::fs::read_to_string(&out).unwrap(), "{\"id\":\"x\"}\n42\n");
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            "{\"id\":\"x\"}\n42\n"
+        );
         let bad = hook(r#"{"path":"/bin/false"}"#);
-        assert!(run_all(Kind::Prestart, &[bad], b"").unwrap_err().to_string().contains("prestart"));
+        assert!(run_all(Kind::Prestart, &[bad], b"")
+            .unwrap_err()
+            .to_string()
+            .contains("prestart"));
         let slow = hook(r#"{"path":"/bin/sleep","args":["sleep","5"],"timeout":1}"#);
-        assert!(run_all(Kind::Poststart, &[slow], b"").unwrap_err().to_string().contains("timed out"));
+        assert!(run_all(Kind::Poststart, &[slow], b"")
+            .unwrap_err()
+            .to_string()
+            .contains("timed out"));
     }
 }

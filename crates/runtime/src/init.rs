@@ -104,18 +104,35 @@ fn setup_and_exec(ctx: &InitContext) -> Result<Never> {
     }
     let create_container = hooks::of(spec, Kind::CreateContainer);
     if !create_container.is_empty() {
-        hooks::run_all(Kind::CreateContainer, &create_container, &state_json(ctx, host_pid, "creating"))?;
+        hooks::run_all(
+            Kind::CreateContainer,
+            &create_container,
+            &state_json(ctx, host_pid, "creating"),
+        )?;
     }
     rootfs::pivot(&ctx.rootfs, ctx.no_pivot)?;
     if let Some(console) = &ctx.console {
         terminal::setup_console(console.as_fd(), process)?;
     }
-    rootfs::finalize(spec)?;
+    // Before finalize: it makes /proc/sys and perhaps / read-only.
     apply_sysctls(spec)?;
+    process::ensure_cwd(process)?;
+    rootfs::finalize(spec)?;
     process::apply_rlimits(process)?;
     process::apply_io_priority(process)?;
     let exec = ExecPlan::new(process)?;
-    berth_sys::misc::cloexec_from(3 + ctx.preserve_fds).ctx(|| "mark inherited fds close-on-exec".into())?;
+    berth_sys::misc::cloexec_from(3 + ctx.preserve_fds)
+        .ctx(|| "mark inherited fds close-on-exec".into())?;
+    // A notify filter is loaded now, while the runtime can still take its listener fd to the
+    // agent (it cannot reach listenerPath from inside the container).
+    let mut filter = ctx.seccomp.as_ref();
+    if let Some(f) = filter.filter(|f| f.notify) {
+        if let Some(listener) = seccomp::load(f)? {
+            ctx.channel
+                .send_fd(&Msg::SeccompListener, listener.as_fd())?;
+        }
+        filter = None;
+    }
     ctx.channel.send(&Msg::Ready)?;
 
     if let Some(fifo) = &ctx.fifo {
@@ -123,9 +140,13 @@ fn setup_and_exec(ctx: &InitContext) -> Result<Never> {
     }
     let start_container = hooks::of(spec, Kind::StartContainer);
     if !start_container.is_empty() {
-        hooks::run_all(Kind::StartContainer, &start_container, &state_json(ctx, host_pid, "created"))?;
+        hooks::run_all(
+            Kind::StartContainer,
+            &start_container,
+            &state_json(ctx, host_pid, "created"),
+        )?;
     }
-    finish_process(process, &ctx.caps, ctx.seccomp.as_ref())?;
+    finish_process(process, &ctx.caps, filter)?;
     Err(exec.exec())
 }
 
@@ -150,7 +171,11 @@ fn enter_namespaces(ctx: &InitContext) -> Result<()> {
             ctx.channel.expect(Msg::MapsDone)?;
         }
     }
-    let in_userns = plan.new_user || ctx.joins.iter().any(|(t, _)| *t == LinuxNamespaceType::User);
+    let in_userns = plan.new_user
+        || ctx
+            .joins
+            .iter()
+            .any(|(t, _)| *t == LinuxNamespaceType::User);
     if in_userns {
         // Become root of the user namespace (if 0 is mapped) so files we create are owned by it.
         let _ = nix::unistd::setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0));
@@ -160,7 +185,9 @@ fn enter_namespaces(ctx: &InitContext) -> Result<()> {
         namespaces::unshare_now(nix::sched::CloneFlags::CLONE_NEWCGROUP)?;
     }
     if plan.new_time {
-        namespaces::unshare_now(nix::sched::CloneFlags::from_bits_retain(libc::CLONE_NEWTIME))?;
+        namespaces::unshare_now(nix::sched::CloneFlags::from_bits_retain(
+            libc::CLONE_NEWTIME,
+        ))?;
         namespaces::write_time_offsets(&ctx.spec)?;
     }
     Ok(())
@@ -182,7 +209,11 @@ fn wait_for_start(fifo: &OwnedFd) -> Result<()> {
 
 /// The last steps before execve, shared with `exec`: capabilities, user, cwd,
 /// no_new_privs and seccomp, in the order that keeps each step permitted.
-pub fn finish_process(process: &Process, caps: &CapSets, filter: Option<&CompiledFilter>) -> Result<()> {
+pub fn finish_process(
+    process: &Process,
+    caps: &CapSets,
+    filter: Option<&CompiledFilter>,
+) -> Result<()> {
     let nnp = process.no_new_privileges().unwrap_or(false);
     let mut filter = filter;
     if !nnp {

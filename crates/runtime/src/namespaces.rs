@@ -154,7 +154,8 @@ pub fn join_all(fds: &[(LinuxNamespaceType, OwnedFd)]) -> Result<()> {
 pub fn join_pid_for_children(path: &PathBuf) -> Result<()> {
     let fd = open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
         .ctx(|| format!("open pid namespace {}", path.display()))?;
-    setns(fd.as_fd(), CloneFlags::CLONE_NEWPID).ctx(|| format!("join pid namespace {}", path.display()))
+    setns(fd.as_fd(), CloneFlags::CLONE_NEWPID)
+        .ctx(|| format!("join pid namespace {}", path.display()))
 }
 
 /// Unshares `flags` in the calling process.
@@ -189,17 +190,26 @@ pub fn write_id_maps(spec: &Spec, pid: i32) -> Result<()> {
 
 /// Writes `linux.timeOffsets` into the (new, not yet entered) time namespace of the caller.
 pub fn write_time_offsets(spec: &Spec) -> Result<()> {
-    let Some(offsets) = spec.linux().as_ref().and_then(|l| l.time_offsets().as_ref()) else {
+    let Some(offsets) = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.time_offsets().as_ref())
+    else {
         return Ok(());
     };
     let mut text = String::new();
     for (clock, off) in offsets {
-        text.push_str(&format!("{clock} {} {}\n", off.secs().unwrap_or(0), off.nanosecs().unwrap_or(0)));
+        text.push_str(&format!(
+            "{clock} {} {}\n",
+            off.secs().unwrap_or(0),
+            off.nanosecs().unwrap_or(0)
+        ));
     }
     if text.is_empty() {
         return Ok(());
     }
-    std::fs::write("/proc/self/timens_offsets", &text).ctx(|| "write /proc/self/timens_offsets".into())
+    std::fs::write("/proc/self/timens_offsets", &text)
+        .ctx(|| "write /proc/self/timens_offsets".into())
 }
 
 #[cfg(test)]
@@ -212,22 +222,37 @@ mod tests {
 
     #[test]
     fn fast_path_clones_everything() {
-        let s = spec(r#"{"linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"cgroup"},{"type":"user"}]}}"#);
+        let s = spec(
+            r#"{"linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"cgroup"},{"type":"user"}]}}"#,
+        );
         let p = plan(&s, false).unwrap();
         let f = CloneFlags::from_bits_retain(p.clone_flags as _);
-        assert!(f.contains(CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUSER));
+        assert!(f.contains(
+            CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUSER
+        ));
         assert!(!f.contains(CloneFlags::CLONE_NEWCGROUP));
         assert!(p.cgroup_after_join && p.user_in_clone);
         let p = plan(&s, true).unwrap();
-        assert!(CloneFlags::from_bits_retain(p.clone_flags as _).contains(CloneFlags::CLONE_NEWCGROUP));
+        assert!(
+            CloneFlags::from_bits_retain(p.clone_flags as _).contains(CloneFlags::CLONE_NEWCGROUP)
+        );
     }
 
     #[test]
     fn joins_are_ordered_and_new_ones_unshared() {
-        let s = spec(r#"{"linux":{"namespaces":[{"type":"mount","path":"/m"},{"type":"network","path":"/n"},{"type":"user","path":"/u"},{"type":"pid"},{"type":"uts"}]}}"#);
+        let s = spec(
+            r#"{"linux":{"namespaces":[{"type":"mount","path":"/m"},{"type":"network","path":"/n"},{"type":"user","path":"/u"},{"type":"pid"},{"type":"uts"}]}}"#,
+        );
         let p = plan(&s, false).unwrap();
         let order: Vec<_> = p.joins.iter().map(|(t, _)| *t).collect();
-        assert_eq!(order, vec![LinuxNamespaceType::User, LinuxNamespaceType::Network, LinuxNamespaceType::Mount]);
+        assert_eq!(
+            order,
+            vec![
+                LinuxNamespaceType::User,
+                LinuxNamespaceType::Network,
+                LinuxNamespaceType::Mount
+            ]
+        );
         assert_eq!(p.clone_flags, CloneFlags::CLONE_NEWPID.bits() as u64);
         assert_eq!(p.unshare_flags, CloneFlags::CLONE_NEWUTS);
     }

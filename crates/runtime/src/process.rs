@@ -67,14 +67,17 @@ pub fn apply_oom_score(process: &Process) -> Result<()> {
 
 /// Applies `process.ioPriority` with ioprio_set (class and priority).
 pub fn apply_io_priority(process: &Process) -> Result<()> {
-    let Some(p) = process.io_priority() else { return Ok(()) };
+    let Some(p) = process.io_priority() else {
+        return Ok(());
+    };
     use oci_spec::runtime::IOPriorityClass::*;
     let class = match p.class() {
         IoprioClassRt => 1,
         IoprioClassBe => 2,
         IoprioClassIdle => 3,
     };
-    berth_sys::misc::ioprio_set_self(class, p.priority() as i32).ctx(|| "set the I/O priority".into())
+    berth_sys::misc::ioprio_set_self(class, p.priority() as i32)
+        .ctx(|| "set the I/O priority".into())
 }
 
 /// Switches to the process's user: supplementary groups, gid, uid (in that order), with
@@ -125,7 +128,11 @@ fn env_path(env: &[String]) -> &str {
 /// Resolves `program` as execvp would, inside the current root: a name with a slash is used
 /// as is (relative to the cwd); otherwise each `PATH` entry is tried.
 pub fn find_executable(program: &str, env: &[String]) -> Result<PathBuf> {
-    let not_found = || Error::Init(format!("exec: {program:?}: executable file not found in $PATH"));
+    let not_found = || {
+        Error::Init(format!(
+            "exec: {program:?}: executable file not found in $PATH"
+        ))
+    };
     if program.is_empty() {
         return Err(not_found());
     }
@@ -145,8 +152,14 @@ fn check_executable(path: &Path) -> Result<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     match std::fs::metadata(path) {
         Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => Ok(path.to_path_buf()),
-        Ok(m) if m.is_dir() => Err(Error::Init(format!("exec: {}: is a directory", path.display()))),
-        Ok(_) => Err(Error::Init(format!("exec: {}: permission denied", path.display()))),
+        Ok(m) if m.is_dir() => Err(Error::Init(format!(
+            "exec: {}: is a directory",
+            path.display()
+        ))),
+        Ok(_) => Err(Error::Init(format!(
+            "exec: {}: permission denied",
+            path.display()
+        ))),
         Err(e) => Err(Error::Init(format!("exec: {}: {e}", path.display()))),
     }
 }
@@ -172,12 +185,20 @@ impl ExecPlan {
     pub fn new(process: &Process) -> Result<Self> {
         let args = process.args().clone().unwrap_or_default();
         let env = process.env().clone().unwrap_or_default();
-        let first = args.first().ok_or_else(|| Error::Spec("process.args is empty".into()))?;
+        let first = args
+            .first()
+            .ok_or_else(|| Error::Spec("process.args is empty".into()))?;
         let path = find_executable(first, &env)?;
         Ok(Self {
             path: cstring(path.as_os_str().as_bytes(), "process.args[0]")?,
-            args: args.iter().map(|a| cstring(a.as_bytes(), "process.args")).collect::<Result<_>>()?,
-            env: env.iter().map(|e| cstring(e.as_bytes(), "process.env")).collect::<Result<_>>()?,
+            args: args
+                .iter()
+                .map(|a| cstring(a.as_bytes(), "process.args"))
+                .collect::<Result<_>>()?,
+            env: env
+                .iter()
+                .map(|e| cstring(e.as_bytes(), "process.env"))
+                .collect::<Result<_>>()?,
         })
     }
 
@@ -189,6 +210,16 @@ impl ExecPlan {
             Err(e) => Error::Init(format!("exec {:?}: {e}", self.path)),
         }
     }
+}
+
+/// Creates `process.cwd` inside the container if it is missing (as runc does), before the
+/// root may become read-only.
+pub fn ensure_cwd(process: &Process) -> Result<()> {
+    let cwd = process.cwd();
+    if !cwd.exists() {
+        std::fs::create_dir_all(cwd).ctx(|| format!("create cwd {}", cwd.display()))?;
+    }
+    Ok(())
 }
 
 /// Changes to the process's working directory (inside the container).
@@ -204,7 +235,9 @@ mod tests {
     fn path_lookup() {
         let env = vec!["PATH=/nonexistent:/bin:/usr/bin".to_string()];
         assert!(find_executable("sh", &env).is_ok());
-        let err = find_executable("no-such-program-xyz", &env).unwrap_err().to_string();
+        let err = find_executable("no-such-program-xyz", &env)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("executable file not found"), "{err}");
         assert!(find_executable("/bin/sh", &[]).is_ok());
     }

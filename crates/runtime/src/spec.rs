@@ -47,13 +47,13 @@ pub fn validate(spec: &Spec, bundle: &Path) -> Result<()> {
     let rootfs = rootfs_path(spec, bundle)?;
     match std::fs::metadata(&rootfs) {
         Ok(m) if m.is_dir() => {}
-        Ok(_) => return Err(Error::Spec(format!("root.path {} is not a directory", rootfs.display()))),
-        Err(e) => {
+        Ok(_) => {
             return Err(Error::Spec(format!(
-                "root.path {}: {e}",
+                "root.path {} is not a directory",
                 rootfs.display()
             )))
         }
+        Err(e) => return Err(Error::Spec(format!("root.path {}: {e}", rootfs.display()))),
     }
     let process = spec
         .process()
@@ -61,7 +61,11 @@ pub fn validate(spec: &Spec, bundle: &Path) -> Result<()> {
         .ok_or_else(|| Error::Spec("process is required".into()))?;
     match process.args() {
         Some(args) if !args.is_empty() => {}
-        _ => return Err(Error::Spec("process.args must name a program to run".into())),
+        _ => {
+            return Err(Error::Spec(
+                "process.args must name a program to run".into(),
+            ))
+        }
     }
     if !process.cwd().is_absolute() {
         return Err(Error::Spec(format!(
@@ -74,7 +78,10 @@ pub fn validate(spec: &Spec, bundle: &Path) -> Result<()> {
     let mut seen = HashSet::new();
     for ns in namespaces.into_iter().flatten() {
         if !seen.insert(ns.typ()) {
-            return Err(Error::Spec(format!("namespace {} is listed twice", ns.typ())));
+            return Err(Error::Spec(format!(
+                "namespace {} is listed twice",
+                ns.typ()
+            )));
         }
         if let Some(path) = ns.path() {
             if !path.is_absolute() {
@@ -97,7 +104,8 @@ pub fn validate(spec: &Spec, bundle: &Path) -> Result<()> {
         && !has_new_or_joined(LinuxNamespaceType::Uts)
     {
         return Err(Error::Spec(
-            "hostname/domainname need a uts namespace (add {\"type\":\"uts\"} to linux.namespaces)".into(),
+            "hostname/domainname need a uts namespace (add {\"type\":\"uts\"} to linux.namespaces)"
+                .into(),
         ));
     }
     if let Some(linux) = linux {
@@ -109,12 +117,49 @@ pub fn validate(spec: &Spec, bundle: &Path) -> Result<()> {
             ));
         }
         for key in linux.sysctl().iter().flat_map(|s| s.keys()) {
-            if key.is_empty() || key.contains("..") || key.starts_with('/') || key.starts_with('.') {
-                return Err(Error::Spec(format!("invalid sysctl name {key:?}")));
-            }
+            check_sysctl(spec, key)?;
         }
     }
     Ok(())
+}
+
+/// IPC sysctls, which belong to the IPC namespace (runc's list).
+const IPC_SYSCTLS: &[&str] = &[
+    "kernel.msgmax",
+    "kernel.msgmnb",
+    "kernel.msgmni",
+    "kernel.sem",
+    "kernel.shmall",
+    "kernel.shmmax",
+    "kernel.shmmni",
+    "kernel.shm_rmid_forced",
+];
+
+/// A sysctl is allowed only when the namespace it belongs to is the container's own;
+/// anything else would change the host (as runc checks).
+fn check_sysctl(spec: &Spec, key: &str) -> Result<()> {
+    if key.is_empty() || key.contains("..") || key.contains('/') || key.starts_with('.') {
+        return Err(Error::Spec(format!("invalid sysctl name {key:?}")));
+    }
+    let own = |t: LinuxNamespaceType| has_namespace(spec, t);
+    let (ns, ok) = if IPC_SYSCTLS.contains(&key) || key.starts_with("fs.mqueue.") {
+        ("ipc", own(LinuxNamespaceType::Ipc))
+    } else if key.starts_with("net.") {
+        ("network", own(LinuxNamespaceType::Network))
+    } else if key == "kernel.hostname" || key == "kernel.domainname" {
+        ("uts", own(LinuxNamespaceType::Uts))
+    } else {
+        return Err(Error::Spec(format!(
+            "sysctl {key:?} is not in a separate kernel namespace: setting it would change the host"
+        )));
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Spec(format!(
+            "sysctl {key:?} needs the container's own {ns} namespace (setting it would change the host)"
+        )))
+    }
 }
 
 /// Whether the container gets (or joins) a namespace of this type.
@@ -131,9 +176,11 @@ mod tests {
 
     #[test]
     fn wrong_type_is_an_error_with_position() {
-        let err = parse(br#"{"ociVersion":"1.0.2","process":{"args":"sh","cwd":"/","user":{"uid":0,"gid":0}}}"#)
-            .unwrap_err()
-            .to_string();
+        let err = parse(
+            br#"{"ociVersion":"1.0.2","process":{"args":"sh","cwd":"/","user":{"uid":0,"gid":0}}}"#,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("line 1 column"), "{err}");
     }
 
@@ -154,7 +201,10 @@ mod tests {
     fn validate_checks_rootfs_and_cwd() {
         let dir = tempfile::tempdir().unwrap();
         let spec = parse(br#"{"root":{"path":"rootfs"},"process":{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0}},"linux":{"namespaces":[{"type":"mount"}]}}"#).unwrap();
-        assert!(validate(&spec, dir.path()).unwrap_err().to_string().contains("rootfs"));
+        assert!(validate(&spec, dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("rootfs"));
         std::fs::create_dir(dir.path().join("rootfs")).unwrap();
         validate(&spec, dir.path()).unwrap();
         let rel = parse(br#"{"root":{"path":"rootfs"},"process":{"args":["sh"],"cwd":"tmp","user":{"uid":0,"gid":0}}}"#).unwrap();

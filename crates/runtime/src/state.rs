@@ -170,7 +170,9 @@ pub fn validate_id(id: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Usage(format!("invalid container id {id:?}: use letters, digits, '_', '+', '-' and '.'")))
+        Err(Error::Usage(format!(
+            "invalid container id {id:?}: use letters, digits, '_', '+', '-' and '.'"
+        )))
     }
 }
 
@@ -202,14 +204,17 @@ pub fn save(root: &Path, state: &ContainerState) -> Result<()> {
     let path = d.join("state.json");
     let bytes = serde_json::to_vec(state).map_err(|e| Error::Init(e.to_string()))?;
     let mut f = fs::File::create(&tmp).ctx(|| format!("create {}", tmp.display()))?;
-    f.write_all(&bytes).ctx(|| format!("write {}", tmp.display()))?;
+    f.write_all(&bytes)
+        .ctx(|| format!("write {}", tmp.display()))?;
     fs::rename(&tmp, &path).ctx(|| format!("rename {}", path.display()))
 }
 
 /// Whether `pid` is alive (not a zombie) and started at `start_time`.
 pub fn process_matches(pid: i32, start_time: u64) -> bool {
     match read_stat(pid) {
-        Some((state, start)) => state != 'Z' && state != 'X' && (start_time == 0 || start == start_time),
+        Some((state, start)) => {
+            state != 'Z' && state != 'X' && (start_time == 0 || start == start_time)
+        }
         None => false,
     }
 }

@@ -2,9 +2,13 @@
 //! runtime and the container's init exchange small messages, so each waits for exactly the
 //! steps it depends on and the init's setup errors reach the runtime's stderr.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::io::{IoSlice, IoSliceMut};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
-use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+use nix::sys::socket::{
+    recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags,
+    SockFlag, SockType,
+};
 
 use crate::error::{Error, IoContext, Result};
 
@@ -25,6 +29,8 @@ pub enum Msg {
     Ready,
     /// Child → parent: setup failed with this message; the child exits.
     Error(String),
+    /// Child → parent: the seccomp notify listener fd travels with this message.
+    SeccompListener,
 }
 
 impl Msg {
@@ -37,6 +43,7 @@ impl Msg {
             Msg::Continue => (5, b""),
             Msg::Ready => (6, b""),
             Msg::Error(s) => (7, s.as_bytes()),
+            Msg::SeccompListener => (8, b""),
         };
         let mut v = Vec::with_capacity(1 + payload.len());
         v.push(tag);
@@ -53,6 +60,7 @@ impl Msg {
             5 => Msg::Continue,
             6 => Msg::Ready,
             7 => Msg::Error(String::from_utf8_lossy(&buf[1..]).into_owned()),
+            8 => Msg::SeccompListener,
             _ => return None,
         })
     }
@@ -87,20 +95,57 @@ impl Channel {
         }
     }
 
+    /// Sends one message with a file descriptor attached (SCM_RIGHTS).
+    pub fn send_fd(&self, msg: &Msg, fd: BorrowedFd<'_>) -> Result<()> {
+        let bytes = msg.encode();
+        let fds = [fd.as_raw_fd()];
+        sendmsg::<()>(
+            self.0.as_raw_fd(),
+            &[IoSlice::new(&bytes)],
+            &[ControlMessage::ScmRights(&fds)],
+            MsgFlags::MSG_NOSIGNAL,
+            None,
+        )
+        .ctx(|| "send an fd over the init sync socket".into())?;
+        Ok(())
+    }
+
     /// Receives one message; `Ok(None)` when the other side closed the channel (exited).
     pub fn recv(&self) -> Result<Option<Msg>> {
+        Ok(self.recv_with_fd()?.map(|(m, _)| m))
+    }
+
+    /// Receives one message and the fd attached to it, if any.
+    pub fn recv_with_fd(&self) -> Result<Option<(Msg, Option<OwnedFd>)>> {
         let mut buf = vec![0u8; 64 * 1024];
+        let mut cmsg = nix::cmsg_space!([RawFd; 1]);
         loop {
-            match nix::unistd::read(self.0.as_fd(), &mut buf) {
-                Ok(0) => return Ok(None),
-                Ok(n) => {
-                    return Msg::decode(&buf[..n])
-                        .map(Some)
-                        .ok_or_else(|| Error::Init("garbled message on the sync socket".into()))
+            let mut iov = [IoSliceMut::new(&mut buf)];
+            let r = recvmsg::<()>(
+                self.0.as_raw_fd(),
+                &mut iov,
+                Some(&mut cmsg),
+                MsgFlags::MSG_CMSG_CLOEXEC,
+            );
+            let (n, fd) = match r {
+                Ok(m) => {
+                    let mut fd = None;
+                    for c in m.cmsgs().ctx(|| "read control messages".into())? {
+                        if let ControlMessageOwned::ScmRights(fds) = c {
+                            fd = fds.first().copied();
+                        }
+                    }
+                    (m.bytes, fd)
                 }
                 Err(nix::errno::Errno::EINTR) => continue,
                 Err(e) => return Err(e).ctx(|| "read from init sync socket".into()),
+            };
+            if n == 0 {
+                return Ok(None);
             }
+            let msg = Msg::decode(&buf[..n])
+                .ok_or_else(|| Error::Init("garbled message on the sync socket".into()))?;
+            return Ok(Some((msg, fd.map(berth_sys::misc::owned_fd))));
         }
     }
 
@@ -109,8 +154,12 @@ impl Channel {
         match self.recv()? {
             Some(m) if m == want => Ok(()),
             Some(Msg::Error(e)) => Err(Error::Init(e)),
-            Some(other) => Err(Error::Init(format!("expected {want:?} on the sync socket, got {other:?}"))),
-            None => Err(Error::Init("the container process exited during setup".into())),
+            Some(other) => Err(Error::Init(format!(
+                "expected {want:?} on the sync socket, got {other:?}"
+            ))),
+            None => Err(Error::Init(
+                "the container process exited during setup".into(),
+            )),
         }
     }
 }

@@ -20,8 +20,12 @@ fn open_pty() -> Result<(OwnedFd, OwnedFd, String)> {
     nix::pty::grantpt(&master).ctx(|| "grantpt".into())?;
     nix::pty::unlockpt(&master).ctx(|| "unlockpt".into())?;
     let name = nix::pty::ptsname_r(&master).ctx(|| "ptsname".into())?;
-    let slave = open(Path::new(&name), OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC, Mode::empty())
-        .ctx(|| format!("open {name}"))?;
+    let slave = open(
+        Path::new(&name),
+        OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx(|| format!("open {name}"))?;
     let master: OwnedFd = master.into();
     Ok((master, slave, name))
 }
@@ -88,10 +92,10 @@ fn bind_console(slave_path: &str) -> Result<()> {
 /// New session, `slave` as controlling terminal, and as fds 0, 1 and 2.
 pub fn become_terminal_owner(slave: OwnedFd) -> Result<()> {
     nix::unistd::setsid().ctx(|| "setsid".into())?;
-    rustix::process::ioctl_tiocsctty(&slave).ctx(|| "make the pty the controlling terminal".into())?;
+    rustix::process::ioctl_tiocsctty(&slave)
+        .ctx(|| "make the pty the controlling terminal".into())?;
     rustix::stdio::dup2_stdin(&slave).ctx(|| "dup pty to stdin".into())?;
     rustix::stdio::dup2_stdout(&slave).ctx(|| "dup pty to stdout".into())?;
     rustix::stdio::dup2_stderr(&slave).ctx(|| "dup pty to stderr".into())?;
     Ok(())
 }
-

@@ -6,6 +6,7 @@
 
 #![deny(missing_docs)]
 
+pub mod bpf;
 pub mod clone;
 pub mod misc;
 pub mod mount;

@@ -46,7 +46,14 @@ pub fn exit_now(code: i32) -> ! {
 pub fn ioprio_set_self(class: i32, level: i32) -> io::Result<()> {
     let prio = (class << 13) | (level & 0x1fff);
     // SAFETY: ioprio_set takes three integers and touches no memory of ours.
-    let ret = unsafe { libc::syscall(libc::SYS_ioprio_set, 1 as libc::c_int, 0 as libc::c_int, prio) };
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_ioprio_set,
+            1 as libc::c_int,
+            0 as libc::c_int,
+            prio,
+        )
+    };
     if ret < 0 {
         Err(io::Error::last_os_error())
     } else {
@@ -60,7 +67,14 @@ pub fn ioprio_set_self(class: i32, level: i32) -> io::Result<()> {
 pub fn cloexec_from(first: u32) -> io::Result<()> {
     const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
     // SAFETY: close_range only changes fd flags; no memory is passed.
-    let ret = unsafe { libc::syscall(libc::SYS_close_range, first, libc::c_uint::MAX, CLOSE_RANGE_CLOEXEC) };
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first,
+            libc::c_uint::MAX,
+            CLOSE_RANGE_CLOEXEC,
+        )
+    };
     if ret < 0 {
         Err(io::Error::last_os_error())
     } else {
@@ -73,9 +87,20 @@ pub fn cloexec_from(first: u32) -> io::Result<()> {
 /// user namespaces forbid it, and the container still works without it.
 pub fn join_session_keyring(name: &str) {
     const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
-    let Ok(c) = std::ffi::CString::new(name) else { return };
+    let Ok(c) = std::ffi::CString::new(name) else {
+        return;
+    };
     // SAFETY: the name is a valid NUL-terminated string alive for the call.
     unsafe {
         libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c.as_ptr());
     }
+}
+
+/// Takes ownership of a file descriptor the kernel just handed us (from SCM_RIGHTS), so it is
+/// closed when dropped.
+pub fn owned_fd(fd: std::os::fd::RawFd) -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: the caller passes an fd it received and owns exclusively (nothing else refers
+    // to it), which is exactly OwnedFd's invariant.
+    unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }
 }

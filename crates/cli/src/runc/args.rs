@@ -7,10 +7,34 @@ use clap::{Args, Parser, Subcommand};
 
 /// Long flags runc (urfave/cli) also accepts with a single dash, e.g. `-bundle`.
 const LONG_FLAGS: &[&str] = &[
-    "root", "log", "log-format", "debug", "systemd-cgroup", "criu", "rootless", "bundle",
-    "pid-file", "console-socket", "no-pivot", "no-new-keyring", "preserve-fds", "detach",
-    "force", "all", "format", "process", "cwd", "env", "tty", "user", "additional-gids",
-    "no-new-privs", "cap", "resources", "keep", "quiet",
+    "root",
+    "log",
+    "log-format",
+    "debug",
+    "systemd-cgroup",
+    "criu",
+    "rootless",
+    "bundle",
+    "pid-file",
+    "console-socket",
+    "no-pivot",
+    "no-new-keyring",
+    "preserve-fds",
+    "detach",
+    "force",
+    "all",
+    "format",
+    "process",
+    "cwd",
+    "env",
+    "tty",
+    "user",
+    "additional-gids",
+    "no-new-privs",
+    "cap",
+    "resources",
+    "keep",
+    "quiet",
 ];
 
 /// Rewrites `-bundle` style flags to `--bundle` so clap accepts them.
@@ -33,7 +57,11 @@ pub fn normalize_single_dash(args: Vec<OsString>) -> Vec<OsString> {
 
 /// runc-compatible OCI runtime.
 #[derive(Debug, Parser)]
-#[command(name = "berth-runc", version, about = "berth's OCI runtime (runc-compatible command line)")]
+#[command(
+    name = "berth-runc",
+    version,
+    about = "berth's OCI runtime (runc-compatible command line)"
+)]
 pub struct Cli {
     /// Root directory for container state.
     #[arg(long, global = true, default_value = berth_runtime::ops::DEFAULT_ROOT)]

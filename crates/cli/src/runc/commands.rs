@@ -12,7 +12,9 @@ use super::units::parse_size;
 
 /// Runs the command; returns the exit code.
 pub fn dispatch(cli: &Cli) -> Result<i32> {
-    let g = Globals { root: cli.root.clone() };
+    let g = Globals {
+        root: cli.root.clone(),
+    };
     match &cli.command {
         Command::Spec { bundle, rootless } => {
             let dir = bundle.clone().unwrap_or_else(|| PathBuf::from("."));
@@ -21,13 +23,18 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
                 bail!("File {} exists. Remove it first", path.display());
             }
             let text = serde_json::to_string_pretty(&ops::spec_template::template(*rootless))?;
-            std::fs::write(&path, text + "\n").with_context(|| format!("write {}", path.display()))?;
+            std::fs::write(&path, text + "\n")
+                .with_context(|| format!("write {}", path.display()))?;
         }
         Command::Create(a) => {
             ops::create::create(&g, &create_options(a))?;
         }
         Command::Start { id } => ops::start::start(&g, id)?,
-        Command::Run { create, detach, keep } => {
+        Command::Run {
+            create,
+            detach,
+            keep,
+        } => {
             return Ok(ops::run::run(&g, &create_options(create), *detach, *keep)?);
         }
         Command::State { id } => println!("{}", ops::state::state_json(&g, id)?),
@@ -55,7 +62,11 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
             };
             return Ok(ops::exec::exec(&g, &o)?);
         }
-        Command::Ps { format, id, ps_args } => match format.as_str() {
+        Command::Ps {
+            format,
+            id,
+            ps_args,
+        } => match format.as_str() {
             "json" => println!("{}", serde_json::to_string(&ops::ps::pids(&g, id)?)?),
             "table" => print!("{}", ops::ps::table(&g, id, ps_args)?),
             other => bail!("invalid format {other:?}: use table or json"),
@@ -67,7 +78,10 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
             let resources = update_resources(a)?;
             ops::update::update(&g, &a.id, &resources)?;
         }
-        Command::Features => println!("{}", serde_json::to_string_pretty(&ops::features::features())?),
+        Command::Features => println!(
+            "{}",
+            serde_json::to_string_pretty(&ops::features::features())?
+        ),
         Command::Checkpoint { .. } | Command::Restore { .. } => {
             bail!("checkpoint/restore is not supported by berth (no CRIU)")
         }
@@ -101,7 +115,16 @@ fn list(g: &Globals, format: &str, quiet: bool) -> Result<()> {
         "table" => {
             let rows: Vec<[String; 6]> = entries
                 .iter()
-                .map(|e| [e.id.clone(), e.pid.to_string(), e.status.to_string(), e.bundle.clone(), e.created.clone(), e.owner.clone()])
+                .map(|e| {
+                    [
+                        e.id.clone(),
+                        e.pid.to_string(),
+                        e.status.to_string(),
+                        e.bundle.clone(),
+                        e.created.clone(),
+                        e.owner.clone(),
+                    ]
+                })
                 .collect();
             let header = ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from);
             let mut widths = header.clone().map(|h| h.len());
@@ -111,7 +134,11 @@ fn list(g: &Globals, format: &str, quiet: bool) -> Result<()> {
                 }
             }
             for r in std::iter::once(&header).chain(rows.iter()) {
-                let line: Vec<String> = r.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+                let line: Vec<String> = r
+                    .iter()
+                    .zip(widths)
+                    .map(|(c, w)| format!("{c:<w$}"))
+                    .collect();
                 println!("{}", line.join("   ").trim_end());
             }
         }
@@ -128,8 +155,10 @@ fn update_resources(a: &UpdateArgs) -> Result<berth_runtime::ops::update::LinuxR
             std::io::stdin().read_to_string(&mut s)?;
             serde_json::from_str(&s).context("resources from stdin")?
         }
-        Some(p) => serde_json::from_slice(&std::fs::read(p).with_context(|| format!("read {}", p.display()))?)
-            .with_context(|| format!("parse {}", p.display()))?,
+        Some(p) => serde_json::from_slice(
+            &std::fs::read(p).with_context(|| format!("read {}", p.display()))?,
+        )
+        .with_context(|| format!("parse {}", p.display()))?,
         None => json!({}),
     };
     let set = |v: &mut Value, section: &str, key: &str, val: Value| {
@@ -162,7 +191,11 @@ fn update_resources(a: &UpdateArgs) -> Result<berth_runtime::ops::update::LinuxR
     if let Some(x) = &a.cpuset_mems {
         set(&mut v, "cpu", "mems", json!(x));
     }
-    for (flag, key) in [(&a.memory, "limit"), (&a.memory_reservation, "reservation"), (&a.memory_swap, "swap")] {
+    for (flag, key) in [
+        (&a.memory, "limit"),
+        (&a.memory_reservation, "reservation"),
+        (&a.memory_swap, "swap"),
+    ] {
         if let Some(x) = flag {
             let n = parse_size(x).map_err(anyhow::Error::msg)?;
             set(&mut v, "memory", key, json!(n));

@@ -21,6 +21,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         }
     };
     let logger = log::Logger::new(cli.log.clone(), cli.log_format.clone());
+    logger.install_panic_hook();
     match commands::dispatch(&cli) {
         Ok(code) => code,
         Err(e) => {

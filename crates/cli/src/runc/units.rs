@@ -6,7 +6,10 @@ pub fn parse_size(s: &str) -> Result<i64, String> {
     if t == "-1" {
         return Ok(-1);
     }
-    let t = t.strip_suffix('b').filter(|r| !r.is_empty() && r.chars().last().is_some_and(|c| c.is_alphabetic())).unwrap_or(&t);
+    let t = t
+        .strip_suffix('b')
+        .filter(|r| !r.is_empty() && r.chars().last().is_some_and(|c| c.is_alphabetic()))
+        .unwrap_or(&t);
     let (num, mult) = match t.chars().last() {
         Some('k') => (&t[..t.len() - 1], 1i64 << 10),
         Some('m') => (&t[..t.len() - 1], 1 << 20),

@@ -1,17 +1,41 @@
 //! Control groups for one container, on cgroup v1, v2, or this machine's hybrid layout
 //! (v1 controllers plus a cgroup2 tree that holds no controllers, or only hugetlb).
 //!
-//! The layout is detected from `/proc/self/mountinfo`, never assumed. Tests point the manager
-//! at a fake cgroupfs tree through [`CgroupManager::with_fs`].
+//! The layout is detected from `/proc/self/mountinfo`, never assumed ([`detect`]). The
+//! container gets one directory per v1 hierarchy (co-mounted controllers such as `cpu,cpuacct`
+//! share one; named hierarchies like `name=systemd` are used best effort) and one in the
+//! unified tree when it is mounted. Each resource goes to the hierarchy that has its
+//! controller: v1 first, else unified (so hugetlb lands in the unified tree here). Device
+//! rules use the v1 devices controller when mounted, else an eBPF program attached to the
+//! unified directory (module `devices_bpf`).
 //!
-//! TODO(helper): implement; the interface below is what the rest of the runtime uses.
+//! Tests point the manager at a fake cgroupfs tree through [`CgroupManager::with_fs`].
+
+pub mod detect;
+mod devices;
+mod devices_bpf;
+mod freezer;
+mod fs;
+mod lifecycle;
+mod path;
+mod resources;
+mod resources_v1;
+mod resources_v2;
+mod stats;
+#[cfg(test)]
+mod tests;
 
 use std::os::fd::OwnedFd;
-use std::path::PathBuf;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::LinuxResources;
 use serde::{Deserialize, Serialize};
 
+use self::detect::{Layout, OwnCgroups};
+use self::fs::{cg_err, write_err, CgroupFs};
+pub use self::stats::CgroupStats;
+use crate::error::IoContext;
 use crate::Result;
 
 /// Where a container's cgroup lives: enough to find it again from a later process
@@ -25,62 +49,321 @@ pub struct CgroupPaths {
     pub v1: Vec<(String, PathBuf)>,
 }
 
+/// What a container directory is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A v1 hierarchy with resource controllers: required.
+    V1,
+    /// A named v1 hierarchy (`name=systemd`): best effort.
+    Named,
+    /// The unified hierarchy: required.
+    Unified,
+}
+
 /// Creates, configures, inspects and removes one container's cgroup.
 #[derive(Debug, Clone)]
 pub struct CgroupManager {
     /// The resolved directories.
     pub paths: CgroupPaths,
+    /// Real cgroupfs, or a fake tree in tests.
+    fs: CgroupFs,
 }
 
 impl CgroupManager {
     /// Resolves `cgroups_path` (the spec's `linux.cgroupsPath`; absolute, relative to the
     /// runtime's own cgroup, or None for the default `berth/<id>`) against the host's layout.
-    pub fn new(_cgroups_path: Option<&str>, _container_id: &str) -> Result<Self> {
-        todo!()
+    /// Refuses a cgroup that already holds processes or is frozen: it is not this container's.
+    pub fn new(cgroups_path: Option<&str>, container_id: &str) -> Result<Self> {
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
+            .ctx(|| "read /proc/self/mountinfo".into())?;
+        let own =
+            std::fs::read_to_string("/proc/self/cgroup").ctx(|| "read /proc/self/cgroup".into())?;
+        Self::resolve(
+            &mountinfo,
+            &own,
+            Path::new("/"),
+            cgroups_path,
+            container_id,
+            CgroupFs::default(),
+        )
+    }
+
+    /// Like [`CgroupManager::new`] on a fake host, for tests: `mountinfo` and `self_cgroup` are
+    /// the texts of `/proc/self/mountinfo` and `/proc/self/cgroup`, and every mount point is
+    /// looked up under `prefix`, a tree of plain files and directories. The manager then
+    /// records each write, populates new directories with their parent's file names,
+    /// removes directories recursively, and records signals instead of sending them.
+    pub fn with_fs(
+        mountinfo: &str,
+        self_cgroup: &str,
+        prefix: &Path,
+        cgroups_path: Option<&str>,
+        container_id: &str,
+    ) -> Result<Self> {
+        Self::resolve(
+            mountinfo,
+            self_cgroup,
+            prefix,
+            cgroups_path,
+            container_id,
+            CgroupFs::fake(),
+        )
+    }
+
+    fn resolve(
+        mountinfo: &str,
+        self_cgroup: &str,
+        prefix: &Path,
+        cgroups_path: Option<&str>,
+        id: &str,
+        fs: CgroupFs,
+    ) -> Result<Self> {
+        let layout = Layout::parse(mountinfo);
+        if layout.kind().is_none() {
+            return Err(cg_err(
+                Path::new("/proc/self/mountinfo"),
+                "no cgroup hierarchy is mounted",
+            ));
+        }
+        let own = OwnCgroups::parse(self_cgroup);
+        let wanted = path::parse(cgroups_path, id)?;
+        let mut v1 = Vec::new();
+        for h in &layout.v1 {
+            let dir = path::resolve(h, &own, &wanted, prefix)?;
+            v1.extend(h.controllers.iter().map(|c| (c.clone(), dir.clone())));
+        }
+        let unified = layout
+            .unified
+            .as_ref()
+            .map(|h| path::resolve(h, &own, &wanted, prefix))
+            .transpose()?;
+        let m = Self {
+            paths: CgroupPaths { unified, v1 },
+            fs,
+        };
+        m.check_unused()?;
+        Ok(m)
     }
 
     /// Rebuilds a manager from paths saved in the container's state.
     pub fn from_paths(paths: CgroupPaths) -> Self {
-        Self { paths }
+        Self {
+            paths,
+            fs: CgroupFs::default(),
+        }
     }
 
     /// Creates every directory and applies `resources` (before any process is placed in it).
-    pub fn create(&self, _resources: Option<&LinuxResources>) -> Result<()> {
-        todo!()
+    pub fn create(&self, resources: Option<&LinuxResources>) -> Result<()> {
+        let cpuset = self.v1_dir("cpuset");
+        for (dir, kind) in self.dirs() {
+            let chain = match lifecycle::make_dirs(&self.fs, dir) {
+                Ok(chain) => chain,
+                Err(_) if kind == Kind::Named => continue,
+                Err(e) => return Err(e),
+            };
+            if kind == Kind::Unified {
+                lifecycle::enable_controllers(&self.fs, &chain);
+            }
+            if Some(dir) == cpuset {
+                lifecycle::init_cpuset(&self.fs, &chain)?;
+            }
+        }
+        match resources {
+            Some(r) => resources::apply(&self.fs, &self.paths, r),
+            None => Ok(()),
+        }
     }
 
-    /// An open directory fd of the v2 cgroup, for `clone3(CLONE_INTO_CGROUP)`; None on v1.
+    /// An open directory fd of the v2 cgroup, for `clone3(CLONE_INTO_CGROUP)`; None unless the
+    /// host is pure v2 (on v1 and hybrid hosts the runtime calls [`CgroupManager::add_pid`]).
     pub fn clone_into_fd(&self) -> Option<OwnedFd> {
-        None
+        if !self.paths.v1.is_empty() {
+            return None;
+        }
+        let dir = self.paths.unified.as_ref()?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY)
+            .open(dir)
+            .ok()?;
+        Some(file.into())
     }
 
-    /// Moves `pid` into every hierarchy (v1 controllers and the unified tree).
-    pub fn add_pid(&self, _pid: i32) -> Result<()> {
-        todo!()
+    /// Moves `pid` into every hierarchy (v1 controllers and the unified tree; named v1
+    /// hierarchies best effort).
+    pub fn add_pid(&self, pid: i32) -> Result<()> {
+        let value = pid.to_string();
+        for (dir, kind) in self.dirs() {
+            match self.fs.try_write(dir, "cgroup.procs", &value) {
+                Err(_) if kind == Kind::Named => {}
+                Err(e) => return Err(write_err(dir, "cgroup.procs", &value, &e)),
+                Ok(()) => {}
+            }
+        }
+        Ok(())
     }
 
     /// Applies new resources to a live container (`update`).
-    pub fn update(&self, _resources: &LinuxResources) -> Result<()> {
-        todo!()
+    pub fn update(&self, resources: &LinuxResources) -> Result<()> {
+        if let Some((dir, _)) = self
+            .dirs()
+            .into_iter()
+            .find(|(d, k)| *k != Kind::Named && !d.is_dir())
+        {
+            return Err(cg_err(dir, "the container's cgroup does not exist"));
+        }
+        resources::apply(&self.fs, &self.paths, resources)
     }
 
-    /// All pids in the container's cgroup (for `ps`, `kill --all`).
+    /// All pids in the container's cgroup and its sub-cgroups (for `ps`, `kill --all`),
+    /// sorted; empty if the cgroup is gone.
     pub fn pids(&self) -> Result<Vec<i32>> {
-        todo!()
+        match self.primary() {
+            Some(dir) => lifecycle::pids_under(&self.fs, dir),
+            None => Ok(Vec::new()),
+        }
     }
 
-    /// Freezes (true) or thaws (false) every process of the container.
-    pub fn set_frozen(&self, _frozen: bool) -> Result<()> {
-        todo!()
+    /// Freezes (true) or thaws (false) every process of the container: the v1 freezer if
+    /// mounted, else the unified tree's `cgroup.freeze`.
+    pub fn set_frozen(&self, frozen: bool) -> Result<()> {
+        match (self.v1_dir("freezer"), self.paths.unified.as_deref()) {
+            (Some(d), _) => freezer::set_v1(&self.fs, d, frozen),
+            (None, Some(d)) => freezer::set_v2(&self.fs, d, frozen),
+            (None, None) => Err(cg_err(
+                Path::new("/"),
+                "cannot freeze: the freezer controller is not mounted",
+            )),
+        }
     }
 
     /// Whether the container's processes are frozen.
     pub fn is_frozen(&self) -> Result<bool> {
-        todo!()
+        match (self.v1_dir("freezer"), self.paths.unified.as_deref()) {
+            (Some(d), _) => freezer::is_v1(&self.fs, d),
+            (None, Some(d)) => freezer::is_v2(&self.fs, d),
+            (None, None) => Ok(false),
+        }
     }
 
-    /// Removes every directory (after killing what is left in it with SIGKILL).
+    /// Removes every directory (after killing what is left in it with SIGKILL). Idempotent:
+    /// directories that are already gone are fine, so `delete --force` can run it after a crash.
     pub fn destroy(&self) -> Result<()> {
-        todo!()
+        let dirs = self.dirs();
+        if dirs.iter().all(|(d, _)| !d.is_dir()) {
+            return Ok(());
+        }
+        let existing: Vec<&Path> = dirs
+            .iter()
+            .map(|(d, _)| *d)
+            .filter(|d| d.is_dir())
+            .collect();
+        let pids = lifecycle::all_pids(&self.fs, &existing);
+        if !pids.is_empty() {
+            let pure_v2 = self.paths.v1.is_empty();
+            let killed = pure_v2
+                && self
+                    .paths
+                    .unified
+                    .as_deref()
+                    .is_some_and(|u| self.fs.try_write(u, "cgroup.kill", "1").is_ok());
+            if !killed {
+                // Freeze first so nothing forks between listing and killing; a frozen
+                // process dies once thawed.
+                let frozen = self.set_frozen(true).is_ok();
+                for pid in lifecycle::all_pids(&self.fs, &existing) {
+                    self.fs.kill(pid);
+                }
+                if frozen {
+                    let _ = self.set_frozen(false);
+                }
+            }
+            lifecycle::wait_empty(&self.fs, &existing);
+        }
+        let mut first_err = None;
+        for (dir, kind) in dirs {
+            if let Err(e) = lifecycle::remove_tree(&self.fs, dir) {
+                if kind != Kind::Named && first_err.is_none() {
+                    first_err = Some(e);
+                }
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Memory, cpu and pids usage (fields the host does not account are None).
+    pub fn stats(&self) -> Result<CgroupStats> {
+        match self.primary() {
+            Some(dir) if dir.is_dir() => Ok(stats::collect(&self.fs, &self.paths)),
+            Some(dir) => Err(cg_err(dir, "the container's cgroup does not exist")),
+            None => Ok(CgroupStats::default()),
+        }
+    }
+
+    /// The container's directory for v1 controller `controller`.
+    fn v1_dir(&self, controller: &str) -> Option<&Path> {
+        self.paths
+            .v1
+            .iter()
+            .find(|(n, _)| n == controller)
+            .map(|(_, p)| p.as_path())
+    }
+
+    /// Each distinct directory once, v1 hierarchies first, then the unified one.
+    fn dirs(&self) -> Vec<(&Path, Kind)> {
+        let mut out: Vec<(&Path, Kind)> = Vec::new();
+        for (name, dir) in &self.paths.v1 {
+            let kind = if name.starts_with("name=") {
+                Kind::Named
+            } else {
+                Kind::V1
+            };
+            match out.iter_mut().find(|(d, _)| *d == dir.as_path()) {
+                Some(entry) if kind == Kind::V1 => entry.1 = Kind::V1,
+                Some(_) => {}
+                None => out.push((dir, kind)),
+            }
+        }
+        if let Some(u) = &self.paths.unified {
+            out.push((u, Kind::Unified));
+        }
+        out
+    }
+
+    /// The directory whose `cgroup.procs` lists the container's processes.
+    fn primary(&self) -> Option<&Path> {
+        ["pids", "freezer", "devices", "memory", "cpu"]
+            .iter()
+            .find_map(|c| self.v1_dir(c))
+            .or_else(|| {
+                self.paths
+                    .v1
+                    .iter()
+                    .find(|(n, _)| !n.starts_with("name="))
+                    .map(|(_, p)| p.as_path())
+            })
+            .or(self.paths.unified.as_deref())
+    }
+
+    /// Refuses a cgroup that is populated or frozen: destroying it later would kill or thaw
+    /// processes that are not this container's.
+    fn check_unused(&self) -> Result<()> {
+        for (dir, kind) in self.dirs() {
+            if kind == Kind::Named || !dir.is_dir() {
+                continue;
+            }
+            let pids = lifecycle::pids_under(&self.fs, dir)?;
+            if !pids.is_empty() {
+                return Err(cg_err(dir, format!("cgroup is not empty: {} process(es) found; refusing to use it for a new container", pids.len())));
+            }
+        }
+        if self.primary().is_some_and(Path::is_dir) && self.is_frozen().unwrap_or(false) {
+            return Err(cg_err(
+                self.primary().unwrap_or(Path::new("/")),
+                "cgroup is unexpectedly frozen; refusing to use it for a new container",
+            ));
+        }
+        Ok(())
     }
 }

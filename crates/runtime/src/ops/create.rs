@@ -50,7 +50,8 @@ pub struct Created {
 /// Creates a container. On any error everything done so far is undone.
 pub fn create(g: &Globals, o: &CreateOptions) -> Result<Created> {
     state::validate_id(&o.id)?;
-    let bundle = std::fs::canonicalize(&o.bundle).ctx(|| format!("bundle {}", o.bundle.display()))?;
+    let bundle =
+        std::fs::canonicalize(&o.bundle).ctx(|| format!("bundle {}", o.bundle.display()))?;
     let mut spec = spec::load(&bundle)?;
     spec::validate(&spec, &bundle)?;
     crate::rootfs::absolutize_sources(&mut spec, &bundle);
@@ -59,10 +60,21 @@ pub fn create(g: &Globals, o: &CreateOptions) -> Result<Created> {
     let dir = state::dir(&g.root, &o.id);
     match std::fs::create_dir(&dir) {
         Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(Error::Exists(o.id.clone())),
-        Err(e) => return Err(Error::Io { what: format!("create {}", dir.display()), source: e }),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Error::Exists(o.id.clone()))
+        }
+        Err(e) => {
+            return Err(Error::Io {
+                what: format!("create {}", dir.display()),
+                source: e,
+            })
+        }
     }
-    let mut cleanup = Cleanup { dir: dir.clone(), cgroup: None, pid: None };
+    let mut cleanup = Cleanup {
+        dir: dir.clone(),
+        cgroup: None,
+        pid: None,
+    };
     let created = build(g, o, &spec, &bundle, &rootfs, &dir, &mut cleanup)?;
     cleanup.disarm();
     Ok(created)
@@ -108,7 +120,10 @@ fn build(
     cleanup: &mut Cleanup,
 ) -> Result<Created> {
     let linux = spec.linux().as_ref();
-    let process = spec.process().as_ref().ok_or_else(|| Error::Spec("process is required".into()))?;
+    let process = spec
+        .process()
+        .as_ref()
+        .ok_or_else(|| Error::Spec("process is required".into()))?;
     let caps = match process.capabilities() {
         Some(c) => capabilities::resolve(c)?,
         None => Default::default(),
@@ -117,7 +132,9 @@ fn build(
         Some(s) => Some(seccomp::compile(s, Some(&g.root.join(".cache/seccomp")))?),
         None => None,
     };
-    let cgroups_path = linux.and_then(|l| l.cgroups_path().as_ref()).map(|p| p.to_string_lossy().into_owned());
+    let cgroups_path = linux
+        .and_then(|l| l.cgroups_path().as_ref())
+        .map(|p| p.to_string_lossy().into_owned());
     let cgroup = CgroupManager::new(cgroups_path.as_deref(), &o.id)?;
     let mut st = ContainerState {
         id: o.id.clone(),
@@ -136,11 +153,14 @@ fn build(
     // Record what exists before creating it, so `delete --force` can clean up after a crash.
     state::save(&g.root, &st)?;
     cleanup.cgroup = Some(cgroup.clone());
+    // Like runc, linux.devices are created but not implicitly allowed: resources.devices rules.
     cgroup.create(linux.and_then(|l| l.resources().as_ref()))?;
 
     let fifo_path = dir.join(EXEC_FIFO);
-    nix::unistd::mkfifo(&fifo_path, Mode::from_bits_truncate(0o600)).ctx(|| format!("mkfifo {}", fifo_path.display()))?;
-    let fifo = open(&fifo_path, OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty()).ctx(|| format!("open {}", fifo_path.display()))?;
+    nix::unistd::mkfifo(&fifo_path, Mode::from_bits_truncate(0o600))
+        .ctx(|| format!("mkfifo {}", fifo_path.display()))?;
+    let fifo = open(&fifo_path, OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty())
+        .ctx(|| format!("open {}", fifo_path.display()))?;
     let console = connect_console(o, process.terminal().unwrap_or(false))?;
 
     let cgroup_fd = cgroup.clone_into_fd();
@@ -150,7 +170,8 @@ fn build(
     }
     let joins = namespaces::open_joins(&plan)?;
     let (parent_end, child_end) = sync::pair()?;
-    let parent_hooks = !hooks::of(spec, Kind::Prestart).is_empty() || !hooks::of(spec, Kind::CreateRuntime).is_empty();
+    let parent_hooks = !hooks::of(spec, Kind::Prestart).is_empty()
+        || !hooks::of(spec, Kind::CreateRuntime).is_empty();
 
     let clone_flags = plan.clone_flags;
     let user_in_clone = plan.user_in_clone;
@@ -171,7 +192,9 @@ fn build(
         preserve_fds: o.preserve_fds,
         parent_hooks,
     };
-    let pid = match berth_sys::clone3(clone_flags, cgroup_fd.as_ref().map(|f| f.as_fd())).ctx(|| "clone the container process".into())? {
+    let pid = match berth_sys::clone3(clone_flags, cgroup_fd.as_ref().map(|f| f.as_fd()))
+        .ctx(|| "clone the container process".into())?
+    {
         CloneResult::Child => {
             drop(parent_end);
             init::run(ctx)
@@ -180,7 +203,15 @@ fn build(
     };
     drop(ctx);
     cleanup.pid = Some(pid);
-    handshake(spec, &parent_end, &cgroup, cgroup_fd.is_none(), user_in_clone, pid, &mut st)?;
+    handshake(
+        spec,
+        &parent_end,
+        &cgroup,
+        cgroup_fd.is_none(),
+        user_in_clone,
+        pid,
+        &mut st,
+    )?;
 
     st.pid = pid;
     st.pid_start_time = state::start_time(pid).unwrap_or(0);
@@ -209,8 +240,17 @@ fn handshake(
     }
     ch.send(&Msg::Go)?;
     loop {
-        match ch.recv()? {
+        let (msg, fd) = match ch.recv_with_fd()? {
+            Some((m, fd)) => (Some(m), fd),
+            None => (None, None),
+        };
+        match msg {
             Some(Msg::Ready) => return Ok(()),
+            Some(Msg::SeccompListener) => {
+                let fd =
+                    fd.ok_or_else(|| Error::Init("seccomp listener message without an fd".into()))?;
+                send_seccomp_listener(spec, st, pid, fd)?;
+            }
             Some(Msg::NeedMaps) => {
                 namespaces::write_id_maps(spec, pid)?;
                 ch.send(&Msg::MapsDone)?;
@@ -219,24 +259,63 @@ fn handshake(
                 st.pid = pid;
                 let json = serde_json::to_vec(&st.oci(Status::Creating)).unwrap_or_default();
                 hooks::run_all(Kind::Prestart, &hooks::of(spec, Kind::Prestart), &json)?;
-                hooks::run_all(Kind::CreateRuntime, &hooks::of(spec, Kind::CreateRuntime), &json)?;
+                hooks::run_all(
+                    Kind::CreateRuntime,
+                    &hooks::of(spec, Kind::CreateRuntime),
+                    &json,
+                )?;
                 ch.send(&Msg::Continue)?;
             }
             Some(Msg::Error(e)) => return Err(Error::Init(e)),
-            Some(other) => return Err(Error::Init(format!("unexpected {other:?} from the container process"))),
-            None => return Err(Error::Init("the container process exited during setup".into())),
+            Some(other) => {
+                return Err(Error::Init(format!(
+                    "unexpected {other:?} from the container process"
+                )))
+            }
+            None => {
+                return Err(Error::Init(
+                    "the container process exited during setup".into(),
+                ))
+            }
         }
     }
+}
+
+/// Hands the seccomp notify fd to the agent at `linux.seccomp.listenerPath`.
+fn send_seccomp_listener(
+    spec: &Spec,
+    st: &mut ContainerState,
+    pid: i32,
+    fd: OwnedFd,
+) -> Result<()> {
+    let sc = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.seccomp().as_ref())
+        .ok_or_else(|| Error::Init("seccomp listener without linux.seccomp".into()))?;
+    let path = sc.listener_path().as_ref().ok_or_else(|| {
+        Error::Spec("linux.seccomp.listenerPath is required for SCMP_ACT_NOTIFY".into())
+    })?;
+    st.pid = pid;
+    let json = serde_json::to_vec(&st.oci(Status::Creating)).unwrap_or_default();
+    let state: oci_spec::runtime::State = serde_json::from_slice(&json)
+        .map_err(|e| Error::Init(format!("container state for the seccomp agent: {e}")))?;
+    seccomp::send_listener(fd.as_fd(), path, &state, sc.listener_metadata().as_deref())
 }
 
 fn connect_console(o: &CreateOptions, terminal: bool) -> Result<Option<OwnedFd>> {
     match (&o.console_socket, terminal) {
         (Some(path), true) => {
-            let s = UnixStream::connect(path).ctx(|| format!("connect to console socket {}", path.display()))?;
+            let s = UnixStream::connect(path)
+                .ctx(|| format!("connect to console socket {}", path.display()))?;
             Ok(Some(OwnedFd::from(s)))
         }
-        (None, true) => Err(Error::Usage("process.terminal is set: --console-socket is required".into())),
-        (Some(_), false) => Err(Error::Usage("--console-socket given but process.terminal is false".into())),
+        (None, true) => Err(Error::Usage(
+            "process.terminal is set: --console-socket is required".into(),
+        )),
+        (Some(_), false) => Err(Error::Usage(
+            "--console-socket given but process.terminal is false".into(),
+        )),
         (None, false) => Ok(None),
     }
 }

@@ -32,7 +32,9 @@ pub fn delete(g: &Globals, id: &str, force: bool) -> Result<()> {
     match status {
         Status::Stopped => {}
         Status::Created => kill_and_wait(st.pid, &cgroup),
-        Status::Creating | Status::Running | Status::Paused if force => kill_and_wait(st.pid, &cgroup),
+        Status::Creating | Status::Running | Status::Paused if force => {
+            kill_and_wait(st.pid, &cgroup)
+        }
         _ => {
             return Err(Error::BadState {
                 id: id.into(),
@@ -42,12 +44,13 @@ pub fn delete(g: &Globals, id: &str, force: bool) -> Result<()> {
         }
     }
     cgroup.destroy()?;
-    std::fs::remove_dir_all(&dir).map_err(|e| Error::Io { what: format!("remove {}", dir.display()), source: e })?;
+    std::fs::remove_dir_all(&dir).map_err(|e| Error::Io {
+        what: format!("remove {}", dir.display()),
+        source: e,
+    })?;
     if !st.poststop.is_empty() {
         let json = serde_json::to_vec(&st.oci(Status::Stopped)).unwrap_or_default();
-        if let Err(e) = hooks::run_all(Kind::Poststop, &st.poststop, &json) {
-            eprintln!("warning: {e}");
-        }
+        hooks::run_all_warn(Kind::Poststop, &st.poststop, &json);
     }
     Ok(())
 }
@@ -65,6 +68,9 @@ fn kill_and_wait(pid: i32, cgroup: &CgroupManager) {
     let _ = cgroup.set_frozen(false);
     if let Ok(fd) = pidfd {
         let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
-        let _ = poll(&mut fds, PollTimeout::try_from(Duration::from_secs(10)).unwrap_or(PollTimeout::NONE));
+        let _ = poll(
+            &mut fds,
+            PollTimeout::try_from(Duration::from_secs(10)).unwrap_or(PollTimeout::NONE),
+        );
     }
 }

@@ -81,22 +81,37 @@ pub fn exec(g: &Globals, o: &ExecOptions) -> Result<i32> {
             .console_socket
             .as_ref()
             .ok_or_else(|| Error::Usage("--tty needs --console-socket".into()))?;
-        Some(OwnedFd::from(UnixStream::connect(path).ctx(|| format!("connect to console socket {}", path.display()))?))
+        Some(OwnedFd::from(UnixStream::connect(path).ctx(|| {
+            format!("connect to console socket {}", path.display())
+        })?))
     } else {
         None
     };
     let nss = open_namespaces(st.pid)?;
     // setns(pid) changes only the namespace of our future children.
     if let Some((_, fd)) = nss.iter().find(|(t, _)| *t == LinuxNamespaceType::Pid) {
-        setns(fd.as_fd(), CloneFlags::CLONE_NEWPID).ctx(|| "join the container's pid namespace".into())?;
+        setns(fd.as_fd(), CloneFlags::CLONE_NEWPID)
+            .ctx(|| "join the container's pid namespace".into())?;
     }
     let (parent_end, child_end) = sync::pair()?;
-    let mask = if o.detach { nix::sys::signal::SigSet::empty() } else { forwarding_mask() };
+    let mask = if o.detach {
+        nix::sys::signal::SigSet::empty()
+    } else {
+        forwarding_mask()
+    };
     mask.thread_block().ctx(|| "block signals".into())?;
     let pid = match berth_sys::clone::fork().ctx(|| "fork the exec process".into())? {
         CloneResult::Child => {
             drop(parent_end);
-            let err = match child(&child_end, &nss, &process, &caps, filter.as_ref(), console, o.preserve_fds) {
+            let err = match child(
+                &child_end,
+                &nss,
+                &process,
+                &caps,
+                filter.as_ref(),
+                console,
+                o.preserve_fds,
+            ) {
                 Ok(never) => match never {},
                 Err(e) => e,
             };
@@ -115,11 +130,16 @@ pub fn exec(g: &Globals, o: &ExecOptions) -> Result<i32> {
         match parent_end.recv()? {
             None => Ok(()),
             Some(Msg::Error(e)) => Err(Error::Init(e)),
-            Some(m) => Err(Error::Init(format!("unexpected {m:?} from the exec process"))),
+            Some(m) => Err(Error::Init(format!(
+                "unexpected {m:?} from the exec process"
+            ))),
         }
     })();
     if let Err(e) = ready {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
         let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
         let _ = mask.thread_unblock();
         return Err(e);
@@ -161,7 +181,8 @@ fn child(
     crate::process::apply_rlimits(process)?;
     crate::process::apply_oom_score(process)?;
     let plan = ExecPlan::new(process)?;
-    berth_sys::misc::cloexec_from(3 + preserve_fds).ctx(|| "mark inherited fds close-on-exec".into())?;
+    berth_sys::misc::cloexec_from(3 + preserve_fds)
+        .ctx(|| "mark inherited fds close-on-exec".into())?;
     init::finish_process(process, caps, filter)?;
     ch.send(&Msg::Ready)?;
     Err(plan.exec())
@@ -172,14 +193,30 @@ fn child(
 fn open_namespaces(pid: i32) -> Result<Vec<(LinuxNamespaceType, OwnedFd)>> {
     use LinuxNamespaceType::*;
     let mut out = Vec::new();
-    for (t, name) in [(User, "user"), (Pid, "pid"), (Ipc, "ipc"), (Uts, "uts"), (Network, "net"), (Cgroup, "cgroup"), (Time, "time"), (Mount, "mnt")] {
+    for (t, name) in [
+        (User, "user"),
+        (Pid, "pid"),
+        (Ipc, "ipc"),
+        (Uts, "uts"),
+        (Network, "net"),
+        (Cgroup, "cgroup"),
+        (Time, "time"),
+        (Mount, "mnt"),
+    ] {
         let theirs = format!("/proc/{pid}/ns/{name}");
         let ours = format!("/proc/self/ns/{name}");
-        let (Ok(a), Ok(b)) = (std::fs::metadata(&theirs), std::fs::metadata(&ours)) else { continue };
+        let (Ok(a), Ok(b)) = (std::fs::metadata(&theirs), std::fs::metadata(&ours)) else {
+            continue;
+        };
         if a.ino() == b.ino() && a.dev() == b.dev() {
             continue;
         }
-        let fd = open(Path::new(&theirs), OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()).ctx(|| format!("open {theirs}"))?;
+        let fd = open(
+            Path::new(&theirs),
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .ctx(|| format!("open {theirs}"))?;
         out.push((t, fd));
     }
     Ok(out)
@@ -191,12 +228,15 @@ fn build_process(o: &ExecOptions, cspec: &oci_spec::runtime::Spec) -> Result<Pro
     let mut p: Process = match &o.process_file {
         Some(path) => {
             let bytes = std::fs::read(path).ctx(|| format!("read {}", path.display()))?;
-            serde_json::from_slice(&bytes).map_err(|e| Error::Spec(format!("{}: {e}", path.display())))?
+            serde_json::from_slice(&bytes)
+                .map_err(|e| Error::Spec(format!("{}: {e}", path.display())))?
         }
         None => {
             let mut p = cspec.process().clone().unwrap_or_default();
             if o.args.is_empty() {
-                return Err(Error::Usage("exec needs a command (or -p process.json)".into()));
+                return Err(Error::Usage(
+                    "exec needs a command (or -p process.json)".into(),
+                ));
             }
             p.set_args(Some(o.args.clone()));
             p.set_terminal(Some(o.tty));
@@ -229,15 +269,17 @@ fn build_process(o: &ExecOptions, cspec: &oci_spec::runtime::Spec) -> Result<Pro
         }
     }
     if !o.additional_gids.is_empty() {
-        p.user_mut().set_additional_gids(Some(o.additional_gids.clone()));
+        p.user_mut()
+            .set_additional_gids(Some(o.additional_gids.clone()));
     }
     if o.no_new_privs {
         p.set_no_new_privileges(Some(true));
     }
     if !o.caps.is_empty() {
         let mut caps = p.capabilities().clone().unwrap_or_default();
-        let extra: oci_spec::runtime::Capabilities = serde_json::from_value(serde_json::json!(o.caps))
-            .map_err(|e| Error::Usage(format!("--cap: {e}")))?;
+        let extra: oci_spec::runtime::Capabilities =
+            serde_json::from_value(serde_json::json!(o.caps))
+                .map_err(|e| Error::Usage(format!("--cap: {e}")))?;
         let add = |s: &Option<oci_spec::runtime::Capabilities>| -> Option<oci_spec::runtime::Capabilities> {
             let mut s = s.clone().unwrap_or_default();
             s.extend(extra.iter().copied());

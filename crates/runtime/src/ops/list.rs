@@ -32,11 +32,17 @@ pub struct Entry {
 pub fn list(g: &Globals) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
     for id in state::list_ids(&g.root)? {
-        let Ok(st) = state::load(&g.root, &id) else { continue };
+        let Ok(st) = state::load(&g.root, &id) else {
+            continue;
+        };
         let status = st.status(&state::dir(&g.root, &id));
         out.push(Entry {
             oci_version: state::OCI_VERSION,
-            pid: if status == state::Status::Stopped { 0 } else { st.pid },
+            pid: if status == state::Status::Stopped {
+                0
+            } else {
+                st.pid
+            },
             status: status.as_str(),
             bundle: st.bundle.display().to_string(),
             rootfs: st.rootfs.display().to_string(),

@@ -24,7 +24,11 @@ const FORWARDED: [Signal; 7] = [
 /// Runs a container. Returns the exit code to exit with (0 when detached). With `keep`, the
 /// stopped container is left for `state` and `delete`.
 pub fn run(g: &Globals, o: &CreateOptions, detach: bool, keep: bool) -> Result<i32> {
-    let mask = if detach { SigSet::empty() } else { forwarding_mask() };
+    let mask = if detach {
+        SigSet::empty()
+    } else {
+        forwarding_mask()
+    };
     // Block before the fork so no signal is lost between the fork and the signalfd.
     mask.thread_block().ctx(|| "block signals".into())?;
     let created = match create(g, o) {

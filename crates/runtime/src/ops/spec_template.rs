@@ -89,4 +89,3 @@ mod tests {
         assert!(super::template_is_valid(true));
     }
 }
-

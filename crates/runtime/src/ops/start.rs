@@ -25,15 +25,22 @@ pub fn start(g: &Globals, id: &str) -> Result<()> {
         });
     }
     let fifo_path = dir.join(EXEC_FIFO);
-    let fifo = open(&fifo_path, OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty())
-        .map_err(|e| match e {
-            nix::errno::Errno::ENXIO => Error::BadState {
-                id: id.into(),
-                status: "stopped".into(),
-                what: "the container process exited before start".into(),
-            },
-            e => Error::Io { what: format!("open {}", fifo_path.display()), source: e.into() },
-        })?;
+    let fifo = open(
+        &fifo_path,
+        OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| match e {
+        nix::errno::Errno::ENXIO => Error::BadState {
+            id: id.into(),
+            status: "stopped".into(),
+            what: "the container process exited before start".into(),
+        },
+        e => Error::Io {
+            what: format!("open {}", fifo_path.display()),
+            source: e.into(),
+        },
+    })?;
     nix::unistd::write(&fifo, b"0").ctx(|| "release the container process".into())?;
     let _ = std::fs::remove_file(&fifo_path);
     // The init holds the only read end, close-on-exec: POLLERR on our end means it has
@@ -48,9 +55,7 @@ pub fn start(g: &Globals, id: &str) -> Result<()> {
     }
     if !st.poststart.is_empty() {
         let json = serde_json::to_vec(&st.oci(Status::Running)).unwrap_or_default();
-        if let Err(e) = hooks::run_all(Kind::Poststart, &st.poststart, &json) {
-            eprintln!("warning: {e}");
-        }
+        hooks::run_all_warn(Kind::Poststart, &st.poststart, &json);
     }
     Ok(())
 }

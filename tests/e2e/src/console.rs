@@ -1,0 +1,121 @@
+//! The receiving end of `--console-socket`: a unix socket the runtime connects to, sending
+//! the pty master as SCM_RIGHTS; the harness then reads the container's terminal output.
+
+use std::fs::File;
+use std::io::{IoSliceMut, Read};
+use std::os::fd::{FromRawFd, RawFd};
+use std::os::unix::io::AsRawFd;
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::cmsg_space;
+use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+
+/// What the receiver thread ended with.
+#[derive(Debug)]
+pub enum Console {
+    /// The pty master arrived; this is everything read from it until EOF/EIO.
+    Output(String),
+    /// Something failed (no connection, no fd in the message, ...).
+    Error(String),
+}
+
+/// A listening console socket with a thread that accepts one connection, takes the fd and
+/// reads from it until the terminal closes or the deadline passes.
+pub struct ConsoleSocket {
+    /// The socket path to pass as `--console-socket`.
+    pub path: PathBuf,
+    rx: Receiver<Console>,
+}
+
+impl ConsoleSocket {
+    /// Binds `path` and starts the receiver; it gives up after `deadline`.
+    pub fn listen(path: &Path, deadline: Duration) -> ConsoleSocket {
+        let listener =
+            UnixListener::bind(path).unwrap_or_else(|e| panic!("bind {}: {e}", path.display()));
+        listener
+            .set_nonblocking(true)
+            .expect("nonblocking listener");
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let _ = tx.send(receive(listener, deadline));
+        });
+        ConsoleSocket {
+            path: path.to_path_buf(),
+            rx,
+        }
+    }
+
+    /// Waits for the receiver (up to `timeout`) and returns what it got.
+    pub fn wait(&self, timeout: Duration) -> Console {
+        self.rx
+            .recv_timeout(timeout)
+            .unwrap_or_else(|e| Console::Error(format!("console receiver: {e}")))
+    }
+}
+
+fn receive(listener: UnixListener, deadline: Duration) -> Console {
+    let start = Instant::now();
+    let stream = loop {
+        match listener.accept() {
+            Ok((s, _)) => break s,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if start.elapsed() > deadline {
+                    return Console::Error("nobody connected to the console socket".into());
+                }
+                thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Console::Error(format!("accept: {e}")),
+        }
+    };
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(deadline));
+    let mut buf = [0u8; 4096];
+    let mut iov = [IoSliceMut::new(&mut buf)];
+    let mut space = cmsg_space!([RawFd; 1]);
+    let fd = {
+        let msg = match recvmsg::<()>(
+            stream.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Ok(m) => m,
+            Err(e) => return Console::Error(format!("recvmsg: {e}")),
+        };
+        let mut fd = None;
+        if let Ok(cmsgs) = msg.cmsgs() {
+            for c in cmsgs {
+                if let ControlMessageOwned::ScmRights(fds) = c {
+                    fd = fds.first().copied();
+                }
+            }
+        }
+        match fd {
+            Some(fd) => fd,
+            None => {
+                return Console::Error(
+                    "the console socket message carried no fd (SCM_RIGHTS)".into(),
+                )
+            }
+        }
+    };
+    // SAFETY: the fd was just received via SCM_RIGHTS and is owned by nobody else.
+    let mut master = unsafe { File::from_raw_fd(fd) };
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 4096];
+    // Reads end with EIO once the last slave fd (the container's) is closed.
+    loop {
+        if start.elapsed() > deadline {
+            break;
+        }
+        match master.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&chunk[..n]),
+        }
+    }
+    Console::Output(String::from_utf8_lossy(&out).into_owned())
+}

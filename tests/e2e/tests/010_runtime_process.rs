@@ -1,0 +1,257 @@
+//! process: user (uid, gid, additionalGids, umask), env, cwd, capabilities, rlimits,
+//! noNewPrivileges, oomScoreAdj.
+
+use std::fs;
+
+use berth_e2e::{cap_mask, json, status_field, Test};
+
+#[test]
+fn user_uid_gid_additional_gids() {
+    let Some(t) = Test::new("user") else { return };
+    let mut b = t.bundle("user");
+    b.user(1000, 100, &[10, 65534])
+        .sh("id -u; id -g; grep '^Groups:' /proc/self/status");
+    let o = t.rt.run(&b.id, &b).ok();
+    let l = o.lines();
+    assert_eq!(l[0], "1000", "{o}");
+    assert_eq!(l[1], "100", "{o}");
+    let mut groups: Vec<&str> = l[2]
+        .trim_start_matches("Groups:")
+        .split_whitespace()
+        .collect();
+    groups.sort();
+    assert_eq!(
+        groups,
+        ["10", "65534"],
+        "supplementary groups must be exactly additionalGids: {o}"
+    );
+}
+
+#[test]
+fn user_without_additional_gids_has_no_supplementary_groups() {
+    let Some(t) = Test::new("user_nogroups") else {
+        return;
+    };
+    let mut b = t.bundle("usern");
+    b.user(1000, 1000, &[])
+        .args(&["grep", "^Groups:", "/proc/self/status"]);
+    let o = t.rt.run(&b.id, &b).ok();
+    assert_eq!(
+        o.out().trim_start_matches("Groups:").trim(),
+        "",
+        "root's groups leaked into the container: {o}"
+    );
+}
+
+#[test]
+fn umask() {
+    let Some(t) = Test::new("umask") else { return };
+    let mut b = t.bundle("umask");
+    b.set("/process/user/umask", json!(0o027))
+        .sh("umask; touch /tmp/f; mkdir /tmp/d; stat -c %a /tmp/f /tmp/d");
+    let o = t.rt.run(&b.id, &b).ok();
+    assert_eq!(o.lines(), ["0027", "640", "750"], "{o}");
+}
+
+#[test]
+fn env_is_exactly_passed() {
+    let Some(t) = Test::new("env") else { return };
+    let mut b = t.bundle("env");
+    b.env(&[
+        "PATH=/bin:/usr/bin",
+        "E2E_A=1",
+        "E2E_B=two words",
+        "E2E_EMPTY=",
+    ])
+    .sh("echo \"$E2E_A|$E2E_B|${E2E_EMPTY-unset}|$PATH\"; env | grep -c '^E2E_'");
+    let o = t.rt.run(&b.id, &b).ok();
+    assert_eq!(o.lines(), ["1|two words||/bin:/usr/bin", "3"], "{o}");
+}
+
+#[test]
+fn cwd_is_set() {
+    let Some(t) = Test::new("cwd") else { return };
+    let mut b = t.bundle("cwd");
+    fs::create_dir_all(b.rootfs.join("work/dir")).unwrap();
+    b.cwd("/work/dir").args(&["pwd"]);
+    let o = t.rt.run(&b.id, &b).ok();
+    assert_eq!(o.out(), "/work/dir", "{o}");
+}
+
+#[test]
+fn cwd_is_created_when_missing() {
+    let Some(t) = Test::new("cwd_missing") else {
+        return;
+    };
+    let mut b = t.bundle("cwdm");
+    b.cwd("/not/yet/there").args(&["pwd"]);
+    let o = t.rt.run(&b.id, &b).ok();
+    assert_eq!(o.out(), "/not/yet/there", "{o}");
+}
+
+fn caps_of(status: &str, key: &str) -> u64 {
+    u64::from_str_radix(&status_field(status, key).unwrap_or_default(), 16).unwrap_or(u64::MAX)
+}
+
+#[test]
+fn capabilities_root() {
+    let Some(t) = Test::new("caps_root") else {
+        return;
+    };
+    let set = ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
+    let mut b = t.bundle("caps");
+    b.set(
+        "/process/capabilities",
+        json!({"bounding": set, "effective": set, "permitted": set, "inheritable": [], "ambient": []}),
+    )
+    .args(&["cat", "/proc/self/status"]);
+    let o = t.rt.run(&b.id, &b).ok();
+    let want = cap_mask(&set);
+    for k in ["CapEff", "CapPrm", "CapBnd"] {
+        assert_eq!(
+            caps_of(&o.stdout, k),
+            want,
+            "{k} is {:?}, want {want:x}",
+            status_field(&o.stdout, k)
+        );
+    }
+    assert_eq!(caps_of(&o.stdout, "CapInh"), 0);
+    assert_eq!(caps_of(&o.stdout, "CapAmb"), 0);
+}
+
+#[test]
+fn capabilities_non_root_ambient() {
+    let Some(t) = Test::new("caps_ambient") else {
+        return;
+    };
+    let set = ["CAP_NET_BIND_SERVICE"];
+    let mut b = t.bundle("capamb");
+    b.user(1000, 1000, &[])
+        .set(
+            "/process/capabilities",
+            json!({"bounding": set, "effective": set, "permitted": set, "inheritable": set, "ambient": set}),
+        )
+        .args(&["cat", "/proc/self/status"]);
+    let o = t.rt.run(&b.id, &b).ok();
+    let want = cap_mask(&set);
+    for k in ["CapEff", "CapPrm", "CapBnd", "CapInh", "CapAmb"] {
+        assert_eq!(
+            caps_of(&o.stdout, k),
+            want,
+            "{k} is {:?}, want {want:x}",
+            status_field(&o.stdout, k)
+        );
+    }
+}
+
+#[test]
+fn capabilities_empty() {
+    let Some(t) = Test::new("caps_empty") else {
+        return;
+    };
+    let mut b = t.bundle("capnone");
+    b.set(
+        "/process/capabilities",
+        json!({"bounding": [], "effective": [], "permitted": [], "inheritable": [], "ambient": []}),
+    )
+    .args(&["cat", "/proc/self/status"]);
+    let o = t.rt.run(&b.id, &b).ok();
+    for k in ["CapEff", "CapPrm", "CapBnd", "CapInh", "CapAmb"] {
+        assert_eq!(
+            caps_of(&o.stdout, k),
+            0,
+            "{k}: {:?}",
+            status_field(&o.stdout, k)
+        );
+    }
+}
+
+fn host_hard(resource: nix::sys::resource::Resource) -> u64 {
+    nix::sys::resource::getrlimit(resource)
+        .map(|(_, h)| h)
+        .unwrap_or(0)
+}
+
+#[test]
+fn rlimits() {
+    let Some(t) = Test::new("rlimits") else {
+        return;
+    };
+    use nix::sys::resource::Resource;
+    // Never above the current hard limit: there is no CAP_SYS_RESOURCE here.
+    let nofile_hard = host_hard(Resource::RLIMIT_NOFILE).min(888);
+    let nofile_soft = nofile_hard.min(777);
+    let core_hard = host_hard(Resource::RLIMIT_CORE).min(4096);
+    let mut b = t.bundle("rlim");
+    b.set(
+        "/process/rlimits",
+        json!([
+            {"type": "RLIMIT_NOFILE", "soft": nofile_soft, "hard": nofile_hard},
+            {"type": "RLIMIT_CORE", "soft": 0, "hard": core_hard}
+        ]),
+    )
+    .sh("ulimit -n; grep -E '^Max (open files|core file size)' /proc/self/limits");
+    let o = t.rt.run(&b.id, &b).ok();
+    let l = o.lines();
+    assert_eq!(l[0], nofile_soft.to_string(), "ulimit -n: {o}");
+    let words = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+    let core = l
+        .iter()
+        .find(|x| x.starts_with("Max core file size"))
+        .expect("core line");
+    assert_eq!(
+        words(core)[4..6],
+        ["0".to_string(), core_hard.to_string()],
+        "{o}"
+    );
+    let nofile = l
+        .iter()
+        .find(|x| x.starts_with("Max open files"))
+        .expect("nofile line");
+    assert_eq!(
+        words(nofile)[3..5],
+        [nofile_soft.to_string(), nofile_hard.to_string()],
+        "{o}"
+    );
+}
+
+#[test]
+fn no_new_privileges() {
+    let Some(t) = Test::new("nnp") else { return };
+    for (on, want) in [(true, "1"), (false, "0")] {
+        let mut b = t.bundle("nnp");
+        b.set("/process/noNewPrivileges", json!(on)).args(&[
+            "grep",
+            "^NoNewPrivs:",
+            "/proc/self/status",
+        ]);
+        let o = t.rt.run(&b.id, &b).ok();
+        assert_eq!(
+            o.out().trim_start_matches("NoNewPrivs:").trim(),
+            want,
+            "noNewPrivileges={on}: {o}"
+        );
+    }
+}
+
+#[test]
+fn oom_score_adj() {
+    let Some(t) = Test::new("oom_score_adj") else {
+        return;
+    };
+    let mut b = t.bundle("oom");
+    // Raising needs no privilege; lowering would need CAP_SYS_RESOURCE, absent here.
+    b.set("/process/oomScoreAdj", json!(517))
+        .args(&["cat", "/proc/self/oom_score_adj"]);
+    let o = t.rt.run(&b.id, &b).ok();
+    assert_eq!(o.out(), "517", "{o}");
+}
+
+#[test]
+fn args_are_passed_verbatim() {
+    let Some(t) = Test::new("args") else { return };
+    let mut b = t.bundle("args");
+    b.args(&["printf", "[%s]\\n", "a b", "", "$HOME", "'q'"]);
+    let o = t.rt.run(&b.id, &b).ok();
+    assert_eq!(o.lines(), ["[a b]", "[]", "[$HOME]", "['q']"], "{o}");
+}
