@@ -69,6 +69,15 @@ pub struct CgroupManager {
     fs: CgroupFs,
 }
 
+/// Whether `resources` set anything that, on a hybrid host, lives in the unified tree
+/// (hugetlb limits, raw `unified` keys).
+fn wants_unified_controllers(resources: Option<&LinuxResources>) -> bool {
+    resources.is_some_and(|r| {
+        r.hugepage_limits().as_ref().is_some_and(|h| !h.is_empty())
+            || r.unified().as_ref().is_some_and(|u| !u.is_empty())
+    })
+}
+
 impl CgroupManager {
     /// Resolves `cgroups_path` (the spec's `linux.cgroupsPath`; absolute, relative to the
     /// runtime's own cgroup, or None for the default `berth/<id>`) against the host's layout.
@@ -162,7 +171,9 @@ impl CgroupManager {
                 Err(_) if kind == Kind::Named => continue,
                 Err(e) => return Err(e),
             };
-            if kind == Kind::Unified {
+            // On a hybrid host, enabling a controller in the unified tree binds it there for
+            // the whole machine (a v1 mount of it then fails): do it only when asked for.
+            if kind == Kind::Unified && (self.paths.v1.is_empty() || wants_unified_controllers(resources)) {
                 lifecycle::enable_controllers(&self.fs, &chain);
             }
             if Some(dir) == cpuset {

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 pub fn template(rootless: bool) -> Value {
     let caps = json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
     let mut spec = json!({
-        "ociVersion": crate::state::OCI_VERSION,
+        "ociVersion": "1.0.2-dev",
         "process": {
             "terminal": true,
             "user": { "uid": 0, "gid": 0 },
