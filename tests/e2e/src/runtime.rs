@@ -174,6 +174,23 @@ impl Runtime {
         self.cmd(&a)
     }
 
+    /// Starts `create --bundle <dir> <id>` in the background (stdio to null), for tests that
+    /// kill the runtime half-way.
+    pub fn spawn_create(&self, id: &str, b: &Bundle) -> std::process::Child {
+        self.track(id, b);
+        std::process::Command::new(&self.bin)
+            .arg("--root")
+            .arg(&self.root)
+            .args(["create", "--bundle"])
+            .arg(&b.dir)
+            .arg(id)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn the runtime")
+    }
+
     /// `start <id>`.
     pub fn start(&self, id: &str) -> Output {
         self.cmd(&["start", id])

@@ -266,3 +266,39 @@ fn list_shows_containers() {
         "list table:\n{table}"
     );
 }
+
+/// The runtime killed with SIGKILL in the middle of `create` (while a prestart hook runs, after
+/// the namespaces and cgroup exist): `delete --force` must still remove everything.
+#[test]
+fn delete_force_after_the_runtime_was_killed_during_create() {
+    let Some(t) = Test::new("killed_create") else {
+        return;
+    };
+    let ctl = t.host_dir("ctl");
+    let mut b = t.bundle("kc");
+    let hook = format!(
+        "touch {c}/in-hook; while [ ! -e {c}/go ]; do sleep 0.05; done",
+        c = ctl.display()
+    );
+    b.hook(
+        "prestart",
+        berth_e2e::json!({"path": "/bin/sh", "args": ["sh", "-c", hook]}),
+    )
+    .sh("true");
+    let id = b.id.clone();
+    let mut create = t.rt.spawn_create(&id, &b);
+    assert!(
+        berth_e2e::wait_until(WAIT, || ctl.join("in-hook").exists()),
+        "the prestart hook never ran"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(create.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill the runtime");
+    let _ = create.wait();
+    // Let the orphaned hook finish.
+    fs::write(ctl.join("go"), "").unwrap();
+    t.rt.delete_force(&id).ok();
+    t.assert_nothing_left(&id);
+}

@@ -173,7 +173,9 @@ impl CgroupManager {
             };
             // On a hybrid host, enabling a controller in the unified tree binds it there for
             // the whole machine (a v1 mount of it then fails): do it only when asked for.
-            if kind == Kind::Unified && (self.paths.v1.is_empty() || wants_unified_controllers(resources)) {
+            if kind == Kind::Unified
+                && (self.paths.v1.is_empty() || wants_unified_controllers(resources))
+            {
                 lifecycle::enable_controllers(&self.fs, &chain);
             }
             if Some(dir) == cpuset {
