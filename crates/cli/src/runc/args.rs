@@ -1,326 +1,617 @@
-//! runc's command-line surface, as clap types.
+//! runc's command-line surface, parsed by hand.
+//!
+//! The runtime path is latency- and memory-critical (a container start is measured against
+//! crun): clap's derive parser added ~0.8 MiB of peak RSS to every `berth-runc` call, so this
+//! small table-driven parser replaces it here (see docs/PERFORMANCE.md). It accepts what
+//! runc's urfave/cli does: `--flag value`, `--flag=value`, single-dash long flags (`-bundle`),
+//! short flags, repeated flags, and `--` to end the flags.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+/// The default `--root`.
+const DEFAULT_ROOT: &str = berth_runtime::ops::DEFAULT_ROOT;
 
-/// Long flags runc (urfave/cli) also accepts with a single dash, e.g. `-bundle`.
-const LONG_FLAGS: &[&str] = &[
-    "root",
-    "log",
-    "log-format",
-    "debug",
-    "systemd-cgroup",
-    "criu",
-    "rootless",
-    "bundle",
-    "pid-file",
-    "console-socket",
-    "no-pivot",
-    "no-new-keyring",
-    "preserve-fds",
-    "detach",
-    "force",
-    "all",
-    "format",
-    "process",
-    "cwd",
-    "env",
-    "tty",
-    "user",
-    "additional-gids",
-    "no-new-privs",
-    "cap",
-    "resources",
-    "keep",
-    "quiet",
-];
-
-/// Rewrites `-bundle` style flags to `--bundle` so clap accepts them.
-pub fn normalize_single_dash(args: Vec<OsString>) -> Vec<OsString> {
-    args.into_iter()
-        .map(|a| {
-            let Some(s) = a.to_str() else { return a };
-            if let Some(rest) = s.strip_prefix('-') {
-                if !rest.starts_with('-') {
-                    let name = rest.split('=').next().unwrap_or("");
-                    if LONG_FLAGS.contains(&name) {
-                        return OsString::from(format!("-{s}"));
-                    }
-                }
-            }
-            a
-        })
-        .collect()
+/// A parse result that is not a command to run.
+#[derive(Debug)]
+pub enum Exit {
+    /// Help or version text for stdout (exit 0).
+    Info(String),
+    /// A usage error for stderr (exit 1).
+    Usage(String),
 }
 
-/// runc-compatible OCI runtime.
-#[derive(Debug, Parser)]
-#[command(
-    name = "berth-runc",
-    version,
-    about = "berth's OCI runtime (runc-compatible command line)"
-)]
+/// Global options and the command.
+#[derive(Debug)]
 pub struct Cli {
     /// Root directory for container state.
-    #[arg(long, global = true, default_value = berth_runtime::ops::DEFAULT_ROOT)]
     pub root: PathBuf,
     /// Log file for errors.
-    #[arg(long, global = true)]
     pub log: Option<PathBuf>,
     /// Log format: text or json.
-    #[arg(long = "log-format", global = true, default_value = "text")]
     pub log_format: String,
-    /// Accepted for compatibility.
-    #[arg(long, global = true)]
-    pub debug: bool,
-    /// Accepted for compatibility (cgroupsPath in slice:prefix:name form is understood).
-    #[arg(long = "systemd-cgroup", global = true)]
-    pub systemd_cgroup: bool,
-    /// Accepted for compatibility.
-    #[arg(long, global = true)]
-    pub criu: Option<String>,
     /// The command.
-    #[command(subcommand)]
     pub command: Command,
 }
 
 /// Flags shared by `create` and `run`.
-#[derive(Debug, Args)]
+#[derive(Debug)]
 pub struct CreateArgs {
-    /// Bundle directory (default: current directory).
-    #[arg(short, long, default_value = ".")]
+    /// Bundle directory.
     pub bundle: PathBuf,
     /// Unix socket that receives the pty master.
-    #[arg(long = "console-socket")]
     pub console_socket: Option<PathBuf>,
     /// File to write the container's pid to.
-    #[arg(long = "pid-file")]
     pub pid_file: Option<PathBuf>,
     /// Do not use pivot_root.
-    #[arg(long = "no-pivot")]
     pub no_pivot: bool,
     /// Do not create a new session keyring.
-    #[arg(long = "no-new-keyring")]
     pub no_new_keyring: bool,
-    /// Pass this many extra fds (from 3) to the process.
-    #[arg(long = "preserve-fds", default_value_t = 0)]
+    /// Extra fds (from 3) to pass to the process.
     pub preserve_fds: u32,
+    /// Container id.
+    pub id: String,
+}
+
+/// `exec` flags.
+#[derive(Debug)]
+pub struct ExecArgs {
+    /// Unix socket that receives the pty master.
+    pub console_socket: Option<PathBuf>,
+    /// Working directory.
+    pub cwd: Option<PathBuf>,
+    /// Extra environment variables.
+    pub env: Vec<String>,
+    /// Allocate a pseudo-TTY.
+    pub tty: bool,
+    /// uid[:gid].
+    pub user: Option<String>,
+    /// Additional gids.
+    pub additional_gids: Vec<u32>,
+    /// A process.json.
+    pub process: Option<PathBuf>,
+    /// Detach.
+    pub detach: bool,
+    /// File to write the process's pid to.
+    pub pid_file: Option<PathBuf>,
+    /// Set no_new_privs.
+    pub no_new_privs: bool,
+    /// Extra capabilities.
+    pub cap: Vec<String>,
+    /// Extra fds to pass.
+    pub preserve_fds: u32,
+    /// Container id.
+    pub id: String,
+    /// Command and arguments.
+    pub command: Vec<String>,
+}
+
+/// `update` flags.
+#[derive(Debug, Default)]
+pub struct UpdateArgs {
+    /// Resources JSON file (`-` for stdin).
+    pub resources: Option<PathBuf>,
+    /// Block IO weight.
+    pub blkio_weight: Option<u16>,
+    /// CPU CFS period.
+    pub cpu_period: Option<u64>,
+    /// CPU CFS quota.
+    pub cpu_quota: Option<i64>,
+    /// CPU shares.
+    pub cpu_share: Option<u64>,
+    /// Realtime period.
+    pub cpu_rt_period: Option<u64>,
+    /// Realtime runtime.
+    pub cpu_rt_runtime: Option<i64>,
+    /// CPUs.
+    pub cpuset_cpus: Option<String>,
+    /// Memory nodes.
+    pub cpuset_mems: Option<String>,
+    /// Memory limit (e.g. 100m).
+    pub memory: Option<String>,
+    /// Memory reservation.
+    pub memory_reservation: Option<String>,
+    /// Memory plus swap limit.
+    pub memory_swap: Option<String>,
+    /// Max pids.
+    pub pids_limit: Option<i64>,
     /// Container id.
     pub id: String,
 }
 
 /// The commands.
-#[derive(Debug, Subcommand)]
+#[derive(Debug)]
 pub enum Command {
     /// Write a default config.json.
     Spec {
-        /// Bundle directory.
-        #[arg(short, long)]
         bundle: Option<PathBuf>,
-        /// A spec for an unprivileged user.
-        #[arg(long)]
         rootless: bool,
     },
-    /// Create a container (the process waits for `start`).
+    /// Create a container.
     Create(CreateArgs),
     /// Start a created container.
-    Start {
-        /// Container id.
-        id: String,
-    },
+    Start { id: String },
     /// Create and start a container.
     Run {
-        #[command(flatten)]
         create: CreateArgs,
-        /// Detach from the container's process.
-        #[arg(short, long)]
         detach: bool,
-        /// Keep the container after it exits.
-        #[arg(long)]
         keep: bool,
     },
-    /// Print the state of a container as JSON.
-    State {
-        /// Container id.
-        id: String,
-    },
-    /// Send a signal to a container (default SIGTERM).
+    /// Print the state.
+    State { id: String },
+    /// Send a signal.
     Kill {
-        /// Signal every process in the container.
-        #[arg(short, long)]
         all: bool,
-        /// Container id.
         id: String,
-        /// Signal name or number.
         signal: Option<String>,
     },
     /// Delete a container.
-    Delete {
-        /// Kill it first if it is running.
-        #[arg(short, long)]
-        force: bool,
-        /// Container id.
-        id: String,
-    },
-    /// Run a process in a running container.
+    Delete { force: bool, id: String },
+    /// Run a process in a container.
     Exec(ExecArgs),
     /// List a container's processes.
     Ps {
-        /// table or json.
-        #[arg(short, long, default_value = "table")]
         format: String,
-        /// Container id.
         id: String,
-        /// Arguments for ps(1).
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         ps_args: Vec<String>,
     },
     /// List containers.
-    #[command(alias = "ls")]
-    List {
-        /// table or json.
-        #[arg(short, long, default_value = "table")]
-        format: String,
-        /// Ids only.
-        #[arg(short, long)]
-        quiet: bool,
-    },
-    /// Freeze a container's processes.
-    Pause {
-        /// Container id.
-        id: String,
-    },
-    /// Thaw a paused container.
-    Resume {
-        /// Container id.
-        id: String,
-    },
-    /// Change a container's resource limits.
+    List { format: String, quiet: bool },
+    /// Freeze.
+    Pause { id: String },
+    /// Thaw.
+    Resume { id: String },
+    /// Change resources.
     Update(UpdateArgs),
-    /// Print the features this runtime supports.
+    /// Print features.
     Features,
-    /// Not supported (no CRIU here).
-    Checkpoint {
-        /// Ignored.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        rest: Vec<String>,
-    },
-    /// Not supported (no CRIU here).
-    Restore {
-        /// Ignored.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        rest: Vec<String>,
-    },
-    /// Not supported yet.
-    Events {
-        /// Ignored.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        rest: Vec<String>,
-    },
+    /// checkpoint/restore/events: not supported.
+    Unsupported(&'static str),
 }
 
-/// `exec` flags.
-#[derive(Debug, Args)]
-pub struct ExecArgs {
-    /// Unix socket that receives the pty master.
-    #[arg(long = "console-socket")]
-    pub console_socket: Option<PathBuf>,
-    /// Working directory.
-    #[arg(long)]
-    pub cwd: Option<PathBuf>,
-    /// Extra environment variables.
-    #[arg(short, long)]
-    pub env: Vec<String>,
-    /// Allocate a pseudo-TTY.
-    #[arg(short, long)]
-    pub tty: bool,
-    /// uid[:gid].
-    #[arg(short, long)]
-    pub user: Option<String>,
-    /// Additional gids.
-    #[arg(short = 'g', long = "additional-gids")]
-    pub additional_gids: Vec<u32>,
-    /// A process.json.
-    #[arg(short, long)]
-    pub process: Option<PathBuf>,
-    /// Detach.
-    #[arg(short, long)]
-    pub detach: bool,
-    /// File to write the process's pid to.
-    #[arg(long = "pid-file")]
-    pub pid_file: Option<PathBuf>,
-    /// Accepted for compatibility.
-    #[arg(long = "process-label")]
-    pub process_label: Option<String>,
-    /// Accepted for compatibility.
-    #[arg(long)]
-    pub apparmor: Option<String>,
-    /// Set no_new_privs.
-    #[arg(long = "no-new-privs")]
-    pub no_new_privs: bool,
-    /// Add a capability.
-    #[arg(short, long)]
-    pub cap: Vec<String>,
-    /// Pass this many extra fds.
-    #[arg(long = "preserve-fds", default_value_t = 0)]
-    pub preserve_fds: u32,
-    /// Accepted for compatibility.
-    #[arg(long = "ignore-paused")]
-    pub ignore_paused: bool,
-    /// Accepted for compatibility.
-    #[arg(long)]
-    pub cgroup: Option<String>,
-    /// Container id.
-    pub id: String,
-    /// Command and arguments.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub command: Vec<String>,
+/// One flag: its names (long without dashes, or one letter) and whether it takes a value.
+struct Flag(&'static [&'static str], bool);
+
+const GLOBAL: &[Flag] = &[
+    Flag(&["root"], true),
+    Flag(&["log"], true),
+    Flag(&["log-format"], true),
+    Flag(&["debug"], false),
+    Flag(&["systemd-cgroup"], false),
+    Flag(&["criu"], true),
+    Flag(&["rootless"], true),
+];
+const CREATE: &[Flag] = &[
+    Flag(&["bundle", "b"], true),
+    Flag(&["console-socket"], true),
+    Flag(&["pid-file"], true),
+    Flag(&["no-pivot"], false),
+    Flag(&["no-new-keyring"], false),
+    Flag(&["preserve-fds"], true),
+];
+const RUN_EXTRA: &[Flag] = &[Flag(&["detach", "d"], false), Flag(&["keep"], false)];
+const EXEC: &[Flag] = &[
+    Flag(&["console-socket"], true),
+    Flag(&["cwd"], true),
+    Flag(&["env", "e"], true),
+    Flag(&["tty", "t"], false),
+    Flag(&["user", "u"], true),
+    Flag(&["additional-gids", "g"], true),
+    Flag(&["process", "p"], true),
+    Flag(&["detach", "d"], false),
+    Flag(&["pid-file"], true),
+    Flag(&["process-label"], true),
+    Flag(&["apparmor"], true),
+    Flag(&["no-new-privs"], false),
+    Flag(&["cap", "c"], true),
+    Flag(&["preserve-fds"], true),
+    Flag(&["ignore-paused"], false),
+    Flag(&["cgroup"], true),
+];
+const UPDATE: &[Flag] = &[
+    Flag(&["resources", "r"], true),
+    Flag(&["blkio-weight"], true),
+    Flag(&["cpu-period"], true),
+    Flag(&["cpu-quota"], true),
+    Flag(&["cpu-share"], true),
+    Flag(&["cpu-rt-period"], true),
+    Flag(&["cpu-rt-runtime"], true),
+    Flag(&["cpuset-cpus"], true),
+    Flag(&["cpuset-mems"], true),
+    Flag(&["memory"], true),
+    Flag(&["memory-reservation"], true),
+    Flag(&["memory-swap"], true),
+    Flag(&["pids-limit"], true),
+    Flag(&["l3-cache-schema"], true),
+    Flag(&["mem-bw-schema"], true),
+];
+
+/// Flags seen (by canonical name) and positional arguments.
+#[derive(Default)]
+struct Parsed {
+    flags: HashMap<&'static str, Vec<String>>,
+    positional: Vec<String>,
 }
 
-/// `update` flags.
-#[derive(Debug, Args)]
-pub struct UpdateArgs {
-    /// Resources JSON file (`-` for stdin).
-    #[arg(short, long)]
-    pub resources: Option<PathBuf>,
-    /// Block IO weight.
-    #[arg(long = "blkio-weight")]
-    pub blkio_weight: Option<u16>,
-    /// CPU CFS period.
-    #[arg(long = "cpu-period")]
-    pub cpu_period: Option<u64>,
-    /// CPU CFS quota.
-    #[arg(long = "cpu-quota")]
-    pub cpu_quota: Option<i64>,
-    /// CPU shares.
-    #[arg(long = "cpu-share")]
-    pub cpu_share: Option<u64>,
-    /// Realtime period.
-    #[arg(long = "cpu-rt-period")]
-    pub cpu_rt_period: Option<u64>,
-    /// Realtime runtime.
-    #[arg(long = "cpu-rt-runtime")]
-    pub cpu_rt_runtime: Option<i64>,
-    /// CPUs.
-    #[arg(long = "cpuset-cpus")]
-    pub cpuset_cpus: Option<String>,
-    /// Memory nodes.
-    #[arg(long = "cpuset-mems")]
-    pub cpuset_mems: Option<String>,
-    /// Memory limit (e.g. 100m).
-    #[arg(long)]
-    pub memory: Option<String>,
-    /// Memory reservation.
-    #[arg(long = "memory-reservation")]
-    pub memory_reservation: Option<String>,
-    /// Memory plus swap limit.
-    #[arg(long = "memory-swap")]
-    pub memory_swap: Option<String>,
-    /// Max pids.
-    #[arg(long = "pids-limit")]
-    pub pids_limit: Option<i64>,
-    /// Container id.
-    pub id: String,
+impl Parsed {
+    fn has(&self, name: &str) -> bool {
+        self.flags.contains_key(name)
+    }
+    fn last(&self, name: &str) -> Option<String> {
+        self.flags.get(name).and_then(|v| v.last().cloned())
+    }
+    fn all(&self, name: &str) -> Vec<String> {
+        self.flags.get(name).cloned().unwrap_or_default()
+    }
+    fn path(&self, name: &str) -> Option<PathBuf> {
+        self.last(name).map(PathBuf::from)
+    }
+    fn num<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, Exit> {
+        self.last(name)
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| Exit::Usage(format!("invalid value {v:?} for --{name}")))
+            })
+            .transpose()
+    }
+}
+
+/// Parses flags from `args[*i..]` until a positional argument (or the end). With
+/// `stop_at_positional` the rest after the first positional is left for the caller.
+fn parse_flags(
+    args: &[String],
+    i: &mut usize,
+    table: &[&[Flag]],
+    stop_at_positional: bool,
+    out: &mut Parsed,
+) -> Result<(), Exit> {
+    while *i < args.len() {
+        let a = &args[*i];
+        if a == "--" {
+            *i += 1;
+            out.positional.extend(args[*i..].iter().cloned());
+            *i = args.len();
+            return Ok(());
+        }
+        if a == "-h" || a == "--help" {
+            return Err(Exit::Info(usage()));
+        }
+        let Some(body) = a
+            .strip_prefix("--")
+            .or_else(|| a.strip_prefix('-'))
+            .filter(|b| !b.is_empty() && a != "-")
+        else {
+            if stop_at_positional {
+                return Ok(());
+            }
+            out.positional.push(a.clone());
+            *i += 1;
+            continue;
+        };
+        let (name, inline) = match body.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (body, None),
+        };
+        let flag = table
+            .iter()
+            .flat_map(|t| t.iter())
+            .find(|f| f.0.contains(&name));
+        let Some(flag) = flag else {
+            if stop_at_positional
+                && out.positional.is_empty()
+                && !a.starts_with("--")
+                && a.len() > 1
+                && name.parse::<i64>().is_ok()
+            {
+                // A negative number is a positional (e.g. a signal), not a flag.
+                return Ok(());
+            }
+            return Err(Exit::Usage(format!("flag provided but not defined: {a}")));
+        };
+        *i += 1;
+        let value = if flag.1 {
+            match inline {
+                Some(v) => v,
+                None => {
+                    let v = args
+                        .get(*i)
+                        .cloned()
+                        .ok_or_else(|| Exit::Usage(format!("flag needs an argument: {a}")))?;
+                    *i += 1;
+                    v
+                }
+            }
+        } else {
+            match inline.as_deref() {
+                None | Some("true") => "true".into(),
+                Some("false") => {
+                    continue;
+                }
+                Some(v) => return Err(Exit::Usage(format!("invalid boolean value {v:?} for {a}"))),
+            }
+        };
+        out.flags.entry(flag.0[0]).or_default().push(value);
+    }
+    Ok(())
+}
+
+/// Parses a runc command line (`args[0]` is the program name).
+pub fn parse(args: Vec<OsString>) -> Result<Cli, Exit> {
+    let args: Vec<String> = args
+        .into_iter()
+        .skip(1)
+        .map(|a| {
+            a.into_string()
+                .map_err(|a| Exit::Usage(format!("argument {a:?} is not UTF-8")))
+        })
+        .collect::<Result<_, _>>()?;
+    if args
+        .first()
+        .is_some_and(|a| a == "--version" || a == "-v" || a == "version")
+    {
+        return Err(Exit::Info(format!(
+            "berth-runc version {}\nspec: {}\n",
+            env!("CARGO_PKG_VERSION"),
+            berth_runtime::state::OCI_VERSION
+        )));
+    }
+    let mut i = 0;
+    let mut global = Parsed::default();
+    parse_flags(&args, &mut i, &[GLOBAL], true, &mut global)?;
+    let Some(cmd) = args.get(i).cloned() else {
+        return Err(Exit::Usage(usage()));
+    };
+    i += 1;
+    let table: &[&[Flag]] = match cmd.as_str() {
+        "create" => &[CREATE, GLOBAL],
+        "run" => &[CREATE, RUN_EXTRA, GLOBAL],
+        "exec" => &[EXEC, GLOBAL],
+        "update" => &[UPDATE, GLOBAL],
+        "spec" => &[
+            &[Flag(&["bundle", "b"], true), Flag(&["rootless"], false)],
+            GLOBAL,
+        ],
+        "kill" => &[&[Flag(&["all", "a"], false)], GLOBAL],
+        "delete" => &[&[Flag(&["force", "f"], false)], GLOBAL],
+        "ps" => &[&[Flag(&["format", "f"], true)], GLOBAL],
+        "list" | "ls" => &[
+            &[Flag(&["format", "f"], true), Flag(&["quiet", "q"], false)],
+            GLOBAL,
+        ],
+        _ => &[GLOBAL],
+    };
+    let mut p = Parsed::default();
+    // exec and ps take free-form arguments after the id: stop parsing flags there.
+    let free_tail = matches!(cmd.as_str(), "exec" | "ps");
+    parse_flags(&args, &mut i, table, free_tail, &mut p)?;
+    if free_tail {
+        p.positional.extend(args[i..].iter().cloned());
+        // Flags may also sit between the id and the command in runc; only before the id here.
+    }
+    for (k, v) in std::mem::take(&mut p.flags) {
+        if GLOBAL.iter().any(|f| f.0[0] == k) && !table[0].iter().any(|f| f.0[0] == k) {
+            global.flags.entry(k).or_default().extend(v);
+        } else {
+            p.flags.insert(k, v);
+        }
+    }
+    let id = |p: &Parsed| -> Result<String, Exit> {
+        p.positional
+            .first()
+            .cloned()
+            .ok_or_else(|| Exit::Usage(format!("{cmd}: a container id is required")))
+    };
+    let create_args = |p: &Parsed| -> Result<CreateArgs, Exit> {
+        Ok(CreateArgs {
+            bundle: p.path("bundle").unwrap_or_else(|| PathBuf::from(".")),
+            console_socket: p.path("console-socket"),
+            pid_file: p.path("pid-file"),
+            no_pivot: p.has("no-pivot"),
+            no_new_keyring: p.has("no-new-keyring"),
+            preserve_fds: p.num("preserve-fds")?.unwrap_or(0),
+            id: id(p)?,
+        })
+    };
+    let command = match cmd.as_str() {
+        "spec" => Command::Spec {
+            bundle: p.path("bundle"),
+            rootless: p.has("rootless"),
+        },
+        "create" => Command::Create(create_args(&p)?),
+        "run" => Command::Run {
+            create: create_args(&p)?,
+            detach: p.has("detach"),
+            keep: p.has("keep"),
+        },
+        "start" => Command::Start { id: id(&p)? },
+        "state" => Command::State { id: id(&p)? },
+        "kill" => Command::Kill {
+            all: p.has("all"),
+            id: id(&p)?,
+            signal: p.positional.get(1).cloned(),
+        },
+        "delete" | "rm" => Command::Delete {
+            force: p.has("force"),
+            id: id(&p)?,
+        },
+        "exec" => Command::Exec(ExecArgs {
+            console_socket: p.path("console-socket"),
+            cwd: p.path("cwd"),
+            env: p.all("env"),
+            tty: p.has("tty"),
+            user: p.last("user"),
+            additional_gids: p
+                .all("additional-gids")
+                .iter()
+                .flat_map(|g| g.split(','))
+                .map(|g| {
+                    g.trim()
+                        .parse()
+                        .map_err(|_| Exit::Usage(format!("invalid gid {g:?}")))
+                })
+                .collect::<Result<_, _>>()?,
+            process: p.path("process"),
+            detach: p.has("detach"),
+            pid_file: p.path("pid-file"),
+            no_new_privs: p.has("no-new-privs"),
+            cap: p.all("cap"),
+            preserve_fds: p.num("preserve-fds")?.unwrap_or(0),
+            id: id(&p)?,
+            command: p.positional.iter().skip(1).cloned().collect(),
+        }),
+        "ps" => Command::Ps {
+            format: p.last("format").unwrap_or_else(|| "table".into()),
+            id: id(&p)?,
+            ps_args: p.positional.iter().skip(1).cloned().collect(),
+        },
+        "list" | "ls" => Command::List {
+            format: p.last("format").unwrap_or_else(|| "table".into()),
+            quiet: p.has("quiet"),
+        },
+        "pause" => Command::Pause { id: id(&p)? },
+        "resume" => Command::Resume { id: id(&p)? },
+        "update" => Command::Update(UpdateArgs {
+            resources: p.path("resources"),
+            blkio_weight: p.num("blkio-weight")?,
+            cpu_period: p.num("cpu-period")?,
+            cpu_quota: p.num("cpu-quota")?,
+            cpu_share: p.num("cpu-share")?,
+            cpu_rt_period: p.num("cpu-rt-period")?,
+            cpu_rt_runtime: p.num("cpu-rt-runtime")?,
+            cpuset_cpus: p.last("cpuset-cpus"),
+            cpuset_mems: p.last("cpuset-mems"),
+            memory: p.last("memory"),
+            memory_reservation: p.last("memory-reservation"),
+            memory_swap: p.last("memory-swap"),
+            pids_limit: p.num("pids-limit")?,
+            id: id(&p)?,
+        }),
+        "features" => Command::Features,
+        "checkpoint" | "restore" => {
+            Command::Unsupported("checkpoint/restore is not supported by berth (no CRIU)")
+        }
+        "events" => Command::Unsupported("events is not supported yet"),
+        "help" => return Err(Exit::Info(usage())),
+        other => {
+            return Err(Exit::Usage(format!(
+                "no such command {other:?}\n\n{}",
+                usage()
+            )))
+        }
+    };
+    Ok(Cli {
+        root: global
+            .path("root")
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_ROOT)),
+        log: global.path("log"),
+        log_format: global.last("log-format").unwrap_or_else(|| "text".into()),
+        command,
+    })
+}
+
+/// The help text.
+pub fn usage() -> String {
+    "usage: berth-runc [global options] <command> [options] <container-id> [args]\n\n\
+     berth's OCI runtime, with runc's command line.\n\n\
+     commands:\n  spec      write a default config.json (--bundle, --rootless)\n  \
+     create    create a container (--bundle, --pid-file, --console-socket, --no-pivot, --no-new-keyring, --preserve-fds)\n  \
+     start     start a created container\n  run       create and start (-d to detach, --keep)\n  \
+     state     print the state as JSON\n  kill      send a signal (default SIGTERM; --all)\n  \
+     delete    delete a container (--force)\n  exec      run a process in a container (-p process.json or args; -t, --cwd, -e, -u, -d, --pid-file)\n  \
+     ps        list a container's processes (--format table|json)\n  list      list containers (--format, -q)\n  \
+     pause     freeze a container\n  resume    thaw a container\n  update    change resources (-r file|-, --memory, --cpu-*, --pids-limit)\n  \
+     features  print supported features\n\n\
+     global options: --root DIR, --log FILE, --log-format text|json, --debug, --systemd-cgroup\n"
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Cli, Exit> {
+        parse(
+            std::iter::once("berth-runc")
+                .chain(args.iter().copied())
+                .map(OsString::from)
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn containerd_style() {
+        let c = p(&[
+            "--root",
+            "/run/x",
+            "--log",
+            "/b/log.json",
+            "--log-format",
+            "json",
+            "create",
+            "--bundle",
+            "/b",
+            "--pid-file",
+            "/b/init.pid",
+            "id1",
+        ])
+        .unwrap();
+        assert_eq!(c.root, PathBuf::from("/run/x"));
+        assert_eq!(c.log_format, "json");
+        let Command::Create(a) = c.command else {
+            panic!()
+        };
+        assert_eq!((a.bundle, a.id), (PathBuf::from("/b"), "id1".to_string()));
+        assert_eq!(a.pid_file, Some(PathBuf::from("/b/init.pid")));
+    }
+
+    #[test]
+    fn single_dash_equals_and_short() {
+        let c = p(&["-root=/r", "run", "-b", "/b", "-d", "x"]).unwrap();
+        let Command::Run { create, detach, .. } = c.command else {
+            panic!()
+        };
+        assert!(detach);
+        assert_eq!(create.bundle, PathBuf::from("/b"));
+        assert_eq!(c.root, PathBuf::from("/r"));
+    }
+
+    #[test]
+    fn exec_tail_and_kill_signal() {
+        let c = p(&[
+            "exec",
+            "-e",
+            "A=1",
+            "--env",
+            "B=2",
+            "-t",
+            "id",
+            "sh",
+            "-c",
+            "echo -n x",
+        ])
+        .unwrap();
+        let Command::Exec(a) = c.command else {
+            panic!()
+        };
+        assert_eq!(a.env, vec!["A=1", "B=2"]);
+        assert!(a.tty);
+        assert_eq!(a.command, vec!["sh", "-c", "echo -n x"]);
+        let c = p(&["kill", "--all", "id", "9"]).unwrap();
+        assert!(
+            matches!(c.command, Command::Kill { all: true, ref signal, .. } if signal.as_deref() == Some("9"))
+        );
+    }
+
+    #[test]
+    fn errors() {
+        assert!(matches!(
+            p(&["create", "--bogus", "x"]),
+            Err(Exit::Usage(_))
+        ));
+        assert!(matches!(p(&["start"]), Err(Exit::Usage(_))));
+        assert!(matches!(p(&["frobnicate"]), Err(Exit::Usage(_))));
+        assert!(matches!(p(&["--help"]), Err(Exit::Info(_))));
+        assert!(matches!(p(&["create", "--bundle"]), Err(Exit::Usage(_))));
+    }
 }

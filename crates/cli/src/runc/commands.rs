@@ -82,10 +82,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
             "{}",
             serde_json::to_string_pretty(&ops::features::features())?
         ),
-        Command::Checkpoint { .. } | Command::Restore { .. } => {
-            bail!("checkpoint/restore is not supported by berth (no CRIU)")
-        }
-        Command::Events { .. } => bail!("events is not supported yet"),
+        Command::Unsupported(what) => bail!("{what}"),
     }
     Ok(0)
 }

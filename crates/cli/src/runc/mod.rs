@@ -8,16 +8,17 @@ mod units;
 
 use std::ffi::OsString;
 
-use clap::Parser;
-
 /// Parses `args` and runs the command; returns the process exit code.
 pub fn main(args: Vec<OsString>) -> i32 {
-    let args = args::normalize_single_dash(args);
-    let cli = match args::Cli::try_parse_from(args) {
+    let cli = match args::parse(args) {
         Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { 1 } else { 0 };
+        Err(args::Exit::Info(text)) => {
+            print!("{text}");
+            return 0;
+        }
+        Err(args::Exit::Usage(msg)) => {
+            eprintln!("berth-runc: {msg}");
+            return 1;
         }
     };
     let logger = log::Logger::new(cli.log.clone(), cli.log_format.clone());
