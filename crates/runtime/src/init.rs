@@ -93,11 +93,14 @@ fn setup_and_exec(ctx: &InitContext) -> Result<Never> {
     if let Some(d) = spec.domainname().as_deref().filter(|d| !d.is_empty()) {
         berth_sys::misc::set_domainname(d).ctx(|| format!("set domainname {d:?}"))?;
     }
-    let mctx = MountContext {
-        in_user_namespace: crate::spec::has_namespace(spec, LinuxNamespaceType::User),
-        in_cgroup_namespace: crate::spec::has_namespace(spec, LinuxNamespaceType::Cgroup),
-    };
-    rootfs::mount_all(spec, &ctx.rootfs, mctx)?;
+    let own_mounts = crate::spec::has_namespace(spec, LinuxNamespaceType::Mount);
+    if own_mounts {
+        let mctx = MountContext {
+            in_user_namespace: crate::spec::has_namespace(spec, LinuxNamespaceType::User),
+            in_cgroup_namespace: crate::spec::has_namespace(spec, LinuxNamespaceType::Cgroup),
+        };
+        rootfs::mount_all(spec, &ctx.rootfs, mctx)?;
+    }
     if ctx.parent_hooks {
         ctx.channel.send(&Msg::MountsDone)?;
         ctx.channel.expect(Msg::Continue)?;
@@ -110,14 +113,23 @@ fn setup_and_exec(ctx: &InitContext) -> Result<Never> {
             &state_json(ctx, host_pid, "creating"),
         )?;
     }
-    rootfs::pivot(&ctx.rootfs, ctx.no_pivot)?;
+    if own_mounts {
+        rootfs::pivot(&ctx.rootfs, ctx.no_pivot)?;
+    } else {
+        // Sharing the runtime's mount namespace: any mount would change the host's, so make
+        // none (no mounts, devices, masked paths or read-only root) and only chroot.
+        nix::unistd::chroot(&ctx.rootfs).ctx(|| format!("chroot to {}", ctx.rootfs.display()))?;
+        nix::unistd::chdir("/").ctx(|| "chdir to / in the rootfs".into())?;
+    }
     if let Some(console) = &ctx.console {
-        terminal::setup_console(console.as_fd(), process)?;
+        terminal::setup_console(console.as_fd(), process, own_mounts)?;
     }
     // Before finalize: it makes /proc/sys and perhaps / read-only.
     apply_sysctls(spec)?;
     process::ensure_cwd(process)?;
-    rootfs::finalize(spec)?;
+    if own_mounts {
+        rootfs::finalize(spec)?;
+    }
     process::apply_rlimits(process)?;
     process::apply_io_priority(process)?;
     let exec = ExecPlan::new(process)?;
@@ -133,6 +145,9 @@ fn setup_and_exec(ctx: &InitContext) -> Result<Never> {
         }
         filter = None;
     }
+    // Privileges are dropped before `create` returns (as runc does), so a failure here is
+    // reported by `create`, not lost after `start`.
+    let filter = drop_privileges(process, &ctx.caps, filter)?;
     ctx.channel.send(&Msg::Ready)?;
 
     if let Some(fifo) = &ctx.fifo {
@@ -146,7 +161,9 @@ fn setup_and_exec(ctx: &InitContext) -> Result<Never> {
             &state_json(ctx, host_pid, "created"),
         )?;
     }
-    finish_process(process, &ctx.caps, filter)?;
+    if let Some(f) = filter {
+        seccomp::load(f)?;
+    }
     Err(exec.exec())
 }
 
@@ -207,17 +224,17 @@ fn wait_for_start(fifo: &OwnedFd) -> Result<()> {
     }
 }
 
-/// The last steps before execve, shared with `exec`: capabilities, user, cwd,
-/// no_new_privs and seccomp, in the order that keeps each step permitted.
-pub fn finish_process(
+/// Drops to the process's identity: capabilities, user, cwd and no_new_privs, in the order
+/// that keeps each step permitted. Without no_new_privs the seccomp filter must be loaded
+/// first (it needs CAP_SYS_ADMIN then); otherwise it is returned, to be loaded right before
+/// execve so it filters as little of the runtime's own work as possible.
+pub fn drop_privileges<'a>(
     process: &Process,
     caps: &CapSets,
-    filter: Option<&CompiledFilter>,
-) -> Result<()> {
-    let nnp = process.no_new_privileges().unwrap_or(false);
+    filter: Option<&'a CompiledFilter>,
+) -> Result<Option<&'a CompiledFilter>> {
     let mut filter = filter;
-    if !nnp {
-        // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we have it.
+    if !process.no_new_privileges().unwrap_or(false) {
         if let Some(f) = filter.take() {
             seccomp::load(f)?;
         }
@@ -227,7 +244,16 @@ pub fn finish_process(
     capabilities::apply_rest(caps)?;
     process::enter_cwd(process)?;
     process::apply_no_new_privs(process)?;
-    if let Some(f) = filter {
+    Ok(filter)
+}
+
+/// The last steps before execve, shared with `exec`: [`drop_privileges`], then seccomp.
+pub fn finish_process(
+    process: &Process,
+    caps: &CapSets,
+    filter: Option<&CompiledFilter>,
+) -> Result<()> {
+    if let Some(f) = drop_privileges(process, caps, filter)? {
         seccomp::load(f)?;
     }
     Ok(())

@@ -94,11 +94,7 @@ pub fn validate(spec: &Spec, bundle: &Path) -> Result<()> {
         }
     }
     let has_new_or_joined = |t: LinuxNamespaceType| seen.contains(&t);
-    if !has_new_or_joined(LinuxNamespaceType::Mount) {
-        return Err(Error::Spec(
-            "a mount namespace is required (add {\"type\":\"mount\"} to linux.namespaces)".into(),
-        ));
-    }
+
     if (spec.hostname().as_deref().is_some_and(|h| !h.is_empty())
         || spec.domainname().as_deref().is_some_and(|h| !h.is_empty()))
         && !has_new_or_joined(LinuxNamespaceType::Uts)
@@ -200,7 +196,7 @@ mod tests {
     #[test]
     fn validate_checks_rootfs_and_cwd() {
         let dir = tempfile::tempdir().unwrap();
-        let spec = parse(br#"{"root":{"path":"rootfs"},"process":{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0}},"linux":{"namespaces":[{"type":"mount"}]}}"#).unwrap();
+        let spec = parse(br#"{"root":{"path":"rootfs"},"process":{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0}}}"#).unwrap();
         assert!(validate(&spec, dir.path())
             .unwrap_err()
             .to_string()

@@ -61,9 +61,14 @@ fn pty_to_socket(socket: BorrowedFd<'_>, process: &Process) -> Result<(OwnedFd, 
 /// For the container's init: the pty's slave is bound on /dev/console and becomes the
 /// controlling terminal and stdio. Runs after pivot_root, so the pty belongs to the
 /// container's devpts.
-pub fn setup_console(socket: BorrowedFd<'_>, process: &Process) -> Result<()> {
+///
+/// `bind` is false when the container shares the runtime's mount namespace: then nothing is
+/// mounted (the bind would land on the host's /dev/console).
+pub fn setup_console(socket: BorrowedFd<'_>, process: &Process, bind: bool) -> Result<()> {
     let (slave, name) = pty_to_socket(socket, process)?;
-    bind_console(&name)?;
+    if bind {
+        bind_console(&name)?;
+    }
     become_terminal_owner(slave)
 }
 

@@ -33,13 +33,13 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use nix::mount::{umount2, MntFlags};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use sha2::{Digest, Sha256};
 
 use crate::cmd::{self, Output};
 use crate::image_archive::{busybox_archive, ArchiveFormat, ImageArchive};
+use crate::leaks::cmdline;
 use crate::{cgroup, leaks, runtime};
 
 /// Deadline for one `ctr` command.
@@ -66,7 +66,7 @@ pub fn skip_reason() -> Option<String> {
     let missing: Vec<&str> = TOOLS
         .iter()
         .copied()
-        .filter(|t| which(t).is_none())
+        .filter(|t| runtime::which(t.as_ref()).is_none())
         .collect();
     if !missing.is_empty() {
         return Some(format!(
@@ -77,40 +77,10 @@ pub fn skip_reason() -> Option<String> {
     None
 }
 
-fn which(name: &str) -> Option<PathBuf> {
-    env::split_paths(&env::var_os("PATH")?)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
-fn skips_are_failures() -> bool {
-    let set = |k: &str| {
-        env::var(k)
-            .map(|v| !v.is_empty() && v != "0" && v != "false")
-            .unwrap_or(false)
-    };
-    set("CI") || set("BERTH_E2E_REQUIRE")
-}
-
 /// The runtime binary for `--runc-binary`: `BERTH_CONTAINERD_RUNTIME` (a path, or a name
 /// looked up on PATH), else the harness's runtime (see the crate docs), linked in `link_dir`.
 pub fn runtime_binary(link_dir: &Path) -> Result<PathBuf, String> {
-    if let Some(v) = env::var_os("BERTH_CONTAINERD_RUNTIME").filter(|v| !v.is_empty()) {
-        let p = PathBuf::from(&v);
-        let p = if p.components().count() == 1 {
-            which(&v.to_string_lossy()).unwrap_or(p)
-        } else {
-            p
-        };
-        if !p.is_file() {
-            return Err(format!(
-                "BERTH_CONTAINERD_RUNTIME={} is not an existing file",
-                p.display()
-            ));
-        }
-        return Ok(p);
-    }
-    runtime::locate(link_dir)
+    runtime::from_env("BERTH_CONTAINERD_RUNTIME").unwrap_or_else(|| runtime::locate(link_dir))
 }
 
 /// True when `BERTH_CONTAINERD_TRACE` asks for the runtime to be traced.
@@ -213,11 +183,7 @@ impl Containerd {
     /// Starts a private containerd, or returns `None` (after printing why) when the test must
     /// be skipped. Panics when containerd does not come up in 20 s (showing its log).
     pub fn start(name: &str) -> Option<Containerd> {
-        if let Some(reason) = skip_reason() {
-            if skips_are_failures() {
-                panic!("{name}: cannot run ({reason}) and CI/BERTH_E2E_REQUIRE forbids skipping");
-            }
-            let _ = writeln!(std::io::stderr(), "SKIPPED e2e test {name}: {reason}");
+        if crate::skipped(name, skip_reason()) {
             return None;
         }
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -432,15 +398,18 @@ impl Containerd {
 
     /// The runtime's `log.json` for `id`: the live file, else the copy the watcher kept.
     pub fn runtime_log(&self, id: &str) -> Option<String> {
-        fs::read_to_string(self.bundle_dir(id).join("log.json"))
-            .or_else(|_| fs::read_to_string(self.dir.join("captured").join(id).join("log.json")))
-            .ok()
+        self.bundle_file(id, "log.json")
     }
 
     /// The config.json containerd wrote for `id`: the live file, else the watcher's copy.
     pub fn bundle_config(&self, id: &str) -> Option<String> {
-        fs::read_to_string(self.bundle_dir(id).join("config.json"))
-            .or_else(|_| fs::read_to_string(self.dir.join("captured").join(id).join("config.json")))
+        self.bundle_file(id, "config.json")
+    }
+
+    /// File `name` of the bundle of `id`: the live file, else the copy the watcher kept.
+    fn bundle_file(&self, id: &str, name: &str) -> Option<String> {
+        fs::read_to_string(self.bundle_dir(id).join(name))
+            .or_else(|_| fs::read_to_string(self.dir.join("captured").join(id).join(name)))
             .ok()
     }
 
@@ -518,12 +487,9 @@ impl Containerd {
         let mut items = Vec::new();
         let mut pids = Vec::new();
         let addr = self.address.display().to_string();
-        for p in all_pids() {
-            let cl = cmdline(p);
-            if cl.contains(&addr) && leaks::alive(p) {
-                items.push(format!("shim process {p} left: {cl}"));
-                pids.push(p);
-            }
+        for p in leaks::pids_with_cmdline(&addr) {
+            items.push(format!("shim process {p} left: {}", cmdline(p)));
+            pids.push(p);
         }
         for p in leaks::pids_in_cgroup(&format!("/{}", self.namespace)) {
             if !pids.contains(&p) {
@@ -575,23 +541,15 @@ impl Containerd {
     }
 
     fn force_clean(&self, ids: &[String], pids: &[i32]) {
-        for p in pids {
-            let _ = kill(Pid::from_raw(*p), Signal::SIGKILL);
-        }
-        let start = Instant::now();
-        while pids.iter().any(|p| leaks::alive(*p)) && start.elapsed() < Duration::from_secs(5) {
-            thread::sleep(Duration::from_millis(20));
-        }
-        let mut mounts: Vec<PathBuf> = leaks::mounts_naming(&self.dir)
-            .into_iter()
-            .map(|(m, _)| m)
-            .collect();
-        mounts.sort_by_key(|m| std::cmp::Reverse(m.components().count()));
-        for m in mounts {
-            let _ = umount2(&m, MntFlags::MNT_DETACH);
-        }
+        leaks::kill_and_wait(pids);
+        leaks::unmount_deepest_first(
+            leaks::mounts_naming(&self.dir)
+                .into_iter()
+                .map(|(m, _)| m)
+                .collect(),
+        );
         for d in cgroup::existing_dirs(&format!("/{}", self.namespace)) {
-            rmdir_tree(&d);
+            leaks::rmdir_tree(&d);
         }
         let _ = fs::remove_dir_all(self.runtime_root());
         for id in ids {
@@ -647,16 +605,7 @@ impl Drop for Containerd {
                 );
             }
         }
-        if leaks::mounts_naming(&self.dir).is_empty() {
-            let _ = fs::remove_dir_all(&self.dir);
-        } else {
-            let _ = writeln!(
-                std::io::stderr(),
-                "{}: mounts remain under {}; not removing it",
-                self.name,
-                self.dir.display()
-            );
-        }
+        leaks::remove_dir_unless_mounted(&self.name, &self.dir);
         if !left.0.is_empty() && !thread::panicking() {
             panic!(
                 "{}: left behind after removing every container through ctr:\n  {}",
@@ -688,44 +637,5 @@ fn watch_bundles(bundles: &Path, captured: &Path, stop: &AtomicBool) {
             }
         }
         thread::sleep(Duration::from_millis(2));
-    }
-}
-
-fn all_pids() -> Vec<i32> {
-    let me = std::process::id() as i32;
-    fs::read_dir("/proc")
-        .map(|rd| {
-            rd.flatten()
-                .filter_map(|e| e.file_name().to_str()?.parse().ok())
-                .filter(|p| *p != me)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn cmdline(pid: i32) -> String {
-    fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|b| {
-            String::from_utf8_lossy(&b)
-                .replace('\0', " ")
-                .trim()
-                .to_string()
-        })
-        .unwrap_or_default()
-}
-
-fn rmdir_tree(d: &Path) {
-    if let Ok(rd) = fs::read_dir(d) {
-        for e in rd.flatten() {
-            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
-                rmdir_tree(&e.path());
-            }
-        }
-    }
-    for _ in 0..50 {
-        if fs::remove_dir(d).is_ok() || !d.exists() {
-            return;
-        }
-        thread::sleep(Duration::from_millis(20));
     }
 }

@@ -420,23 +420,19 @@ mod tests {
             "layer tar is not reproducible"
         );
         for fmt in [ArchiveFormat::Docker, ArchiveFormat::Oci] {
-            let a = write_archive(
-                &dir.join("a.tar"),
-                "t/x:1",
-                std::slice::from_ref(&layer),
-                &RunConfig::default(),
-                fmt,
-            )
-            .unwrap();
+            let write = |name: &str| {
+                write_archive(
+                    &dir.join(name),
+                    "t/x:1",
+                    std::slice::from_ref(&layer),
+                    &RunConfig::default(),
+                    fmt,
+                )
+                .unwrap()
+            };
+            let a = write("a.tar");
             let first = fs::read(&a.path).unwrap();
-            let b = write_archive(
-                &dir.join("b.tar"),
-                "t/x:1",
-                std::slice::from_ref(&layer),
-                &RunConfig::default(),
-                fmt,
-            )
-            .unwrap();
+            let b = write("b.tar");
             assert_eq!(
                 first,
                 fs::read(&b.path).unwrap(),

@@ -3,6 +3,7 @@
 //! and processes (in the container's cgroup, or with a cwd/root inside the test directory).
 
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -206,7 +207,8 @@ pub(crate) fn of_test(root: &Path, tracked: &[Tracked], test_dir: &Path) -> Leak
     l
 }
 
-fn cmdline(pid: i32) -> String {
+/// The command line of `pid`, NULs as spaces (empty if it is gone).
+pub(crate) fn cmdline(pid: i32) -> String {
     fs::read(format!("/proc/{pid}/cmdline"))
         .map(|b| {
             String::from_utf8_lossy(&b)
@@ -221,24 +223,35 @@ fn cmdline(pid: i32) -> String {
 /// containers), lazy unmount of the mounts (deepest first), rmdir of the cgroup dirs
 /// (children first).
 pub(crate) fn clean(l: &Leaks) {
-    for p in &l.pids {
-        let _ = kill(Pid::from_raw(*p), Signal::SIGKILL);
-    }
-    let start = Instant::now();
-    while l.pids.iter().any(|p| alive(*p)) && start.elapsed() < Duration::from_secs(5) {
-        thread::sleep(Duration::from_millis(20));
-    }
-    let mut mounts = l.mounts.clone();
-    mounts.sort_by_key(|m| std::cmp::Reverse(m.components().count()));
-    for m in mounts {
-        let _ = umount2(&m, MntFlags::MNT_DETACH);
-    }
+    kill_and_wait(&l.pids);
+    unmount_deepest_first(l.mounts.clone());
     for d in &l.cgroups {
         rmdir_tree(d);
     }
 }
 
-fn rmdir_tree(d: &Path) {
+/// Sends SIGKILL to each of `pids`, then waits up to 5 s for them to die.
+pub(crate) fn kill_and_wait(pids: &[i32]) {
+    for p in pids {
+        let _ = kill(Pid::from_raw(*p), Signal::SIGKILL);
+    }
+    let start = Instant::now();
+    while pids.iter().any(|p| alive(*p)) && start.elapsed() < Duration::from_secs(5) {
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Lazily unmounts `mounts`, deepest first.
+pub(crate) fn unmount_deepest_first(mut mounts: Vec<PathBuf>) {
+    mounts.sort_by_key(|m| std::cmp::Reverse(m.components().count()));
+    for m in mounts {
+        let _ = umount2(&m, MntFlags::MNT_DETACH);
+    }
+}
+
+/// Removes cgroup directory `d` and the directories below it (children first), retrying
+/// each for up to 1 s while its last processes exit.
+pub(crate) fn rmdir_tree(d: &Path) {
     if let Ok(rd) = fs::read_dir(d) {
         for e in rd.flatten() {
             if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
@@ -251,5 +264,19 @@ fn rmdir_tree(d: &Path) {
             return;
         }
         thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Removes a test's temp dir `dir`, unless mounts still name it (removing files below a
+/// leftover mount could reach outside); then says so on stderr, naming test `name`.
+pub(crate) fn remove_dir_unless_mounted(name: &str, dir: &Path) {
+    if mounts_naming(dir).is_empty() {
+        let _ = fs::remove_dir_all(dir);
+    } else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "{name}: mounts remain under {}; not removing it",
+            dir.display()
+        );
     }
 }

@@ -76,16 +76,26 @@ fn skips_are_failures() -> bool {
     set("CI") || set("BERTH_E2E_REQUIRE")
 }
 
+/// Whether test `name` must be skipped for `reason` (`None`: it can run). A skip is printed
+/// past the test runner's output capture; when `CI` or `BERTH_E2E_REQUIRE` is set it panics
+/// instead.
+pub(crate) fn skipped(name: &str, reason: Option<String>) -> bool {
+    let Some(reason) = reason else {
+        return false;
+    };
+    if skips_are_failures() {
+        panic!("{name}: cannot run ({reason}) and CI/BERTH_E2E_REQUIRE forbids skipping");
+    }
+    // Straight to the stderr handle: the test runner's capture only sees print macros.
+    let _ = writeln!(std::io::stderr(), "SKIPPED e2e test {name}: {reason}");
+    true
+}
+
 impl Test {
     /// Sets up a test, or returns `None` (after printing why) when it must be skipped.
     /// Panics if the runtime binary cannot be found: that is a setup error, not a skip.
     pub fn new(name: &str) -> Option<Test> {
-        if let Some(reason) = skip_reason() {
-            if skips_are_failures() {
-                panic!("{name}: cannot run ({reason}) and CI/BERTH_E2E_REQUIRE forbids skipping");
-            }
-            // Straight to the stderr handle: the test runner's capture only sees print macros.
-            let _ = writeln!(std::io::stderr(), "SKIPPED e2e test {name}: {reason}");
+        if skipped(name, skip_reason()) {
             return None;
         }
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -134,6 +144,13 @@ impl Test {
         Bundle::from_spec(id, dir)
     }
 
+    /// A [`Test::bundle`] whose process is `sleep 1000`: a container that runs until killed.
+    pub fn sleeper(&self, name: &str) -> Bundle {
+        let mut b = self.bundle(name);
+        b.args(&["sleep", "1000"]);
+        b
+    }
+
     /// A directory on the host, below the test dir, for bind mounts and hook output.
     pub fn host_dir(&self, name: &str) -> PathBuf {
         let d = self.dir.join("host").join(name);
@@ -169,6 +186,13 @@ impl Test {
         );
     }
 
+    /// `delete <id>`, which must succeed, then [`Test::assert_nothing_left`].
+    #[track_caller]
+    pub fn delete_and_check(&self, id: &str) {
+        self.rt.delete(id).ok();
+        self.assert_nothing_left(id);
+    }
+
     /// Host-side namespace inode link of a process, e.g. `ns_of(pid, "net")` -> `net:[4026...]`.
     pub fn ns_of(pid: i32, ns: &str) -> String {
         fs::read_link(format!("/proc/{pid}/ns/{ns}"))
@@ -195,16 +219,7 @@ impl Drop for Test {
             l = leaks::of_test(&self.rt.root, &tracked, &self.dir);
         }
         leaks::clean(&l);
-        if leaks::mounts_naming(&self.dir).is_empty() {
-            let _ = fs::remove_dir_all(&self.dir);
-        } else {
-            let _ = writeln!(
-                std::io::stderr(),
-                "{}: mounts remain under {}; not removing it",
-                self.name,
-                self.dir.display()
-            );
-        }
+        leaks::remove_dir_unless_mounted(&self.name, &self.dir);
         if !l.is_empty() && !std::thread::panicking() {
             panic!(
                 "{}: left behind after `delete --force` of every container:\n  {}",

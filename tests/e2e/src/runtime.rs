@@ -43,20 +43,8 @@ pub struct Runtime {
 /// Finds the runtime binary: `BERTH_RUNTIME`, else `berth` from the cargo target dir, linked
 /// as `berth-runc` inside `link_dir`. Errors say what to do.
 pub(crate) fn locate(link_dir: &Path) -> Result<PathBuf, String> {
-    if let Some(rt) = env::var_os("BERTH_RUNTIME").filter(|v| !v.is_empty()) {
-        let p = PathBuf::from(&rt);
-        let p = if p.components().count() == 1 {
-            which(&rt).unwrap_or(p)
-        } else {
-            p
-        };
-        if !p.is_file() {
-            return Err(format!(
-                "BERTH_RUNTIME={} is not an existing file",
-                p.display()
-            ));
-        }
-        return Ok(p);
+    if let Some(rt) = from_env("BERTH_RUNTIME") {
+        return rt;
     }
     let target = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -91,7 +79,27 @@ pub(crate) fn locate(link_dir: &Path) -> Result<PathBuf, String> {
     Ok(link)
 }
 
-fn which(name: &OsStr) -> Option<PathBuf> {
+/// The binary environment variable `var` names (a path, or a name looked up on PATH); `None`
+/// when it is unset or empty, an error when it names no existing file.
+pub(crate) fn from_env(var: &str) -> Option<Result<PathBuf, String>> {
+    let v = env::var_os(var).filter(|v| !v.is_empty())?;
+    let p = PathBuf::from(&v);
+    let p = if p.components().count() == 1 {
+        which(&v).unwrap_or(p)
+    } else {
+        p
+    };
+    if !p.is_file() {
+        return Some(Err(format!(
+            "{var}={} is not an existing file",
+            p.display()
+        )));
+    }
+    Some(Ok(p))
+}
+
+/// The first file called `name` in a directory of PATH.
+pub(crate) fn which(name: &OsStr) -> Option<PathBuf> {
     env::split_paths(&env::var_os("PATH")?)
         .map(|d| d.join(name))
         .find(|p| p.is_file())
@@ -151,12 +159,7 @@ impl Runtime {
 
     /// `run` with extra flags placed before the id.
     pub fn run_with(&self, id: &str, b: &Bundle, extra: &[&str]) -> Output {
-        self.track(id, b);
-        let dir = b.dir.display().to_string();
-        let mut a = vec!["run", "--bundle", &dir];
-        a.extend_from_slice(extra);
-        a.push(id);
-        self.cmd(&a)
+        self.with_bundle("run", id, b, extra)
     }
 
     /// `create --bundle <dir> <id>`. The container's stdio is the returned Output's files.
@@ -166,12 +169,24 @@ impl Runtime {
 
     /// `create` with extra flags (`--console-socket`, `--pid-file`, ...).
     pub fn create_with(&self, id: &str, b: &Bundle, extra: &[&str]) -> Output {
+        self.with_bundle("create", id, b, extra)
+    }
+
+    /// `<verb> --bundle <dir> [extra...] <id>`, after writing `b` for `id` and tracking it.
+    fn with_bundle(&self, verb: &str, id: &str, b: &Bundle, extra: &[&str]) -> Output {
         self.track(id, b);
         let dir = b.dir.display().to_string();
-        let mut a = vec!["create", "--bundle", &dir];
+        let mut a = vec![verb, "--bundle", &dir];
         a.extend_from_slice(extra);
         a.push(id);
         self.cmd(&a)
+    }
+
+    /// `create` then `start` of `id`, both of which must succeed.
+    #[track_caller]
+    pub fn create_and_start(&self, id: &str, b: &Bundle) {
+        self.create(id, b).ok();
+        self.start(id).ok();
     }
 
     /// Starts `create --bundle <dir> <id>` in the background (stdio to null), for tests that
@@ -246,6 +261,13 @@ impl Runtime {
     /// `kill <id> <signal>`.
     pub fn kill(&self, id: &str, signal: &str) -> Output {
         self.cmd(&["kill", id, signal])
+    }
+
+    /// `kill <id> <signal>`, which must succeed, then waits (up to `timeout`) for `stopped`.
+    #[track_caller]
+    pub fn kill_and_wait(&self, id: &str, signal: &str, timeout: Duration) {
+        self.kill(id, signal).ok();
+        self.wait_status(id, "stopped", timeout);
     }
 
     /// `kill --all <id> <signal>`.

@@ -8,11 +8,9 @@ use berth_e2e::{json, Bundle, Test, Value};
 const WAIT: Duration = Duration::from_secs(10);
 
 fn running(t: &Test) -> Bundle {
-    let mut b = t.bundle("exec");
-    b.args(&["sleep", "1000"]);
+    let b = t.sleeper("exec");
     fs::create_dir_all(b.rootfs.join("work/sub")).unwrap();
-    t.rt.create(&b.id, &b).ok();
-    t.rt.start(&b.id).ok();
+    t.rt.create_and_start(&b.id, &b);
     b
 }
 
@@ -137,8 +135,7 @@ fn exec_in_stopped_container_fails() {
     };
     let mut b = t.bundle("es");
     b.args(&["true"]);
-    t.rt.create(&b.id, &b).ok();
-    t.rt.start(&b.id).ok();
+    t.rt.create_and_start(&b.id, &b);
     t.rt.wait_status(&b.id, "stopped", WAIT);
     t.rt.exec(&b.id, &[], &["true"]).fails();
     t.rt.exec(&t.id("nosuch"), &[], &["true"]).fails();
@@ -151,8 +148,7 @@ fn ps_lists_container_pids() {
     let mut b = t.bundle("ps");
     b.bind(&ctl, "/ctl", false)
         .sh("sleep 1000 & : > /ctl/ready; wait");
-    t.rt.create(&b.id, &b).ok();
-    t.rt.start(&b.id).ok();
+    t.rt.create_and_start(&b.id, &b);
     assert!(berth_e2e::wait_until(WAIT, || ctl.join("ready").exists()));
     let init = t.rt.pid(&b.id);
     let o = t.rt.ps_json(&b.id).ok();

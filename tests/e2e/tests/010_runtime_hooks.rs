@@ -67,8 +67,7 @@ fn hooks_receive_the_state_in_order() {
         out.join("poststart.json").exists(),
         "poststart must have run when start returns"
     );
-    t.rt.kill(&b.id, "KILL").ok();
-    t.rt.wait_status(&b.id, "stopped", WAIT);
+    t.rt.kill_and_wait(&b.id, "KILL", WAIT);
     assert!(
         !out.join("poststop.json").exists(),
         "poststop ran before delete"
@@ -234,8 +233,7 @@ fn failing_poststart_and_poststop_hooks_are_warnings() {
         "the hook after a failing poststart hook did not run"
     );
     assert_eq!(t.rt.status(&b.id).as_deref(), Some("running"));
-    t.rt.kill(&b.id, "KILL").ok();
-    t.rt.wait_status(&b.id, "stopped", WAIT);
+    t.rt.kill_and_wait(&b.id, "KILL", WAIT);
     t.rt.delete(&b.id).ok();
     assert!(
         out.join("poststop2.json").exists(),

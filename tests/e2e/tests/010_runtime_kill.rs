@@ -20,8 +20,7 @@ fn trapping(t: &Test, ctl: &Path) -> Bundle {
 }
 
 fn started(t: &Test, b: &Bundle, ctl: &Path) {
-    t.rt.create(&b.id, b).ok();
-    t.rt.start(&b.id).ok();
+    t.rt.create_and_start(&b.id, b);
     assert!(
         berth_e2e::wait_until(WAIT, || ctl.join("ready").exists()),
         "container never got ready"
@@ -37,12 +36,10 @@ fn kill_term_by_name_and_number() {
         let ctl = t.host_dir(&format!("ctl-{sig}"));
         let b = trapping(&t, &ctl);
         started(&t, &b, &ctl);
-        t.rt.kill(&b.id, sig).ok();
-        t.rt.wait_status(&b.id, "stopped", WAIT);
+        t.rt.kill_and_wait(&b.id, sig, WAIT);
         let got = fs::read_to_string(ctl.join("sig")).unwrap_or_default();
         assert_eq!(got.trim(), "TERM", "kill {sig} delivered {got:?}");
-        t.rt.delete(&b.id).ok();
-        t.assert_nothing_left(&b.id);
+        t.delete_and_check(&b.id);
     }
 }
 
@@ -74,8 +71,7 @@ fn kill_usr1_by_name_and_number() {
         let ctl = t.host_dir(&format!("ctl-{sig}"));
         let b = trapping(&t, &ctl);
         started(&t, &b, &ctl);
-        t.rt.kill(&b.id, sig).ok();
-        t.rt.wait_status(&b.id, "stopped", WAIT);
+        t.rt.kill_and_wait(&b.id, sig, WAIT);
         assert_eq!(
             fs::read_to_string(ctl.join("sig"))
                 .unwrap_or_default()
@@ -92,16 +88,12 @@ fn kill_kill_by_name_and_number() {
         return;
     };
     for sig in ["KILL", "SIGKILL", "9"] {
-        let mut b = t.bundle("kk");
-        b.args(&["sleep", "1000"]);
-        t.rt.create(&b.id, &b).ok();
-        t.rt.start(&b.id).ok();
+        let b = t.sleeper("kk");
+        t.rt.create_and_start(&b.id, &b);
         let pid = t.rt.pid(&b.id);
-        t.rt.kill(&b.id, sig).ok();
-        t.rt.wait_status(&b.id, "stopped", WAIT);
+        t.rt.kill_and_wait(&b.id, sig, WAIT);
         assert!(!leaks::alive(pid), "kill {sig}: pid {pid} alive");
-        t.rt.delete(&b.id).ok();
-        t.assert_nothing_left(&b.id);
+        t.delete_and_check(&b.id);
     }
 }
 
@@ -110,13 +102,10 @@ fn kill_created_container() {
     let Some(t) = Test::new("kill_created") else {
         return;
     };
-    let mut b = t.bundle("kc");
-    b.args(&["sleep", "1000"]);
+    let b = t.sleeper("kc");
     t.rt.create(&b.id, &b).ok();
-    t.rt.kill(&b.id, "KILL").ok();
-    t.rt.wait_status(&b.id, "stopped", WAIT);
-    t.rt.delete(&b.id).ok();
-    t.assert_nothing_left(&b.id);
+    t.rt.kill_and_wait(&b.id, "KILL", WAIT);
+    t.delete_and_check(&b.id);
 }
 
 #[test]
@@ -128,8 +117,7 @@ fn kill_all_reaches_every_process() {
     let mut b = t.bundle("ka");
     b.bind(&ctl, "/ctl", false)
         .sh("sleep 1000 & sleep 1000 & : > /ctl/ready; wait");
-    t.rt.create(&b.id, &b).ok();
-    t.rt.start(&b.id).ok();
+    t.rt.create_and_start(&b.id, &b);
     assert!(berth_e2e::wait_until(WAIT, || ctl.join("ready").exists()));
     let cg = b.cgroup();
     assert!(
@@ -144,8 +132,7 @@ fn kill_all_reaches_every_process() {
         "processes left after kill --all: {:?}",
         leaks::pids_in_cgroup(&cg)
     );
-    t.rt.delete(&b.id).ok();
-    t.assert_nothing_left(&b.id);
+    t.delete_and_check(&b.id);
 }
 
 #[test]
@@ -157,8 +144,7 @@ fn kill_errors() {
 
     let mut b = t.bundle("ke");
     b.args(&["true"]);
-    t.rt.create(&b.id, &b).ok();
-    t.rt.start(&b.id).ok();
+    t.rt.create_and_start(&b.id, &b);
     t.rt.wait_status(&b.id, "stopped", WAIT);
     // The spec: signalling a container that is neither created nor running MUST fail and
     // MUST NOT change it.
@@ -171,8 +157,7 @@ fn kill_with_unknown_signal_fails() {
     let Some(t) = Test::new("kill_bad_signal") else {
         return;
     };
-    let mut c = t.bundle("kb");
-    c.args(&["sleep", "1000"]);
+    let c = t.sleeper("kb");
     t.rt.create(&c.id, &c).ok();
     t.rt.kill(&c.id, "NOSUCHSIGNAL")
         .fails()

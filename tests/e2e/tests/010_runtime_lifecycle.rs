@@ -76,10 +76,8 @@ fn start_twice_fails_and_start_of_unknown_fails() {
     let Some(t) = Test::new("start_twice") else {
         return;
     };
-    let mut b = t.bundle("st2");
-    b.args(&["sleep", "1000"]);
-    t.rt.create(&b.id, &b).ok();
-    t.rt.start(&b.id).ok();
+    let b = t.sleeper("st2");
+    t.rt.create_and_start(&b.id, &b);
     t.rt.start(&b.id).fails();
     assert_eq!(t.rt.status(&b.id).as_deref(), Some("running"));
     t.rt.start(&t.id("nosuch")).fails();
@@ -95,8 +93,7 @@ fn state_json_has_required_fields() {
     let mut b = t.bundle("sf");
     b.args(&["sleep", "1000"])
         .set("/annotations", berth_e2e::json!({"org.berth.e2e": "yes"}));
-    t.rt.create(&b.id, &b).ok();
-    t.rt.start(&b.id).ok();
+    t.rt.create_and_start(&b.id, &b);
     let st: Value = t.rt.state_json(&b.id);
     for k in ["ociVersion", "id", "status", "pid", "bundle"] {
         assert!(!st[k].is_null(), "state lacks {k}: {st}");
@@ -113,10 +110,8 @@ fn delete_running_needs_force() {
     let Some(t) = Test::new("delete_force") else {
         return;
     };
-    let mut b = t.bundle("df");
-    b.args(&["sleep", "1000"]);
-    t.rt.create(&b.id, &b).ok();
-    t.rt.start(&b.id).ok();
+    let b = t.sleeper("df");
+    t.rt.create_and_start(&b.id, &b);
     let pid = t.rt.pid(&b.id);
 
     t.rt.delete(&b.id).fails();
@@ -192,8 +187,7 @@ fn create_with_duplicate_id_fails_and_keeps_the_first() {
     let Some(t) = Test::new("duplicate_id") else {
         return;
     };
-    let mut a = t.bundle("dup");
-    a.args(&["sleep", "1000"]);
+    let a = t.sleeper("dup");
     t.rt.create(&a.id, &a).ok();
     let before = t.rt.state_json(&a.id);
 
@@ -231,13 +225,10 @@ fn create_with_duplicate_id_fails_and_keeps_the_first() {
 #[test]
 fn list_shows_containers() {
     let Some(t) = Test::new("list") else { return };
-    let mut a = t.bundle("la");
-    a.args(&["sleep", "1000"]);
-    let mut b = t.bundle("lb");
-    b.args(&["sleep", "1000"]);
+    let a = t.sleeper("la");
+    let b = t.sleeper("lb");
     t.rt.create(&a.id, &a).ok();
-    t.rt.create(&b.id, &b).ok();
-    t.rt.start(&b.id).ok();
+    t.rt.create_and_start(&b.id, &b);
 
     let q = t.rt.list(&["-q"]).ok();
     let mut ids = q.lines();

@@ -83,8 +83,7 @@ fn join_network_namespace_by_path() {
     };
     let mut a = t.bundle("nsa");
     a.namespace("network", None).args(&["sleep", "1000"]);
-    t.rt.create(&a.id, &a).ok();
-    t.rt.start(&a.id).ok();
+    t.rt.create_and_start(&a.id, &a);
     let apid = t.rt.pid(&a.id);
     let a_ns =
         t.rt.exec(&a.id, &[], &["readlink", "/proc/self/ns/net"])
@@ -173,8 +172,7 @@ fn user_namespace_process_runs_as_mapped_host_uid() {
             json!([{"containerID": 0, "hostID": 200000, "size": 1000}]),
         )
         .args(&["sleep", "1000"]);
-    t.rt.create(&b.id, &b).ok();
-    t.rt.start(&b.id).ok();
+    t.rt.create_and_start(&b.id, &b);
     let pid = t.rt.pid(&b.id);
     let st = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let uid = berth_e2e::status_field(&st, "Uid").unwrap_or_default();

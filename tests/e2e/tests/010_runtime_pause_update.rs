@@ -14,8 +14,7 @@ fn pause_and_resume() {
     let mut b = t.bundle("pause");
     b.bind(&ctl, "/ctl", false)
         .sh("i=0; while true; do i=$((i+1)); echo $i > /ctl/tick; sleep 0.02; done");
-    t.rt.create(&b.id, &b).ok();
-    t.rt.start(&b.id).ok();
+    t.rt.create_and_start(&b.id, &b);
     assert!(berth_e2e::wait_until(Duration::from_secs(10), || ctl
         .join("tick")
         .exists()));
@@ -50,10 +49,8 @@ fn pause_paused_and_resume_running_fail() {
     let Some(t) = Test::new("pause_twice") else {
         return;
     };
-    let mut b = t.bundle("p2");
-    b.args(&["sleep", "1000"]);
-    t.rt.create(&b.id, &b).ok();
-    t.rt.start(&b.id).ok();
+    let b = t.sleeper("p2");
+    t.rt.create_and_start(&b.id, &b);
     // As runc: resume of a running container and pause of a paused one are errors.
     t.rt.resume(&b.id).fails();
     t.rt.pause(&b.id).ok();
@@ -68,10 +65,8 @@ fn paused_container_can_be_force_deleted() {
     let Some(t) = Test::new("pause_delete") else {
         return;
     };
-    let mut b = t.bundle("pd");
-    b.args(&["sleep", "1000"]);
-    t.rt.create(&b.id, &b).ok();
-    t.rt.start(&b.id).ok();
+    let b = t.sleeper("pd");
+    t.rt.create_and_start(&b.id, &b);
     t.rt.pause(&b.id).ok();
     t.rt.delete_force(&b.id).ok();
     t.assert_nothing_left(&b.id);
@@ -95,8 +90,7 @@ fn update_with_flags() {
     let mut b = t.bundle("upd");
     b.args(&["sleep", "1000"])
         .resources(json!({"memory": {"limit": 64 * MIB}, "pids": {"limit": 50}}));
-    t.rt.create(&b.id, &b).ok();
-    t.rt.start(&b.id).ok();
+    t.rt.create_and_start(&b.id, &b);
     assert_eq!(memory_limit(&b.cgroup()), Some(64 * MIB));
     t.rt.update(
         &b.id,
@@ -123,8 +117,7 @@ fn update_with_resources_file() {
     let mut b = t.bundle("updr");
     b.args(&["sleep", "1000"])
         .resources(json!({"memory": {"limit": 64 * MIB}}));
-    t.rt.create(&b.id, &b).ok();
-    t.rt.start(&b.id).ok();
+    t.rt.create_and_start(&b.id, &b);
     let f = t.dir.join("resources.json");
     fs::write(
         &f,

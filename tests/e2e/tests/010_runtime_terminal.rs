@@ -46,8 +46,7 @@ fn console_socket_receives_the_pty() {
         "a pty turns \\n into \\r\\n; got {out:?}"
     );
     t.rt.wait_status(&b.id, "stopped", WAIT);
-    t.rt.delete(&b.id).ok();
-    t.assert_nothing_left(&b.id);
+    t.delete_and_check(&b.id);
 }
 
 #[test]
@@ -68,10 +67,8 @@ fn exec_with_tty() {
     let Some(t) = Test::new("exec_tty") else {
         return;
     };
-    let mut b = t.bundle("exectty");
-    b.args(&["sleep", "1000"]);
-    t.rt.create(&b.id, &b).ok();
-    t.rt.start(&b.id).ok();
+    let b = t.sleeper("exectty");
+    t.rt.create_and_start(&b.id, &b);
     let sock = ConsoleSocket::listen(&t.dir.join("exec.sock"), WAIT);
     let path = sock.path.display().to_string();
     t.rt.exec(

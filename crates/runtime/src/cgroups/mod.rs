@@ -49,6 +49,17 @@ pub struct CgroupPaths {
     pub v1: Vec<(String, PathBuf)>,
 }
 
+impl CgroupPaths {
+    /// The container's directory for v1 controller `controller`, if that controller is
+    /// bound to a v1 hierarchy.
+    pub fn v1_dir(&self, controller: &str) -> Option<&Path> {
+        self.v1
+            .iter()
+            .find(|(n, _)| n == controller)
+            .map(|(_, p)| p.as_path())
+    }
+}
+
 /// What a container directory is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -164,7 +175,7 @@ impl CgroupManager {
 
     /// Creates every directory and applies `resources` (before any process is placed in it).
     pub fn create(&self, resources: Option<&LinuxResources>) -> Result<()> {
-        let cpuset = self.v1_dir("cpuset");
+        let cpuset = self.paths.v1_dir("cpuset");
         for (dir, kind) in self.dirs() {
             let chain = match lifecycle::make_dirs(&self.fs, dir) {
                 Ok(chain) => chain,
@@ -241,7 +252,7 @@ impl CgroupManager {
     /// Freezes (true) or thaws (false) every process of the container: the v1 freezer if
     /// mounted, else the unified tree's `cgroup.freeze`.
     pub fn set_frozen(&self, frozen: bool) -> Result<()> {
-        match (self.v1_dir("freezer"), self.paths.unified.as_deref()) {
+        match (self.paths.v1_dir("freezer"), self.paths.unified.as_deref()) {
             (Some(d), _) => freezer::set_v1(&self.fs, d, frozen),
             (None, Some(d)) => freezer::set_v2(&self.fs, d, frozen),
             (None, None) => Err(cg_err(
@@ -253,7 +264,7 @@ impl CgroupManager {
 
     /// Whether the container's processes are frozen.
     pub fn is_frozen(&self) -> Result<bool> {
-        match (self.v1_dir("freezer"), self.paths.unified.as_deref()) {
+        match (self.paths.v1_dir("freezer"), self.paths.unified.as_deref()) {
             (Some(d), _) => freezer::is_v1(&self.fs, d),
             (None, Some(d)) => freezer::is_v2(&self.fs, d),
             (None, None) => Ok(false),
@@ -314,15 +325,6 @@ impl CgroupManager {
         }
     }
 
-    /// The container's directory for v1 controller `controller`.
-    fn v1_dir(&self, controller: &str) -> Option<&Path> {
-        self.paths
-            .v1
-            .iter()
-            .find(|(n, _)| n == controller)
-            .map(|(_, p)| p.as_path())
-    }
-
     /// Each distinct directory once, v1 hierarchies first, then the unified one.
     fn dirs(&self) -> Vec<(&Path, Kind)> {
         let mut out: Vec<(&Path, Kind)> = Vec::new();
@@ -348,7 +350,7 @@ impl CgroupManager {
     fn primary(&self) -> Option<&Path> {
         ["pids", "freezer", "devices", "memory", "cpu"]
             .iter()
-            .find_map(|c| self.v1_dir(c))
+            .find_map(|c| self.paths.v1_dir(c))
             .or_else(|| {
                 self.paths
                     .v1

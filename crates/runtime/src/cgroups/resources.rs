@@ -14,51 +14,44 @@ use crate::Result;
 
 /// Applies `r` to the container's cgroup directories (which must exist).
 pub fn apply(fs: &CgroupFs, paths: &CgroupPaths, r: &LinuxResources) -> Result<()> {
-    let v1_dir = |c: &str| {
-        paths
-            .v1
-            .iter()
-            .find(|(n, _)| n == c)
-            .map(|(_, p)| p.as_path())
-    };
     let unified = paths.unified.as_deref();
     let on_v1 = !paths.v1.is_empty();
     if let Some(c) = r.cpu() {
-        match v1_dir("cpuset") {
+        match paths.v1_dir("cpuset") {
             Some(d) => v1::cpuset(fs, d, c)?,
             None => v2::cpuset(fs, unified, c)?,
         }
-        match v1_dir("cpu") {
+        match paths.v1_dir("cpu") {
             Some(d) => v1::cpu(fs, d, c)?,
             None => v2::cpu(fs, unified, c)?,
         }
     }
     if let Some(m) = r.memory() {
-        match v1_dir("memory") {
+        match paths.v1_dir("memory") {
             Some(d) => v1::memory(fs, d, m)?,
             None => v2::memory(fs, unified, m)?,
         }
     }
     if let Some(p) = r.pids() {
-        match v1_dir("pids") {
+        match paths.v1_dir("pids") {
             Some(d) => v1::pids(fs, d, p)?,
             None => v2::pids(fs, unified, p)?,
         }
     }
     if let Some(b) = r.block_io() {
-        match v1_dir("blkio") {
+        match paths.v1_dir("blkio") {
             Some(d) => v1::blkio(fs, d, b)?,
             None => v2::io(fs, unified, b)?,
         }
     }
     if let Some(h) = r.hugepage_limits().as_deref().filter(|h| !h.is_empty()) {
-        match v1_dir("hugetlb") {
+        match paths.v1_dir("hugetlb") {
             Some(d) => v1::hugetlb(fs, d, h)?,
             None => v2::hugetlb(fs, unified, h)?,
         }
     }
     if let Some(rules) = r.devices() {
-        match (v1_dir("devices"), unified) {
+        match (paths.v1_dir("devices"), unified) {
             (Some(d), _) => devices::apply_v1(fs, d, rules)?,
             (None, Some(u)) => devices_bpf::apply(fs, u, rules)?,
             (None, None) if rules.is_empty() => {}
@@ -67,12 +60,12 @@ pub fn apply(fs: &CgroupFs, paths: &CgroupPaths, r: &LinuxResources) -> Result<(
     }
     if let Some(n) = r.network() {
         // net_cls/net_prio only exist in v1; v2 ignores them, as runc does.
-        match v1_dir("net_cls") {
+        match paths.v1_dir("net_cls") {
             Some(d) => v1::net_cls(fs, d, n)?,
             None if on_v1 && n.class_id().is_some() => return Err(missing("net_cls")),
             None => {}
         }
-        match v1_dir("net_prio") {
+        match paths.v1_dir("net_prio") {
             Some(d) => v1::net_prio(fs, d, n)?,
             None if on_v1 && n.priorities().as_ref().is_some_and(|p| !p.is_empty()) => {
                 return Err(missing("net_prio"))
@@ -81,7 +74,10 @@ pub fn apply(fs: &CgroupFs, paths: &CgroupPaths, r: &LinuxResources) -> Result<(
         }
     }
     if let Some(rdma) = r.rdma().as_ref().filter(|m| !m.is_empty()) {
-        let dir = v1_dir("rdma").or(unified).ok_or_else(|| missing("rdma"))?;
+        let dir = paths
+            .v1_dir("rdma")
+            .or(unified)
+            .ok_or_else(|| missing("rdma"))?;
         let mut devs: Vec<_> = rdma.iter().collect();
         devs.sort_by(|a, b| a.0.cmp(b.0));
         for (dev, l) in devs {
@@ -130,7 +126,7 @@ fn apply_unified(
             ));
         };
         if controller != "cgroup" && !available.split_whitespace().any(|c| c == controller) {
-            let why = if paths.v1.iter().any(|(n, _)| n == controller) {
+            let why = if paths.v1_dir(controller).is_some() {
                 " (it is bound to cgroup v1 on this host)"
             } else {
                 ""

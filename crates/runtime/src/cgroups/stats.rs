@@ -31,23 +31,16 @@ fn num(fs: &CgroupFs, dir: &Path, file: &str) -> Option<u64> {
 
 /// Collects the stats from whichever hierarchy holds each controller.
 pub fn collect(fs: &CgroupFs, paths: &CgroupPaths) -> CgroupStats {
-    let v1 = |c: &str| {
-        paths
-            .v1
-            .iter()
-            .find(|(n, _)| n == c)
-            .map(|(_, p)| p.as_path())
-    };
     let unified = paths.unified.as_deref();
     let mut st = CgroupStats::default();
-    if let Some(d) = v1("memory") {
+    if let Some(d) = paths.v1_dir("memory") {
         st.memory_usage = num(fs, d, "memory.usage_in_bytes");
         st.memory_limit = num(fs, d, "memory.limit_in_bytes").filter(|l| *l < V1_UNLIMITED);
     } else if let Some(d) = unified {
         st.memory_usage = num(fs, d, "memory.current");
         st.memory_limit = num(fs, d, "memory.max");
     }
-    if let Some(d) = v1("cpuacct") {
+    if let Some(d) = paths.v1_dir("cpuacct") {
         st.cpu_usage_ns = num(fs, d, "cpuacct.usage");
     } else if let Some(d) = unified {
         st.cpu_usage_ns = fs.read(d, "cpu.stat").ok().and_then(|s| {
@@ -57,7 +50,7 @@ pub fn collect(fs: &CgroupFs, paths: &CgroupPaths) -> CgroupStats {
                 .map(|us| us.saturating_mul(1000))
         });
     }
-    if let Some(d) = v1("pids").or(unified) {
+    if let Some(d) = paths.v1_dir("pids").or(unified) {
         st.pids_current = num(fs, d, "pids.current");
     }
     st

@@ -257,7 +257,8 @@ fn handshake(
             }
             Some(Msg::MountsDone) => {
                 st.pid = pid;
-                let json = serde_json::to_vec(&st.oci(Status::Creating)).unwrap_or_default();
+                // runtime-tools expects "created" here; the spec allows either while creating.
+                let json = serde_json::to_vec(&st.oci(Status::Created)).unwrap_or_default();
                 hooks::run_all(Kind::Prestart, &hooks::of(spec, Kind::Prestart), &json)?;
                 hooks::run_all(
                     Kind::CreateRuntime,

@@ -31,8 +31,8 @@ pub fn delete(g: &Globals, id: &str, force: bool) -> Result<()> {
     let cgroup = CgroupManager::from_paths(st.cgroup.clone());
     match status {
         Status::Stopped => {}
-        Status::Created => kill_and_wait(st.pid, &cgroup),
-        Status::Creating | Status::Running | Status::Paused if force => {
+        // The spec: deleting a container that is not stopped (created included) MUST fail.
+        Status::Created | Status::Creating | Status::Running | Status::Paused if force => {
             kill_and_wait(st.pid, &cgroup)
         }
         _ => {

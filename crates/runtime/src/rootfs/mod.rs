@@ -163,7 +163,12 @@ fn prepare_root(spec: &Spec, rootfs: &Path) -> Result<()> {
     // Recursive whatever the spec says, as crun does, so that no submount of the old root
     // keeps the host's propagation by accident (`finalize` applies the spec's value as given
     // to the new root). The rootfs and everything mounted in it stay private either way.
-    let flags = root_propagation(spec)?.unwrap_or(libc::MS_SLAVE) | libc::MS_REC;
+    let mut flags = root_propagation(spec)?.unwrap_or(libc::MS_SLAVE) | libc::MS_REC;
+    if flags & libc::MS_UNBINDABLE != 0 {
+        // An unbindable old root would refuse the rootfs bind below: keep it private here;
+        // `finalize` makes the new root unbindable.
+        flags = (flags & !libc::MS_UNBINDABLE) | libc::MS_PRIVATE;
+    }
     mnt::set_propagation(Path::new("/"), flags).ctx(|| "set propagation of /".into())?;
     let table = mountinfo::read().ctx(|| "read /proc/self/mountinfo".into())?;
     let parent = mountinfo::mount_of(&table, rootfs);

@@ -8,12 +8,11 @@ const UNIFIED_LEAF: &str = "sys/fs/cgroup/unified/berth/c";
 #[test]
 fn create_uses_v1_controllers_and_the_unified_tree_for_hugetlb() {
     let h = hybrid_host();
-    let m = h.mgr(None, "c").expect("manager");
     let r = res(
         r#"{"memory": {"limit": 67108864}, "pids": {"limit": 20}, "cpu": {"shares": 256},
         "hugepageLimits": [{"pageSize": "2MB", "limit": 0}]}"#,
     );
-    m.create(Some(&r)).expect("create");
+    let m = h.created(Some(&r));
     assert!(
         m.clone_into_fd().is_none(),
         "hybrid: the runtime calls add_pid"
@@ -51,8 +50,7 @@ fn create_uses_v1_controllers_and_the_unified_tree_for_hugetlb() {
 #[test]
 fn add_pid_places_the_process_everywhere() {
     let h = hybrid_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     m.add_pid(31337).expect("add");
     let mut dirs: Vec<String> = h
         .writes_to(&m, "cgroup.procs")
@@ -111,8 +109,7 @@ fn hybrid_without_hugetlb_anywhere_fails_clearly() {
     for f in ["hugetlb.2MB.max", "hugetlb.2MB.rsvd.max", "hugetlb.1GB.max"] {
         std::fs::remove_file(h.path(&format!("sys/fs/cgroup/unified/{f}"))).expect("rm");
     }
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     assert!(
         h.writes_to(&m, "cgroup.subtree_control").is_empty(),
         "nothing to enable"
@@ -129,8 +126,7 @@ fn hybrid_without_hugetlb_anywhere_fails_clearly() {
 #[test]
 fn freeze_uses_v1_and_destroy_cleans_everything() {
     let h = hybrid_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     m.set_frozen(true).expect("freeze");
     assert_eq!(
         h.read("sys/fs/cgroup/freezer/berth/c/freezer.state"),

@@ -100,6 +100,14 @@ impl FakeHost {
         )
     }
 
+    /// A manager for container `c` at the default cgroups path, its cgroup made by `create`
+    /// with `resources`; panics if either step fails.
+    pub fn created(&self, resources: Option<&LinuxResources>) -> CgroupManager {
+        let m = self.mgr(None, "c").expect("manager");
+        m.create(resources).expect("create");
+        m
+    }
+
     /// The writes `m` recorded, as (path relative to the tree, value).
     pub fn writes(&self, m: &CgroupManager) -> Vec<(String, String)> {
         m.fs.recorded()

@@ -8,8 +8,7 @@ const CPU: &str = "sys/fs/cgroup/cpu,cpuacct/berth/c";
 #[test]
 fn create_makes_every_directory_and_initialises_cpuset() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     for d in [
         "cpu,cpuacct",
         "cpuset",
@@ -49,12 +48,11 @@ fn create_makes_every_directory_and_initialises_cpuset() {
 #[test]
 fn memory_every_field() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
     let r = res(
         r#"{"memory": {"limit": 1048576, "reservation": 524288, "swap": 2097152, "kernel": 4096, "kernelTCP": 8192,
         "swappiness": 10, "disableOOMKiller": true, "useHierarchy": true}}"#,
     );
-    m.create(Some(&r)).expect("create");
+    let m = h.created(Some(&r));
     assert_eq!(
         h.writes_in(&m, MEM),
         pairs(&[
@@ -73,8 +71,7 @@ fn memory_every_field() {
 #[test]
 fn memory_swap_goes_first_when_raising_above_the_current_limit() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     h.put(&format!("{MEM}/memory.limit_in_bytes"), "1000\n");
     m.update(&res(r#"{"memory": {"limit": 2000, "swap": 4000}}"#))
         .expect("update");
@@ -90,9 +87,7 @@ fn memory_swap_goes_first_when_raising_above_the_current_limit() {
 #[test]
 fn memory_unlimited_also_unlimits_swap() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(Some(&res(r#"{"memory": {"limit": -1}}"#)))
-        .expect("create");
+    let m = h.created(Some(&res(r#"{"memory": {"limit": -1}}"#)));
     assert_eq!(
         h.writes_in(&m, MEM),
         pairs(&[
@@ -105,11 +100,10 @@ fn memory_unlimited_also_unlimits_swap() {
 #[test]
 fn memory_unset_values_write_nothing() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
     let r = res(
         r#"{"memory": {"limit": 0, "swappiness": 18446744073709551615}, "cpu": {}, "pids": {"limit": 0}, "blockIO": {}, "network": {}}"#,
     );
-    m.create(Some(&r)).expect("create");
+    let m = h.created(Some(&r));
     assert!(
         h.writes(&m).iter().all(|(p, _)| p.contains("cpuset")),
         "{:?}",
@@ -120,8 +114,7 @@ fn memory_unset_values_write_nothing() {
 #[test]
 fn memory_bad_swappiness_and_missing_files() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     let err = m
         .update(&res(r#"{"memory": {"swappiness": 101}}"#))
         .expect_err("swappiness")
@@ -150,8 +143,7 @@ fn memory_bad_swappiness_and_missing_files() {
 #[test]
 fn write_error_names_dir_file_value_and_errno() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     // A directory in place of the file makes the kernel-like open fail with EISDIR.
     std::fs::remove_file(h.path(&format!("{MEM}/memory.limit_in_bytes"))).expect("rm");
     std::fs::create_dir(h.path(&format!("{MEM}/memory.limit_in_bytes"))).expect("mkdir");
@@ -169,12 +161,11 @@ fn write_error_names_dir_file_value_and_errno() {
 #[test]
 fn cpu_every_field() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
     let r = res(
         r#"{"cpu": {"shares": 512, "quota": 50000, "period": 100000, "burst": 1000, "idle": 1,
         "realtimeRuntime": 950, "realtimePeriod": 1000, "cpus": "1-2", "mems": "0"}}"#,
     );
-    m.create(Some(&r)).expect("create");
+    let m = h.created(Some(&r));
     assert_eq!(
         h.writes_in(&m, CPU),
         pairs(&[
@@ -202,8 +193,7 @@ fn cpu_every_field() {
 #[test]
 fn cpu_missing_burst_file_is_ignored_like_runc() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     std::fs::remove_file(h.path(&format!("{CPU}/cpu.cfs_burst_us"))).expect("rm");
     m.update(&res(r#"{"cpu": {"burst": 10, "quota": 20000}}"#))
         .expect("update");
@@ -216,9 +206,7 @@ fn cpu_missing_burst_file_is_ignored_like_runc() {
 #[test]
 fn pids_limit() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(Some(&res(r#"{"pids": {"limit": 100}}"#)))
-        .expect("create");
+    let m = h.created(Some(&res(r#"{"pids": {"limit": 100}}"#)));
     m.update(&res(r#"{"pids": {"limit": -1}}"#))
         .expect("update");
     assert_eq!(
@@ -230,14 +218,13 @@ fn pids_limit() {
 #[test]
 fn blkio_every_field() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
     let r = res(r#"{"blockIO": {"weight": 500, "leafWeight": 300,
         "weightDevice": [{"major": 8, "minor": 0, "weight": 600, "leafWeight": 200}],
         "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1048576}],
         "throttleWriteBpsDevice": [{"major": 8, "minor": 16, "rate": 2097152}],
         "throttleReadIOPSDevice": [{"major": 8, "minor": 0, "rate": 100}],
         "throttleWriteIOPSDevice": [{"major": 8, "minor": 0, "rate": 0}]}}"#);
-    m.create(Some(&r)).expect("create");
+    let m = h.created(Some(&r));
     assert_eq!(
         h.writes_in(&m, "sys/fs/cgroup/blkio/berth/c"),
         pairs(&[
@@ -259,9 +246,7 @@ fn blkio_weight_uses_bfq_when_cfq_is_absent_and_errors_when_neither_exists() {
     let blkio = "sys/fs/cgroup/blkio";
     std::fs::remove_file(h.path(&format!("{blkio}/blkio.weight"))).expect("rm");
     h.put(&format!("{blkio}/blkio.bfq.weight"), "100");
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(Some(&res(r#"{"blockIO": {"weight": 700}}"#)))
-        .expect("create");
+    let m = h.created(Some(&res(r#"{"blockIO": {"weight": 700}}"#)));
     assert_eq!(
         h.writes_in(&m, &format!("{blkio}/berth/c")),
         pairs(&[("blkio.bfq.weight", "700")])

@@ -7,11 +7,10 @@ use super::{pairs, res, v1_host};
 #[test]
 fn hugetlb_limits_and_hostile_page_size() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
     let r = res(
         r#"{"hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}, {"pageSize": "1GB", "limit": 0}]}"#,
     );
-    m.create(Some(&r)).expect("create");
+    let m = h.created(Some(&r));
     assert_eq!(
         h.writes_in(&m, "sys/fs/cgroup/hugetlb/berth/c"),
         pairs(&[
@@ -42,14 +41,13 @@ fn hugetlb_limits_and_hostile_page_size() {
 #[test]
 fn devices_deny_all_then_rules_in_order_then_defaults() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
     let r = res(r#"{"devices": [
         {"allow": false, "access": "rwm"},
         {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rw"},
         {"allow": true, "type": "b", "major": 8, "access": "r"},
         {"allow": true, "type": "u", "major": -1, "minor": 5},
         {"allow": false, "type": "c", "major": 10, "minor": 200, "access": "m"}]}"#);
-    m.create(Some(&r)).expect("create");
+    let m = h.created(Some(&r));
     let mut want = pairs(&[
         ("devices.deny", "a"),
         ("devices.deny", "a *:* rwm"),
@@ -69,8 +67,7 @@ fn devices_deny_all_then_rules_in_order_then_defaults() {
 #[test]
 fn bad_device_rules_write_nothing() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     let before = h.writes(&m).len();
     for bad in [
         r#"{"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwx\na"}"#,
@@ -90,11 +87,10 @@ fn bad_device_rules_write_nothing() {
 #[test]
 fn network_class_and_priorities() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
     let r = res(
         r#"{"network": {"classID": 1048577, "priorities": [{"name": "eth0", "priority": 5}, {"name": "lo", "priority": 2}]}}"#,
     );
-    m.create(Some(&r)).expect("create");
+    let m = h.created(Some(&r));
     assert_eq!(
         h.writes_in(&m, "sys/fs/cgroup/net_cls,net_prio/berth/c"),
         pairs(&[
@@ -114,11 +110,10 @@ fn network_class_and_priorities() {
 #[test]
 fn rdma_limits() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
     let r = res(
         r#"{"rdma": {"mlx5_1": {"hcaHandles": 3}, "mlx5_0": {"hcaHandles": 2, "hcaObjects": 100}, "mlx5_2": {}}}"#,
     );
-    m.create(Some(&r)).expect("create");
+    let m = h.created(Some(&r));
     assert_eq!(
         h.writes_in(&m, "sys/fs/cgroup/rdma/berth/c"),
         pairs(&[
@@ -171,8 +166,7 @@ fn missing_controller_is_an_error_only_when_used() {
 #[test]
 fn add_pid_writes_each_hierarchy_once() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     m.add_pid(4242).expect("add");
     let procs = h.writes_to(&m, "cgroup.procs");
     assert_eq!(
@@ -211,8 +205,7 @@ fn named_hierarchy_is_best_effort() {
 #[test]
 fn pids_include_sub_cgroups_sorted() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     let pids = "sys/fs/cgroup/pids/berth/c";
     h.put(&format!("{pids}/cgroup.procs"), "30\n10\n");
     h.dir_with(
@@ -225,8 +218,7 @@ fn pids_include_sub_cgroups_sorted() {
 #[test]
 fn freeze_and_thaw() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     m.set_frozen(true).expect("freeze");
     assert!(m.is_frozen().expect("state"));
     m.set_frozen(false).expect("thaw");
@@ -240,8 +232,7 @@ fn freeze_and_thaw() {
 #[test]
 fn destroy_kills_removes_leaves_and_is_idempotent() {
     let h = v1_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     h.put("sys/fs/cgroup/pids/berth/c/cgroup.procs", "999999\n");
     h.dir_with(
         "sys/fs/cgroup/memory/user.slice/berth/c/sub",

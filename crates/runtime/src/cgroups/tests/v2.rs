@@ -10,8 +10,7 @@ const ALL: &str = "+cpuset +cpu +io +memory +hugetlb +pids +rdma";
 #[test]
 fn create_enables_controllers_in_every_ancestor() {
     let h = v2_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     assert!(h.path(LEAF).is_dir());
     assert_eq!(
         h.writes_to(&m, "cgroup.subtree_control"),
@@ -44,8 +43,7 @@ fn controllers_already_enabled_are_not_rewritten() {
         "sys/fs/cgroup/user.slice/cgroup.subtree_control",
         "cpu memory",
     );
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     let w = h.writes_to(&m, "cgroup.subtree_control");
     assert_eq!(
         w[0],
@@ -80,11 +78,10 @@ fn conversions() {
 #[test]
 fn memory_v2() {
     let h = v2_host();
-    let m = h.mgr(None, "c").expect("manager");
     let r = res(
         r#"{"memory": {"limit": 1000, "swap": 3000, "reservation": 500, "swappiness": 10, "disableOOMKiller": true, "kernel": 5, "useHierarchy": true}}"#,
     );
-    m.create(Some(&r)).expect("create");
+    let m = h.created(Some(&r));
     assert_eq!(
         h.writes_in(&m, LEAF),
         pairs(&[
@@ -131,8 +128,7 @@ fn memory_v2() {
 #[test]
 fn memory_check_before_update() {
     let h = v2_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     h.put(&format!("{LEAF}/memory.current"), "5000\n");
     let err = m
         .update(&res(
@@ -148,11 +144,10 @@ fn memory_check_before_update() {
 #[test]
 fn cpu_v2() {
     let h = v2_host();
-    let m = h.mgr(None, "c").expect("manager");
     let r = res(
         r#"{"cpu": {"shares": 1024, "quota": 50000, "period": 200000, "burst": 1000, "idle": 0, "cpus": "0-1", "mems": "0"}}"#,
     );
-    m.create(Some(&r)).expect("create");
+    let m = h.created(Some(&r));
     assert_eq!(
         h.writes_in(&m, LEAF),
         pairs(&[
@@ -183,14 +178,13 @@ fn cpu_v2() {
 #[test]
 fn pids_io_hugetlb_rdma_v2() {
     let h = v2_host();
-    let m = h.mgr(None, "c").expect("manager");
     let r = res(
         r#"{"pids": {"limit": 64}, "blockIO": {"weight": 500, "weightDevice": [{"major": 8, "minor": 0, "weight": 100}],
         "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1000}], "throttleWriteIOPSDevice": [{"major": 8, "minor": 16, "rate": 7}]},
         "hugepageLimits": [{"pageSize": "2MB", "limit": 2097152}, {"pageSize": "1GB", "limit": 0}],
         "rdma": {"mlx5_0": {"hcaObjects": 9}}}"#,
     );
-    m.create(Some(&r)).expect("create");
+    let m = h.created(Some(&r));
     assert_eq!(
         h.writes_in(&m, LEAF),
         pairs(&[
@@ -214,8 +208,7 @@ fn io_uses_bfq_when_present() {
         "sys/fs/cgroup/user.slice/session-1.scope/io.bfq.weight",
         "default 100",
     );
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(Some(&res(r#"{"blockIO": {"weight": 500, "weightDevice": [{"major": 8, "minor": 0, "weight": 100}]}}"#))).expect("create");
+    let m = h.created(Some(&res(r#"{"blockIO": {"weight": 500, "weightDevice": [{"major": 8, "minor": 0, "weight": 100}]}}"#)));
     assert_eq!(
         h.writes_in(&m, LEAF),
         pairs(&[("io.bfq.weight", "500"), ("io.bfq.weight", "8:0 100")])
@@ -260,12 +253,11 @@ fn unified_map_v2() {
 #[test]
 fn devices_become_a_bpf_program_on_v2_and_network_is_ignored() {
     let h = v2_host();
-    let m = h.mgr(None, "c").expect("manager");
     let r = res(
         r#"{"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "b", "major": 8, "minor": 0, "access": "r"}],
         "network": {"classID": 5}}"#,
     );
-    m.create(Some(&r)).expect("create");
+    let m = h.created(Some(&r));
     let w = h.writes_in(&m, LEAF);
     assert_eq!(w.len(), 1, "{w:?}");
     assert_eq!(w[0].0, "<bpf device program>");
@@ -281,8 +273,7 @@ fn devices_become_a_bpf_program_on_v2_and_network_is_ignored() {
 #[test]
 fn add_pid_freeze_destroy_stats_v2() {
     let h = v2_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     m.add_pid(777).expect("add");
     assert_eq!(
         h.writes_to(&m, "cgroup.procs"),
@@ -324,8 +315,7 @@ fn add_pid_freeze_destroy_stats_v2() {
 #[test]
 fn v2_freeze_times_out_and_thaws_back() {
     let h = v2_host();
-    let m = h.mgr(None, "c").expect("manager");
-    m.create(None).expect("create");
+    let m = h.created(None);
     // cgroup.events never reports frozen: a bounded wait, then an error and a thaw.
     h.put(&format!("{LEAF}/cgroup.events"), "populated 1\nfrozen 0\n");
     let err = m.set_frozen(true).expect_err("timeout").to_string();
