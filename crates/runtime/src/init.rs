@@ -20,9 +20,9 @@ use crate::sync::{Channel, Msg};
 use crate::terminal;
 
 /// Everything the child needs, prepared by the parent before the fork.
-pub struct InitContext {
+pub struct InitContext<'a> {
     /// The container's configuration.
-    pub spec: Spec,
+    pub spec: &'a Spec,
     /// The container id (for hook state).
     pub id: String,
     /// Absolute bundle path.
@@ -54,7 +54,7 @@ pub struct InitContext {
 }
 
 /// Runs the init; never returns. Errors go to the parent, then the process exits with 1.
-pub fn run(ctx: InitContext) -> ! {
+pub fn run(ctx: InitContext<'_>) -> ! {
     let channel = &ctx.channel;
     let err = match setup_and_exec(&ctx) {
         Ok(never) => match never {},
@@ -69,8 +69,8 @@ pub fn run(ctx: InitContext) -> ! {
 
 enum Never {}
 
-fn setup_and_exec(ctx: &InitContext) -> Result<Never> {
-    let spec = &ctx.spec;
+fn setup_and_exec(ctx: &InitContext<'_>) -> Result<Never> {
+    let spec = ctx.spec;
     let process = spec
         .process()
         .as_ref()
@@ -178,7 +178,7 @@ pub fn protect_runtime_binary() -> Result<()> {
 
 /// Joins namespaces by path, unshares the rest, gets id mappings and becomes root in a new
 /// user namespace, and enters new cgroup and time namespaces.
-fn enter_namespaces(ctx: &InitContext) -> Result<()> {
+fn enter_namespaces(ctx: &InitContext<'_>) -> Result<()> {
     let plan = &ctx.plan;
     namespaces::join_all(&ctx.joins)?;
     if !plan.unshare_flags.is_empty() {
@@ -205,7 +205,7 @@ fn enter_namespaces(ctx: &InitContext) -> Result<()> {
         namespaces::unshare_now(nix::sched::CloneFlags::from_bits_retain(
             libc::CLONE_NEWTIME,
         ))?;
-        namespaces::write_time_offsets(&ctx.spec)?;
+        namespaces::write_time_offsets(ctx.spec)?;
     }
     Ok(())
 }
@@ -272,7 +272,7 @@ fn apply_sysctls(spec: &Spec) -> Result<()> {
 }
 
 /// The state JSON given to hooks run from the container side.
-fn state_json(ctx: &InitContext, pid: i32, status: &str) -> Vec<u8> {
+fn state_json(ctx: &InitContext<'_>, pid: i32, status: &str) -> Vec<u8> {
     let annotations = ctx.spec.annotations().clone().unwrap_or_default();
     serde_json::to_vec(&serde_json::json!({
         "ociVersion": crate::state::OCI_VERSION,

@@ -117,7 +117,9 @@ impl Channel {
 
     /// Receives one message and the fd attached to it, if any.
     pub fn recv_with_fd(&self) -> Result<Option<(Msg, Option<OwnedFd>)>> {
-        let mut buf = vec![0u8; 64 * 1024];
+        // Messages are a tag plus at most an error text: a page is plenty, and lives on the
+        // stack (this runs twice per container start).
+        let mut buf = [0u8; 4096];
         let mut cmsg = nix::cmsg_space!([RawFd; 1]);
         loop {
             let mut iov = [IoSliceMut::new(&mut buf)];

@@ -142,38 +142,11 @@ fn parse_line(line: &str) -> Option<MountLine<'_>> {
         return None;
     }
     Some(MountLine {
-        root: PathBuf::from(unescape(fields[3])),
-        mount_point: PathBuf::from(unescape(fields[4])),
+        root: PathBuf::from(crate::rootfs::mountinfo::unescape(fields[3])),
+        mount_point: PathBuf::from(crate::rootfs::mountinfo::unescape(fields[4])),
         fstype: fields[sep + 1],
         super_opts: fields[sep + 3],
     })
-}
-
-/// Undoes mountinfo's octal escapes (`\040` for a space, `\011`, `\012`, `\134`).
-fn unescape(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\\'
-            && i + 3 < bytes.len()
-            && bytes[i + 1..i + 4]
-                .iter()
-                .all(|b| (b'0'..=b'7').contains(b))
-        {
-            let v = (bytes[i + 1] - b'0') as u32 * 64
-                + (bytes[i + 2] - b'0') as u32 * 8
-                + (bytes[i + 3] - b'0') as u32;
-            if let Ok(b) = u8::try_from(v) {
-                out.push(b);
-                i += 4;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The runtime's own cgroup in each hierarchy, from `/proc/self/cgroup`.

@@ -176,7 +176,8 @@ fn build(
     let clone_flags = plan.clone_flags;
     let user_in_clone = plan.user_in_clone;
     let ctx = InitContext {
-        spec: spec.clone(),
+        // The child is a fork: it sees this spec in its copy of our memory, no clone needed.
+        spec,
         id: o.id.clone(),
         bundle: bundle.to_path_buf(),
         rootfs: rootfs.to_path_buf(),

@@ -13,7 +13,7 @@ mod cgroup;
 mod devices;
 mod masked;
 mod mnt;
-mod mountinfo;
+pub(crate) mod mountinfo;
 mod mounts;
 mod options;
 mod pivot;

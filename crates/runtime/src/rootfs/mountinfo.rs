@@ -56,7 +56,7 @@ fn parse_line(line: &str) -> Option<MountInfo> {
 }
 
 /// Undoes the kernel's octal escapes (`\040` for space, `\011`, `\012`, `\134`).
-fn unescape(s: &str) -> String {
+pub(crate) fn unescape(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
