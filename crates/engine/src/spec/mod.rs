@@ -1,0 +1,1 @@
+//! OCI runtime spec generation from an image configuration and `run` options.

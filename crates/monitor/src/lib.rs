@@ -1,0 +1,1 @@
+//! berth's per-container monitor (conmon-like).

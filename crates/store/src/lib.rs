@@ -1,0 +1,14 @@
+//! berth's image store: content-addressed blobs in the OCI image layout, the image documents,
+//! layers unpacked once (path-safe, whiteouts turned into overlayfs form), rootfs import, and
+//! docker-archive / OCI archive save and load.
+//!
+//! The store is files only; which tags name which images is the engine's SQLite index.
+
+pub mod blobs;
+pub mod digest;
+pub mod error;
+pub mod oci;
+
+pub use blobs::BlobStore;
+pub use digest::Digest;
+pub use error::{Error, Result};
