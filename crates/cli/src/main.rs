@@ -2,6 +2,8 @@
 //! is the runc-compatible OCI runtime CLI; `berth` is the Docker-style CLI, whose
 //! `berth runtime ...` is that same runtime CLI.
 
+#[allow(dead_code)]
+mod format;
 mod runc;
 
 use std::ffi::OsString;
@@ -19,6 +21,10 @@ fn main() {
         .unwrap_or_default();
     let code = if argv0 == "berth-runc" || argv0 == "runc" {
         runc::main(args)
+    } else if args.get(1).is_some_and(|a| a == "__monitor") {
+        // The per-container monitor, spawned by the engine (not for users).
+        let rest: Vec<String> = args[2..].iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        berth_monitor::main_entry(&rest)
     } else if args.get(1).is_some_and(|a| a == "runtime") {
         // `berth runtime <cmd>` == `berth-runc <cmd>`.
         args.remove(1);

@@ -12,3 +12,8 @@ pub mod oci;
 pub use blobs::BlobStore;
 pub use digest::Digest;
 pub use error::{Error, Result};
+pub mod archive;
+pub mod compression;
+pub mod import;
+pub mod layers;
+pub mod unpack;

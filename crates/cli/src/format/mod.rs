@@ -1,0 +1,1 @@
+//! Output formatting: Docker-style tables, Go-style templates, human sizes and times.

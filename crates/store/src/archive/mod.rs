@@ -1,0 +1,1 @@
+//! Image archives: docker-archive and OCI layout/archive save and load.
