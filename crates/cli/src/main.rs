@@ -2,6 +2,7 @@
 //! is the runc-compatible OCI runtime CLI; `berth` is the Docker-style CLI, whose
 //! `berth runtime ...` is that same runtime CLI.
 
+mod docker;
 #[allow(dead_code)]
 mod format;
 mod runc;
@@ -36,18 +37,7 @@ fn main() {
     std::process::exit(code);
 }
 
-/// The Docker-style CLI (grows with the engine).
+/// The Docker-style CLI.
 fn berth_main(args: Vec<OsString>) -> i32 {
-    match args.get(1).and_then(|a| a.to_str()) {
-        Some("version") | Some("--version") | Some("-v") => {
-            println!("berth version {}", env!("CARGO_PKG_VERSION"));
-            0
-        }
-        _ => {
-            eprintln!(
-                "usage: berth <command>\n\ncommands:\n  runtime    the OCI runtime (runc-compatible CLI; also installed as berth-runc)\n  version    print the version"
-            );
-            125
-        }
-    }
+    docker::main(args)
 }

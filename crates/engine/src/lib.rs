@@ -1,4 +1,18 @@
 //! berth's engine: images, containers and volumes on top of the store, the runtime and the
 //! monitor, with state in SQLite plus files under the state root.
 
+pub mod containers;
+pub mod db;
+pub mod engine;
+pub mod error;
+pub mod ids;
+pub mod images;
+pub mod lock;
+pub mod paths;
+pub mod reference;
 pub mod spec;
+pub mod volumes;
+
+pub use engine::Engine;
+pub use error::{Error, Result};
+pub use paths::Paths;

@@ -40,9 +40,32 @@ pub enum Error {
     /// A tar archive (layer, image archive) that is corrupt or hostile.
     #[error("bad archive: {0}")]
     BadArchive(String),
+    /// A compressed stream in a format berth does not read (xz, bzip2).
+    #[error("unsupported compression {0}: only uncompressed, gzip and zstd tar streams are supported")]
+    UnsupportedCompression(&'static str),
+    /// Reading a stream (a layer, a tarball) failed: corrupt, truncated or an I/O error.
+    #[error("{what}: {source}")]
+    Stream {
+        /// What was being read.
+        what: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// An image archive or layout whose structure is not what it should be.
     #[error("invalid image: {0}")]
     BadImage(String),
+    /// A blob in an image archive whose content does not hash to the digest naming it.
+    #[error("{what} {entry:?} in the archive does not match its digest: expected {expected}, got {actual}")]
+    ArchiveDigestMismatch {
+        /// What the blob is (config, layer, manifest).
+        what: String,
+        /// The archive entry.
+        entry: String,
+        /// The digest it is named by (a config's diff_id for a docker-archive layer).
+        expected: String,
+        /// The digest of its content.
+        actual: String,
+    },
 }
 
 /// The store's result type.

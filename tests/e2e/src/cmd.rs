@@ -147,6 +147,17 @@ fn indent(s: &str) -> String {
 /// `scratch`, in its own process group. If it is still running at `timeout`, the whole process
 /// group (which we created) gets SIGKILL and the output says `timed_out`.
 pub fn run(program: &Path, args: &[String], scratch: &Path, timeout: Duration) -> Output {
+    run_with_stdin(program, args, scratch, timeout, None)
+}
+
+/// [`run`] with stdin read from the file `stdin` (instead of /dev/null).
+pub fn run_with_stdin(
+    program: &Path,
+    args: &[String],
+    scratch: &Path,
+    timeout: Duration,
+    stdin: Option<&Path>,
+) -> Output {
     let n = SEQ.fetch_add(1, Ordering::Relaxed);
     fs::create_dir_all(scratch).expect("create scratch dir");
     let stdout_path = scratch.join(format!("cmd-{n}.stdout"));
@@ -161,7 +172,10 @@ pub fn run(program: &Path, args: &[String], scratch: &Path, timeout: Duration) -
     let start = Instant::now();
     let mut child = match Command::new(program)
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(match stdin {
+            Some(p) => Stdio::from(File::open(p).expect("open stdin file")),
+            None => Stdio::null(),
+        })
         .stdout(out_f)
         .stderr(err_f)
         .process_group(0)

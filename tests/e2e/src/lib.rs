@@ -13,9 +13,10 @@ pub mod cgroup;
 mod cmd;
 mod console;
 pub mod containerd;
+pub mod engine;
 pub mod image_archive;
 pub mod leaks;
-mod runtime;
+pub mod runtime;
 
 use std::env;
 use std::fs;
@@ -27,6 +28,7 @@ use std::time::Duration;
 
 pub use bundle::{make_busybox_rootfs, Bundle, BUSYBOX};
 pub use cmd::Output;
+pub use engine::Berth;
 pub use console::{Console, ConsoleSocket};
 pub use runtime::{Runtime, CMD_TIMEOUT};
 pub use serde_json::{json, Value};

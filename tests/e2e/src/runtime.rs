@@ -46,6 +46,16 @@ pub(crate) fn locate(link_dir: &Path) -> Result<PathBuf, String> {
     if let Some(rt) = from_env("BERTH_RUNTIME") {
         return rt;
     }
+    let berth = berth_binary()?;
+    fs::create_dir_all(link_dir).map_err(|e| e.to_string())?;
+    let link = link_dir.join("berth-runc");
+    let _ = fs::remove_file(&link);
+    symlink(&berth, &link).map_err(|e| format!("symlink {}: {e}", link.display()))?;
+    Ok(link)
+}
+
+/// The workspace's newest built `berth` binary (debug or release), canonicalised.
+pub fn berth_binary() -> Result<PathBuf, String> {
     let target = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .or_else(|| option_env!("CARGO_TARGET_DIR").map(PathBuf::from))
@@ -69,14 +79,9 @@ pub(crate) fn locate(link_dir: &Path) -> Result<PathBuf, String> {
             target.display()
         ));
     };
-    let berth = berth
+    berth
         .canonicalize()
-        .map_err(|e| format!("{}: {e}", berth.display()))?;
-    fs::create_dir_all(link_dir).map_err(|e| e.to_string())?;
-    let link = link_dir.join("berth-runc");
-    let _ = fs::remove_file(&link);
-    symlink(&berth, &link).map_err(|e| format!("symlink {}: {e}", link.display()))?;
-    Ok(link)
+        .map_err(|e| format!("{}: {e}", berth.display()))
 }
 
 /// The binary environment variable `var` names (a path, or a name looked up on PATH); `None`

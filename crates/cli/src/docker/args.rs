@@ -1,0 +1,763 @@
+//! The command-line grammar (clap): Docker's subcommands and flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// berth: a daemonless, Docker-compatible container engine.
+#[derive(Parser, Debug)]
+#[command(name = "berth", version, disable_help_subcommand = true)]
+pub struct Cli {
+    /// Options before the command.
+    #[command(flatten)]
+    pub globals: Globals,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Global options.
+#[derive(Args, Debug, Clone)]
+pub struct Globals {
+    /// State root (default /var/lib/berth, run dir /run/berth; also BERTH_ROOT).
+    #[arg(long, global = true)]
+    pub root: Option<PathBuf>,
+}
+
+/// Every command.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Show the version.
+    Version,
+    /// Manage images.
+    #[command(subcommand)]
+    Image(ImageCommand),
+    /// List images.
+    Images(ImagesArgs),
+    /// Import a rootfs tarball as an image.
+    Import(ImportArgs),
+    /// Name an image.
+    Tag(TagArgs),
+    /// Remove images.
+    Rmi(RmiArgs),
+    /// Show an image's history.
+    History(HistoryArgs),
+    /// Save images to a tar archive.
+    Save(SaveArgs),
+    /// Load images from a tar archive.
+    Load(LoadArgs),
+    /// Manage containers.
+    #[command(subcommand)]
+    Container(ContainerCommand),
+    /// Create and run a container.
+    #[command(disable_help_flag = true)]
+    Run(Box<RunArgs>),
+    /// Create a container.
+    #[command(disable_help_flag = true)]
+    Create(Box<RunArgs>),
+    /// Start stopped containers.
+    Start(StartArgs),
+    /// Stop running containers.
+    Stop(StopArgs),
+    /// Restart containers.
+    Restart(StopArgs),
+    /// Send a signal to containers.
+    Kill(KillArgs),
+    /// Remove containers.
+    Rm(RmArgs),
+    /// List containers.
+    Ps(PsArgs),
+    /// Show a container's logs.
+    Logs(LogsArgs),
+    /// Run a command in a running container.
+    Exec(ExecArgs),
+    /// Wait for containers to stop and print their exit codes.
+    Wait(NamesArgs),
+    /// Show low-level information on containers or images.
+    Inspect(InspectArgs),
+    /// Pause containers.
+    Pause(NamesArgs),
+    /// Unpause containers.
+    Unpause(NamesArgs),
+    /// Rename a container.
+    Rename(RenameArgs),
+    /// Show a container's processes.
+    Top(TopArgs),
+    /// Attach to a running container's stdio.
+    Attach(AttachArgs),
+    /// Manage volumes.
+    #[command(subcommand)]
+    Volume(VolumeCommand),
+}
+
+/// `volume` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum VolumeCommand {
+    /// Create a volume.
+    Create(VolumeCreateArgs),
+    /// List volumes.
+    #[command(alias = "list")]
+    Ls(VolumeLsArgs),
+    /// Show volume details.
+    Inspect(VolumeInspectArgs),
+    /// Remove volumes.
+    #[command(alias = "remove")]
+    Rm(VolumeRmArgs),
+    /// Remove unused volumes.
+    Prune(PruneArgs),
+}
+
+/// `volume create`.
+#[derive(Args, Debug)]
+pub struct VolumeCreateArgs {
+    /// Driver (only `local`).
+    #[arg(short, long, default_value = "local")]
+    pub driver: String,
+    /// Labels.
+    #[arg(short, long)]
+    pub label: Vec<String>,
+    /// Driver options (none supported).
+    #[arg(short, long)]
+    pub opt: Vec<String>,
+    /// Name (random when omitted).
+    pub name: Option<String>,
+}
+
+/// `volume ls`.
+#[derive(Args, Debug)]
+pub struct VolumeLsArgs {
+    /// Only names.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Go template.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Filters (dangling=, name=, label=).
+    #[arg(short, long)]
+    pub filter: Vec<String>,
+}
+
+/// `volume inspect`.
+#[derive(Args, Debug)]
+pub struct VolumeInspectArgs {
+    /// Go template.
+    #[arg(short, long)]
+    pub format: Option<String>,
+    /// Volumes.
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+/// `volume rm`.
+#[derive(Args, Debug)]
+pub struct VolumeRmArgs {
+    /// Remove even if in use.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Volumes.
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+/// `image` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum ImageCommand {
+    /// List images.
+    #[command(alias = "list")]
+    Ls(ImagesArgs),
+    /// Import a rootfs tarball.
+    Import(ImportArgs),
+    /// Show image details.
+    Inspect(ImageInspectArgs),
+    /// Remove images.
+    Rm(RmiArgs),
+    /// Remove unused images.
+    Prune(PruneArgs),
+    /// Show history.
+    History(HistoryArgs),
+    /// Name an image.
+    Tag(TagArgs),
+    /// Save images.
+    Save(SaveArgs),
+    /// Load images.
+    Load(LoadArgs),
+}
+
+/// `container` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum ContainerCommand {
+    /// List containers.
+    #[command(alias = "list", alias = "ps")]
+    Ls(PsArgs),
+    /// Create and run a container.
+    #[command(disable_help_flag = true)]
+    Run(Box<RunArgs>),
+    /// Create a container.
+    #[command(disable_help_flag = true)]
+    Create(Box<RunArgs>),
+    /// Start containers.
+    Start(StartArgs),
+    /// Stop containers.
+    Stop(StopArgs),
+    /// Restart containers.
+    Restart(StopArgs),
+    /// Signal containers.
+    Kill(KillArgs),
+    /// Remove containers.
+    Rm(RmArgs),
+    /// Show logs.
+    Logs(LogsArgs),
+    /// Run a command in a container.
+    Exec(ExecArgs),
+    /// Wait for containers.
+    Wait(NamesArgs),
+    /// Show container details.
+    Inspect(InspectArgs),
+    /// Pause containers.
+    Pause(NamesArgs),
+    /// Unpause containers.
+    Unpause(NamesArgs),
+    /// Rename a container.
+    Rename(RenameArgs),
+    /// Show processes.
+    Top(TopArgs),
+    /// Attach to a container.
+    Attach(AttachArgs),
+    /// Remove stopped containers.
+    Prune(PruneArgs),
+}
+
+/// `images`.
+#[derive(Args, Debug)]
+pub struct ImagesArgs {
+    /// Show all images.
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only IDs.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Filter (dangling=true|false, reference=pattern, label=k[=v], before=, since=).
+    #[arg(short, long)]
+    pub filter: Vec<String>,
+    /// Go template, `table ...` or `json`.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Show full IDs.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Show digests.
+    #[arg(long)]
+    pub digests: bool,
+    /// Repository (and tag) to list.
+    pub reference: Option<String>,
+}
+
+/// `import`.
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Dockerfile instructions to apply (CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE, ...).
+    #[arg(short, long)]
+    pub change: Vec<String>,
+    /// Commit message.
+    #[arg(short, long)]
+    pub message: Option<String>,
+    /// Platform (ignored beyond validation).
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Tarball path, or `-` for stdin.
+    pub file: String,
+    /// Name for the image.
+    pub reference: Option<String>,
+}
+
+/// `tag`.
+#[derive(Args, Debug)]
+pub struct TagArgs {
+    /// Existing image.
+    pub source: String,
+    /// New name.
+    pub target: String,
+}
+
+/// `rmi`.
+#[derive(Args, Debug)]
+pub struct RmiArgs {
+    /// Remove even if in use.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Accepted for compatibility.
+    #[arg(long)]
+    pub no_prune: bool,
+    /// Images.
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+/// `image inspect`.
+#[derive(Args, Debug)]
+pub struct ImageInspectArgs {
+    /// Go template.
+    #[arg(short, long)]
+    pub format: Option<String>,
+    /// Images.
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+/// `prune`.
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    /// All unused, not just dangling.
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do not ask.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Filters.
+    #[arg(long)]
+    pub filter: Vec<String>,
+}
+
+/// `history`.
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    /// Full output.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Only IDs.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Sizes and dates in human form.
+    #[arg(short = 'H', long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub human: bool,
+    /// Go template.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Image.
+    pub image: String,
+}
+
+/// `save`.
+#[derive(Args, Debug)]
+pub struct SaveArgs {
+    /// Write to a file instead of stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// docker-archive (default) or oci-archive.
+    #[arg(long, default_value = "docker-archive")]
+    pub format: String,
+    /// Images.
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+/// `load`.
+#[derive(Args, Debug)]
+pub struct LoadArgs {
+    /// Read from a file instead of stdin.
+    #[arg(short, long)]
+    pub input: Option<PathBuf>,
+    /// Print less.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `run` and `create`.
+#[derive(Args, Debug, Default)]
+pub struct RunArgs {
+    /// Run in the background and print the container ID.
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Keep stdin open.
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a terminal.
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Remove the container when it exits.
+    #[arg(long)]
+    pub rm: bool,
+    /// Name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Environment variables.
+    #[arg(short, long)]
+    pub env: Vec<String>,
+    /// Files of environment variables.
+    #[arg(long)]
+    pub env_file: Vec<PathBuf>,
+    /// Working directory.
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    /// user[:group].
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Override the entrypoint.
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Hostname.
+    #[arg(short = 'h', long)]
+    pub hostname: Option<String>,
+    /// Domain name.
+    #[arg(long)]
+    pub domainname: Option<String>,
+    /// Labels.
+    #[arg(short, long)]
+    pub label: Vec<String>,
+    /// Bind mounts and volumes.
+    #[arg(short, long)]
+    pub volume: Vec<String>,
+    /// Mounts (type=bind|volume|tmpfs,...).
+    #[arg(long)]
+    pub mount: Vec<String>,
+    /// tmpfs mounts.
+    #[arg(long)]
+    pub tmpfs: Vec<String>,
+    /// Read-only root filesystem.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Memory limit.
+    #[arg(short, long)]
+    pub memory: Option<String>,
+    /// Memory + swap limit.
+    #[arg(long)]
+    pub memory_swap: Option<String>,
+    /// Memory soft limit.
+    #[arg(long)]
+    pub memory_reservation: Option<String>,
+    /// CPUs.
+    #[arg(long)]
+    pub cpus: Option<String>,
+    /// CPU shares.
+    #[arg(short = 'c', long)]
+    pub cpu_shares: Option<u64>,
+    /// CPU quota period.
+    #[arg(long)]
+    pub cpu_period: Option<u64>,
+    /// CPU quota.
+    #[arg(long)]
+    pub cpu_quota: Option<i64>,
+    /// CPUs allowed.
+    #[arg(long)]
+    pub cpuset_cpus: Option<String>,
+    /// Memory nodes allowed.
+    #[arg(long)]
+    pub cpuset_mems: Option<String>,
+    /// Process limit.
+    #[arg(long)]
+    pub pids_limit: Option<i64>,
+    /// Ulimits.
+    #[arg(long)]
+    pub ulimit: Vec<String>,
+    /// Add capabilities.
+    #[arg(long)]
+    pub cap_add: Vec<String>,
+    /// Drop capabilities.
+    #[arg(long)]
+    pub cap_drop: Vec<String>,
+    /// Full privileges.
+    #[arg(long)]
+    pub privileged: bool,
+    /// Security options.
+    #[arg(long)]
+    pub security_opt: Vec<String>,
+    /// Run an init as PID 1.
+    #[arg(long)]
+    pub init: bool,
+    /// Signal to stop the container.
+    #[arg(long)]
+    pub stop_signal: Option<String>,
+    /// Seconds to wait before killing.
+    #[arg(long)]
+    pub stop_timeout: Option<i64>,
+    /// Restart policy.
+    #[arg(long)]
+    pub restart: Option<String>,
+    /// Network: none, host.
+    #[arg(long, alias = "net")]
+    pub network: Option<String>,
+    /// DNS servers.
+    #[arg(long)]
+    pub dns: Vec<String>,
+    /// DNS search domains.
+    #[arg(long)]
+    pub dns_search: Vec<String>,
+    /// DNS options.
+    #[arg(long)]
+    pub dns_option: Vec<String>,
+    /// Extra /etc/hosts entries.
+    #[arg(long)]
+    pub add_host: Vec<String>,
+    /// Host devices.
+    #[arg(long)]
+    pub device: Vec<String>,
+    /// Extra groups.
+    #[arg(long)]
+    pub group_add: Vec<String>,
+    /// /dev/shm size.
+    #[arg(long)]
+    pub shm_size: Option<String>,
+    /// Sysctls.
+    #[arg(long)]
+    pub sysctl: Vec<String>,
+    /// Disable the OOM killer.
+    #[arg(long)]
+    pub oom_kill_disable: bool,
+    /// Health command.
+    #[arg(long)]
+    pub health_cmd: Option<String>,
+    /// Health interval.
+    #[arg(long)]
+    pub health_interval: Option<String>,
+    /// Health timeout.
+    #[arg(long)]
+    pub health_timeout: Option<String>,
+    /// Health retries.
+    #[arg(long)]
+    pub health_retries: Option<u32>,
+    /// Health start period.
+    #[arg(long)]
+    pub health_start_period: Option<String>,
+    /// Health start interval.
+    #[arg(long)]
+    pub health_start_interval: Option<String>,
+    /// Disable the image's healthcheck.
+    #[arg(long)]
+    pub no_healthcheck: bool,
+    /// Log options.
+    #[arg(long)]
+    pub log_opt: Vec<String>,
+    /// Log driver (json-file/k8s-file/none accepted).
+    #[arg(long)]
+    pub log_driver: Option<String>,
+    /// Platform (accepted).
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Pull policy (only `never`/`missing` make sense without a registry).
+    #[arg(long)]
+    pub pull: Option<String>,
+    /// Attach to streams (accepted).
+    #[arg(short, long)]
+    pub attach: Vec<String>,
+    /// Detach keys.
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    /// Quiet pull output.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Published ports (bridge networking is not yet available).
+    #[arg(short, long)]
+    pub publish: Vec<String>,
+    /// Print help (`-h` is --hostname, as in Docker).
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+    /// Image.
+    pub image: String,
+    /// Command and arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+/// `start`.
+#[derive(Args, Debug)]
+pub struct StartArgs {
+    /// Attach stdout/stderr.
+    #[arg(short, long)]
+    pub attach: bool,
+    /// Attach stdin.
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Containers.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `stop` and `restart`.
+#[derive(Args, Debug)]
+pub struct StopArgs {
+    /// Seconds to wait before killing.
+    #[arg(short = 't', long = "time", alias = "timeout")]
+    pub time: Option<i64>,
+    /// Signal to send.
+    #[arg(short, long)]
+    pub signal: Option<String>,
+    /// Containers.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `kill`.
+#[derive(Args, Debug)]
+pub struct KillArgs {
+    /// Signal.
+    #[arg(short, long, default_value = "KILL")]
+    pub signal: String,
+    /// Containers.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `rm`.
+#[derive(Args, Debug)]
+pub struct RmArgs {
+    /// Kill and remove running containers.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Also remove anonymous volumes.
+    #[arg(short, long)]
+    pub volumes: bool,
+    /// Containers.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `ps`.
+#[derive(Args, Debug)]
+pub struct PsArgs {
+    /// All containers, not just running.
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only IDs.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Filters.
+    #[arg(short, long)]
+    pub filter: Vec<String>,
+    /// Go template, `table ...` or `json`.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Full output.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Latest created.
+    #[arg(short, long)]
+    pub latest: bool,
+    /// The n last created.
+    #[arg(short = 'n', long)]
+    pub last: Option<usize>,
+    /// Sizes.
+    #[arg(short, long)]
+    pub size: bool,
+}
+
+/// `logs`.
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    /// Follow.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Timestamps.
+    #[arg(short, long)]
+    pub timestamps: bool,
+    /// Lines from the end.
+    #[arg(short = 'n', long)]
+    pub tail: Option<String>,
+    /// Since (RFC 3339, unix seconds or a duration like 10m).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Until.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Extra details (accepted).
+    #[arg(long)]
+    pub details: bool,
+    /// Container.
+    pub container: String,
+}
+
+/// `exec`.
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    /// Detach.
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Keep stdin open.
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Terminal.
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Environment.
+    #[arg(short, long)]
+    pub env: Vec<String>,
+    /// Environment files.
+    #[arg(long)]
+    pub env_file: Vec<PathBuf>,
+    /// Working directory.
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    /// user[:group].
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Extended privileges.
+    #[arg(long)]
+    pub privileged: bool,
+    /// Detach keys.
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    /// Container.
+    pub container: String,
+    /// Command.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    pub command: Vec<String>,
+}
+
+/// Commands taking only container names.
+#[derive(Args, Debug)]
+pub struct NamesArgs {
+    /// Containers.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `inspect`.
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// Go template.
+    #[arg(short, long)]
+    pub format: Option<String>,
+    /// Sizes.
+    #[arg(short, long)]
+    pub size: bool,
+    /// container or image.
+    #[arg(long = "type")]
+    pub kind: Option<String>,
+    /// Objects.
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+/// `rename`.
+#[derive(Args, Debug)]
+pub struct RenameArgs {
+    /// Container.
+    pub container: String,
+    /// New name.
+    pub new_name: String,
+}
+
+/// `top`.
+#[derive(Args, Debug)]
+pub struct TopArgs {
+    /// Container.
+    pub container: String,
+    /// ps options.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub ps_args: Vec<String>,
+}
+
+/// `attach`.
+#[derive(Args, Debug)]
+pub struct AttachArgs {
+    /// Do not attach stdin.
+    #[arg(long)]
+    pub no_stdin: bool,
+    /// Proxy signals (accepted).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub sig_proxy: bool,
+    /// Detach keys.
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    /// Container.
+    pub container: String,
+}

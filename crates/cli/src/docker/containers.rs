@@ -1,0 +1,323 @@
+//! Container commands other than `run`/`create`: `start`, `stop`, `restart`, `kill`, `rm`,
+//! `ps`, `logs`, `exec`, `wait`, `inspect`, `pause`, `unpause`, `rename`, `top`, `attach`,
+//! `container prune`.
+
+use std::io::{self, Write};
+
+use berth_engine::containers::ContainerRecord;
+use berth_engine::containers::lifecycle::Stopped;
+use berth_engine::containers::State;
+use berth_engine::Engine;
+use serde_json::json;
+
+use super::args::*;
+use super::output;
+use super::{engine, run};
+
+/// `container <subcommand>`.
+pub fn dispatch(g: &Globals, c: ContainerCommand) -> anyhow::Result<i32> {
+    let top = match c {
+        ContainerCommand::Ls(a) => Command::Ps(a),
+        ContainerCommand::Run(a) => return run::run(g, *a),
+        ContainerCommand::Create(a) => return run::create(g, *a),
+        ContainerCommand::Start(a) => Command::Start(a),
+        ContainerCommand::Stop(a) => Command::Stop(a),
+        ContainerCommand::Restart(a) => Command::Restart(a),
+        ContainerCommand::Kill(a) => Command::Kill(a),
+        ContainerCommand::Rm(a) => Command::Rm(a),
+        ContainerCommand::Logs(a) => Command::Logs(a),
+        ContainerCommand::Exec(a) => Command::Exec(a),
+        ContainerCommand::Wait(a) => Command::Wait(a),
+        ContainerCommand::Inspect(a) => Command::Inspect(a),
+        ContainerCommand::Pause(a) => Command::Pause(a),
+        ContainerCommand::Unpause(a) => Command::Unpause(a),
+        ContainerCommand::Rename(a) => Command::Rename(a),
+        ContainerCommand::Top(a) => Command::Top(a),
+        ContainerCommand::Attach(a) => Command::Attach(a),
+        ContainerCommand::Prune(_) => {
+            let e = engine(g)?;
+            let removed = e.prune_containers()?;
+            if !removed.is_empty() {
+                println!("Deleted Containers:");
+                for id in removed {
+                    println!("{id}");
+                }
+                println!();
+            }
+            println!("Total reclaimed space: 0B");
+            return Ok(0);
+        }
+    };
+    dispatch_top(g, top)
+}
+
+/// Runs `f` on each named container, printing errors Docker-style; exit 1 if any failed.
+fn each(e: &Engine, names: &[String], mut f: impl FnMut(&Engine, &ContainerRecord, &str) -> anyhow::Result<()>) -> i32 {
+    let mut code = 0;
+    for n in names {
+        let result = e.container(n).map_err(anyhow::Error::from).and_then(|r| f(e, &r, n));
+        if let Err(err) = result {
+            eprintln!("Error response from daemon: {err:#}");
+            code = 1;
+        }
+    }
+    code
+}
+
+/// Top-level container commands.
+pub fn dispatch_top(g: &Globals, c: Command) -> anyhow::Result<i32> {
+    let e = engine(g)?;
+    Ok(match c {
+        Command::Start(a) => {
+            if a.attach && a.containers.len() == 1 {
+                let r = e.container(&a.containers[0])?;
+                e.spawn_monitor(&r)?;
+                return Ok(run::attach_and_start(&e, &r, a.interactive, true, None)?.unwrap_or(0));
+            }
+            each(&e, &a.containers, |e, r, n| {
+                e.start_container(r)?;
+                println!("{n}");
+                Ok(())
+            })
+        }
+        Command::Stop(a) => each(&e, &a.containers, |e, r, n| {
+            if e.stop_container(r, a.time, a.signal.as_deref())? == Stopped::Killed {
+                eprintln!(
+                    "{}: did not stop within {}s of {}; killed with SIGKILL",
+                    r.name,
+                    a.time.unwrap_or(r.stop_timeout),
+                    a.signal.as_deref().unwrap_or(&r.stop_signal)
+                );
+            }
+            println!("{n}");
+            Ok(())
+        }),
+        Command::Restart(a) => each(&e, &a.containers, |e, r, n| {
+            e.stop_container(r, a.time, a.signal.as_deref())?;
+            e.start_container(r)?;
+            println!("{n}");
+            Ok(())
+        }),
+        Command::Kill(a) => each(&e, &a.containers, |e, r, n| {
+            e.kill_container(r, &a.signal)?;
+            println!("{n}");
+            Ok(())
+        }),
+        Command::Rm(a) => each(&e, &a.containers, |e, r, n| {
+            e.remove_container(r, a.force, a.volumes)?;
+            println!("{n}");
+            Ok(())
+        }),
+        Command::Pause(a) => each(&e, &a.containers, |e, r, n| {
+            e.set_paused(r, true)?;
+            println!("{n}");
+            Ok(())
+        }),
+        Command::Unpause(a) => each(&e, &a.containers, |e, r, n| {
+            e.set_paused(r, false)?;
+            println!("{n}");
+            Ok(())
+        }),
+        Command::Wait(a) => each(&e, &a.containers, |e, r, _| {
+            println!("{}", e.wait_container(r)?);
+            Ok(())
+        }),
+        Command::Rename(a) => {
+            let r = e.container(&a.container)?;
+            e.rename_container(&r, &a.new_name)?;
+            0
+        }
+        Command::Ps(a) => return ps(&e, a),
+        Command::Logs(a) => return logs(&e, a),
+        Command::Exec(a) => return exec(&e, a),
+        Command::Inspect(a) => return inspect(&e, a),
+        Command::Top(a) => {
+            let r = e.container(&a.container)?;
+            if !e.state(&r).is_running() {
+                anyhow::bail!("container {} is not running", r.id);
+            }
+            let ps_args = if a.ps_args.is_empty() { vec!["-ef".to_string()] } else { a.ps_args.clone() };
+            print!("{}", berth_runtime::ops::ps::table(&e.runtime(), &r.id, &ps_args)?);
+            0
+        }
+        Command::Attach(a) => {
+            let r = e.container(&a.container)?;
+            if !e.state(&r).is_running() {
+                anyhow::bail!("You cannot attach to a stopped container, start it first");
+            }
+            let stdin = !a.no_stdin && r.stdin_open;
+            return Ok(run::attach_and_start(&e, &r, stdin, false, a.detach_keys.as_deref())?.unwrap_or(0));
+        }
+        other => anyhow::bail!("unsupported command {other:?}"),
+    })
+}
+
+/// Docker's STATUS column.
+fn status_text(s: &State) -> String {
+    use crate::format::{container_status, parse_rfc3339, StatusInfo};
+    let time = |t: &str| if t.is_empty() { None } else { parse_rfc3339(t) };
+    let info = StatusInfo {
+        running: s.is_running() || s.status == "restarting",
+        paused: s.status == "paused",
+        restarting: s.status == "restarting",
+        removing: false,
+        dead: s.status == "dead",
+        exit_code: s.exit_code as i64,
+        started_at: time(&s.started_at),
+        finished_at: time(&s.finished_at),
+        health: s.health.as_ref().map(|h| h.status.as_str()),
+    };
+    container_status(&info, std::time::SystemTime::now())
+}
+
+fn ps(e: &Engine, a: PsArgs) -> anyhow::Result<i32> {
+    let mut list = e.containers()?;
+    if !a.all && !a.latest && a.last.is_none() {
+        list.retain(|(_, s)| s.is_running() || s.status == "restarting");
+    }
+    if a.latest {
+        list.truncate(1);
+    }
+    if let Some(n) = a.last {
+        list.truncate(n);
+    }
+    for f in &a.filter {
+        let (k, v) = f.split_once('=').ok_or_else(|| anyhow::anyhow!("bad format of filter (expected name=value)"))?;
+        list.retain(|(r, s)| match k {
+            "name" => r.name.contains(v),
+            "id" => r.id.starts_with(v),
+            "status" => s.status == v,
+            "label" => match v.split_once('=') {
+                Some((lk, lv)) => r.config["Labels"][lk].as_str() == Some(lv),
+                None => !r.config["Labels"][v].is_null(),
+            },
+            "ancestor" => r.image == v || r.image_id.starts_with(v.trim_start_matches("sha256:")),
+            "exited" => s.status == "exited" && s.exit_code.to_string() == v,
+            "health" => s.health.as_ref().map(|h| h.status.as_str()).unwrap_or("none") == v,
+            _ => true,
+        });
+    }
+    if a.quiet {
+        for (r, _) in &list {
+            println!("{}", if a.no_trunc { &r.id } else { r.short_id() });
+        }
+        return Ok(0);
+    }
+    let rows: Vec<_> = list
+        .iter()
+        .map(|(r, s)| {
+            let cmd = std::iter::once(r.path.clone()).chain(r.args.iter().cloned()).collect::<Vec<_>>().join(" ");
+            let command = crate::format::command_column(&cmd, a.no_trunc);
+            let labels = r.config["Labels"].as_object().map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(",")).unwrap_or_default();
+            json!({
+                "ID": if a.no_trunc { r.id.clone() } else { r.short_id().to_string() },
+                "Image": r.image,
+                "Command": command,
+                "CreatedAt": r.created,
+                "RunningFor": output::since(Some(&r.created)),
+                "Status": status_text(s),
+                "State": s.status,
+                "Ports": "",
+                "Names": r.name,
+                "Labels": labels,
+                "Mounts": r.mounts.iter().map(|m| m.name.clone().unwrap_or_else(|| m.source.clone())).collect::<Vec<_>>().join(","),
+                "Networks": if r.network_mode == "bridge" { "none".to_string() } else { r.network_mode.clone() },
+                "Size": "0B",
+            })
+        })
+        .collect();
+    output::print_rows(
+        a.format.as_deref(),
+        "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
+        output::PS_HEADERS,
+        &rows,
+    )?;
+    Ok(0)
+}
+
+fn logs(e: &Engine, a: LogsArgs) -> anyhow::Result<i32> {
+    use berth_monitor::log_reader::{read_logs, LogsOptions};
+    let r = e.container(&a.container)?;
+    let tail = match a.tail.as_deref() {
+        None | Some("all") => None,
+        Some(n) => Some(n.parse::<usize>().map_err(|_| anyhow::anyhow!("invalid value for --tail: {n}"))?),
+    };
+    let opts = LogsOptions {
+        follow: a.follow,
+        tail,
+        since: a.since.as_deref().map(parse_time).transpose()?,
+        until: a.until.as_deref().map(parse_time).transpose()?,
+        timestamps: a.timestamps,
+    };
+    let dir = e.paths.container(&r.id);
+    let runtime_root = e.paths.runtime();
+    let id = r.id.clone();
+    let stop = move || !berth_engine::containers::state::state_of(&dir, &runtime_root, &id).is_running();
+    let mut out = io::stdout().lock();
+    let mut err = io::stderr().lock();
+    read_logs(&r.monitor.log.path, &opts, &mut out, &mut err, stop)?;
+    out.flush()?;
+    Ok(0)
+}
+
+/// `--since`/`--until`: RFC 3339, unix seconds, or a duration before now (`10m`).
+fn parse_time(s: &str) -> anyhow::Result<std::time::SystemTime> {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    if let Some(t) = crate::format::parse_rfc3339(s) {
+        return Ok(t);
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        return Ok(UNIX_EPOCH + Duration::from_secs_f64(secs.max(0.0)));
+    }
+    let d = berth_engine::spec::parse::parse_duration("--since", s)?;
+    Ok(SystemTime::now() - d)
+}
+
+fn exec(e: &Engine, a: ExecArgs) -> anyhow::Result<i32> {
+    let r = e.container(&a.container)?;
+    let mut env = Vec::new();
+    for f in &a.env_file {
+        env.extend(berth_engine::spec::parse::parse_env_file(f, |k| std::env::var(k).ok())?);
+    }
+    for v in &a.env {
+        if let Some(kv) = berth_engine::spec::parse::parse_env(v, |k| std::env::var(k).ok())? {
+            env.push(kv);
+        }
+    }
+    let req = berth_engine::containers::exec::ExecRequest {
+        args: a.command.clone(),
+        env,
+        workdir: a.workdir.clone(),
+        user: a.user.clone(),
+        detach: a.detach,
+        tty: false,
+        console_socket: None,
+        privileged: a.privileged,
+    };
+    Ok(e.exec_in(&r, &req)?)
+}
+
+fn inspect(e: &Engine, a: InspectArgs) -> anyhow::Result<i32> {
+    let mut out = Vec::new();
+    let mut code = 0;
+    for n in &a.names {
+        let v = match a.kind.as_deref() {
+            Some("image") => e.inspect_image(n).map_err(anyhow::Error::from),
+            Some("container") => e.container(n).map(|r| e.inspect_container(&r)).map_err(anyhow::Error::from),
+            Some("volume") => e.inspect_volume(n).map_err(anyhow::Error::from),
+            _ => match e.container(n) {
+                Ok(r) => Ok(e.inspect_container(&r)),
+                Err(_) => e.inspect_image(n).map_err(|_| anyhow::anyhow!("No such object: {n}")),
+            },
+        };
+        match v {
+            Ok(v) => out.push(v),
+            Err(err) => {
+                eprintln!("Error: {err:#}");
+                code = 1;
+            }
+        }
+    }
+    output::print_inspect(a.format.as_deref(), &out)?;
+    Ok(code)
+}

@@ -1,0 +1,68 @@
+//! The Docker-style command line: `berth run`, `ps`, `images`, ... with Docker's flags,
+//! output and exit codes (125 engine error, 126 cannot execute, 127 not found, else the
+//! container's own).
+
+mod args;
+mod containers;
+mod images;
+mod output;
+mod run;
+mod run_options;
+mod volumes;
+
+use std::ffi::OsString;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+use berth_engine::{Engine, Paths};
+
+/// Parses `args` and runs the command; returns the process exit code.
+pub fn main(args: Vec<OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 125,
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            e.downcast_ref::<berth_engine::Error>().map(|e| e.exit_code()).unwrap_or(125)
+        }
+    }
+}
+
+/// Opens the engine for the global options.
+fn engine(cli: &args::Globals) -> anyhow::Result<Engine> {
+    Ok(Engine::open(Paths::new(cli.root.as_deref()))?)
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    let g = &cli.globals;
+    match cli.command {
+        Command::Version => {
+            println!("berth version {}", env!("CARGO_PKG_VERSION"));
+            Ok(0)
+        }
+        Command::Image(c) => images::dispatch(g, c),
+        Command::Images(a) => images::list(g, a),
+        Command::Import(a) => images::import(g, a),
+        Command::Tag(a) => images::tag(g, a),
+        Command::Rmi(a) => images::rmi(g, a),
+        Command::History(a) => images::history(g, a),
+        Command::Save(a) => images::save(g, a),
+        Command::Load(a) => images::load(g, a),
+        Command::Volume(c) => volumes::dispatch(g, c),
+        Command::Container(c) => containers::dispatch(g, c),
+        Command::Run(a) => run::run(g, *a),
+        Command::Create(a) => run::create(g, *a),
+        other => containers::dispatch_top(g, other),
+    }
+}

@@ -1,0 +1,104 @@
+//! `volume create|ls|inspect|rm|prune`.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::args::*;
+use super::{engine, output};
+
+/// `volume <subcommand>`.
+pub fn dispatch(g: &Globals, c: VolumeCommand) -> anyhow::Result<i32> {
+    let e = engine(g)?;
+    match c {
+        VolumeCommand::Create(a) => {
+            if a.driver != "local" {
+                anyhow::bail!("volume driver {:?} is not supported (only local)", a.driver);
+            }
+            if let Some(o) = a.opt.first() {
+                anyhow::bail!("volume option {o:?} is not supported by the local driver here");
+            }
+            let mut labels = BTreeMap::new();
+            for l in &a.label {
+                let (k, v) = l.split_once('=').unwrap_or((l, ""));
+                labels.insert(k.to_string(), v.to_string());
+            }
+            let name = match a.name {
+                Some(n) => n,
+                None => berth_engine::ids::random_id()?,
+            };
+            e.create_volume(&name, &labels, false)?;
+            println!("{name}");
+            Ok(0)
+        }
+        VolumeCommand::Ls(a) => {
+            let mut rows = Vec::new();
+            for v in e.volumes()? {
+                let mut keep = true;
+                for f in &a.filter {
+                    let (k, val) = f.split_once('=').unwrap_or((f, ""));
+                    keep &= match k {
+                        "dangling" => (val == "true") == e.volume_users(&v.name)?.is_empty(),
+                        "name" => v.name.contains(val),
+                        "label" => match val.split_once('=') {
+                            Some((lk, lv)) => v.labels.get(lk).map(String::as_str) == Some(lv),
+                            None => v.labels.contains_key(val),
+                        },
+                        _ => anyhow::bail!("invalid filter '{k}'"),
+                    };
+                }
+                if keep {
+                    rows.push(json!({"Driver": "local", "Name": v.name, "Mountpoint": e.volume_path(&v.name), "Scope": "local", "Labels": v.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")}));
+                }
+            }
+            if a.quiet {
+                for r in rows {
+                    println!("{}", r["Name"].as_str().unwrap_or_default());
+                }
+                return Ok(0);
+            }
+            output::print_rows(a.format.as_deref(), "table {{.Driver}}\t{{.Name}}", &[("Driver", "DRIVER"), ("Name", "VOLUME NAME"), ("Mountpoint", "MOUNTPOINT"), ("Scope", "SCOPE"), ("Labels", "LABELS")], &rows)?;
+            Ok(0)
+        }
+        VolumeCommand::Inspect(a) => {
+            let mut out = Vec::new();
+            let mut code = 0;
+            for n in &a.names {
+                match e.inspect_volume(n) {
+                    Ok(v) => out.push(v),
+                    Err(err) => {
+                        eprintln!("Error: {err}");
+                        code = 1;
+                    }
+                }
+            }
+            output::print_inspect(a.format.as_deref(), &out)?;
+            Ok(code)
+        }
+        VolumeCommand::Rm(a) => {
+            let mut code = 0;
+            for n in &a.names {
+                match e.remove_volume(n, a.force) {
+                    Ok(()) => println!("{n}"),
+                    Err(err) => {
+                        eprintln!("Error response from daemon: {err}");
+                        code = 1;
+                    }
+                }
+            }
+            Ok(code)
+        }
+        VolumeCommand::Prune(a) => {
+            let (removed, bytes) = e.prune_volumes(a.all)?;
+            if !removed.is_empty() {
+                println!("Deleted Volumes:");
+                for n in removed {
+                    println!("{n}");
+                }
+                println!();
+            }
+            println!("Total reclaimed space: {}", output::human_size(bytes));
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Starting, stopping, signalling and waiting for containers.
+
+use std::fs;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use berth_monitor::client::AttachClient;
+use berth_monitor::proto::Hello;
+use berth_monitor::spawn::{spawn, Spawned};
+
+use crate::containers::record::ContainerRecord;
+use crate::containers::rootfs::mount_rootfs;
+use crate::containers::state::alive;
+use crate::engine::Engine;
+use crate::error::{io_err, Error, Result};
+
+/// The file whose presence tells the monitor not to apply the restart policy.
+pub const STOP_REQUESTED: &str = "stop-requested";
+
+/// How a `stop` ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// It was not running.
+    NotRunning,
+    /// It exited after the stop signal.
+    Gracefully,
+    /// It ignored the stop signal and was killed after the timeout.
+    Killed,
+}
+
+impl Engine {
+    /// Spawns the container's monitor, which creates the container (not yet started).
+    /// Maps the runtime's "not found"/"permission denied" exec errors to 127/126.
+    pub fn spawn_monitor(&self, r: &ContainerRecord) -> Result<Spawned> {
+        let dir = self.paths.container(&r.id);
+        let lowers = self.ensure_layers(&self.image_by_id(&r.image_id)?)?.0;
+        mount_rootfs(&dir, &lowers)?;
+        let _ = fs::remove_file(dir.join(STOP_REQUESTED));
+        let _ = fs::remove_file(dir.join(berth_monitor::status::STATUS_FILE));
+        fs::create_dir_all(self.paths.sockets()).map_err(io_err("create", self.paths.sockets()))?;
+        // A previous run's runtime state (the monitor normally deletes it).
+        let _ = berth_runtime::ops::delete::delete(&self.runtime(), &r.id, true);
+        spawn(&self.exe(), &dir).map_err(|e| classify_start_error(e.to_string()))
+    }
+
+    /// Starts a created or stopped container in the background.
+    pub fn start_container(&self, r: &ContainerRecord) -> Result<()> {
+        if self.state(r).is_running() {
+            return Ok(());
+        }
+        self.spawn_monitor(r)?;
+        let mut c = AttachClient::connect(&self.paths.socket(&r.id))?;
+        c.hello(&Hello { start: true, ..Default::default() })?;
+        // Wait until the monitor reports the container running (or already exited).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let s = self.state(r);
+            if s.status != "created" {
+                break;
+            }
+            sleep(Duration::from_millis(1));
+        }
+        Ok(())
+    }
+
+    /// Sends `signal` to the container's init.
+    pub fn kill_container(&self, r: &ContainerRecord, signal: &str) -> Result<()> {
+        let s = self.state(r);
+        if !s.is_running() {
+            return Err(Error::Conflict(format!("cannot kill container: {}: container {} is not running", r.name, r.id)));
+        }
+        let sig = berth_runtime::ops::kill::parse_signal(signal)?;
+        berth_runtime::ops::kill::kill(&self.runtime(), &r.id, sig, false)?;
+        Ok(())
+    }
+
+    /// Stops a container: the stop signal, then SIGKILL after `timeout` seconds (a negative
+    /// timeout waits forever). The restart policy does not bring it back.
+    pub fn stop_container(&self, r: &ContainerRecord, timeout: Option<i64>, signal: Option<&str>) -> Result<Stopped> {
+        let dir = self.paths.container(&r.id);
+        fs::write(dir.join(STOP_REQUESTED), b"").map_err(io_err("write", dir.join(STOP_REQUESTED)))?;
+        let s = self.state(r);
+        if !s.is_running() {
+            return Ok(Stopped::NotRunning);
+        }
+        let g = self.runtime();
+        let sig = berth_runtime::ops::kill::parse_signal(signal.unwrap_or(&r.stop_signal))?;
+        if s.status == "paused" {
+            let _ = berth_runtime::ops::pause::set_paused(&g, &r.id, false);
+        }
+        let _ = berth_runtime::ops::kill::kill(&g, &r.id, sig, false);
+        let timeout = timeout.unwrap_or(r.stop_timeout);
+        let limit = (timeout >= 0).then(|| Duration::from_secs(timeout as u64));
+        if self.wait_stopped(r, s.pid, limit) {
+            return Ok(Stopped::Gracefully);
+        }
+        let _ = berth_runtime::ops::kill::kill(&g, &r.id, nix::sys::signal::Signal::SIGKILL, true);
+        self.wait_stopped(r, s.pid, None);
+        Ok(Stopped::Killed)
+    }
+
+    /// Waits until the init `pid` is gone and the monitor recorded the exit; false on timeout.
+    fn wait_stopped(&self, r: &ContainerRecord, pid: i32, limit: Option<Duration>) -> bool {
+        let start = Instant::now();
+        let mut delay = Duration::from_micros(500);
+        loop {
+            let s = self.state(r);
+            if !alive(pid) && !s.is_running() {
+                return true;
+            }
+            if limit.is_some_and(|l| start.elapsed() >= l) {
+                return false;
+            }
+            sleep(delay);
+            delay = (delay * 2).min(Duration::from_millis(50));
+        }
+    }
+
+    /// Blocks until the container is no longer running (nor restarting); returns its exit code.
+    pub fn wait_container(&self, r: &ContainerRecord) -> Result<i32> {
+        let mut delay = Duration::from_micros(500);
+        loop {
+            let s = self.state(r);
+            if !s.is_running() && s.status != "restarting" && !(s.status == "created" && s.monitor_pid > 0 && alive(s.monitor_pid)) {
+                return Ok(s.exit_code);
+            }
+            sleep(delay);
+            delay = (delay * 2).min(Duration::from_millis(50));
+        }
+    }
+
+    /// Freezes or thaws a running container.
+    pub fn set_paused(&self, r: &ContainerRecord, paused: bool) -> Result<()> {
+        let s = self.state(r);
+        if !s.is_running() {
+            return Err(Error::Conflict(format!("Container {} is not running", r.id)));
+        }
+        if paused && s.status == "paused" {
+            return Err(Error::Conflict(format!("Container {} is already paused", r.id)));
+        }
+        if !paused && s.status != "paused" {
+            return Err(Error::Conflict(format!("Container {} is not paused", r.id)));
+        }
+        berth_runtime::ops::pause::set_paused(&self.runtime(), &r.id, paused)?;
+        Ok(())
+    }
+}
+
+/// Turns a runtime create error into Docker's exit-code classes.
+fn classify_start_error(msg: String) -> Error {
+    let lower = msg.to_ascii_lowercase();
+    if lower.contains("not found") || lower.contains("no such file") {
+        Error::CommandNotFound(msg)
+    } else if lower.contains("permission denied") || lower.contains("is a directory") {
+        Error::CannotExecute(msg)
+    } else {
+        Error::Invalid(msg)
+    }
+}

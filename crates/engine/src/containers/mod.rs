@@ -1,0 +1,14 @@
+//! Containers: create, start, stop, remove, inspect, exec; their records and live state.
+
+pub mod create;
+pub mod exec;
+pub mod lifecycle;
+pub mod record;
+pub mod remove;
+pub mod rootfs;
+pub mod safe_path;
+pub mod state;
+pub mod view;
+
+pub use record::ContainerRecord;
+pub use state::State;

@@ -1,0 +1,93 @@
+//! `rm` and `container prune`: a container's processes, mounts, directory, record and
+//! (with `-v`) anonymous volumes.
+
+use std::fs;
+
+use crate::containers::record::{self, ContainerRecord};
+use crate::containers::rootfs::unmount_rootfs;
+use crate::engine::Engine;
+use crate::error::{io_err, Error, Result};
+use crate::lock::Lock;
+
+impl Engine {
+    /// Removes a container; a running one only with `force` (killed first). With `volumes`,
+    /// its anonymous volumes go too.
+    pub fn remove_container(&self, r: &ContainerRecord, force: bool, volumes: bool) -> Result<()> {
+        // One remover at a time per container (the monitor's --rm hook may race a user's rm).
+        let _lock = Lock::exclusive(&self.paths.locks(), &r.id)?;
+        if self.db.query_row("SELECT 1 FROM containers WHERE id = ?1", [&r.id], |_| Ok(())).is_err() {
+            return Ok(());
+        }
+        let s = self.state(r);
+        if s.is_running() || s.status == "restarting" {
+            if !force {
+                return Err(Error::Conflict(format!(
+                    "cannot remove container \"/{}\": container is running: stop the container before removing or force remove",
+                    r.name
+                )));
+            }
+            self.stop_container(r, Some(0), Some("SIGKILL"))?;
+        }
+        let dir = self.paths.container(&r.id);
+        if s.monitor_pid > 0 && s.monitor_pid != std::process::id() as i32 {
+            // Let a finishing monitor write its last status and go (at most 2 s).
+            for _ in 0..400 {
+                if !running_process(s.monitor_pid) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+        let _ = berth_runtime::ops::delete::delete(&self.runtime(), &r.id, true);
+        unmount_rootfs(&dir)?;
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
+        }
+        let _ = fs::remove_file(self.paths.socket(&r.id));
+        record::delete(&self.db, &r.id)?;
+        if volumes || r.auto_remove {
+            for m in r.mounts.iter().filter(|m| m.anonymous) {
+                if let Some(name) = &m.name {
+                    let _ = self.remove_volume(name, false);
+                }
+            }
+        }
+        let _ = fs::remove_file(self.paths.locks().join(&r.id));
+        Ok(())
+    }
+
+    /// Removes every stopped container; returns their IDs.
+    pub fn prune_containers(&self) -> Result<Vec<String>> {
+        let mut removed = Vec::new();
+        for r in record::list(&self.db)? {
+            let s = self.state(&r);
+            if !s.is_running() && s.status != "restarting" {
+                self.remove_container(&r, false, false)?;
+                removed.push(r.id);
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Renames a container.
+    pub fn rename_container(&self, r: &ContainerRecord, new_name: &str) -> Result<()> {
+        let new_name = new_name.strip_prefix('/').unwrap_or(new_name);
+        if !crate::ids::valid_name(new_name) {
+            return Err(Error::Invalid(format!("Invalid container name ({new_name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")));
+        }
+        if new_name == r.name {
+            return Err(Error::Invalid("Renaming a container with the same name as its current name".into()));
+        }
+        let mut r = r.clone();
+        r.name = new_name.to_string();
+        record::update(&self.db, &r)
+    }
+}
+
+/// Whether `pid` exists and is not a zombie.
+fn running_process(pid: i32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(t) => !t.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}

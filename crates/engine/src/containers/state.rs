@@ -1,0 +1,110 @@
+//! A container's live state: the monitor's status file, cross-checked against the processes
+//! themselves so that `ps` and `inspect` tell the truth even when a monitor died.
+
+use std::path::Path;
+
+use berth_monitor::status::{read_status, HealthState};
+use berth_runtime::state::{self as rt_state, Status as RtStatus};
+
+use crate::containers::record::ContainerRecord;
+use crate::engine::Engine;
+
+/// What state a container is in now (Docker's `State` object).
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    /// created, running, paused, restarting, exited, dead.
+    pub status: String,
+    /// The init's host pid (0 when not running).
+    pub pid: i32,
+    /// The monitor's pid (0 when none).
+    pub monitor_pid: i32,
+    /// Last exit code.
+    pub exit_code: i32,
+    /// The memory cgroup killed it.
+    pub oom_killed: bool,
+    /// When it last started.
+    pub started_at: String,
+    /// When it last exited.
+    pub finished_at: String,
+    /// Restarts by the policy.
+    pub restart_count: u32,
+    /// Healthcheck state.
+    pub health: Option<HealthState>,
+    /// Why the state is not what the monitor last wrote, if so.
+    pub error: String,
+}
+
+impl State {
+    /// Running or paused (the process exists).
+    pub fn is_running(&self) -> bool {
+        matches!(self.status.as_str(), "running" | "paused")
+    }
+}
+
+/// Whether a process exists (it may be a zombie).
+pub fn alive(pid: i32) -> bool {
+    pid > 0 && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+}
+
+/// Whether `pid` is a berth monitor (guards against pid reuse).
+fn is_monitor(pid: i32) -> bool {
+    alive(pid) && std::fs::read(format!("/proc/{pid}/cmdline")).map(|c| c.windows(9).any(|w| w == b"__monitor")).unwrap_or(false)
+}
+
+impl Engine {
+    /// The live state of container `r`.
+    pub fn state(&self, r: &ContainerRecord) -> State {
+        let dir = self.paths.container(&r.id);
+        state_of(&dir, &self.paths.runtime(), &r.id)
+    }
+}
+
+/// The live state of the container in `ctr_dir` whose runtime state is under `runtime_root`.
+pub fn state_of(ctr_dir: &Path, runtime_root: &Path, id: &str) -> State {
+    let st = match read_status(ctr_dir) {
+        Ok(Some(s)) => s,
+        Ok(None) => return State { status: "created".into(), ..Default::default() },
+        Err(e) => return State { status: "dead".into(), error: e.to_string(), ..Default::default() },
+    };
+    let mut s = State {
+        status: st.status.clone(),
+        pid: st.pid,
+        monitor_pid: st.monitor_pid,
+        exit_code: st.exit_code,
+        oom_killed: st.oom_killed,
+        started_at: st.started_at,
+        finished_at: st.finished_at,
+        restart_count: st.restart_count,
+        health: st.health,
+        error: String::new(),
+    };
+    let runtime = rt_state::load(runtime_root, id).ok().map(|rs| rs.status(&rt_state::dir(runtime_root, id)));
+    match s.status.as_str() {
+        "running" => match runtime {
+            Some(RtStatus::Paused) => s.status = "paused".into(),
+            Some(RtStatus::Running) => {}
+            _ if alive(s.pid) => {}
+            _ => {
+                // The init is gone; if the monitor is gone too it never recorded the exit.
+                if !is_monitor(s.monitor_pid) {
+                    s.status = "exited".into();
+                    s.exit_code = 255;
+                    s.pid = 0;
+                    s.error = "the container's monitor died; its exit code is unknown".into();
+                }
+            }
+        },
+        "created" | "restarting" if !is_monitor(s.monitor_pid) => {
+            s.status = "exited".into();
+            s.pid = 0;
+            if s.error.is_empty() {
+                s.error = "the container's monitor died".into();
+            }
+        }
+        _ => {}
+    }
+    if !s.is_running() {
+        s.pid = 0;
+    }
+    s
+}

@@ -1,0 +1,91 @@
+//! What `ps` lists and `inspect` shows about containers, in Docker's shapes.
+
+use serde_json::{json, Value};
+
+use crate::containers::record::{self, ContainerRecord};
+use crate::containers::state::State;
+use crate::engine::Engine;
+use crate::error::Result;
+
+impl Engine {
+    /// Every container with its live state, newest first.
+    pub fn containers(&self) -> Result<Vec<(ContainerRecord, State)>> {
+        Ok(record::list(&self.db)?.into_iter().map(|r| {
+            let s = self.state(&r);
+            (r, s)
+        }).collect())
+    }
+
+    /// Docker's `inspect` object for a container.
+    pub fn inspect_container(&self, r: &ContainerRecord) -> Value {
+        let s = self.state(r);
+        let dir = self.paths.container(&r.id);
+        let health = s.health.as_ref().map(|h| {
+            json!({
+                "Status": h.status,
+                "FailingStreak": h.failing_streak,
+                "Log": h.log.iter().map(|l| json!({"Start": l.start, "End": l.end, "ExitCode": l.exit_code, "Output": l.output})).collect::<Vec<_>>(),
+            })
+        });
+        json!({
+            "Id": r.id,
+            "Created": r.created,
+            "Path": r.path,
+            "Args": r.args,
+            "State": {
+                "Status": s.status,
+                "Running": s.is_running(),
+                "Paused": s.status == "paused",
+                "Restarting": s.status == "restarting",
+                "OOMKilled": s.oom_killed,
+                "Dead": s.status == "dead",
+                "Pid": s.pid,
+                "ExitCode": s.exit_code,
+                "Error": s.error,
+                "StartedAt": or_zero(&s.started_at),
+                "FinishedAt": or_zero(&s.finished_at),
+                "Health": health,
+            },
+            "Image": format!("sha256:{}", r.image_id),
+            "ResolvConfPath": dir.join("resolv.conf"),
+            "HostnamePath": dir.join("hostname"),
+            "HostsPath": dir.join("hosts"),
+            "LogPath": r.monitor.log.path,
+            "Name": format!("/{}", r.name),
+            "RestartCount": s.restart_count,
+            "Driver": "overlay",
+            "Platform": "linux",
+            "MountLabel": "",
+            "ProcessLabel": "",
+            "AppArmorProfile": "",
+            "HostConfig": r.host_config,
+            "GraphDriver": {
+                "Name": "overlay",
+                "Data": {
+                    "UpperDir": dir.join("upper"),
+                    "WorkDir": dir.join("work"),
+                    "MergedDir": dir.join("rootfs"),
+                },
+            },
+            "Mounts": r.mounts.iter().map(|m| json!({
+                "Type": m.kind,
+                "Name": m.name,
+                "Source": m.source,
+                "Destination": m.destination,
+                "Driver": if m.kind == "volume" { "local" } else { "" },
+                "Mode": m.mode,
+                "RW": m.rw,
+                "Propagation": m.propagation,
+            })).collect::<Vec<_>>(),
+            "Config": r.config,
+            "NetworkSettings": {
+                "Networks": {},
+                "SandboxKey": if s.pid > 0 { format!("/proc/{}/ns/net", s.pid) } else { String::new() },
+            },
+        })
+    }
+}
+
+fn or_zero(t: &str) -> &str {
+    if t.is_empty() { "0001-01-01T00:00:00Z" } else { t }
+}

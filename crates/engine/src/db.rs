@@ -1,0 +1,63 @@
+//! The SQLite state index: images, tags, containers, volumes. WAL mode with a busy timeout,
+//! so many `berth` processes can use it at once.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::error::Result;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS images(
+    id TEXT PRIMARY KEY,          -- config digest hex (the image ID)
+    manifest TEXT NOT NULL,       -- manifest digest, sha256:...
+    created TEXT,                 -- from the config
+    size INTEGER NOT NULL,        -- unpacked size of all layers
+    added INTEGER NOT NULL        -- unix seconds it entered the store
+);
+CREATE TABLE IF NOT EXISTS tags(
+    name TEXT PRIMARY KEY,        -- normalised reference, e.g. docker.io/library/busybox:latest
+    image_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tags_image ON tags(image_id);
+CREATE TABLE IF NOT EXISTS containers(
+    id TEXT PRIMARY KEY,
+    name TEXT UNIQUE NOT NULL,
+    image_id TEXT NOT NULL,
+    created TEXT NOT NULL,
+    record TEXT NOT NULL          -- JSON: the container's configuration
+);
+CREATE TABLE IF NOT EXISTS volumes(
+    name TEXT PRIMARY KEY,
+    created TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    anonymous INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    time_nanos INTEGER NOT NULL,
+    kind TEXT NOT NULL,           -- container, image, volume
+    action TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    attributes TEXT NOT NULL      -- JSON object
+);
+";
+
+/// Opens (creating if needed) the state database.
+pub fn open(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Only create the schema when it is missing: DDL takes a write lock.
+    let have: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='events'",
+        [],
+        |r| r.get(0),
+    )?;
+    if have == 0 {
+        conn.execute_batch(SCHEMA)?;
+    }
+    Ok(conn)
+}

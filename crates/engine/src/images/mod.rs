@@ -1,0 +1,12 @@
+//! Images: the index of names, import, load/save, inspect, removal and garbage collection.
+
+pub mod archive;
+pub mod changes;
+pub mod import;
+pub mod index;
+pub mod inspect;
+pub mod layers;
+pub mod remove;
+pub mod resolve;
+
+pub use resolve::Image;

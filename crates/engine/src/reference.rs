@@ -1,0 +1,148 @@
+//! Image references as Docker spells them: `busybox` means
+//! `docker.io/library/busybox:latest`; `localhost:5000/app:1`, `x@sha256:...`.
+
+use std::fmt;
+
+use crate::error::{Error, Result};
+
+/// The registry a bare name belongs to.
+pub const DEFAULT_REGISTRY: &str = "docker.io";
+
+/// A parsed, normalised image reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// Registry host (with port), e.g. `docker.io`, `localhost:5000`.
+    pub registry: String,
+    /// Repository path, e.g. `library/busybox`.
+    pub repository: String,
+    /// The tag (`latest` when neither tag nor digest is given).
+    pub tag: Option<String>,
+    /// A pinned digest.
+    pub digest: Option<String>,
+}
+
+impl Reference {
+    /// Parses and normalises `s`; errors say what is wrong, as Docker's do.
+    pub fn parse(s: &str) -> Result<Reference> {
+        let bad = |why: &str| Error::Invalid(format!("invalid reference format: {s:?}: {why}"));
+        if s.is_empty() {
+            return Err(bad("empty"));
+        }
+        let (rest, digest) = match s.split_once('@') {
+            Some((r, d)) => {
+                if !d.starts_with("sha256:") || d.len() != 71 || !d[7..].bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(bad("bad digest"));
+                }
+                (r, Some(d.to_string()))
+            }
+            None => (s, None),
+        };
+        // A tag is after the last ':' that comes after the last '/'.
+        let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
+        let (name, tag) = match rest[last_slash..].rfind(':') {
+            Some(i) => (&rest[..last_slash + i], Some(rest[last_slash + i + 1..].to_string())),
+            None => (rest, None),
+        };
+        if let Some(t) = &tag {
+            let ok = !t.is_empty()
+                && t.len() <= 128
+                && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+                && !t.starts_with(['.', '-']);
+            if !ok {
+                return Err(bad("bad tag"));
+            }
+        }
+        let (registry, repository) = match name.split_once('/') {
+            Some((first, path)) if first.contains(['.', ':']) || first == "localhost" => (first.to_string(), path.to_string()),
+            _ => (DEFAULT_REGISTRY.to_string(), name.to_string()),
+        };
+        let repository = if registry == DEFAULT_REGISTRY && !repository.contains('/') {
+            format!("library/{repository}")
+        } else {
+            repository
+        };
+        let component_ok = |c: &str| {
+            !c.is_empty()
+                && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+                && c.as_bytes()[0].is_ascii_alphanumeric()
+                && c.as_bytes()[c.len() - 1].is_ascii_alphanumeric()
+        };
+        if name.bytes().any(|b| b.is_ascii_uppercase()) && !registry.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(Error::Invalid(format!(
+                "invalid reference format: repository name ({name}) must be lowercase"
+            )));
+        }
+        if !repository.split('/').all(component_ok) || name.len() > 255 {
+            return Err(bad("bad repository name"));
+        }
+        let tag = if tag.is_none() && digest.is_none() { Some("latest".to_string()) } else { tag };
+        Ok(Reference { registry, repository, tag, digest })
+    }
+
+    /// `registry/repository` without tag or digest.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.registry, self.repository)
+    }
+
+    /// The short form Docker shows: `busybox:latest`, `localhost:5000/app:1`.
+    pub fn familiar(&self) -> String {
+        let mut s = self.familiar_name();
+        if let Some(t) = &self.tag {
+            s.push(':');
+            s.push_str(t);
+        }
+        if let Some(d) = &self.digest {
+            s.push('@');
+            s.push_str(d);
+        }
+        s
+    }
+
+    /// The repository as Docker shows it (`busybox`, `me/app`, `localhost:5000/app`).
+    pub fn familiar_name(&self) -> String {
+        if self.registry == DEFAULT_REGISTRY {
+            self.repository.strip_prefix("library/").unwrap_or(&self.repository).to_string()
+        } else {
+            self.name()
+        }
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.name())?;
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
+        if let Some(d) = &self.digest {
+            write!(f, "@{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The familiar form of a stored (normalised) name; names that do not parse are shown as is.
+pub fn familiar(stored: &str) -> String {
+    Reference::parse(stored).map(|r| r.familiar()).unwrap_or_else(|_| stored.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_like_docker() {
+        let r = Reference::parse("busybox").unwrap();
+        assert_eq!(r.to_string(), "docker.io/library/busybox:latest");
+        assert_eq!(r.familiar(), "busybox:latest");
+        let r = Reference::parse("localhost:5000/app/x:1.0").unwrap();
+        assert_eq!(r.to_string(), "localhost:5000/app/x:1.0");
+        assert_eq!(r.familiar(), "localhost:5000/app/x:1.0");
+        assert_eq!(Reference::parse("me/app:v2").unwrap().to_string(), "docker.io/me/app:v2");
+        assert_eq!(Reference::parse("localhost/bb").unwrap().familiar(), "localhost/bb:latest");
+        assert!(Reference::parse("Busybox").is_err());
+        assert!(Reference::parse("a:b:c").is_err());
+        assert!(Reference::parse("x:").is_err());
+        assert!(Reference::parse("../etc").is_err());
+    }
+}

@@ -1,0 +1,213 @@
+//! The container's stdio as the monitor holds it: pipes for stdout and stderr (kept apart),
+//! a stdin pipe with `-i` (else /dev/null), or with a tty the pty master received over a
+//! console socket. The runtime gives the container the caller's fds 0-2, so they are put in
+//! place around each create and then pointed back at /dev/null and the monitor's own log.
+
+use std::fs::File;
+use std::io::IoSliceMut;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixListener;
+use std::path::PathBuf;
+
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
+use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+
+use crate::config::MonitorConfig;
+use crate::error::{Error, IoContext, Result};
+
+/// The monitor's ends of the container's stdio.
+pub struct ContainerIo {
+    tty: bool,
+    want_stdin: bool,
+    devnull: OwnedFd,
+    /// Where the monitor's own fd 2 points outside creates (`<ctr_dir>/monitor.log`).
+    own_err: OwnedFd,
+    /// stdout pipe: (read end, write end kept for restarts).
+    out: Option<(OwnedFd, OwnedFd)>,
+    /// stderr pipe: (read end, write end).
+    err: Option<(OwnedFd, OwnedFd)>,
+    console: Option<(UnixListener, PathBuf)>,
+    /// The pty master (tty mode), once received.
+    pub master: Option<OwnedFd>,
+    /// The write end of the container's stdin pipe (`-i` without tty).
+    pub stdin_w: Option<OwnedFd>,
+    stdin_r: Option<OwnedFd>,
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).ctx(|| "create a pipe".into())?;
+    Ok((r, w))
+}
+
+/// Makes `fd` non-blocking.
+pub fn set_nonblocking(fd: BorrowedFd<'_>) -> Result<()> {
+    let flags = fcntl(fd, FcntlArg::F_GETFL).ctx(|| "get fd flags".into())?;
+    let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+    fcntl(fd, FcntlArg::F_SETFL(flags)).ctx(|| "set O_NONBLOCK".into())?;
+    Ok(())
+}
+
+fn dup012(fds: [BorrowedFd<'_>; 3]) -> Result<()> {
+    rustix::stdio::dup2_stdin(fds[0]).ctx(|| "set up stdin".into())?;
+    rustix::stdio::dup2_stdout(fds[1]).ctx(|| "set up stdout".into())?;
+    rustix::stdio::dup2_stderr(fds[2]).ctx(|| "set up stderr".into())?;
+    Ok(())
+}
+
+impl ContainerIo {
+    /// Prepares the stdio described by `cfg`; the console socket (tty) is bound next to the
+    /// control socket (`<socket>.tty`).
+    pub fn new(cfg: &MonitorConfig, own_err: OwnedFd) -> Result<Self> {
+        let devnull: OwnedFd = File::options()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .ctx(|| "open /dev/null".into())?
+            .into();
+        let mut io = ContainerIo {
+            tty: cfg.tty,
+            want_stdin: cfg.stdin,
+            devnull,
+            own_err,
+            out: None,
+            err: None,
+            console: None,
+            master: None,
+            stdin_w: None,
+            stdin_r: None,
+        };
+        if cfg.tty {
+            let mut p = cfg.socket.as_os_str().to_owned();
+            p.push(".tty");
+            let path = PathBuf::from(p);
+            let _ = std::fs::remove_file(&path);
+            let l = UnixListener::bind(&path)
+                .ctx(|| format!("bind console socket {}", path.display()))?;
+            l.set_nonblocking(true)
+                .ctx(|| "make the console socket non-blocking".into())?;
+            io.console = Some((l, path));
+        } else {
+            let out = pipe()?;
+            let err = pipe()?;
+            set_nonblocking(out.0.as_fd())?;
+            set_nonblocking(err.0.as_fd())?;
+            io.out = Some(out);
+            io.err = Some(err);
+        }
+        Ok(io)
+    }
+
+    /// The `--console-socket` to give the runtime (tty mode).
+    pub fn console_socket(&self) -> Option<PathBuf> {
+        self.console.as_ref().map(|(_, p)| p.clone())
+    }
+
+    /// Points fds 0-2 at the container's ends, right before the runtime's create.
+    pub fn before_create(&mut self) -> Result<()> {
+        self.master = None;
+        if self.tty {
+            let n = self.devnull.as_fd();
+            return dup012([n, n, n]);
+        }
+        let stdin = if self.want_stdin {
+            let (r, w) = pipe()?;
+            set_nonblocking(w.as_fd())?;
+            self.stdin_w = Some(w);
+            self.stdin_r = Some(r);
+            self.stdin_r.as_ref().map(|f| f.as_fd())
+        } else {
+            None
+        };
+        let n = self.devnull.as_fd();
+        let (Some(out), Some(err)) = (&self.out, &self.err) else {
+            return Err(Error::Usage("stdio pipes missing".into()));
+        };
+        dup012([stdin.unwrap_or(n), out.1.as_fd(), err.1.as_fd()])
+    }
+
+    /// Points fds 0-2 back at /dev/null and the monitor's log after the create (whether it
+    /// worked or not); in tty mode, receives the pty master the container's init sent.
+    pub fn after_create(&mut self, created: bool) -> Result<()> {
+        let n = self.devnull.as_fd();
+        dup012([n, n, self.own_err.as_fd()])?;
+        self.stdin_r = None;
+        if created {
+            if let Some((l, path)) = &self.console {
+                let (s, _) = l
+                    .accept()
+                    .ctx(|| format!("accept on console socket {}", path.display()))?;
+                let fd = recv_fd(s.as_fd())?;
+                set_nonblocking(fd.as_fd())?;
+                self.master = Some(fd);
+            }
+        }
+        Ok(())
+    }
+
+    /// The fd carrying the container's stdout (the pty master with a tty).
+    pub fn out_fd(&self) -> Option<BorrowedFd<'_>> {
+        match &self.master {
+            Some(m) => Some(m.as_fd()),
+            None => self.out.as_ref().map(|p| p.0.as_fd()),
+        }
+    }
+
+    /// The fd carrying the container's stderr (none with a tty).
+    pub fn err_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.err.as_ref().map(|p| p.0.as_fd())
+    }
+
+    /// Where stdin data goes: the pty master (tty) or the stdin pipe (`-i`).
+    pub fn stdin_fd(&self) -> Option<BorrowedFd<'_>> {
+        if !self.want_stdin {
+            return None;
+        }
+        match &self.master {
+            Some(m) => Some(m.as_fd()),
+            None => self.stdin_w.as_ref().map(|w| w.as_fd()),
+        }
+    }
+
+    /// Closes the container's stdin (not the pty: that is also its output).
+    pub fn close_stdin(&mut self) {
+        self.stdin_w = None;
+    }
+
+    /// Removes the console socket file.
+    pub fn cleanup(&mut self) {
+        if let Some((_, p)) = self.console.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
+    /// Whether output comes from a pty.
+    pub fn is_tty(&self) -> bool {
+        self.tty
+    }
+}
+
+/// Receives one fd sent with SCM_RIGHTS over `sock`.
+fn recv_fd(sock: BorrowedFd<'_>) -> Result<OwnedFd> {
+    let mut buf = [0u8; 256];
+    let mut iov = [IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([RawFd; 1]);
+    let msg = recvmsg::<()>(
+        sock.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .ctx(|| "receive the pty master".into())?;
+    let mut fd = None;
+    for c in msg.cmsgs().ctx(|| "read the pty master message".into())? {
+        if let ControlMessageOwned::ScmRights(fds) = c {
+            for f in fds {
+                let owned = berth_sys::misc::owned_fd(f);
+                if fd.is_none() {
+                    fd = Some(owned);
+                }
+            }
+        }
+    }
+    fd.ok_or_else(|| Error::Protocol("the console socket message carried no fd".into()))
+}
