@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
-# berth demo: build berth (release), make a busybox OCI bundle, and run it with berth-runc.
+# berth demo: build berth (release), import a busybox image, and run containers from it.
 #
 # Run as root on Debian (bookworm) with a Rust toolchain. Installs what it needs
-# (busybox-static, libseccomp-dev, pkg-config, jq) when missing. Idempotent: every run works
+# (busybox-static, libseccomp-dev, pkg-config) when missing. Idempotent: every run works
 # in a fresh temp dir with a unique container id, and removes the container and the temp dir
 # on exit, also on failure or Ctrl-C.
-#
-# BERTH_RUNTIME=/usr/sbin/runc ./scripts/demo.sh runs the same bundle with another
-# runc-compatible runtime (to compare).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,7 +19,6 @@ need=()
 [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || need+=(busybox-static)
 dpkg -s libseccomp-dev >/dev/null 2>&1 || need+=(libseccomp-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
-command -v jq >/dev/null || need+=(jq)
 if [ ${#need[@]} -gt 0 ]; then
     echo "==> installing ${need[*]}"
     apt-get update -qq
@@ -35,17 +31,16 @@ target="${CARGO_TARGET_DIR:-$repo/target}"
 [[ "$target" = /* ]] || target="$repo/$target"
 
 work="$(mktemp -d /tmp/berth-demo.XXXXXX)"
-id="berth-demo-$$"
-runtime="${BERTH_RUNTIME:-$work/berth-runc}"
+berth="$target/release/berth"
+b() { "$berth" --root "$work/root" "$@"; }
 cleanup() {
-    "$runtime" --root "$work/state" delete --force "$id" >/dev/null 2>&1 || true
+    for c in $(b ps -aq --no-trunc 2>/dev/null); do b rm -f "$c" >/dev/null 2>&1 || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT
-ln -s "$target/release/berth" "$work/berth-runc"   # the berth binary answers to this name
 
-echo "==> making a busybox bundle in $work/bundle"
-rootfs="$work/bundle/rootfs"
+echo "==> making a busybox root filesystem tarball (from Debian's busybox-static)"
+rootfs="$work/rootfs"
 mkdir -p "$rootfs"/{bin,dev,etc,proc,sys,tmp,root}
 cp /bin/busybox "$rootfs/bin/busybox"
 for applet in $("$rootfs/bin/busybox" --list); do
@@ -53,19 +48,22 @@ for applet in $("$rootfs/bin/busybox" --list); do
 done
 echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
 echo 'root:x:0:' >"$rootfs/etc/group"
+tar -C "$rootfs" -cf "$work/busybox.tar" .
 
-"$runtime" spec --bundle "$work/bundle"
-jq --arg id "$id" '
-    .process.terminal = false
-  | .process.args = ["sh", "-c",
-      "echo \"hello from a berth container: hostname $(hostname), pid $$, uid $(id -u)\"; echo its root: $(ls /)"]
-  | .hostname = $id
-  | .linux.cgroupsPath = ("/" + $id)
-' "$work/bundle/config.json" >"$work/config.json"
-mv "$work/config.json" "$work/bundle/config.json"
+echo "==> berth import busybox.tar demo/busybox"
+b import --change 'CMD ["sh"]' "$work/busybox.tar" demo/busybox
+b images
 
-echo "==> $(basename "$runtime") run $id"
-rc=0
-"$runtime" --root "$work/state" run --bundle "$work/bundle" "$id" || rc=$?
-echo "==> the container exited with code $rc"
-exit "$rc"
+echo "==> berth run --rm demo/busybox ..."
+b run --rm --hostname demo demo/busybox sh -c \
+    'echo "hello from a berth container: hostname $(hostname), pid $$, uid $(id -u)"; echo "its root: $(ls /)"'
+
+echo "==> a detached container, its logs, and stop"
+b run -d --name demo-ticker demo/busybox sh -c \
+    'trap "exit 0" TERM; for i in 1 2 3; do echo "tick $i"; sleep 0.1; done; while true; do sleep 0.1; done' >/dev/null
+b ps
+sleep 0.5
+b logs demo-ticker
+b stop demo-ticker
+b rm demo-ticker >/dev/null
+echo "==> done"

@@ -34,14 +34,6 @@ CREATE TABLE IF NOT EXISTS volumes(
     labels TEXT NOT NULL,
     anonymous INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS events(
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    time_nanos INTEGER NOT NULL,
-    kind TEXT NOT NULL,           -- container, image, volume
-    action TEXT NOT NULL,
-    actor_id TEXT NOT NULL,
-    attributes TEXT NOT NULL      -- JSON object
-);
 ";
 
 /// Opens (creating if needed) the state database.
@@ -52,7 +44,7 @@ pub fn open(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Only create the schema when it is missing: DDL takes a write lock.
     let have: i64 = conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='events'",
+        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='volumes'",
         [],
         |r| r.get(0),
     )?;

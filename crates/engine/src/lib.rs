@@ -5,12 +5,14 @@ pub mod containers;
 pub mod db;
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod images;
 pub mod lock;
 pub mod paths;
 pub mod reference;
 pub mod spec;
+pub mod system;
 pub mod volumes;
 
 pub use engine::Engine;

@@ -72,6 +72,11 @@ impl Reference {
                 "invalid reference format: repository name ({name}) must be lowercase"
             )));
         }
+        let (host, port) = registry.split_once(':').unwrap_or((&registry, ""));
+        let host_ok = host.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') && !l.starts_with('-') && !l.ends_with('-'));
+        if !host_ok || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad("bad registry host"));
+        }
         if !repository.split('/').all(component_ok) || name.len() > 255 {
             return Err(bad("bad repository name"));
         }

@@ -45,6 +45,7 @@ impl Engine {
             "INSERT OR IGNORE INTO volumes(name, created, labels, anonymous) VALUES (?1, ?2, ?3, ?4)",
             params![name, berth_runtime::state::now_rfc3339(), labels_json, anonymous],
         )?;
+        if n > 0 { self.event("volume", "create", name, &[("driver", "local")]); }
         Ok(n > 0)
     }
 
@@ -84,6 +85,7 @@ impl Engine {
             fs::remove_dir_all(&dir).map_err(io_err("remove volume", &dir))?;
         }
         self.db.execute("DELETE FROM volumes WHERE name = ?1", [name])?;
+        self.event("volume", "destroy", name, &[("driver", "local")]);
         Ok(())
     }
 

@@ -100,8 +100,8 @@ impl AttachClient {
         stdout: &mut dyn Write,
         stderr: &mut dyn Write,
     ) -> Result<Option<i32>> {
-        let frame = proto::read_frame(&mut self.sock)
-            .ctx(|| "read from the container monitor".into())?;
+        let frame =
+            proto::read_frame(&mut self.sock).ctx(|| "read from the container monitor".into())?;
         let Some((kind, payload)) = frame else {
             return Err(Error::Protocol(
                 "the monitor closed the connection without an exit status".into(),

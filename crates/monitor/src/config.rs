@@ -144,8 +144,7 @@ mod tests {
 
     #[test]
     fn policy_json() {
-        let p: RestartPolicy =
-            serde_json::from_str(r#"{"on-failure":{"max_retries":2}}"#).unwrap();
+        let p: RestartPolicy = serde_json::from_str(r#"{"on-failure":{"max_retries":2}}"#).unwrap();
         assert_eq!(p, RestartPolicy::OnFailure { max_retries: 2 });
         let p: RestartPolicy = serde_json::from_str(r#""unless-stopped""#).unwrap();
         assert_eq!(p, RestartPolicy::UnlessStopped);

@@ -10,6 +10,7 @@
 pub mod client;
 pub mod config;
 pub mod error;
+mod events;
 pub mod log_reader;
 pub mod log_writer;
 mod monitor;

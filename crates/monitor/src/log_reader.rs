@@ -169,8 +169,7 @@ impl Reader<'_> {
     /// Handles one raw CRI line; malformed lines are skipped.
     fn line(&mut self, raw: &[u8]) -> Result<()> {
         let mut parts = raw.splitn(4, |&b| b == b' ');
-        let (Some(ts), Some(stream), Some(tag)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(ts), Some(stream), Some(tag)) = (parts.next(), parts.next(), parts.next()) else {
             return Ok(());
         };
         let content = parts.next().unwrap_or_default();

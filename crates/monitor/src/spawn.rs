@@ -45,7 +45,13 @@ pub fn spawn(exe: &Path, ctr_dir: &Path) -> Result<Spawned> {
     let mut child = spawned.ctx(|| format!("run {} {MONITOR_ARG}", exe.display()))?;
     // One line, not EOF: the created (not yet started) container init still holds a copy
     // of the pipe until it execs.
-    let read = read_line(std::fs::File::from(r));
+    let mut pipe = std::fs::File::from(r);
+    let read = read_line(&mut pipe);
+    if read.as_ref().is_ok_and(|l| l.starts_with("err ")) {
+        // After an error the monitor keeps the pipe until it exits: wait for that, so
+        // nothing is left running when spawn returns.
+        wait_eof(&pipe);
+    }
     let status = child.wait();
     let text = read.ctx(|| "read the monitor's readiness pipe".into())?;
     parse_ready(&text).map_err(|e| match (e, status) {
@@ -57,7 +63,7 @@ pub fn spawn(exe: &Path, ctr_dir: &Path) -> Result<Spawned> {
 }
 
 /// Reads up to the first newline (or EOF).
-fn read_line(mut f: std::fs::File) -> std::io::Result<String> {
+fn read_line(f: &mut std::fs::File) -> std::io::Result<String> {
     let mut line = Vec::new();
     let mut buf = [0u8; 512];
     loop {
@@ -76,6 +82,34 @@ fn read_line(mut f: std::fs::File) -> std::io::Result<String> {
     Ok(String::from_utf8_lossy(&line).into_owned())
 }
 
+/// Waits (up to 10 s) until every writer of the pipe is gone.
+fn wait_eof(f: &std::fs::File) {
+    use std::os::fd::AsFd;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut buf = [0u8; 256];
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+        if ms == 0 {
+            return;
+        }
+        let mut fds = [nix::poll::PollFd::new(
+            f.as_fd(),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        match nix::poll::poll(&mut fds, ms) {
+            Ok(0) => return,
+            Ok(_) => match nix::unistd::read(f, &mut buf) {
+                Ok(0) => return,
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Err(_) => return,
+            },
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => return,
+        }
+    }
+}
+
 /// Parses the monitor's readiness line.
 fn parse_ready(text: &str) -> Result<Spawned> {
     let line = text.trim_end_matches('\n');
@@ -92,7 +126,9 @@ fn parse_ready(text: &str) -> Result<Spawned> {
             container_pid,
         }),
         _ if line.is_empty() => Err(Error::Spawn(String::new())),
-        _ => Err(Error::Spawn(format!("unexpected readiness message {line:?}"))),
+        _ => Err(Error::Spawn(format!(
+            "unexpected readiness message {line:?}"
+        ))),
     }
 }
 

@@ -121,7 +121,10 @@ mod tests {
         let t = UNIX_EPOCH + Duration::new(1_714_564_800, 500_000_000);
         assert_eq!(parse("2024-05-01T12:00:00.5Z"), Some(t));
         assert_eq!(parse("2024-05-01T14:00:00.5+02:00"), Some(t));
-        assert_eq!(parse("2000-02-29T00:00:00Z").map(format).unwrap(), "2000-02-29T00:00:00.000000000Z");
+        assert_eq!(
+            parse("2000-02-29T00:00:00Z").map(format).unwrap(),
+            "2000-02-29T00:00:00.000000000Z"
+        );
         assert_eq!(parse("2024-05-01 12:00"), None);
         assert_eq!(parse("garbage-here-and-more"), None);
     }

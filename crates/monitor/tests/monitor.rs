@@ -202,13 +202,20 @@ fn spawn_error_leaves_nothing() {
     let err = c.spawn().expect_err("spawn must fail").to_string();
     assert!(err.contains("/does/not/exist"), "unexpected error: {err}");
     assert!(!c.cfg.socket.exists(), "socket left behind");
-    assert!(!c.cfg.runtime_root.join(&c.cfg.id).exists(), "runtime state left");
+    assert!(
+        !c.cfg.runtime_root.join(&c.cfg.id).exists(),
+        "runtime state left"
+    );
     // No process still refers to this container directory.
     let dir = c.cfg.ctr_dir.to_string_lossy().into_owned();
     for e in std::fs::read_dir("/proc").expect("proc").flatten() {
         let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
         let cmd = String::from_utf8_lossy(&cmd);
-        assert!(!cmd.contains(&dir) || !common::alive(e.file_name().to_string_lossy().parse().unwrap_or(0)), "left running: {cmd}");
+        assert!(
+            !cmd.contains(&dir)
+                || !common::alive(e.file_name().to_string_lossy().parse().unwrap_or(0)),
+            "left running: {cmd}"
+        );
     }
 }
 
@@ -217,7 +224,10 @@ fn healthcheck_healthy_then_unhealthy() {
     require_env!();
     let mut c = Ctr::new("health", &["sh", "-c", "sleep 30"]);
     c.cfg.healthcheck = Some(berth_monitor::Health {
-        test: vec!["CMD-SHELL".into(), "test -e /tmp/bad && exit 1; echo ok".into()],
+        test: vec![
+            "CMD-SHELL".into(),
+            "test -e /tmp/bad && exit 1; echo ok".into(),
+        ],
         interval_ns: 200_000_000,
         timeout_ns: 5_000_000_000,
         start_period_ns: 0,
@@ -225,7 +235,12 @@ fn healthcheck_healthy_then_unhealthy() {
     });
     c.spawn().expect("spawn");
     AttachClient::connect(&c.cfg.socket)
-        .and_then(|mut cl| cl.hello(&Hello { start: true, ..Default::default() }))
+        .and_then(|mut cl| {
+            cl.hello(&Hello {
+                start: true,
+                ..Default::default()
+            })
+        })
         .expect("start");
     let wait_for = |want: &str| {
         let start = std::time::Instant::now();
@@ -240,7 +255,10 @@ fn healthcheck_healthy_then_unhealthy() {
         }
     };
     let h = wait_for("healthy");
-    assert_eq!(h.log.last().map(|r| (r.exit_code, r.output.as_str())), Some((0, "ok\n")));
+    assert_eq!(
+        h.log.last().map(|r| (r.exit_code, r.output.as_str())),
+        Some((0, "ok\n"))
+    );
     std::fs::write(c.cfg.bundle.join("rootfs/tmp/bad"), "").expect("touch");
     let h = wait_for("unhealthy");
     assert!(h.failing_streak >= 2 && h.log.len() <= 5);
@@ -252,7 +270,12 @@ fn idle_monitor_rss() {
     let mut c = Ctr::new("rss", &["sleep", "100"]);
     let s = c.spawn().expect("spawn");
     AttachClient::connect(&c.cfg.socket)
-        .and_then(|mut cl| cl.hello(&Hello { start: true, ..Default::default() }))
+        .and_then(|mut cl| {
+            cl.hello(&Hello {
+                start: true,
+                ..Default::default()
+            })
+        })
         .expect("start");
     std::thread::sleep(Duration::from_millis(300));
     let text = std::fs::read_to_string(format!("/proc/{}/status", s.monitor_pid)).expect("status");
@@ -262,6 +285,7 @@ fn idle_monitor_rss() {
         .unwrap_or_default()
         .to_string();
     eprintln!("idle monitor {rss}");
+    eprintln!("{}", common::rss_breakdown(s.monitor_pid));
     std::fs::write(c.cfg.ctr_dir.join(berth_monitor::STOP_REQUESTED), "").expect("touch");
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(s.container_pid),
@@ -270,4 +294,27 @@ fn idle_monitor_rss() {
     .expect("kill");
     let st = c.wait_finished(T);
     assert_eq!((st.status.as_str(), st.exit_code), ("exited", 137));
+}
+
+#[test]
+fn on_exit_command_runs_after_final_status() {
+    require_env!();
+    let mut c = Ctr::new("onexit", &["sh", "-c", "exit 4"]);
+    let marker = c.tmp.path().join("on-exit-ran");
+    let status_file = c.cfg.ctr_dir.join("status.json");
+    // Copies the final status: proves it was written before on_exit ran.
+    c.cfg.on_exit = Some(vec![
+        common::BUSYBOX.into(),
+        "cp".into(),
+        status_file.to_string_lossy().into_owned(),
+        marker.to_string_lossy().into_owned(),
+    ]);
+    c.spawn().expect("spawn");
+    let (end, _, _) = attach(&c, all(), None);
+    assert_eq!(end, RelayEnd::Exited(4));
+    c.wait_finished(T);
+    let copied: berth_monitor::Status =
+        serde_json::from_slice(&std::fs::read(&marker).expect("on_exit did not run"))
+            .expect("status json");
+    assert_eq!((copied.status.as_str(), copied.exit_code), ("exited", 4));
 }

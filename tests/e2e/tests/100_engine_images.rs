@@ -41,7 +41,7 @@ fn import_lists_inspects_and_runs() {
     let o = b.cmd(&["history", "bb:1"]).ok();
     assert!(o.out().contains("berth import"), "{o}");
     let o = b.cmd(&["run", "--rm", "bb:1", "echo", "hello"]).ok();
-    assert_eq!(o.out(), "hello\n");
+    assert_eq!(o.stdout, "hello\n");
 }
 
 #[test]
@@ -55,7 +55,7 @@ fn import_from_stdin_with_changes() {
         )
         .ok();
     assert!(o.out().starts_with("sha256:"));
-    assert_eq!(b.cmd(&["run", "--rm", "greet"]).ok().out(), "hi from /tmp\n");
+    assert_eq!(b.cmd(&["run", "--rm", "greet"]).ok().stdout, "hi from /tmp\n");
 }
 
 #[test]
@@ -70,14 +70,14 @@ fn tag_and_rmi_follow_docker() {
     // An ID with two names needs -f; a name just untags.
     b.cmd(&["rmi", &id[7..19]]).fails().stderr_mentions(&["must be forced"]);
     let o = b.cmd(&["rmi", "other:2"]).ok();
-    assert_eq!(o.out(), "Untagged: other:2\n");
+    assert_eq!(o.stdout, "Untagged: other:2\n");
     // In use by a container: refused.
     b.cmd(&["create", "--name", "user-of-bb", "bb"]).ok();
     b.cmd(&["rmi", "bb"]).fails().stderr_mentions(&["being used by container"]);
     b.cmd(&["rm", "user-of-bb"]).ok();
     let o = b.cmd(&["rmi", "bb"]).ok();
     assert!(o.out().contains("Untagged: bb:latest") && o.out().contains(&format!("Deleted: {id}")), "{o}");
-    assert_eq!(b.cmd(&["images", "-q"]).ok().out(), "");
+    assert_eq!(b.cmd(&["images", "-q"]).ok().stdout, "");
     // Blobs and unpacked layers went with it.
     let blobs = fs::read_dir(b.root.join("store/blobs/sha256")).unwrap().count();
     assert_eq!(blobs, 0, "blobs left after rmi");
@@ -123,7 +123,7 @@ fn corrupt_and_hostile_tarballs_are_refused_cleanly() {
     let garbage = b.dir.join("garbage.tar");
     fs::write(&garbage, vec![0x5a; 5000]).unwrap();
     b.cmd(&["import", garbage.to_str().unwrap(), "garbage"]).code_is(125);
-    assert_eq!(b.cmd(&["images", "-q"]).ok().out(), "", "a refused import must not be listed");
+    assert_eq!(b.cmd(&["images", "-q"]).ok().stdout, "", "a refused import must not be listed");
     assert_eq!(fs::read_dir(&sentinel).unwrap().count(), 0, "wrote outside the store");
     assert!(!b.dir.join("escape").exists() && !b.root.join("escape").exists());
     let tmp = b.root.join("store/tmp");
@@ -140,5 +140,5 @@ fn image_prune_removes_dangling() {
     assert!(o.out().contains("<none>"), "{o}");
     b.cmd(&["image", "prune", "-f"]).ok();
     let o = b.cmd(&["images", "--format", "{{.Repository}}"]).ok();
-    assert_eq!(o.out(), "bb\n");
+    assert_eq!(o.stdout, "bb\n");
 }

@@ -28,7 +28,7 @@ pub struct Globals {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Show the version.
-    Version,
+    Version(VersionArgs),
     /// Manage images.
     #[command(subcommand)]
     Image(ImageCommand),
@@ -85,9 +85,20 @@ pub enum Command {
     Top(TopArgs),
     /// Attach to a running container's stdio.
     Attach(AttachArgs),
+    /// Copy files between a container and the host.
+    Cp(CpArgs),
+    /// Show containers' resource usage.
+    Stats(StatsArgs),
     /// Manage volumes.
     #[command(subcommand)]
     Volume(VolumeCommand),
+    /// Show system-wide information.
+    Info(InfoArgs),
+    /// Show events (then follow new ones).
+    Events(EventsArgs),
+    /// Manage berth (df, prune, check, info, events).
+    #[command(subcommand)]
+    System(SystemCommand),
 }
 
 /// `volume` subcommands.
@@ -223,6 +234,10 @@ pub enum ContainerCommand {
     Top(TopArgs),
     /// Attach to a container.
     Attach(AttachArgs),
+    /// Copy files between a container and the host.
+    Cp(CpArgs),
+    /// Show resource usage.
+    Stats(StatsArgs),
     /// Remove stopped containers.
     Prune(PruneArgs),
 }
@@ -760,4 +775,125 @@ pub struct AttachArgs {
     pub detach_keys: Option<String>,
     /// Container.
     pub container: String,
+}
+
+/// `cp`.
+#[derive(Args, Debug)]
+pub struct CpArgs {
+    /// Archive mode (keep uid/gid).
+    #[arg(short, long)]
+    pub archive: bool,
+    /// Follow a symlink named as the source.
+    #[arg(short = 'L', long)]
+    pub follow_link: bool,
+    /// No progress output (accepted).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// `CONTAINER:SRC_PATH`, a host path, or `-` (a tar on stdin).
+    pub source: String,
+    /// `CONTAINER:DEST_PATH`, a host path, or `-` (a tar on stdout).
+    pub destination: String,
+}
+
+/// `stats`.
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    /// All containers (default: running ones).
+    #[arg(short, long)]
+    pub all: bool,
+    /// One sample, then exit.
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Full IDs.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Go template, `table ...` or `json`.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Containers.
+    pub containers: Vec<String>,
+}
+
+/// `version`.
+#[derive(Args, Debug)]
+pub struct VersionArgs {
+    /// Go template (over `Client` and `Server`) or `json`.
+    #[arg(short, long)]
+    pub format: Option<String>,
+}
+
+/// `info`.
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    /// Go template or `json`.
+    #[arg(short, long)]
+    pub format: Option<String>,
+}
+
+/// `events`.
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Show events since this time (RFC 3339, unix seconds or a duration like 10m).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Stop at this time (same forms as --since).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Filters (type=, event=, container=, image=, volume=, label=).
+    #[arg(short, long)]
+    pub filter: Vec<String>,
+    /// Go template or `json`.
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+/// `system` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum SystemCommand {
+    /// Show disk usage.
+    Df(SystemDfArgs),
+    /// Remove stopped containers, dangling images (and more with flags).
+    Prune(SystemPruneArgs),
+    /// Find (and with --repair, fix) what crashed commands left behind.
+    Check(SystemCheckArgs),
+    /// Show system-wide information.
+    Info(InfoArgs),
+    /// Show events.
+    Events(EventsArgs),
+}
+
+/// `system df`.
+#[derive(Args, Debug)]
+pub struct SystemDfArgs {
+    /// Per-image, per-container and per-volume details.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Go template, `table ...` or `json`.
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+/// `system prune`.
+#[derive(Args, Debug)]
+pub struct SystemPruneArgs {
+    /// Every unused image, not only dangling ones.
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Unused anonymous volumes too.
+    #[arg(long)]
+    pub volumes: bool,
+    /// Filters (accepted; not applied).
+    #[arg(long)]
+    pub filter: Vec<String>,
+}
+
+/// `system check`.
+#[derive(Args, Debug)]
+pub struct SystemCheckArgs {
+    /// Repair what is found.
+    #[arg(long)]
+    pub repair: bool,
 }

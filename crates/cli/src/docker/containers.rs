@@ -34,6 +34,8 @@ pub fn dispatch(g: &Globals, c: ContainerCommand) -> anyhow::Result<i32> {
         ContainerCommand::Rename(a) => Command::Rename(a),
         ContainerCommand::Top(a) => Command::Top(a),
         ContainerCommand::Attach(a) => Command::Attach(a),
+        ContainerCommand::Cp(a) => return super::cp::cp(g, a),
+        ContainerCommand::Stats(a) => return super::stats::stats(g, a),
         ContainerCommand::Prune(_) => {
             let e = engine(g)?;
             let removed = e.prune_containers()?;
@@ -290,11 +292,11 @@ fn exec(e: &Engine, a: ExecArgs) -> anyhow::Result<i32> {
         workdir: a.workdir.clone(),
         user: a.user.clone(),
         detach: a.detach,
-        tty: false,
+        tty: a.tty,
         console_socket: None,
         privileged: a.privileged,
     };
-    Ok(e.exec_in(&r, &req)?)
+    super::exec_tty::exec(e, &r, &req, a.interactive)
 }
 
 fn inspect(e: &Engine, a: InspectArgs) -> anyhow::Result<i32> {

@@ -4,10 +4,15 @@
 
 mod args;
 mod containers;
+mod events;
+mod cp;
+mod exec_tty;
 mod images;
 mod output;
 mod run;
 mod run_options;
+mod system;
+mod stats;
 mod volumes;
 
 use std::ffi::OsString;
@@ -47,10 +52,10 @@ fn engine(cli: &args::Globals) -> anyhow::Result<Engine> {
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     let g = &cli.globals;
     match cli.command {
-        Command::Version => {
-            println!("berth version {}", env!("CARGO_PKG_VERSION"));
-            Ok(0)
-        }
+        Command::Version(a) => system::version(g, a),
+        Command::Info(a) => system::info(g, a),
+        Command::Events(a) => events::events(g, a),
+        Command::System(c) => system::dispatch(g, c),
         Command::Image(c) => images::dispatch(g, c),
         Command::Images(a) => images::list(g, a),
         Command::Import(a) => images::import(g, a),
@@ -63,6 +68,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Container(c) => containers::dispatch(g, c),
         Command::Run(a) => run::run(g, *a),
         Command::Create(a) => run::create(g, *a),
+        Command::Cp(a) => cp::cp(g, a),
+        Command::Stats(a) => stats::stats(g, a),
         other => containers::dispatch_top(g, other),
     }
 }

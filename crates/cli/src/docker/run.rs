@@ -102,7 +102,7 @@ fn parse_detach_keys(s: Option<&str>) -> Vec<u8> {
 }
 
 /// The terminal's size (rows, cols), when stdout or stdin is one.
-fn window_size() -> Option<(u16, u16)> {
+pub(super) fn window_size() -> Option<(u16, u16)> {
     for fd in [io::stdin().as_fd(), io::stdout().as_fd()] {
         if let Ok(ws) = rustix::termios::tcgetwinsize(fd) {
             return Some((ws.ws_row, ws.ws_col));
@@ -137,12 +137,12 @@ fn spawn_signal_thread(mut client: AttachClient, rt: berth_runtime::ops::Globals
 }
 
 /// The terminal in raw mode until dropped.
-struct RawMode {
+pub(super) struct RawMode {
     saved: rustix::termios::Termios,
 }
 
 impl RawMode {
-    fn enter() -> anyhow::Result<RawMode> {
+    pub(super) fn enter() -> anyhow::Result<RawMode> {
         let fd = io::stdin();
         let saved = rustix::termios::tcgetattr(&fd)?;
         let mut raw = saved.clone();

@@ -52,6 +52,7 @@ impl Engine {
             let _ = unmount_rootfs(&dir);
             let _ = fs::remove_dir_all(&dir);
         }
+        if let Ok(r) = &made { self.container_event(r, "create"); }
         made
     }
 

@@ -71,6 +71,7 @@ impl Engine {
         }
         let sig = berth_runtime::ops::kill::parse_signal(signal)?;
         berth_runtime::ops::kill::kill(&self.runtime(), &r.id, sig, false)?;
+        self.container_event_with(r, "kill", &[("signal", &(sig as i32).to_string())]);
         Ok(())
     }
 
@@ -92,10 +93,12 @@ impl Engine {
         let timeout = timeout.unwrap_or(r.stop_timeout);
         let limit = (timeout >= 0).then(|| Duration::from_secs(timeout as u64));
         if self.wait_stopped(r, s.pid, limit) {
+            self.container_event(r, "stop");
             return Ok(Stopped::Gracefully);
         }
         let _ = berth_runtime::ops::kill::kill(&g, &r.id, nix::sys::signal::Signal::SIGKILL, true);
         self.wait_stopped(r, s.pid, None);
+        self.container_event(r, "stop");
         Ok(Stopped::Killed)
     }
 
@@ -142,6 +145,7 @@ impl Engine {
             return Err(Error::Conflict(format!("Container {} is not paused", r.id)));
         }
         berth_runtime::ops::pause::set_paused(&self.runtime(), &r.id, paused)?;
+        self.container_event(r, if paused { "pause" } else { "unpause" });
         Ok(())
     }
 }

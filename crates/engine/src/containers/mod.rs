@@ -1,5 +1,6 @@
 //! Containers: create, start, stop, remove, inspect, exec; their records and live state.
 
+pub mod copy;
 pub mod create;
 pub mod exec;
 pub mod lifecycle;
@@ -8,6 +9,7 @@ pub mod remove;
 pub mod rootfs;
 pub mod safe_path;
 pub mod state;
+pub mod stats;
 pub mod view;
 
 pub use record::ContainerRecord;

@@ -45,6 +45,7 @@ impl Engine {
         }
         let _ = fs::remove_file(self.paths.socket(&r.id));
         record::delete(&self.db, &r.id)?;
+        self.container_event(r, "destroy");
         if volumes || r.auto_remove {
             for m in r.mounts.iter().filter(|m| m.anonymous) {
                 if let Some(name) = &m.name {
@@ -80,7 +81,7 @@ impl Engine {
         }
         let mut r = r.clone();
         r.name = new_name.to_string();
-        record::update(&self.db, &r)
+        record::update(&self.db, &r).inspect(|()| self.container_event(&r, "rename"))
     }
 }
 

@@ -43,6 +43,7 @@ impl Engine {
             }
             let row = ImageRow { id: id.clone(), manifest: l.manifest.digest.to_string(), created: image.config.created.clone(), size, added: now_secs(), tags: Vec::new() };
             index::insert(&mut self.db, &row, &names)?;
+            self.image_event("load", &id, names.first().map(String::as_str));
             if names.is_empty() {
                 lines.push(format!("Loaded image ID: sha256:{id}"));
             }

@@ -39,6 +39,7 @@ impl Engine {
         };
         let names: Vec<String> = reference.iter().map(|r| r.to_string()).collect();
         index::insert(&mut self.db, &row, &names)?;
+        self.image_event("import", &id, names.first().map(String::as_str));
         Ok(id)
     }
 

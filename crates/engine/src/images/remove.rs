@@ -30,6 +30,7 @@ impl Engine {
             if tags.len() > 1 {
                 index::untag(&self.db, name)?;
                 out.untagged.push(familiar(name));
+                self.removed_image_events(&out);
                 return Ok(out);
             }
         } else if tags.len() > 1 && !force {
@@ -52,6 +53,7 @@ impl Engine {
                 index::untag(&self.db, t)?;
                 out.untagged.push(familiar(t));
             }
+            self.removed_image_events(&out);
             return Ok(out);
         }
         for t in &tags {
@@ -59,6 +61,7 @@ impl Engine {
         }
         index::delete(&self.db, &id)?;
         out.deleted.push(format!("sha256:{id}"));
+        self.removed_image_events(&out);
         self.collect_garbage()?;
         Ok(out)
     }
@@ -79,6 +82,7 @@ impl Engine {
             out.deleted.push(format!("sha256:{}", img.id));
             reclaimed += img.size;
         }
+        self.removed_image_events(&out);
         self.collect_garbage()?;
         Ok((out, reclaimed))
     }
@@ -122,6 +126,7 @@ impl Engine {
         if r.digest.is_some() {
             return Err(Error::Invalid(format!("refusing to create a tag with a digest reference: {target}")));
         }
+        self.image_event("tag", &id, Some(&r.to_string()));
         index::tag(&self.db, &r.to_string(), &id)
     }
 }

@@ -1,26 +1,26 @@
-//! The container through the runtime library: create (the init becomes our child), start,
-//! reap, OOM check, delete.
+//! The container through the runtime library, each operation in a forked helper: create
+//! (the init ends up the monitor's child), start, delete; and the OOM check.
+
+use std::path::PathBuf;
 
 use berth_runtime::cgroups::CgroupPaths;
 use berth_runtime::ops::create::{create, CreateOptions};
 use berth_runtime::ops::{delete, start, Globals};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::Pid;
 
+use super::helper::in_helper;
 use super::stdio::ContainerIo;
 use crate::config::MonitorConfig;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// One created instance of the container.
 pub struct Instance {
-    /// The init's pid (our child).
+    /// The init's pid (the monitor's child once the helper is gone).
     pub pid: i32,
-    cgroup: CgroupPaths,
+    oom_file: Option<PathBuf>,
     oom_base: u64,
 }
 
-/// The runtime globals of `cfg`.
-pub fn globals(cfg: &MonitorConfig) -> Globals {
+fn globals(cfg: &MonitorConfig) -> Globals {
     Globals {
         root: cfg.runtime_root.clone(),
     }
@@ -29,62 +29,81 @@ pub fn globals(cfg: &MonitorConfig) -> Globals {
 /// Runtime create with `io` as the container's stdio.
 pub fn create_instance(cfg: &MonitorConfig, io: &mut ContainerIo) -> Result<Instance> {
     io.before_create()?;
-    let o = CreateOptions {
-        id: cfg.id.clone(),
-        bundle: cfg.bundle.clone(),
-        console_socket: io.console_socket(),
-        ..Default::default()
-    };
-    let created = create(&globals(cfg), &o);
+    let created = in_helper("create the container", || {
+        io.install_child_stdio()?;
+        let o = CreateOptions {
+            id: cfg.id.clone(),
+            bundle: cfg.bundle.clone(),
+            console_socket: io.console_socket(),
+            ..Default::default()
+        };
+        let c = create(&globals(cfg), &o)?;
+        let file = oom_file(&c.state.cgroup);
+        let base = file.as_ref().map_or(0, |f| oom_kills(f));
+        let path = file.map(|f| f.to_string_lossy().into_owned());
+        Ok(format!(
+            "{} {base} {}",
+            c.state.pid,
+            path.unwrap_or_default()
+        ))
+    });
     let restored = io.after_create(created.is_ok());
     let created = created?;
     if let Err(e) = restored {
-        let _ = delete::delete(&globals(cfg), &cfg.id, true);
+        let _ = delete_instance(cfg);
         return Err(e);
     }
-    let cgroup = created.state.cgroup.clone();
+    let mut it = created.splitn(3, ' ');
+    let pid = it.next().and_then(|p| p.parse().ok());
+    let base = it.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let file = it.next().filter(|p| !p.is_empty()).map(PathBuf::from);
+    let pid = pid.ok_or_else(|| Error::Protocol(format!("create helper said {created:?}")))?;
     Ok(Instance {
-        pid: created.state.pid,
-        oom_base: oom_kills(&cgroup),
-        cgroup,
+        pid,
+        oom_file: file,
+        oom_base: base,
     })
 }
 
 /// Runtime start: releases the init to exec the program.
 pub fn start_instance(cfg: &MonitorConfig) -> Result<()> {
-    Ok(start::start(&globals(cfg), &cfg.id)?)
+    in_helper("start the container", || {
+        start::start(&globals(cfg), &cfg.id)?;
+        Ok(String::new())
+    })
+    .map(drop)
 }
 
-/// Reaps the init if it has exited: Some(exit code, 128 + signal when killed).
-pub fn reap(pid: i32) -> Option<i32> {
-    match waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
-        Ok(WaitStatus::Exited(_, code)) => Some(code),
-        Ok(WaitStatus::Signaled(_, sig, _)) => Some(128 + sig as i32),
-        // ECHILD: someone else reaped it; treat as gone with an unknown status.
-        Err(nix::errno::Errno::ECHILD) => Some(255),
-        _ => None,
-    }
+/// Runtime delete (force: the init is already gone, leftovers are killed).
+pub fn delete_instance(cfg: &MonitorConfig) -> Result<()> {
+    in_helper("delete the container", || {
+        delete::delete(&globals(cfg), &cfg.id, true)?;
+        Ok(String::new())
+    })
+    .map(drop)
 }
 
 impl Instance {
     /// Whether the memory cgroup's OOM killer struck since create. Read before delete.
     pub fn oom_killed(&self) -> bool {
-        oom_kills(&self.cgroup) > self.oom_base
+        self.oom_file
+            .as_ref()
+            .is_some_and(|f| oom_kills(f) > self.oom_base)
     }
 }
 
-/// Runtime delete (force: the init is already gone, leftovers are killed).
-pub fn delete_instance(cfg: &MonitorConfig) -> Result<()> {
-    Ok(delete::delete(&globals(cfg), &cfg.id, true)?)
+/// The memory cgroup file with the `oom_kill` counter: v1 `memory.oom_control`, v2
+/// `memory.events`.
+fn oom_file(cg: &CgroupPaths) -> Option<PathBuf> {
+    match (cg.v1_dir("memory"), &cg.unified) {
+        (Some(d), _) => Some(d.join("memory.oom_control")),
+        (None, Some(u)) => Some(u.join("memory.events")),
+        (None, None) => None,
+    }
 }
 
-/// The `oom_kill` counter of the memory cgroup: v1 `memory.oom_control`, v2 `memory.events`.
-pub fn oom_kills(cg: &CgroupPaths) -> u64 {
-    let file = match (cg.v1_dir("memory"), &cg.unified) {
-        (Some(d), _) => d.join("memory.oom_control"),
-        (None, Some(u)) => u.join("memory.events"),
-        (None, None) => return 0,
-    };
+/// The `oom_kill` counter in `file`.
+fn oom_kills(file: &std::path::Path) -> u64 {
     std::fs::read_to_string(file)
         .ok()
         .and_then(|t| counter(&t, "oom_kill"))

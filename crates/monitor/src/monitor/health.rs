@@ -42,6 +42,8 @@ pub struct HealthRunner {
 
 struct Check {
     child: Child,
+    /// Set when the monitor's reaper collected the check's exit (we reap every child).
+    exit: Option<i32>,
     out: Option<std::fs::File>,
     buf: Vec<u8>,
     start: String,
@@ -82,8 +84,16 @@ impl HealthRunner {
     pub fn container_stopped(&mut self) {
         self.next_at = None;
         if let Some(mut c) = self.check.take() {
-            let _ = c.child.kill();
-            let _ = c.child.wait();
+            if c.exit.is_none() {
+                let _ = c.child.kill();
+            }
+        }
+    }
+
+    /// The monitor reaped child `pid` with `code`: records it if it is the running check.
+    pub fn reaped(&mut self, pid: i32, code: i32) {
+        if let Some(c) = self.check.as_mut().filter(|c| c.child.id() as i32 == pid) {
+            c.exit = Some(code);
         }
     }
 
@@ -127,19 +137,15 @@ impl HealthRunner {
         let now = Instant::now();
         let mut changed = false;
         if let Some(c) = self.check.as_mut() {
-            let code = match c.child.try_wait() {
-                Ok(Some(st)) => Some(
-                    st.code()
-                        .unwrap_or_else(|| 128 + std::os::unix::process::ExitStatusExt::signal(&st).unwrap_or(0)),
-                ),
-                Ok(None) if now >= c.deadline => {
+            let code = match c.exit {
+                Some(code) => Some(code),
+                None if now >= c.deadline => {
+                    // The reaper collects it later.
                     let _ = c.child.kill();
-                    let _ = c.child.wait();
                     c.buf = format!("Health check exceeded timeout ({:?})", self.timeout).into();
                     Some(-1)
                 }
-                Ok(None) => None,
-                Err(_) => Some(-1),
+                None => None,
             };
             if let Some(code) = code {
                 if let Some(c) = self.check.take() {
@@ -178,6 +184,7 @@ impl HealthRunner {
                 let _ = set_nonblocking(out.as_fd());
                 Some(Check {
                     child,
+                    exit: None,
                     out: Some(out.into()),
                     buf: Vec::new(),
                     start,

@@ -4,7 +4,7 @@
 //! create forks, and must be able to.
 
 use std::fs::OpenOptions;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::os::unix::net::UnixListener;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use super::clients::{Client, MAX_BACKLOG};
@@ -82,13 +83,15 @@ impl Monitor {
     pub fn setup(ctr_dir: &Path) -> Result<Self> {
         let cfg = MonitorConfig::load(ctr_dir)?;
         let own_log = ctr_dir.join(MONITOR_LOG);
-        let own_err: OwnedFd = OpenOptions::new()
+        let own_err = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&own_log)
-            .ctx(|| format!("open {}", own_log.display()))?
-            .into();
+            .ctx(|| format!("open {}", own_log.display()))?;
         rustix::stdio::dup2_stderr(&own_err).ctx(|| "point stderr at the monitor log".into())?;
+        drop(own_err);
+        // The init, a child of the create helper, is reparented to us when the helper exits.
+        nix::sys::prctl::set_child_subreaper(true).ctx(|| "become a child subreaper".into())?;
         let mut mask = SigSet::empty();
         mask.add(Signal::SIGCHLD);
         for s in FORWARDED {
@@ -101,24 +104,19 @@ impl Monitor {
         let listener = UnixListener::bind(&cfg.socket)
             .ctx(|| format!("listen on {}", cfg.socket.display()))?;
         let socket = cfg.socket.clone();
-        let built = Self::build(cfg, sfd, listener, own_err);
+        let built = Self::build(cfg, sfd, listener);
         if built.is_err() {
             let _ = std::fs::remove_file(&socket);
         }
         built
     }
 
-    fn build(
-        cfg: MonitorConfig,
-        sfd: SignalFd,
-        listener: UnixListener,
-        own_err: OwnedFd,
-    ) -> Result<Self> {
+    fn build(cfg: MonitorConfig, sfd: SignalFd, listener: UnixListener) -> Result<Self> {
         listener
             .set_nonblocking(true)
             .ctx(|| "make the control socket non-blocking".into())?;
         let log = LogWriter::open(&cfg.log)?;
-        let mut io = ContainerIo::new(&cfg, own_err)?;
+        let mut io = ContainerIo::new(&cfg)?;
         let inst = match container::create_instance(&cfg, &mut io) {
             Ok(i) => i,
             Err(e) => {
@@ -446,6 +444,7 @@ impl Monitor {
         if let Some(h) = self.health.as_mut() {
             h.container_started();
         }
+        crate::events::emit(&self.cfg, "start", &[]);
         self.write_status();
     }
 
@@ -486,18 +485,31 @@ impl Monitor {
         }
     }
 
+    /// Reaps every exited child: the init, a healthcheck, or an orphan (we are a subreaper).
     fn child_exited(&mut self) {
+        loop {
+            let (pid, code) = match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(pid, code)) => (pid.as_raw(), code),
+                Ok(WaitStatus::Signaled(pid, sig, _)) => (pid.as_raw(), 128 + sig as i32),
+                Ok(WaitStatus::StillAlive) => break,
+                Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => break,
+            };
+            if self.inst.as_ref().is_some_and(|i| i.pid == pid) {
+                self.init_exited(code);
+            } else if let Some(h) = self.health.as_mut() {
+                h.reaped(pid, code);
+            }
+        }
         if let Some(h) = self.health.as_mut() {
             if h.tick(&self.cfg) {
                 self.write_status();
             }
         }
-        let Some(pid) = self.inst.as_ref().map(|i| i.pid) else {
-            return;
-        };
-        let Some(code) = container::reap(pid) else {
-            return;
-        };
+    }
+
+    /// The init exited with `code`: log what is left, record, decide about a restart.
+    fn init_exited(&mut self, code: i32) {
         self.drain();
         let oom = self.inst.take().is_some_and(|i| i.oom_killed());
         if let Err(e) = container::delete_instance(&self.cfg) {
@@ -527,6 +539,7 @@ impl Monitor {
             self.status.status = state::EXITED.into();
             self.finished = true;
         }
+        crate::events::emit(&self.cfg, "die", &[("exitCode", &code.to_string())]);
         self.write_status();
         let text = code.to_string();
         for c in self.clients.iter_mut() {

@@ -4,6 +4,7 @@
 mod clients;
 mod container;
 mod health;
+mod helper;
 mod looper;
 mod ready;
 mod restart;

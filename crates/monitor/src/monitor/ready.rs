@@ -43,8 +43,11 @@ impl Ready {
         self.send(&format!("ok {monitor_pid} {container_pid}\n"));
     }
 
-    /// Reports failure; closes the pipe.
+    /// Reports failure. The pipe stays open until the process exits, so the spawner's EOF
+    /// means the monitor is gone.
     pub fn fail(self, msg: &str) {
+        let fd = self.0.try_clone();
         self.send(&format!("err {}\n", msg.replace('\n', " ")));
+        std::mem::forget(fd);
     }
 }

@@ -61,7 +61,12 @@ mod tests {
         assert!(should_restart(of, 1, 1, false));
         assert!(!should_restart(of, 1, 2, false));
         assert!(!should_restart(of, 0, 0, false));
-        assert!(should_restart(RestartPolicy::OnFailure { max_retries: 0 }, 1, 99, false));
+        assert!(should_restart(
+            RestartPolicy::OnFailure { max_retries: 0 },
+            1,
+            99,
+            false
+        ));
         assert!(should_restart(RestartPolicy::Always, 0, 5, false));
         assert!(!should_restart(RestartPolicy::Always, 0, 5, true));
         assert!(!should_restart(RestartPolicy::No, 1, 0, false));

@@ -1,7 +1,7 @@
 //! The container's stdio as the monitor holds it: pipes for stdout and stderr (kept apart),
 //! a stdin pipe with `-i` (else /dev/null), or with a tty the pty master received over a
-//! console socket. The runtime gives the container the caller's fds 0-2, so they are put in
-//! place around each create and then pointed back at /dev/null and the monitor's own log.
+//! console socket. The runtime gives the container the caller's fds 0-2, so the create helper
+//! puts the container's ends there before calling it.
 
 use std::fs::File;
 use std::io::IoSliceMut;
@@ -20,8 +20,6 @@ pub struct ContainerIo {
     tty: bool,
     want_stdin: bool,
     devnull: OwnedFd,
-    /// Where the monitor's own fd 2 points outside creates (`<ctr_dir>/monitor.log`).
-    own_err: OwnedFd,
     /// stdout pipe: (read end, write end kept for restarts).
     out: Option<(OwnedFd, OwnedFd)>,
     /// stderr pipe: (read end, write end).
@@ -57,7 +55,7 @@ fn dup012(fds: [BorrowedFd<'_>; 3]) -> Result<()> {
 impl ContainerIo {
     /// Prepares the stdio described by `cfg`; the console socket (tty) is bound next to the
     /// control socket (`<socket>.tty`).
-    pub fn new(cfg: &MonitorConfig, own_err: OwnedFd) -> Result<Self> {
+    pub fn new(cfg: &MonitorConfig) -> Result<Self> {
         let devnull: OwnedFd = File::options()
             .read(true)
             .write(true)
@@ -68,7 +66,6 @@ impl ContainerIo {
             tty: cfg.tty,
             want_stdin: cfg.stdin,
             devnull,
-            own_err,
             out: None,
             err: None,
             console: None,
@@ -102,34 +99,34 @@ impl ContainerIo {
         self.console.as_ref().map(|(_, p)| p.clone())
     }
 
-    /// Points fds 0-2 at the container's ends, right before the runtime's create.
+    /// Prepares a create: a fresh stdin pipe with `-i`; the pty of the last run is dropped.
     pub fn before_create(&mut self) -> Result<()> {
         self.master = None;
-        if self.tty {
-            let n = self.devnull.as_fd();
-            return dup012([n, n, n]);
-        }
-        let stdin = if self.want_stdin {
+        if self.want_stdin && !self.tty {
             let (r, w) = pipe()?;
             set_nonblocking(w.as_fd())?;
             self.stdin_w = Some(w);
             self.stdin_r = Some(r);
-            self.stdin_r.as_ref().map(|f| f.as_fd())
-        } else {
-            None
-        };
+        }
+        Ok(())
+    }
+
+    /// In the create helper: points fds 0-2 at the container's ends.
+    pub fn install_child_stdio(&self) -> Result<()> {
         let n = self.devnull.as_fd();
+        if self.tty {
+            return dup012([n, n, n]);
+        }
         let (Some(out), Some(err)) = (&self.out, &self.err) else {
             return Err(Error::Usage("stdio pipes missing".into()));
         };
-        dup012([stdin.unwrap_or(n), out.1.as_fd(), err.1.as_fd()])
+        let stdin = self.stdin_r.as_ref().map_or(n, |f| f.as_fd());
+        dup012([stdin, out.1.as_fd(), err.1.as_fd()])
     }
 
-    /// Points fds 0-2 back at /dev/null and the monitor's log after the create (whether it
-    /// worked or not); in tty mode, receives the pty master the container's init sent.
+    /// After the create (whether it worked or not): drops the container's stdin end; in tty
+    /// mode, receives the pty master the container's init sent.
     pub fn after_create(&mut self, created: bool) -> Result<()> {
-        let n = self.devnull.as_fd();
-        dup012([n, n, self.own_err.as_fd()])?;
         self.stdin_r = None;
         if created {
             if let Some((l, path)) = &self.console {

@@ -12,7 +12,9 @@ use serde_json::json;
 /// Debian's busybox-static.
 pub const BUSYBOX: &str = "/bin/busybox";
 
-const APPLETS: &[&str] = &["sh", "cat", "echo", "tty", "sleep", "true", "false", "printf", "seq"];
+const APPLETS: &[&str] = &[
+    "sh", "cat", "echo", "tty", "sleep", "true", "false", "printf", "seq",
+];
 
 /// Why the suite cannot run here, if it cannot.
 pub fn skip_reason() -> Option<&'static str> {
@@ -36,10 +38,14 @@ macro_rules! require_env {
     };
 }
 
-/// The berth binary, built once (`cargo build -p berth`) into this test's target dir.
+/// The berth binary, built once (`cargo build -p berth`) into this test's target dir; or
+/// `$BERTH_TEST_EXE` (e.g. a release build, to measure the monitor's RSS).
 pub fn berth_exe() -> PathBuf {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
     EXE.get_or_init(|| {
+        if let Some(exe) = std::env::var_os("BERTH_TEST_EXE") {
+            return PathBuf::from(exe);
+        }
         let me = std::env::current_exe().expect("current exe");
         // target/<profile>/deps/<test> -> target/<profile>
         let profile_dir = me.parent().and_then(Path::parent).expect("target dir");
@@ -205,4 +211,33 @@ impl Drop for Ctr {
         };
         let _ = berth_runtime::ops::delete::delete(&g, &self.cfg.id, true);
     }
+}
+
+/// The mappings of `pid` by resident size (from /proc/<pid>/smaps), largest first.
+pub fn rss_breakdown(pid: i32) -> String {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut rows: Vec<(u64, String)> = Vec::new();
+    let mut name = String::new();
+    for line in text.lines() {
+        let first = line.split_whitespace().next().unwrap_or_default();
+        if first.contains('-') && !first.ends_with(':') {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            name = format!(
+                "{} {}",
+                f.get(1).unwrap_or(&""),
+                f.get(5).unwrap_or(&"[anon]")
+            );
+        } else if let Some(v) = line.strip_prefix("Rss:") {
+            let kb: u64 = v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
+            if kb > 0 {
+                rows.push((kb, name.clone()));
+            }
+        }
+    }
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+    rows.iter()
+        .take(12)
+        .map(|(kb, n)| format!("{kb:>6} kB  {n}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

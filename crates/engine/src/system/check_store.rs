@@ -1,0 +1,111 @@
+//! The store half of `system check`: temp files, unreferenced blobs and layers, images whose
+//! blobs are missing.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::Path;
+
+use berth_store::Digest;
+
+use crate::engine::Engine;
+use crate::error::{io_err, Result};
+use crate::images::index;
+use crate::system::check::Findings;
+use crate::system::util::{owner_pid, process_running};
+
+impl Engine {
+    /// Store checks (the caller holds the store lock exclusively).
+    pub(crate) fn check_store(&self, f: &mut Findings) -> Result<()> {
+        self.check_store_tmp(f)?;
+        let layers = self.layer_store()?;
+        for dir in layers.stale_tmp_dirs()? {
+            let d = dir.clone();
+            f.fixable("stale layer work dir", dir.display().to_string(), "left by a killed unpack or removal", move || remove_path(&d));
+        }
+        let mut blobs: HashSet<Digest> = HashSet::new();
+        let mut chains: HashSet<Digest> = HashSet::new();
+        let mut all_readable = true;
+        for row in index::list(&self.db)? {
+            let image = match self.image_by_id(&row.id) {
+                Ok(i) => i,
+                Err(e) => {
+                    all_readable = false;
+                    f.unfixable("broken image", format!("sha256:{}", row.id), format!("{e}; remove it with `berth rmi -f {}`", &row.id[..12.min(row.id.len())]));
+                    continue;
+                }
+            };
+            let mut wanted = vec![image.manifest_digest.clone(), image.manifest.config.digest.clone()];
+            wanted.extend(image.manifest.layers.iter().map(|l| l.digest.clone()));
+            for d in &wanted {
+                if !self.blobs.exists(d) {
+                    all_readable = false;
+                    f.unfixable("missing blob", d.to_string(), format!("image sha256:{} needs it; remove the image with `berth rmi -f` and pull or load it again", row.id));
+                }
+            }
+            blobs.extend(wanted);
+            chains.extend(Engine::chain_ids(&image));
+        }
+        for d in self.blobs.list()? {
+            if blobs.contains(&d) {
+                continue;
+            }
+            if all_readable {
+                let (store, digest) = (&self.blobs, d.clone());
+                f.fixable("unreferenced blob", d.to_string(), "no image uses it (an import, load or removal was cut short)", move || Ok(store.delete(&digest)?));
+            } else {
+                f.unfixable("unreferenced blob", d.to_string(), "no readable image uses it; kept until the broken images are removed");
+            }
+        }
+        for c in layers.list()? {
+            if !chains.contains(&c) {
+                let (store, chain) = (layers.clone(), c.clone());
+                f.fixable("unreferenced layer", layers.layer_dir(&c).display().to_string(), "no image uses this unpacked layer", move || Ok(store.remove(&chain)?));
+            }
+        }
+        Ok(())
+    }
+
+    /// `<root>/store/tmp`: blob and archive work files whose process is gone.
+    fn check_store_tmp(&self, f: &mut Findings) -> Result<()> {
+        let tmp = self.paths.store().join("tmp");
+        let entries = match fs::read_dir(&tmp) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io_err("list", &tmp)(e)),
+        };
+        let mut found = Vec::new();
+        for e in entries {
+            let e = e.map_err(io_err("list", &tmp))?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            let owner = owner_pid(&name);
+            if owner.is_some_and(process_running) {
+                continue;
+            }
+            found.push((e.path(), owner));
+        }
+        found.sort();
+        for (path, owner) in found {
+            let detail = match owner {
+                Some(pid) => format!("left by process {pid}, which is gone"),
+                None => "not a berth work file".to_string(),
+            };
+            let p = path.clone();
+            f.fixable("store temp file", path.display().to_string(), detail, move || remove_path(&p));
+        }
+        Ok(())
+    }
+}
+
+/// Removes a file or a directory tree; missing is fine.
+pub(crate) fn remove_path(path: &Path) -> Result<()> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err("stat", path)(e)),
+    };
+    let r = if meta.is_dir() { fs::remove_dir_all(path) } else { fs::remove_file(path) };
+    match r {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err("remove", path)(e)),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,11 @@
+//! Whole-engine commands: `info`, `version`, `system df`, `system prune`, `system check`,
+//! and the queries behind `events`.
+
+pub mod check;
+mod check_containers;
+mod check_store;
+pub mod df;
+pub mod event_filter;
+pub mod info;
+pub mod prune;
+mod util;
