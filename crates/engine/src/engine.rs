@@ -32,6 +32,8 @@ impl Engine {
 
     /// The runtime's global options (its state root).
     pub fn runtime(&self) -> berth_runtime::ops::Globals {
-        berth_runtime::ops::Globals { root: self.paths.runtime() }
+        berth_runtime::ops::Globals {
+            root: self.paths.runtime(),
+        }
     }
 }

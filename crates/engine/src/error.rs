@@ -79,7 +79,10 @@ impl Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// Wraps an I/O error with what was being done to which path.
-pub fn io_err(what: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+pub fn io_err(
+    what: &'static str,
+    path: impl Into<PathBuf>,
+) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.into();
     move |source| Error::Io { what, path, source }
 }

@@ -46,7 +46,13 @@ pub struct Event {
 impl Event {
     /// A new event stamped now.
     pub fn new(kind: &str, action: &str, id: &str, attributes: BTreeMap<String, String>) -> Event {
-        Event { time: now_nanos(), kind: kind.into(), action: action.into(), id: id.into(), attributes }
+        Event {
+            time: now_nanos(),
+            kind: kind.into(),
+            action: action.into(),
+            id: id.into(),
+            attributes,
+        }
     }
 
     /// The JSON line (with its newline), shortened to fit [`MAX_LINE`].
@@ -58,7 +64,8 @@ impl Event {
         truncate(&mut ev.action, MAX_VALUE);
         let mut line = serde_json::to_string(&ev).unwrap_or_default();
         if line.len() >= MAX_LINE {
-            ev.attributes.retain(|k, _| matches!(k.as_str(), "name" | "image" | "exitCode" | "signal"));
+            ev.attributes
+                .retain(|k, _| matches!(k.as_str(), "name" | "image" | "exitCode" | "signal"));
             line = serde_json::to_string(&ev).unwrap_or_default();
         }
         line.push('\n');
@@ -78,7 +85,10 @@ fn truncate(s: &mut String, max: usize) {
 
 /// Nanoseconds since the Unix epoch.
 pub fn now_nanos() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
 }
 
 /// The event log of the state root `root`.
@@ -92,7 +102,10 @@ pub fn append(path: &Path, ev: &Event) -> io::Result<()> {
     let mut f = OpenOptions::new().create(true).append(true).open(path)?;
     let n = f.write(line.as_bytes())?;
     if n != line.len() {
-        return Err(io::Error::new(io::ErrorKind::WriteZero, "short write to the event log"));
+        return Err(io::Error::new(
+            io::ErrorKind::WriteZero,
+            "short write to the event log",
+        ));
     }
     Ok(())
 }
@@ -141,8 +154,14 @@ pub fn container_attrs(r: &ContainerRecord) -> BTreeMap<String, String> {
 impl Engine {
     /// Records an event (best effort: a failure to write is ignored).
     pub fn event(&self, kind: &str, action: &str, id: &str, attrs: &[(&str, &str)]) {
-        let attrs = attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let _ = append(&log_path(&self.paths.root), &Event::new(kind, action, id, attrs));
+        let attrs = attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let _ = append(
+            &log_path(&self.paths.root),
+            &Event::new(kind, action, id, attrs),
+        );
     }
 
     /// Records a container event with the container's name, image and labels.
@@ -161,13 +180,18 @@ impl Engine {
             }
         }
         attrs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let _ = append(&log_path(&self.paths.root), &Event::new("container", action, &r.id, attrs));
+        let _ = append(
+            &log_path(&self.paths.root),
+            &Event::new("container", action, &r.id, attrs),
+        );
     }
 
     /// Records an image event (`id` without `sha256:`), with the name involved if any.
     pub fn image_event(&self, action: &str, id: &str, name: Option<&str>) {
         let id = format!("sha256:{}", id.trim_start_matches("sha256:"));
-        let name = name.map(crate::reference::familiar).unwrap_or_else(|| id.clone());
+        let name = name
+            .map(crate::reference::familiar)
+            .unwrap_or_else(|| id.clone());
         self.event("image", action, &id, &[("name", &name)]);
     }
 
@@ -196,7 +220,11 @@ mod tests {
         let ev = Event::new("container", "create", "abc", attrs);
         assert!(ev.to_line().len() < MAX_LINE);
         append(&path, &ev).unwrap();
-        append(&path, &Event::new("image", "tag", "sha256:1", BTreeMap::new())).unwrap();
+        append(
+            &path,
+            &Event::new("image", "tag", "sha256:1", BTreeMap::new()),
+        )
+        .unwrap();
         let (events, off) = read_from(&path, 0).unwrap();
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].attributes["name"], "web");

@@ -28,7 +28,12 @@ impl Lock {
     fn take(dir: &Path, name: &str, op: FlockOperation) -> Result<Lock> {
         fs::create_dir_all(dir).map_err(io_err("create", dir))?;
         let path = dir.join(name);
-        let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(io_err("open lock", &path))?;
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err("open lock", &path))?;
         flock(&file, op).map_err(|e| io_err("lock", &path)(e.into()))?;
         Ok(Lock { _file: file })
     }

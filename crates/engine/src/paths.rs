@@ -20,10 +20,18 @@ pub struct Paths {
 impl Paths {
     /// The paths for an explicit root (both under it), else `BERTH_ROOT`, else the defaults.
     pub fn new(root: Option<&Path>) -> Paths {
-        let explicit = root.map(Path::to_path_buf).or_else(|| std::env::var_os("BERTH_ROOT").map(PathBuf::from));
+        let explicit = root
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("BERTH_ROOT").map(PathBuf::from));
         match explicit {
-            Some(r) => Paths { run: r.join("run"), root: r },
-            None => Paths { root: DEFAULT_ROOT.into(), run: DEFAULT_RUN.into() },
+            Some(r) => Paths {
+                run: r.join("run"),
+                root: r,
+            },
+            None => Paths {
+                root: DEFAULT_ROOT.into(),
+                run: DEFAULT_RUN.into(),
+            },
         }
     }
 

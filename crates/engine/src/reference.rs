@@ -30,7 +30,10 @@ impl Reference {
         }
         let (rest, digest) = match s.split_once('@') {
             Some((r, d)) => {
-                if !d.starts_with("sha256:") || d.len() != 71 || !d[7..].bytes().all(|b| b.is_ascii_hexdigit()) {
+                if !d.starts_with("sha256:")
+                    || d.len() != 71
+                    || !d[7..].bytes().all(|b| b.is_ascii_hexdigit())
+                {
                     return Err(bad("bad digest"));
                 }
                 (r, Some(d.to_string()))
@@ -40,20 +43,26 @@ impl Reference {
         // A tag is after the last ':' that comes after the last '/'.
         let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
         let (name, tag) = match rest[last_slash..].rfind(':') {
-            Some(i) => (&rest[..last_slash + i], Some(rest[last_slash + i + 1..].to_string())),
+            Some(i) => (
+                &rest[..last_slash + i],
+                Some(rest[last_slash + i + 1..].to_string()),
+            ),
             None => (rest, None),
         };
         if let Some(t) = &tag {
             let ok = !t.is_empty()
                 && t.len() <= 128
-                && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
                 && !t.starts_with(['.', '-']);
             if !ok {
                 return Err(bad("bad tag"));
             }
         }
         let (registry, repository) = match name.split_once('/') {
-            Some((first, path)) if first.contains(['.', ':']) || first == "localhost" => (first.to_string(), path.to_string()),
+            Some((first, path)) if first.contains(['.', ':']) || first == "localhost" => {
+                (first.to_string(), path.to_string())
+            }
             _ => (DEFAULT_REGISTRY.to_string(), name.to_string()),
         };
         let repository = if registry == DEFAULT_REGISTRY && !repository.contains('/') {
@@ -63,25 +72,42 @@ impl Reference {
         };
         let component_ok = |c: &str| {
             !c.is_empty()
-                && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+                && c.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
                 && c.as_bytes()[0].is_ascii_alphanumeric()
                 && c.as_bytes()[c.len() - 1].is_ascii_alphanumeric()
         };
-        if name.bytes().any(|b| b.is_ascii_uppercase()) && !registry.bytes().any(|b| b.is_ascii_uppercase()) {
+        if name.bytes().any(|b| b.is_ascii_uppercase())
+            && !registry.bytes().any(|b| b.is_ascii_uppercase())
+        {
             return Err(Error::Invalid(format!(
                 "invalid reference format: repository name ({name}) must be lowercase"
             )));
         }
         let (host, port) = registry.split_once(':').unwrap_or((&registry, ""));
-        let host_ok = host.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') && !l.starts_with('-') && !l.ends_with('-'));
+        let host_ok = host.split('.').all(|l| {
+            !l.is_empty()
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
         if !host_ok || !port.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad("bad registry host"));
         }
         if !repository.split('/').all(component_ok) || name.len() > 255 {
             return Err(bad("bad repository name"));
         }
-        let tag = if tag.is_none() && digest.is_none() { Some("latest".to_string()) } else { tag };
-        Ok(Reference { registry, repository, tag, digest })
+        let tag = if tag.is_none() && digest.is_none() {
+            Some("latest".to_string())
+        } else {
+            tag
+        };
+        Ok(Reference {
+            registry,
+            repository,
+            tag,
+            digest,
+        })
     }
 
     /// `registry/repository` without tag or digest.
@@ -106,7 +132,10 @@ impl Reference {
     /// The repository as Docker shows it (`busybox`, `me/app`, `localhost:5000/app`).
     pub fn familiar_name(&self) -> String {
         if self.registry == DEFAULT_REGISTRY {
-            self.repository.strip_prefix("library/").unwrap_or(&self.repository).to_string()
+            self.repository
+                .strip_prefix("library/")
+                .unwrap_or(&self.repository)
+                .to_string()
         } else {
             self.name()
         }
@@ -128,7 +157,9 @@ impl fmt::Display for Reference {
 
 /// The familiar form of a stored (normalised) name; names that do not parse are shown as is.
 pub fn familiar(stored: &str) -> String {
-    Reference::parse(stored).map(|r| r.familiar()).unwrap_or_else(|_| stored.to_string())
+    Reference::parse(stored)
+        .map(|r| r.familiar())
+        .unwrap_or_else(|_| stored.to_string())
 }
 
 #[cfg(test)]
@@ -143,8 +174,14 @@ mod tests {
         let r = Reference::parse("localhost:5000/app/x:1.0").unwrap();
         assert_eq!(r.to_string(), "localhost:5000/app/x:1.0");
         assert_eq!(r.familiar(), "localhost:5000/app/x:1.0");
-        assert_eq!(Reference::parse("me/app:v2").unwrap().to_string(), "docker.io/me/app:v2");
-        assert_eq!(Reference::parse("localhost/bb").unwrap().familiar(), "localhost/bb:latest");
+        assert_eq!(
+            Reference::parse("me/app:v2").unwrap().to_string(),
+            "docker.io/me/app:v2"
+        );
+        assert_eq!(
+            Reference::parse("localhost/bb").unwrap().familiar(),
+            "localhost/bb:latest"
+        );
         assert!(Reference::parse("Busybox").is_err());
         assert!(Reference::parse("a:b:c").is_err());
         assert!(Reference::parse("x:").is_err());

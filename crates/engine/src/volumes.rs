@@ -32,7 +32,12 @@ impl Engine {
     }
 
     /// Creates a volume (an existing one is returned as is). Returns whether it was new.
-    pub fn create_volume(&self, name: &str, labels: &BTreeMap<String, String>, anonymous: bool) -> Result<bool> {
+    pub fn create_volume(
+        &self,
+        name: &str,
+        labels: &BTreeMap<String, String>,
+        anonymous: bool,
+    ) -> Result<bool> {
         if !crate::ids::valid_name(name) {
             return Err(Error::Invalid(format!(
                 "create {name}: \"{name}\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed"
@@ -45,22 +50,32 @@ impl Engine {
             "INSERT OR IGNORE INTO volumes(name, created, labels, anonymous) VALUES (?1, ?2, ?3, ?4)",
             params![name, berth_runtime::state::now_rfc3339(), labels_json, anonymous],
         )?;
-        if n > 0 { self.event("volume", "create", name, &[("driver", "local")]); }
+        if n > 0 {
+            self.event("volume", "create", name, &[("driver", "local")]);
+        }
         Ok(n > 0)
     }
 
     /// One volume by name.
     pub fn volume(&self, name: &str) -> Result<Volume> {
         self.db
-            .query_row("SELECT name, created, labels, anonymous FROM volumes WHERE name = ?1", [name], row_to_volume)
+            .query_row(
+                "SELECT name, created, labels, anonymous FROM volumes WHERE name = ?1",
+                [name],
+                row_to_volume,
+            )
             .optional()?
             .ok_or_else(|| Error::NoSuchVolume(name.to_string()))
     }
 
     /// Every volume.
     pub fn volumes(&self) -> Result<Vec<Volume>> {
-        let mut stmt = self.db.prepare("SELECT name, created, labels, anonymous FROM volumes ORDER BY name")?;
-        let v = stmt.query_map([], row_to_volume)?.collect::<rusqlite::Result<_>>()?;
+        let mut stmt = self
+            .db
+            .prepare("SELECT name, created, labels, anonymous FROM volumes ORDER BY name")?;
+        let v = stmt
+            .query_map([], row_to_volume)?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(v)
     }
 
@@ -78,13 +93,17 @@ impl Engine {
         self.volume(name)?;
         let users = self.volume_users(name)?;
         if !users.is_empty() && !force {
-            return Err(Error::Conflict(format!("remove {name}: volume is in use - [{}]", users.join(", "))));
+            return Err(Error::Conflict(format!(
+                "remove {name}: volume is in use - [{}]",
+                users.join(", ")
+            )));
         }
         let dir = self.paths.volumes().join(name);
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(io_err("remove volume", &dir))?;
         }
-        self.db.execute("DELETE FROM volumes WHERE name = ?1", [name])?;
+        self.db
+            .execute("DELETE FROM volumes WHERE name = ?1", [name])?;
         self.event("volume", "destroy", name, &[("driver", "local")]);
         Ok(())
     }
@@ -121,13 +140,20 @@ impl Engine {
 
 fn row_to_volume(r: &rusqlite::Row<'_>) -> rusqlite::Result<Volume> {
     let labels: String = r.get(2)?;
-    Ok(Volume { name: r.get(0)?, created: r.get(1)?, labels: serde_json::from_str(&labels).unwrap_or_default(), anonymous: r.get(3)? })
+    Ok(Volume {
+        name: r.get(0)?,
+        created: r.get(1)?,
+        labels: serde_json::from_str(&labels).unwrap_or_default(),
+        anonymous: r.get(3)?,
+    })
 }
 
 /// Total size of regular files under `dir` (not following symlinks).
 pub fn dir_size(dir: &Path) -> u64 {
     let mut total = 0;
-    let Ok(entries) = fs::read_dir(dir) else { return 0 };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
     for e in entries.flatten() {
         match e.file_type() {
             Ok(t) if t.is_dir() => total += dir_size(&e.path()),
@@ -143,8 +169,10 @@ pub fn dir_size(dir: &Path) -> u64 {
 pub fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let meta = fs::symlink_metadata(src).map_err(io_err("stat", src))?;
-    fs::set_permissions(dst, fs::Permissions::from_mode(meta.mode() & 0o7777)).map_err(io_err("chmod", dst))?;
-    std::os::unix::fs::lchown(dst, Some(meta.uid()), Some(meta.gid())).map_err(io_err("chown", dst))?;
+    fs::set_permissions(dst, fs::Permissions::from_mode(meta.mode() & 0o7777))
+        .map_err(io_err("chmod", dst))?;
+    std::os::unix::fs::lchown(dst, Some(meta.uid()), Some(meta.gid()))
+        .map_err(io_err("chown", dst))?;
     for e in fs::read_dir(src).map_err(io_err("read", src))? {
         let e = e.map_err(io_err("read", src))?;
         let (from, to) = (e.path(), dst.join(e.file_name()));
@@ -156,11 +184,14 @@ pub fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
         } else if ft.is_symlink() {
             let target = fs::read_link(&from).map_err(io_err("readlink", &from))?;
             std::os::unix::fs::symlink(&target, &to).map_err(io_err("symlink", &to))?;
-            std::os::unix::fs::lchown(&to, Some(m.uid()), Some(m.gid())).map_err(io_err("chown", &to))?;
+            std::os::unix::fs::lchown(&to, Some(m.uid()), Some(m.gid()))
+                .map_err(io_err("chown", &to))?;
         } else if ft.is_file() {
             fs::copy(&from, &to).map_err(io_err("copy", &to))?;
-            std::os::unix::fs::lchown(&to, Some(m.uid()), Some(m.gid())).map_err(io_err("chown", &to))?;
-            fs::set_permissions(&to, fs::Permissions::from_mode(m.mode() & 0o7777)).map_err(io_err("chmod", &to))?;
+            std::os::unix::fs::lchown(&to, Some(m.uid()), Some(m.gid()))
+                .map_err(io_err("chown", &to))?;
+            fs::set_permissions(&to, fs::Permissions::from_mode(m.mode() & 0o7777))
+                .map_err(io_err("chmod", &to))?;
         }
     }
     Ok(())

@@ -43,7 +43,13 @@ impl Berth {
         fs::create_dir_all(&dir).expect("create test dir");
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod test dir");
         let root = dir.join("root");
-        Some(Berth { name: name.to_string(), scratch: dir.join("out"), root, bin, dir })
+        Some(Berth {
+            name: name.to_string(),
+            scratch: dir.join("out"),
+            root,
+            bin,
+            dir,
+        })
     }
 
     fn args(&self, args: &[&str]) -> Vec<String> {
@@ -59,7 +65,13 @@ impl Berth {
 
     /// Runs berth with stdin from a file.
     pub fn cmd_stdin(&self, args: &[&str], stdin: &Path) -> Output {
-        cmd::run_with_stdin(&self.bin, &self.args(args), &self.scratch, ENGINE_TIMEOUT, Some(stdin))
+        cmd::run_with_stdin(
+            &self.bin,
+            &self.args(args),
+            &self.scratch,
+            ENGINE_TIMEOUT,
+            Some(stdin),
+        )
     }
 
     /// Runs berth with a deadline of its own.
@@ -92,7 +104,15 @@ impl Berth {
     /// Imports a busybox image as `name` (CMD ["sh"]); returns the image ID.
     pub fn busybox_image(&self, name: &str) -> String {
         let tar = self.busybox_tar("busybox", |_| {});
-        let o = self.cmd(&["import", "--change", r#"CMD ["sh"]"#, tar.to_str().unwrap(), name]).ok();
+        let o = self
+            .cmd(&[
+                "import",
+                "--change",
+                r#"CMD ["sh"]"#,
+                tar.to_str().unwrap(),
+                name,
+            ])
+            .ok();
         o.out().trim().to_string()
     }
 
@@ -133,8 +153,12 @@ pub fn monitor_pids(root: &Path) -> Vec<i32> {
     let needle = root.display().to_string();
     let mut pids = Vec::new();
     for e in fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
-        let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else { continue };
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
         let text = String::from_utf8_lossy(&cmdline);
         if text.contains("__monitor") && text.contains(&needle) {
             pids.push(pid);
@@ -159,11 +183,18 @@ impl Drop for Berth {
         }
         // Clean up whatever leaked, touching only what this test made.
         for pid in monitor_pids(&self.root) {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
         }
         if let Ok(mi) = fs::read_to_string("/proc/self/mountinfo") {
             let dir = self.dir.display().to_string();
-            let mut mps: Vec<&str> = mi.lines().filter_map(|l| l.split(' ').nth(4)).filter(|m| m.starts_with(&dir)).collect();
+            let mut mps: Vec<&str> = mi
+                .lines()
+                .filter_map(|l| l.split(' ').nth(4))
+                .filter(|m| m.starts_with(&dir))
+                .collect();
             mps.sort_by_key(|m| std::cmp::Reverse(m.len()));
             for m in mps {
                 let _ = nix::mount::umount2(m, nix::mount::MntFlags::MNT_DETACH);

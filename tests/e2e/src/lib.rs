@@ -28,8 +28,8 @@ use std::time::Duration;
 
 pub use bundle::{make_busybox_rootfs, Bundle, BUSYBOX};
 pub use cmd::Output;
-pub use engine::Berth;
 pub use console::{Console, ConsoleSocket};
+pub use engine::Berth;
 pub use runtime::{Runtime, CMD_TIMEOUT};
 pub use serde_json::{json, Value};
 

@@ -14,12 +14,23 @@ fn setup(name: &str) -> Option<Berth> {
 #[test]
 fn output_and_exit_codes_reach_the_caller() {
     let Some(b) = setup("exit-codes") else { return };
-    let o = b.cmd(&["run", "--rm", "bb", "sh", "-c", "echo out; echo err >&2; exit 7"]).code_is(7);
+    let o = b
+        .cmd(&[
+            "run",
+            "--rm",
+            "bb",
+            "sh",
+            "-c",
+            "echo out; echo err >&2; exit 7",
+        ])
+        .code_is(7);
     assert_eq!(o.stdout, "out\n");
     assert_eq!(o.stderr, "err\n");
     b.cmd(&["run", "--rm", "bb", "nosuchcmd"]).code_is(127);
     b.cmd(&["run", "--rm", "bb", "/etc/passwd"]).code_is(126);
-    b.cmd(&["run", "--rm", "--memory", "lots", "bb", "true"]).code_is(125).stderr_mentions(&["--memory"]);
+    b.cmd(&["run", "--rm", "--memory", "lots", "bb", "true"])
+        .code_is(125)
+        .stderr_mentions(&["--memory"]);
     assert!(b.container_ids().is_empty(), "--rm left containers");
 }
 
@@ -27,7 +38,15 @@ fn output_and_exit_codes_reach_the_caller() {
 fn signals_to_the_cli_reach_the_container() {
     let Some(b) = setup("sig-proxy") else { return };
     let mut child = std::process::Command::new(&b.bin)
-        .args(["--root", b.root.to_str().unwrap(), "run", "--rm", "bb", "sh", "-c"])
+        .args([
+            "--root",
+            b.root.to_str().unwrap(),
+            "run",
+            "--rm",
+            "bb",
+            "sh",
+            "-c",
+        ])
         .arg("trap 'echo got TERM; exit 42' TERM; echo ready; while true; do sleep 0.1; done")
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -36,7 +55,11 @@ fn signals_to_the_cli_reach_the_container() {
     let mut buf = [0u8; 6];
     std::io::Read::read_exact(&mut out, &mut buf).unwrap();
     assert_eq!(&buf, b"ready\n");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let status = child.wait().unwrap();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
@@ -47,12 +70,26 @@ fn signals_to_the_cli_reach_the_container() {
 #[test]
 fn detached_ps_logs_stop() {
     let Some(b) = setup("detached") else { return };
-    let o = b.cmd(&["run", "-d", "--name", "web", "bb", "sh", "-c", "echo started; echo oops >&2; exec sleep 1000"]).ok();
+    let o = b
+        .cmd(&[
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "bb",
+            "sh",
+            "-c",
+            "echo started; echo oops >&2; exec sleep 1000",
+        ])
+        .ok();
     let id = o.out().trim().to_string();
     assert_eq!(id.len(), 64, "{o}");
     let o = b.cmd(&["ps"]).ok();
     assert!(o.lines()[0].starts_with("CONTAINER ID"), "{o}");
-    assert!(o.out().contains(&id[..12]) && o.out().contains("web") && o.out().contains("Up "), "{o}");
+    assert!(
+        o.out().contains(&id[..12]) && o.out().contains("web") && o.out().contains("Up "),
+        "{o}"
+    );
     // Logs: stdout and stderr kept apart.
     let mut logs = b.cmd(&["logs", "web"]).ok();
     for _ in 0..100 {
@@ -64,13 +101,30 @@ fn detached_ps_logs_stop() {
     }
     assert_eq!(logs.stdout, "started\n");
     assert_eq!(logs.stderr, "oops\n");
-    let o = b.cmd(&["inspect", "--format", "{{.State.Status}} {{.State.Running}} {{.Name}}", "web"]).ok();
+    let o = b
+        .cmd(&[
+            "inspect",
+            "--format",
+            "{{.State.Status}} {{.State.Running}} {{.Name}}",
+            "web",
+        ])
+        .ok();
     assert_eq!(o.out().trim(), "running true /web");
     // sleep as PID 1 ignores SIGTERM: stop kills it after the timeout, and says so.
     let o = b.cmd(&["stop", "-t", "1", "web"]).ok();
     assert_eq!(o.stdout, "web\n");
-    assert!(o.stderr.contains("SIGKILL"), "stop should say it killed: {o}");
-    let o = b.cmd(&["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", &id[..6]]).ok();
+    assert!(
+        o.stderr.contains("SIGKILL"),
+        "stop should say it killed: {o}"
+    );
+    let o = b
+        .cmd(&[
+            "inspect",
+            "--format",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            &id[..6],
+        ])
+        .ok();
     assert_eq!(o.out().trim(), "exited 137");
     assert_eq!(b.cmd(&["ps", "-q"]).ok().stdout, "");
     assert!(b.cmd(&["ps", "-a"]).ok().out().contains("Exited (137)"));
@@ -80,58 +134,151 @@ fn detached_ps_logs_stop() {
 
 #[test]
 fn graceful_stop_is_quick() {
-    let Some(b) = setup("graceful-stop") else { return };
-    b.cmd(&["run", "-d", "--name", "gs", "bb", "sh", "-c", "trap 'exit 3' TERM; while true; do sleep 0.1; done"]).ok();
+    let Some(b) = setup("graceful-stop") else {
+        return;
+    };
+    b.cmd(&[
+        "run",
+        "-d",
+        "--name",
+        "gs",
+        "bb",
+        "sh",
+        "-c",
+        "trap 'exit 3' TERM; while true; do sleep 0.1; done",
+    ])
+    .ok();
     let o = b.cmd(&["stop", "gs"]).ok();
-    assert!(o.elapsed < Duration::from_secs(5), "stop took {:?}", o.elapsed);
+    assert!(
+        o.elapsed < Duration::from_secs(5),
+        "stop took {:?}",
+        o.elapsed
+    );
     assert!(!o.stderr.contains("SIGKILL"), "{o}");
     assert_eq!(b.cmd(&["wait", "gs"]).ok().out().trim(), "3");
 }
 
 #[test]
 fn env_workdir_user_entrypoint_hostname_labels() {
-    let Some(b) = setup("process-options") else { return };
+    let Some(b) = setup("process-options") else {
+        return;
+    };
     let envfile = b.dir.join("env.list");
     std::fs::write(&envfile, "# comment\nFROM_FILE=yes\n").unwrap();
     let o = b
         .cmd(&[
-            "run", "--rm", "-e", "A=1", "--env-file", envfile.to_str().unwrap(), "-w", "/tmp", "--hostname", "box", "bb", "sh", "-c",
+            "run",
+            "--rm",
+            "-e",
+            "A=1",
+            "--env-file",
+            envfile.to_str().unwrap(),
+            "-w",
+            "/tmp",
+            "--hostname",
+            "box",
+            "bb",
+            "sh",
+            "-c",
             "echo $A $FROM_FILE $(pwd) $(hostname) $(cat /etc/hostname)",
         ])
         .ok();
     assert_eq!(o.stdout, "1 yes /tmp box box\n");
-    assert_eq!(b.cmd(&["run", "--rm", "-u", "1000", "bb", "id", "-u"]).ok().stdout, "1000\n");
-    assert_eq!(b.cmd(&["run", "--rm", "-u", "user", "bb", "id", "-un"]).ok().stdout, "user\n");
-    assert_eq!(b.cmd(&["run", "--rm", "-u", "1000:100", "bb", "id", "-g"]).ok().stdout, "100\n");
-    b.cmd(&["run", "--rm", "-u", "nobody-here", "bb", "true"]).code_is(125).stderr_mentions(&["nobody-here"]);
-    assert_eq!(b.cmd(&["run", "--rm", "--entrypoint", "echo", "bb", "via", "entrypoint"]).ok().stdout, "via entrypoint\n");
-    b.cmd(&["create", "--name", "lab", "-l", "tier=web", "bb"]).ok();
-    let o = b.cmd(&["inspect", "--format", "{{index .Config.Labels \"tier\"}}", "lab"]).ok();
+    assert_eq!(
+        b.cmd(&["run", "--rm", "-u", "1000", "bb", "id", "-u"])
+            .ok()
+            .stdout,
+        "1000\n"
+    );
+    assert_eq!(
+        b.cmd(&["run", "--rm", "-u", "user", "bb", "id", "-un"])
+            .ok()
+            .stdout,
+        "user\n"
+    );
+    assert_eq!(
+        b.cmd(&["run", "--rm", "-u", "1000:100", "bb", "id", "-g"])
+            .ok()
+            .stdout,
+        "100\n"
+    );
+    b.cmd(&["run", "--rm", "-u", "nobody-here", "bb", "true"])
+        .code_is(125)
+        .stderr_mentions(&["nobody-here"]);
+    assert_eq!(
+        b.cmd(&[
+            "run",
+            "--rm",
+            "--entrypoint",
+            "echo",
+            "bb",
+            "via",
+            "entrypoint"
+        ])
+        .ok()
+        .stdout,
+        "via entrypoint\n"
+    );
+    b.cmd(&["create", "--name", "lab", "-l", "tier=web", "bb"])
+        .ok();
+    let o = b
+        .cmd(&[
+            "inspect",
+            "--format",
+            "{{index .Config.Labels \"tier\"}}",
+            "lab",
+        ])
+        .ok();
     assert_eq!(o.out().trim(), "web");
-    assert_eq!(b.cmd(&["ps", "-a", "-q", "--filter", "label=tier=web"]).ok().lines().len(), 1);
+    assert_eq!(
+        b.cmd(&["ps", "-a", "-q", "--filter", "label=tier=web"])
+            .ok()
+            .lines()
+            .len(),
+        1
+    );
 }
 
 #[test]
 fn exec_wait_kill_restart_pause_rename() {
     let Some(b) = setup("lifecycle") else { return };
-    b.cmd(&["run", "-d", "--name", "c1", "bb", "sleep", "1000"]).ok();
-    assert_eq!(b.cmd(&["exec", "c1", "echo", "inside"]).ok().stdout, "inside\n");
+    b.cmd(&["run", "-d", "--name", "c1", "bb", "sleep", "1000"])
+        .ok();
+    assert_eq!(
+        b.cmd(&["exec", "c1", "echo", "inside"]).ok().stdout,
+        "inside\n"
+    );
     b.cmd(&["exec", "c1", "sh", "-c", "exit 5"]).code_is(5);
     b.cmd(&["exec", "c1", "nosuch"]).code_is(127);
-    assert_eq!(b.cmd(&["exec", "-u", "1000", "c1", "id", "-u"]).ok().stdout, "1000\n");
+    assert_eq!(
+        b.cmd(&["exec", "-u", "1000", "c1", "id", "-u"]).ok().stdout,
+        "1000\n"
+    );
     b.cmd(&["pause", "c1"]).ok();
     assert!(b.cmd(&["ps"]).ok().out().contains("(Paused)"));
     b.cmd(&["exec", "c1", "true"]).code_is(125);
     b.cmd(&["unpause", "c1"]).ok();
     b.cmd(&["rename", "c1", "c2"]).ok();
-    let pid1 = b.cmd(&["inspect", "--format", "{{.State.Pid}}", "c2"]).ok().out().trim().to_string();
+    let pid1 = b
+        .cmd(&["inspect", "--format", "{{.State.Pid}}", "c2"])
+        .ok()
+        .out()
+        .trim()
+        .to_string();
     b.cmd(&["restart", "-t", "0", "c2"]).ok();
-    let pid2 = b.cmd(&["inspect", "--format", "{{.State.Pid}}", "c2"]).ok().out().trim().to_string();
+    let pid2 = b
+        .cmd(&["inspect", "--format", "{{.State.Pid}}", "c2"])
+        .ok()
+        .out()
+        .trim()
+        .to_string();
     assert_ne!(pid1, pid2, "restart must make a new process");
     b.cmd(&["kill", "-s", "TERM", "c2"]).ok();
     b.cmd(&["kill", "c2"]).ok();
     assert_eq!(b.cmd(&["wait", "c2"]).ok().out().trim(), "137");
-    b.cmd(&["kill", "c2"]).fails().stderr_mentions(&["not running"]);
+    b.cmd(&["kill", "c2"])
+        .fails()
+        .stderr_mentions(&["not running"]);
     b.cmd(&["start", "c2"]).ok();
     b.cmd(&["rm", "c2"]).fails().stderr_mentions(&["running"]);
     b.cmd(&["rm", "-f", "c2"]).ok();
@@ -139,11 +286,35 @@ fn exec_wait_kill_restart_pause_rename() {
 
 #[test]
 fn restart_policy_on_failure() {
-    let Some(b) = setup("restart-policy") else { return };
-    b.cmd(&["run", "-d", "--name", "rp", "--restart", "on-failure:2", "bb", "sh", "-c", "exit 1"]).ok();
+    let Some(b) = setup("restart-policy") else {
+        return;
+    };
+    b.cmd(&[
+        "run",
+        "-d",
+        "--name",
+        "rp",
+        "--restart",
+        "on-failure:2",
+        "bb",
+        "sh",
+        "-c",
+        "exit 1",
+    ])
+    .ok();
     let mut out = String::new();
     for _ in 0..150 {
-        out = b.cmd(&["inspect", "--format", "{{.State.Status}} {{.RestartCount}}", "rp"]).ok().out().trim().to_string();
+        out = b
+            .cmd(&[
+                "inspect",
+                "--format",
+                "{{.State.Status}} {{.RestartCount}}",
+                "rp",
+            ])
+            .ok()
+            .out()
+            .trim()
+            .to_string();
         if out == "exited 2" {
             break;
         }

@@ -19,11 +19,20 @@ use crate::spec::{self, MountKind, NetworkMode, RestartPolicy, RunOptions};
 use crate::volumes::copy_tree;
 
 /// Where `--init` finds its init binary (a static tini, as Docker ships `docker-init`).
-const INIT_CANDIDATES: &[&str] = &["/usr/bin/tini-static", "/usr/bin/docker-init", "/usr/libexec/docker/docker-init", "/usr/local/bin/tini-static"];
+const INIT_CANDIDATES: &[&str] = &[
+    "/usr/bin/tini-static",
+    "/usr/bin/docker-init",
+    "/usr/libexec/docker/docker-init",
+    "/usr/local/bin/tini-static",
+];
 
 impl Engine {
     /// Creates (but does not start) a container from the image `image_name`.
-    pub fn create_container(&mut self, image_name: &str, opts: &RunOptions) -> Result<ContainerRecord> {
+    pub fn create_container(
+        &mut self,
+        image_name: &str,
+        opts: &RunOptions,
+    ) -> Result<ContainerRecord> {
         let image = self.image(image_name)?;
         let (lowers, _) = self.ensure_layers(&image)?;
         let id = random_id()?;
@@ -31,7 +40,9 @@ impl Engine {
             Some(n) => {
                 let n = n.strip_prefix('/').unwrap_or(n);
                 if !valid_name(n) {
-                    return Err(Error::Invalid(format!("Invalid container name ({n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")));
+                    return Err(Error::Invalid(format!(
+                        "Invalid container name ({n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+                    )));
                 }
                 if record::name_taken(&self.db, n)? {
                     return Err(Error::NameInUse(n.to_string()));
@@ -52,7 +63,9 @@ impl Engine {
             let _ = unmount_rootfs(&dir);
             let _ = fs::remove_dir_all(&dir);
         }
-        if let Ok(r) = &made { self.container_event(r, "create"); }
+        if let Ok(r) = &made {
+            self.container_event(r, "create");
+        }
         made
     }
 
@@ -67,11 +80,27 @@ impl Engine {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn prepare(&self, id: &str, name: &str, image_name: &str, image: &crate::images::Image, opts: &RunOptions, dir: &Path, rootfs: &Path) -> Result<ContainerRecord> {
+    fn prepare(
+        &self,
+        id: &str,
+        name: &str,
+        image_name: &str,
+        image: &crate::images::Image,
+        opts: &RunOptions,
+        dir: &Path,
+        rootfs: &Path,
+    ) -> Result<ContainerRecord> {
         let icfg = &image.config.config;
-        let user_spec = opts.user.clone().or_else(|| icfg.user.clone()).unwrap_or_default();
+        let user_spec = opts
+            .user
+            .clone()
+            .or_else(|| icfg.user.clone())
+            .unwrap_or_default();
         let user = spec::users::resolve_user(rootfs, &user_spec, &opts.group_add)?;
-        let hostname = opts.hostname.clone().unwrap_or_else(|| id[..12].to_string());
+        let hostname = opts
+            .hostname
+            .clone()
+            .unwrap_or_else(|| id[..12].to_string());
         let (mounts, mount_records) = self.resolve_mounts(opts, icfg, rootfs)?;
         let etc = self.write_etc_files(dir, &hostname, opts)?;
         let init_binary = if opts.init {
@@ -94,18 +123,37 @@ impl Engine {
             hostname: hostname.clone(),
             netns_path: None,
             cgroup_v2: Path::new("/sys/fs/cgroup/cgroup.controllers").exists(),
-            devices: opts.devices.iter().map(spec::devices::resolve_device).collect::<spec::Result<Vec<_>>>()?.into_iter().flatten().collect(),
-            host_devices: if opts.privileged { spec::devices::host_devices(Path::new("/dev"))? } else { Vec::new() },
+            devices: opts
+                .devices
+                .iter()
+                .map(spec::devices::resolve_device)
+                .collect::<spec::Result<Vec<_>>>()?
+                .into_iter()
+                .flatten()
+                .collect(),
+            host_devices: if opts.privileged {
+                spec::devices::host_devices(Path::new("/dev"))?
+            } else {
+                Vec::new()
+            },
             rlimit_hook: Some(cap_rlimit),
         };
         let oci = spec::build_spec(&input)?;
         let process = oci.process().clone().unwrap_or_default();
         let argv = process.args().clone().unwrap_or_default();
         let config_path = dir.join("config.json");
-        let json = serde_json::to_vec_pretty(&oci).map_err(|e| Error::Invalid(format!("serialise config.json: {e}")))?;
+        let mut value = serde_json::to_value(&oci)
+            .map_err(|e| Error::Invalid(format!("serialise config.json: {e}")))?;
+        keep_grantable_caps(&mut value);
+        let json = serde_json::to_vec_pretty(&value)
+            .map_err(|e| Error::Invalid(format!("serialise config.json: {e}")))?;
         fs::write(&config_path, json).map_err(io_err("write", &config_path))?;
 
-        let stop_signal = opts.stop_signal.clone().or_else(|| icfg.stop_signal.clone()).unwrap_or_else(|| "SIGTERM".into());
+        let stop_signal = opts
+            .stop_signal
+            .clone()
+            .or_else(|| icfg.stop_signal.clone())
+            .unwrap_or_else(|| "SIGTERM".into());
         let monitor = MonitorConfig {
             id: id.to_string(),
             runtime_root: self.paths.runtime(),
@@ -117,7 +165,9 @@ impl Engine {
             log: log_config(dir, opts)?,
             restart: match opts.restart {
                 RestartPolicy::No => MonitorRestart::No,
-                RestartPolicy::OnFailure { max_retries } => MonitorRestart::OnFailure { max_retries },
+                RestartPolicy::OnFailure { max_retries } => {
+                    MonitorRestart::OnFailure { max_retries }
+                }
                 RestartPolicy::Always => MonitorRestart::Always,
                 RestartPolicy::UnlessStopped => MonitorRestart::UnlessStopped,
             },
@@ -148,7 +198,13 @@ impl Engine {
             icfg.cmd.clone()
         };
         let env = process.env().clone().unwrap_or_default();
-        let labels: BTreeMap<String, String> = icfg.labels.clone().unwrap_or_default().into_iter().chain(opts.labels.clone()).collect();
+        let labels: BTreeMap<String, String> = icfg
+            .labels
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .chain(opts.labels.clone())
+            .collect();
         let network_mode = match &opts.network {
             NetworkMode::Default => "bridge".to_string(),
             NetworkMode::None => "none".into(),
@@ -237,12 +293,21 @@ impl Engine {
 
     /// Turns `-v`/`--mount`/`--tmpfs` and the image's VOLUMEs into host sources, creating and
     /// seeding volumes as Docker does.
-    fn resolve_mounts(&self, opts: &RunOptions, icfg: &ContainerConfig, rootfs: &Path) -> Result<(Vec<spec::ResolvedMount>, Vec<MountRecord>)> {
+    fn resolve_mounts(
+        &self,
+        opts: &RunOptions,
+        icfg: &ContainerConfig,
+        rootfs: &Path,
+    ) -> Result<(Vec<spec::ResolvedMount>, Vec<MountRecord>)> {
         let mut specs = opts.mounts.clone();
         // Image VOLUMEs not covered by a user mount get anonymous volumes.
         for target in icfg.volumes.iter().flat_map(|v| v.keys()) {
             if !specs.iter().any(|m| clean(&m.target) == clean(target)) {
-                specs.push(spec::MountSpec { kind: MountKind::Volume, target: target.clone(), ..Default::default() });
+                specs.push(spec::MountSpec {
+                    kind: MountKind::Volume,
+                    target: target.clone(),
+                    ..Default::default()
+                });
             }
         }
         let mut resolved = Vec::new();
@@ -252,10 +317,15 @@ impl Engine {
                 MountKind::Bind => {
                     let p = PathBuf::from(&m.source);
                     if !p.is_absolute() {
-                        return Err(Error::Invalid(format!("invalid mount config: bind source path must be absolute: {}", m.source)));
+                        return Err(Error::Invalid(format!(
+                            "invalid mount config: bind source path must be absolute: {}",
+                            m.source
+                        )));
                     }
                     if !p.exists() {
-                        if opts.mounts.iter().any(|o| o.source == m.source && o.kind == MountKind::Bind && is_dash_v(o)) {
+                        if opts.mounts.iter().any(|o| {
+                            o.source == m.source && o.kind == MountKind::Bind && is_dash_v(o)
+                        }) {
                             fs::create_dir_all(&p).map_err(io_err("create bind source", &p))?;
                         } else {
                             return Err(Error::Invalid(format!("invalid mount config for type \"bind\": bind source path does not exist: {}", m.source)));
@@ -264,12 +334,20 @@ impl Engine {
                     (p, None, false)
                 }
                 MountKind::Volume => {
-                    let (name, anonymous) = if m.source.is_empty() { (random_id()?, true) } else { (m.source.clone(), false) };
+                    let (name, anonymous) = if m.source.is_empty() {
+                        (random_id()?, true)
+                    } else {
+                        (m.source.clone(), false)
+                    };
                     let new = self.create_volume(&name, &m.volume_labels, anonymous)?;
                     let data = self.volume_path(&name);
                     if new && !m.volume_nocopy {
                         let inside = resolve_in_root(rootfs, &m.target)?;
-                        if inside.is_dir() && fs::read_dir(&data).map(|mut d| d.next().is_none()).unwrap_or(false) {
+                        if inside.is_dir()
+                            && fs::read_dir(&data)
+                                .map(|mut d| d.next().is_none())
+                                .unwrap_or(false)
+                        {
                             copy_tree(&inside, &data)?;
                         }
                     }
@@ -285,11 +363,28 @@ impl Engine {
             records.push(MountRecord {
                 kind: kind.into(),
                 name,
-                source: if m.kind == MountKind::Tmpfs { String::new() } else { source.display().to_string() },
+                source: if m.kind == MountKind::Tmpfs {
+                    String::new()
+                } else {
+                    source.display().to_string()
+                },
                 destination: m.target.clone(),
                 rw: !m.read_only,
-                mode: if m.read_only { "ro".into() } else { String::new() },
-                propagation: m.bind_propagation.map(|p| p.name().to_string()).unwrap_or_else(|| if m.kind == MountKind::Bind { "rprivate".into() } else { String::new() }),
+                mode: if m.read_only {
+                    "ro".into()
+                } else {
+                    String::new()
+                },
+                propagation: m
+                    .bind_propagation
+                    .map(|p| p.name().to_string())
+                    .unwrap_or_else(|| {
+                        if m.kind == MountKind::Bind {
+                            "rprivate".into()
+                        } else {
+                            String::new()
+                        }
+                    }),
                 anonymous,
             });
             resolved.push(spec::ResolvedMount { source, spec: m });
@@ -298,8 +393,17 @@ impl Engine {
     }
 
     /// Writes the container's /etc/hosts, /etc/hostname and /etc/resolv.conf.
-    fn write_etc_files(&self, dir: &Path, hostname: &str, opts: &RunOptions) -> Result<spec::EtcFiles> {
-        let files = spec::EtcFiles { hosts: dir.join("hosts"), hostname: dir.join("hostname"), resolv_conf: dir.join("resolv.conf") };
+    fn write_etc_files(
+        &self,
+        dir: &Path,
+        hostname: &str,
+        opts: &RunOptions,
+    ) -> Result<spec::EtcFiles> {
+        let files = spec::EtcFiles {
+            hosts: dir.join("hosts"),
+            hostname: dir.join("hostname"),
+            resolv_conf: dir.join("resolv.conf"),
+        };
         let host_resolv = fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
         let hosts = if opts.network == NetworkMode::Host {
             fs::read_to_string("/etc/hosts").unwrap_or_default()
@@ -319,10 +423,37 @@ impl Engine {
             dns_search: &opts.dns_search,
             dns_options: &opts.dns_option,
         });
-        for (path, text) in [(&files.hosts, hosts), (&files.hostname, spec::files::hostname_file(hostname)), (&files.resolv_conf, resolv)] {
+        for (path, text) in [
+            (&files.hosts, hosts),
+            (&files.hostname, spec::files::hostname_file(hostname)),
+            (&files.resolv_conf, resolv),
+        ] {
             fs::write(path, text).map_err(io_err("write", path))?;
         }
         Ok(files)
+    }
+}
+
+/// Drops capabilities berth itself does not hold (its bounding set): Docker's "all
+/// capabilities" (`--privileged`, `--cap-add ALL`) means all the engine can grant.
+fn keep_grantable_caps(spec: &mut serde_json::Value) {
+    let Ok(held) = caps::read(None, caps::CapSet::Bounding) else {
+        return;
+    };
+    let Some(sets) = spec
+        .pointer_mut("/process/capabilities")
+        .and_then(|c| c.as_object_mut())
+    else {
+        return;
+    };
+    for set in sets.values_mut() {
+        if let Some(list) = set.as_array_mut() {
+            list.retain(|c| {
+                c.as_str()
+                    .and_then(|n| n.parse::<caps::Capability>().ok())
+                    .is_none_or(|cap| held.contains(&cap))
+            });
+        }
     }
 }
 
@@ -358,13 +489,19 @@ fn is_dash_v(_m: &spec::MountSpec) -> bool {
 
 fn clean(p: &str) -> &str {
     let t = p.trim_end_matches('/');
-    if t.is_empty() { "/" } else { t }
+    if t.is_empty() {
+        "/"
+    } else {
+        t
+    }
 }
 
 fn restart_json(p: &RestartPolicy) -> serde_json::Value {
     match p {
         RestartPolicy::No => json!({"Name": "no", "MaximumRetryCount": 0}),
-        RestartPolicy::OnFailure { max_retries } => json!({"Name": "on-failure", "MaximumRetryCount": max_retries}),
+        RestartPolicy::OnFailure { max_retries } => {
+            json!({"Name": "on-failure", "MaximumRetryCount": max_retries})
+        }
         RestartPolicy::Always => json!({"Name": "always", "MaximumRetryCount": 0}),
         RestartPolicy::UnlessStopped => json!({"Name": "unless-stopped", "MaximumRetryCount": 0}),
     }
@@ -372,12 +509,18 @@ fn restart_json(p: &RestartPolicy) -> serde_json::Value {
 
 /// The log file and its rotation (`--log-opt max-size=10m`, `max-file=3`).
 fn log_config(dir: &Path, opts: &RunOptions) -> Result<LogConfig> {
-    let mut cfg = LogConfig { path: dir.join("ctr.log"), max_size: 10 << 20, max_files: 3 };
+    let mut cfg = LogConfig {
+        path: dir.join("ctr.log"),
+        max_size: 10 << 20,
+        max_files: 3,
+    };
     if let Some(s) = opts.log.opts.get("max-size") {
         cfg.max_size = spec::parse::parse_bytes("--log-opt max-size", s)? as u64;
     }
     if let Some(n) = opts.log.opts.get("max-file") {
-        cfg.max_files = n.parse().map_err(|_| Error::Invalid(format!("invalid --log-opt max-file={n}: expected a number")))?;
+        cfg.max_files = n.parse().map_err(|_| {
+            Error::Invalid(format!("invalid --log-opt max-file={n}: expected a number"))
+        })?;
     }
     Ok(cfg)
 }
@@ -397,12 +540,19 @@ fn health_config(opts: &RunOptions, icfg: &ContainerConfig) -> Option<Health> {
     if test.is_empty() || test[0] == "NONE" {
         return None;
     }
-    let ns = |d: Option<std::time::Duration>, img: u64, default: u64| d.map(|d| d.as_nanos() as u64).filter(|v| *v > 0).unwrap_or(if img > 0 { img } else { default });
+    let ns = |d: Option<std::time::Duration>, img: u64, default: u64| {
+        d.map(|d| d.as_nanos() as u64)
+            .filter(|v| *v > 0)
+            .unwrap_or(if img > 0 { img } else { default })
+    };
     Some(Health {
         test,
         interval_ns: ns(h.interval, image.interval, 30_000_000_000),
         timeout_ns: ns(h.timeout, image.timeout, 30_000_000_000),
         start_period_ns: ns(h.start_period, image.start_period, 0),
-        retries: h.retries.filter(|r| *r > 0).unwrap_or(if image.retries > 0 { image.retries } else { 3 }),
+        retries: h
+            .retries
+            .filter(|r| *r > 0)
+            .unwrap_or(if image.retries > 0 { image.retries } else { 3 }),
     })
 }

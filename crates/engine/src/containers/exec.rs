@@ -58,26 +58,50 @@ impl Engine {
     /// this process (reap it with [`wait_exec`]). With `req.tty` its terminal is made by the
     /// runtime and the master end received here over a temporary console socket.
     pub fn exec_start(&self, r: &ContainerRecord, req: &ExecRequest) -> Result<StartedExec> {
-        let dir = self.paths.run.join("exec").join(format!("{}-{}", std::process::id(), r.short_id()));
+        let dir =
+            self.paths
+                .run
+                .join("exec")
+                .join(format!("{}-{}", std::process::id(), r.short_id()));
         fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
         let _cleanup = RemoveDir(dir.clone());
         let pid_file = dir.join("pid");
         let socket = dir.join("c");
-        let listener = if req.tty { Some(UnixListener::bind(&socket).map_err(io_err("listen on console socket", &socket))?) } else { None };
-        let mut o = self.exec_options(r, &ExecRequest { detach: true, ..req.clone() })?;
+        let listener = if req.tty {
+            Some(UnixListener::bind(&socket).map_err(io_err("listen on console socket", &socket))?)
+        } else {
+            None
+        };
+        let mut o = self.exec_options(
+            r,
+            &ExecRequest {
+                detach: true,
+                ..req.clone()
+            },
+        )?;
         o.pid_file = Some(pid_file.clone());
         if req.tty {
             o.console_socket = Some(socket.clone());
         }
         self.container_event(r, &format!("exec_start: {}", req.args.join(" ")));
-        exec(&self.runtime(), &o).map_err(classify)?;
+        let started = exec(&self.runtime(), &o).map_err(classify);
+        // The runtime joined the container's pid namespace for our children; threads cannot
+        // be made until this thread is back in its own (the caller relays stdio on threads).
+        restore_pid_namespace()?;
+        started?;
         let pid = read_pid(&pid_file)?;
         let master = match listener {
             Some(l) => {
                 // The runtime connected and sent the master before the process ran.
-                l.set_nonblocking(true).map_err(io_err("configure console socket", &socket))?;
-                let (conn, _) = l.accept().map_err(io_err("accept on console socket", &socket))?;
-                Some(recv_fd(&conn).map_err(|e| io_err("receive the pty master from", &socket)(e.into()))?)
+                l.set_nonblocking(true)
+                    .map_err(io_err("configure console socket", &socket))?;
+                let (conn, _) = l
+                    .accept()
+                    .map_err(io_err("accept on console socket", &socket))?;
+                Some(
+                    recv_fd(&conn)
+                        .map_err(|e| io_err("receive the pty master from", &socket)(e.into()))?,
+                )
             }
             None => None,
         };
@@ -88,10 +112,16 @@ impl Engine {
     fn exec_options(&self, r: &ContainerRecord, req: &ExecRequest) -> Result<ExecOptions> {
         let s = self.state(r);
         if s.status == "paused" {
-            return Err(Error::Conflict(format!("Container {} is paused, unpause the container before exec", r.id)));
+            return Err(Error::Conflict(format!(
+                "Container {} is paused, unpause the container before exec",
+                r.id
+            )));
         }
         if !s.is_running() {
-            return Err(Error::Conflict(format!("Container {} is not running", r.id)));
+            return Err(Error::Conflict(format!(
+                "Container {} is not running",
+                r.id
+            )));
         }
         let user = match &req.user {
             Some(u) => {
@@ -115,7 +145,14 @@ impl Engine {
             user,
             additional_gids: Vec::new(),
             no_new_privs: false,
-            caps: if req.privileged { crate::spec::ALL_CAPS.iter().map(|c| format!("CAP_{c}")).collect() } else { Vec::new() },
+            caps: if req.privileged {
+                crate::spec::ALL_CAPS
+                    .iter()
+                    .map(|c| format!("CAP_{c}"))
+                    .collect()
+            } else {
+                Vec::new()
+            },
             detach: req.detach,
             pid_file: None,
             console_socket: req.console_socket.clone(),
@@ -134,7 +171,11 @@ pub fn wait_exec(pid: i32) -> Result<i32> {
             Ok(WaitStatus::Exited(_, code)) => return Ok(code),
             Ok(WaitStatus::Signaled(_, sig, _)) => return Ok(128 + sig as i32),
             Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-            Err(e) => return Err(io_err("wait for exec process", format!("pid {pid}"))(e.into())),
+            Err(e) => {
+                return Err(io_err("wait for exec process", format!("pid {pid}"))(
+                    e.into(),
+                ))
+            }
         }
     }
 }
@@ -153,17 +194,33 @@ fn classify(e: berth_runtime::Error) -> Error {
     }
 }
 
+/// Points this thread's children back at its own pid namespace.
+fn restore_pid_namespace() -> Result<()> {
+    let own = fs::File::open("/proc/self/ns/pid").map_err(io_err("open", "/proc/self/ns/pid"))?;
+    nix::sched::setns(&own, nix::sched::CloneFlags::CLONE_NEWPID)
+        .map_err(|e| io_err("rejoin the pid namespace", "/proc/self/ns/pid")(e.into()))
+}
+
 fn read_pid(path: &Path) -> Result<i32> {
     let text = fs::read_to_string(path).map_err(io_err("read", path))?;
-    text.trim().parse().map_err(|_| Error::Invalid(format!("{}: not a pid: {text:?}", path.display())))
+    text.trim()
+        .parse()
+        .map_err(|_| Error::Invalid(format!("{}: not a pid: {text:?}", path.display())))
 }
 
 /// Receives one fd sent with SCM_RIGHTS (the pty master, as runc's console socket does).
-fn recv_fd(sock: &std::os::unix::net::UnixStream) -> std::result::Result<OwnedFd, nix::errno::Errno> {
+fn recv_fd(
+    sock: &std::os::unix::net::UnixStream,
+) -> std::result::Result<OwnedFd, nix::errno::Errno> {
     let mut buf = [0u8; 256];
     let mut iov = [IoSliceMut::new(&mut buf)];
     let mut space = nix::cmsg_space!([RawFd; 1]);
-    let msg = recvmsg::<()>(sock.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)?;
+    let msg = recvmsg::<()>(
+        sock.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )?;
     let mut fd = None;
     for c in msg.cmsgs()? {
         if let ControlMessageOwned::ScmRights(fds) = c {

@@ -15,7 +15,7 @@ use crate::engine::Engine;
 use crate::error::{io_err, Error, Result};
 
 /// The file whose presence tells the monitor not to apply the restart policy.
-pub const STOP_REQUESTED: &str = "stop-requested";
+pub use berth_monitor::STOP_REQUESTED;
 
 /// How a `stop` ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +50,10 @@ impl Engine {
         }
         self.spawn_monitor(r)?;
         let mut c = AttachClient::connect(&self.paths.socket(&r.id))?;
-        c.hello(&Hello { start: true, ..Default::default() })?;
+        c.hello(&Hello {
+            start: true,
+            ..Default::default()
+        })?;
         // Wait until the monitor reports the container running (or already exited).
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
@@ -67,7 +70,10 @@ impl Engine {
     pub fn kill_container(&self, r: &ContainerRecord, signal: &str) -> Result<()> {
         let s = self.state(r);
         if !s.is_running() {
-            return Err(Error::Conflict(format!("cannot kill container: {}: container {} is not running", r.name, r.id)));
+            return Err(Error::Conflict(format!(
+                "cannot kill container: {}: container {} is not running",
+                r.name, r.id
+            )));
         }
         let sig = berth_runtime::ops::kill::parse_signal(signal)?;
         berth_runtime::ops::kill::kill(&self.runtime(), &r.id, sig, false)?;
@@ -77,9 +83,15 @@ impl Engine {
 
     /// Stops a container: the stop signal, then SIGKILL after `timeout` seconds (a negative
     /// timeout waits forever). The restart policy does not bring it back.
-    pub fn stop_container(&self, r: &ContainerRecord, timeout: Option<i64>, signal: Option<&str>) -> Result<Stopped> {
+    pub fn stop_container(
+        &self,
+        r: &ContainerRecord,
+        timeout: Option<i64>,
+        signal: Option<&str>,
+    ) -> Result<Stopped> {
         let dir = self.paths.container(&r.id);
-        fs::write(dir.join(STOP_REQUESTED), b"").map_err(io_err("write", dir.join(STOP_REQUESTED)))?;
+        fs::write(dir.join(STOP_REQUESTED), b"")
+            .map_err(io_err("write", dir.join(STOP_REQUESTED)))?;
         let s = self.state(r);
         if !s.is_running() {
             return Ok(Stopped::NotRunning);
@@ -124,7 +136,10 @@ impl Engine {
         let mut delay = Duration::from_micros(500);
         loop {
             let s = self.state(r);
-            if !s.is_running() && s.status != "restarting" && !(s.status == "created" && s.monitor_pid > 0 && alive(s.monitor_pid)) {
+            if !s.is_running()
+                && s.status != "restarting"
+                && !(s.status == "created" && s.monitor_pid > 0 && alive(s.monitor_pid))
+            {
                 return Ok(s.exit_code);
             }
             sleep(delay);
@@ -136,10 +151,16 @@ impl Engine {
     pub fn set_paused(&self, r: &ContainerRecord, paused: bool) -> Result<()> {
         let s = self.state(r);
         if !s.is_running() {
-            return Err(Error::Conflict(format!("Container {} is not running", r.id)));
+            return Err(Error::Conflict(format!(
+                "Container {} is not running",
+                r.id
+            )));
         }
         if paused && s.status == "paused" {
-            return Err(Error::Conflict(format!("Container {} is already paused", r.id)));
+            return Err(Error::Conflict(format!(
+                "Container {} is already paused",
+                r.id
+            )));
         }
         if !paused && s.status != "paused" {
             return Err(Error::Conflict(format!("Container {} is not paused", r.id)));

@@ -76,12 +76,17 @@ impl ContainerRecord {
 
 /// Inserts a new container; a taken name gives `NameInUse`.
 pub fn insert(conn: &Connection, r: &ContainerRecord) -> Result<()> {
-    let json = serde_json::to_string(r).map_err(|e| Error::Invalid(format!("serialise container record: {e}")))?;
+    let json = serde_json::to_string(r)
+        .map_err(|e| Error::Invalid(format!("serialise container record: {e}")))?;
     match conn.execute(
         "INSERT INTO containers(id, name, image_id, created, record) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![r.id, r.name, r.image_id, r.created, json],
     ) {
-        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => Err(Error::NameInUse(r.name.clone())),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Err(Error::NameInUse(r.name.clone()))
+        }
         Err(e) => Err(e.into()),
         Ok(_) => Ok(()),
     }
@@ -89,9 +94,17 @@ pub fn insert(conn: &Connection, r: &ContainerRecord) -> Result<()> {
 
 /// Rewrites a container's record (rename, config changes).
 pub fn update(conn: &Connection, r: &ContainerRecord) -> Result<()> {
-    let json = serde_json::to_string(r).map_err(|e| Error::Invalid(format!("serialise container record: {e}")))?;
-    match conn.execute("UPDATE containers SET name = ?2, record = ?3 WHERE id = ?1", params![r.id, r.name, json]) {
-        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => Err(Error::NameInUse(r.name.clone())),
+    let json = serde_json::to_string(r)
+        .map_err(|e| Error::Invalid(format!("serialise container record: {e}")))?;
+    match conn.execute(
+        "UPDATE containers SET name = ?2, record = ?3 WHERE id = ?1",
+        params![r.id, r.name, json],
+    ) {
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Err(Error::NameInUse(r.name.clone()))
+        }
         Err(e) => Err(e.into()),
         Ok(_) => Ok(()),
     }
@@ -104,36 +117,61 @@ pub fn delete(conn: &Connection, id: &str) -> Result<()> {
 }
 
 fn parse(json: String) -> rusqlite::Result<ContainerRecord> {
-    serde_json::from_str(&json).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+    serde_json::from_str(&json).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 /// Every container, newest first.
 pub fn list(conn: &Connection) -> Result<Vec<ContainerRecord>> {
     let mut stmt = conn.prepare("SELECT record FROM containers ORDER BY created DESC")?;
-    let v = stmt.query_map([], |r| parse(r.get(0)?))?.collect::<rusqlite::Result<_>>()?;
+    let v = stmt
+        .query_map([], |r| parse(r.get(0)?))?
+        .collect::<rusqlite::Result<_>>()?;
     Ok(v)
 }
 
 /// Whether a name is taken.
 pub fn name_taken(conn: &Connection, name: &str) -> Result<bool> {
-    Ok(conn.query_row("SELECT 1 FROM containers WHERE name = ?1", [name], |_| Ok(())).optional()?.is_some())
+    Ok(conn
+        .query_row("SELECT 1 FROM containers WHERE name = ?1", [name], |_| {
+            Ok(())
+        })
+        .optional()?
+        .is_some())
 }
 
 impl Engine {
     /// The container `what` names: a name (with or without `/`), a full ID or an ID prefix.
     pub fn container(&self, what: &str) -> Result<ContainerRecord> {
         let name = what.strip_prefix('/').unwrap_or(what);
-        let by_name: Option<String> = self.db.query_row("SELECT record FROM containers WHERE name = ?1 OR id = ?1", [name], |r| r.get(0)).optional()?;
+        let by_name: Option<String> = self
+            .db
+            .query_row(
+                "SELECT record FROM containers WHERE name = ?1 OR id = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
         if let Some(json) = by_name {
             return Ok(parse(json)?);
         }
         if !name.is_empty() && name.bytes().all(|b| b.is_ascii_hexdigit()) {
-            let mut stmt = self.db.prepare("SELECT record FROM containers WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2")?;
-            let found: Vec<String> = stmt.query_map([name], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            let mut stmt = self.db.prepare(
+                "SELECT record FROM containers WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
+            )?;
+            let found: Vec<String> = stmt
+                .query_map([name], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
             match found.len() {
                 1 => return Ok(parse(found.into_iter().next().unwrap_or_default())?),
                 0 => {}
-                _ => return Err(Error::Ambiguous { kind: "container", prefix: what.to_string() }),
+                _ => {
+                    return Err(Error::Ambiguous {
+                        kind: "container",
+                        prefix: what.to_string(),
+                    })
+                }
             }
         }
         Err(Error::NoSuchContainer(what.to_string()))

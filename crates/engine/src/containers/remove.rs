@@ -15,7 +15,15 @@ impl Engine {
     pub fn remove_container(&self, r: &ContainerRecord, force: bool, volumes: bool) -> Result<()> {
         // One remover at a time per container (the monitor's --rm hook may race a user's rm).
         let _lock = Lock::exclusive(&self.paths.locks(), &r.id)?;
-        if self.db.query_row("SELECT 1 FROM containers WHERE id = ?1", [&r.id], |_| Ok(())).is_err() {
+        if self
+            .db
+            .query_row(
+                "SELECT 1 FROM containers WHERE id = ?1",
+                [&r.id],
+                |_| Ok(()),
+            )
+            .is_err()
+        {
             return Ok(());
         }
         let s = self.state(r);
@@ -74,10 +82,14 @@ impl Engine {
     pub fn rename_container(&self, r: &ContainerRecord, new_name: &str) -> Result<()> {
         let new_name = new_name.strip_prefix('/').unwrap_or(new_name);
         if !crate::ids::valid_name(new_name) {
-            return Err(Error::Invalid(format!("Invalid container name ({new_name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")));
+            return Err(Error::Invalid(format!(
+                "Invalid container name ({new_name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+            )));
         }
         if new_name == r.name {
-            return Err(Error::Invalid("Renaming a container with the same name as its current name".into()));
+            return Err(Error::Invalid(
+                "Renaming a container with the same name as its current name".into(),
+            ));
         }
         let mut r = r.clone();
         r.name = new_name.to_string();
@@ -88,7 +100,9 @@ impl Engine {
 /// Whether `pid` exists and is not a zombie.
 fn running_process(pid: i32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(t) => !t.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Ok(t) => !t
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
         Err(_) => false,
     }
 }

@@ -21,7 +21,11 @@ pub struct RootfsDirs {
 impl RootfsDirs {
     /// The overlay directories under a container directory.
     pub fn of(ctr_dir: &Path) -> RootfsDirs {
-        RootfsDirs { upper: ctr_dir.join("upper"), work: ctr_dir.join("work"), merged: ctr_dir.join("rootfs") }
+        RootfsDirs {
+            upper: ctr_dir.join("upper"),
+            work: ctr_dir.join("work"),
+            merged: ctr_dir.join("rootfs"),
+        }
     }
 }
 
@@ -42,14 +46,32 @@ pub fn mount_rootfs(ctr_dir: &Path, lowers: &[PathBuf]) -> Result<PathBuf> {
         empty.display().to_string()
     } else {
         // overlayfs wants the top layer first.
-        lowers.iter().rev().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":")
+        lowers
+            .iter()
+            .rev()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(":")
     };
-    let opts = format!("lowerdir={lower},upperdir={},workdir={}", d.upper.display(), d.work.display());
+    let opts = format!(
+        "lowerdir={lower},upperdir={},workdir={}",
+        d.upper.display(),
+        d.work.display()
+    );
     if opts.len() > 4000 {
-        return Err(Error::Invalid(format!("image has too many layers ({}) for one overlay mount", lowers.len())));
+        return Err(Error::Invalid(format!(
+            "image has too many layers ({}) for one overlay mount",
+            lowers.len()
+        )));
     }
-    mount(Some("overlay"), &d.merged, Some("overlay"), MsFlags::empty(), Some(opts.as_str()))
-        .map_err(|e| io_err("mount overlay on", &d.merged)(e.into()))?;
+    mount(
+        Some("overlay"),
+        &d.merged,
+        Some("overlay"),
+        MsFlags::empty(),
+        Some(opts.as_str()),
+    )
+    .map_err(|e| io_err("mount overlay on", &d.merged)(e.into()))?;
     Ok(d.merged)
 }
 
@@ -58,7 +80,8 @@ pub fn unmount_rootfs(ctr_dir: &Path) -> Result<()> {
     let merged = RootfsDirs::of(ctr_dir).merged;
     while is_mounted(&merged) {
         if let Err(e) = umount2(&merged, MntFlags::empty()) {
-            umount2(&merged, MntFlags::MNT_DETACH).map_err(|_| io_err("unmount", &merged)(e.into()))?;
+            umount2(&merged, MntFlags::MNT_DETACH)
+                .map_err(|_| io_err("unmount", &merged)(e.into()))?;
         }
     }
     Ok(())
@@ -68,7 +91,9 @@ pub fn unmount_rootfs(ctr_dir: &Path) -> Result<()> {
 /// mountinfo).
 pub fn is_mounted(path: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
-    let (Ok(m), Some(parent)) = (fs::symlink_metadata(path), path.parent()) else { return false };
+    let (Ok(m), Some(parent)) = (fs::symlink_metadata(path), path.parent()) else {
+        return false;
+    };
     match fs::metadata(parent) {
         Ok(p) if p.dev() != m.dev() => true,
         _ => mountinfo_has(path),
@@ -76,7 +101,10 @@ pub fn is_mounted(path: &Path) -> bool {
 }
 
 fn mountinfo_has(path: &Path) -> bool {
-    let Ok(text) = fs::read_to_string("/proc/self/mountinfo") else { return false };
+    let Ok(text) = fs::read_to_string("/proc/self/mountinfo") else {
+        return false;
+    };
     let want = path.display().to_string();
-    text.lines().any(|l| l.split(' ').nth(4) == Some(want.as_str()))
+    text.lines()
+        .any(|l| l.split(' ').nth(4) == Some(want.as_str()))
 }

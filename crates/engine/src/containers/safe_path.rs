@@ -27,9 +27,12 @@ pub fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf> {
             Ok(m) if m.file_type().is_symlink() => {
                 links += 1;
                 if links > 40 {
-                    return Err(Error::Invalid(format!("too many symlinks resolving {path} in the container")));
+                    return Err(Error::Invalid(format!(
+                        "too many symlinks resolving {path} in the container"
+                    )));
                 }
-                let target = fs::read_link(&candidate).map_err(crate::error::io_err("readlink", &candidate))?;
+                let target = fs::read_link(&candidate)
+                    .map_err(crate::error::io_err("readlink", &candidate))?;
                 let t = target.to_string_lossy().into_owned();
                 if t.starts_with('/') {
                     done.clear();
@@ -66,8 +69,14 @@ mod tests {
         fs::create_dir_all(root.join("real/data")).unwrap();
         std::os::unix::fs::symlink("/real", root.join("abs")).unwrap();
         std::os::unix::fs::symlink("../../../../etc", root.join("up")).unwrap();
-        assert_eq!(resolve_in_root(root, "/abs/data").unwrap(), root.join("real/data"));
-        assert_eq!(resolve_in_root(root, "/up/passwd").unwrap(), root.join("etc/passwd"));
+        assert_eq!(
+            resolve_in_root(root, "/abs/data").unwrap(),
+            root.join("real/data")
+        );
+        assert_eq!(
+            resolve_in_root(root, "/up/passwd").unwrap(),
+            root.join("etc/passwd")
+        );
         assert_eq!(resolve_in_root(root, "/../../x").unwrap(), root.join("x"));
     }
 }

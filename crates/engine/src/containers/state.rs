@@ -48,7 +48,10 @@ pub fn alive(pid: i32) -> bool {
 
 /// Whether `pid` is a berth monitor (guards against pid reuse).
 fn is_monitor(pid: i32) -> bool {
-    alive(pid) && std::fs::read(format!("/proc/{pid}/cmdline")).map(|c| c.windows(9).any(|w| w == b"__monitor")).unwrap_or(false)
+    alive(pid)
+        && std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|c| c.windows(9).any(|w| w == b"__monitor"))
+            .unwrap_or(false)
 }
 
 impl Engine {
@@ -63,8 +66,19 @@ impl Engine {
 pub fn state_of(ctr_dir: &Path, runtime_root: &Path, id: &str) -> State {
     let st = match read_status(ctr_dir) {
         Ok(Some(s)) => s,
-        Ok(None) => return State { status: "created".into(), ..Default::default() },
-        Err(e) => return State { status: "dead".into(), error: e.to_string(), ..Default::default() },
+        Ok(None) => {
+            return State {
+                status: "created".into(),
+                ..Default::default()
+            }
+        }
+        Err(e) => {
+            return State {
+                status: "dead".into(),
+                error: e.to_string(),
+                ..Default::default()
+            }
+        }
     };
     let mut s = State {
         status: st.status.clone(),
@@ -78,7 +92,9 @@ pub fn state_of(ctr_dir: &Path, runtime_root: &Path, id: &str) -> State {
         health: st.health,
         error: String::new(),
     };
-    let runtime = rt_state::load(runtime_root, id).ok().map(|rs| rs.status(&rt_state::dir(runtime_root, id)));
+    let runtime = rt_state::load(runtime_root, id)
+        .ok()
+        .map(|rs| rs.status(&rt_state::dir(runtime_root, id)));
     match s.status.as_str() {
         "running" => match runtime {
             Some(RtStatus::Paused) => s.status = "paused".into(),

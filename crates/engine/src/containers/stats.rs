@@ -102,19 +102,34 @@ fn host_cpu() -> Result<(u64, u32)> {
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("cpu ") {
             // user nice system idle iowait irq softirq steal (guest time is inside user).
-            total = rest.split_whitespace().take(8).filter_map(|v| v.parse::<u64>().ok()).sum();
+            total = rest
+                .split_whitespace()
+                .take(8)
+                .filter_map(|v| v.parse::<u64>().ok())
+                .sum();
         } else if line.starts_with("cpu") {
             cpus += 1;
         }
     }
-    let tick = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok().flatten().filter(|t| *t > 0).unwrap_or(100) as u64;
+    let tick = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .filter(|t| *t > 0)
+        .unwrap_or(100) as u64;
     Ok((total.saturating_mul(1_000_000_000 / tick), cpus.max(1)))
 }
 
 /// MemTotal of /proc/meminfo, bytes.
 fn host_memory() -> Option<u64> {
     let text = fs::read_to_string("/proc/meminfo").ok()?;
-    let kb: u64 = text.lines().find_map(|l| l.strip_prefix("MemTotal:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+    let kb: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
     Some(kb * 1024)
 }
 
@@ -134,7 +149,11 @@ fn keyed(path: &Path, key: &str) -> Option<u64> {
     let text = fs::read_to_string(path).ok()?;
     text.lines().find_map(|l| {
         let (k, v) = l.split_once(' ')?;
-        if k == key { v.trim().parse().ok() } else { None }
+        if k == key {
+            v.trim().parse().ok()
+        } else {
+            None
+        }
     })
 }
 
@@ -142,8 +161,14 @@ fn keyed(path: &Path, key: &str) -> Option<u64> {
 /// (`MAJ:MIN rbytes=N wbytes=N ...`).
 fn block_io(cg: &CgroupPaths) -> (u64, u64) {
     if let Some(d) = cg.v1_dir("blkio") {
-        for file in ["blkio.throttle.io_service_bytes_recursive", "blkio.io_service_bytes_recursive", "blkio.throttle.io_service_bytes"] {
-            let Ok(text) = fs::read_to_string(d.join(file)) else { continue };
+        for file in [
+            "blkio.throttle.io_service_bytes_recursive",
+            "blkio.io_service_bytes_recursive",
+            "blkio.throttle.io_service_bytes",
+        ] {
+            let Ok(text) = fs::read_to_string(d.join(file)) else {
+                continue;
+            };
             let (mut r, mut w) = (0u64, 0u64);
             for l in text.lines() {
                 let f: Vec<&str> = l.split_whitespace().collect();
@@ -163,7 +188,9 @@ fn block_io(cg: &CgroupPaths) -> (u64, u64) {
         return (0, 0);
     }
     let Some(d) = &cg.unified else { return (0, 0) };
-    let Ok(text) = fs::read_to_string(d.join("io.stat")) else { return (0, 0) };
+    let Ok(text) = fs::read_to_string(d.join("io.stat")) else {
+        return (0, 0);
+    };
     let (mut r, mut w) = (0u64, 0u64);
     for kv in text.split_whitespace() {
         match kv.split_once('=') {
@@ -178,14 +205,21 @@ fn block_io(cg: &CgroupPaths) -> (u64, u64) {
 /// Bytes received and sent on the interfaces of `pid`'s network namespace, loopback
 /// excluded (as Docker counts the container's own interfaces).
 fn net_io(pid: i32) -> (u64, u64) {
-    let Ok(text) = fs::read_to_string(format!("/proc/{pid}/net/dev")) else { return (0, 0) };
+    let Ok(text) = fs::read_to_string(format!("/proc/{pid}/net/dev")) else {
+        return (0, 0);
+    };
     let (mut rx, mut tx) = (0u64, 0u64);
     for l in text.lines().skip(2) {
-        let Some((iface, rest)) = l.split_once(':') else { continue };
+        let Some((iface, rest)) = l.split_once(':') else {
+            continue;
+        };
         if iface.trim() == "lo" {
             continue;
         }
-        let f: Vec<u64> = rest.split_whitespace().filter_map(|v| v.parse().ok()).collect();
+        let f: Vec<u64> = rest
+            .split_whitespace()
+            .filter_map(|v| v.parse().ok())
+            .collect();
         if f.len() >= 9 {
             rx += f[0];
             tx += f[8];
@@ -200,8 +234,18 @@ mod tests {
 
     #[test]
     fn cpu_percent_scales_by_cpus() {
-        let a = StatsSample { cpu_ns: 0, system_ns: 0, online_cpus: 4, ..Default::default() };
-        let b = StatsSample { cpu_ns: 1_000, system_ns: 4_000, online_cpus: 4, ..Default::default() };
+        let a = StatsSample {
+            cpu_ns: 0,
+            system_ns: 0,
+            online_cpus: 4,
+            ..Default::default()
+        };
+        let b = StatsSample {
+            cpu_ns: 1_000,
+            system_ns: 4_000,
+            online_cpus: 4,
+            ..Default::default()
+        };
         assert!((b.cpu_percent(&a) - 100.0).abs() < 1e-9);
         assert_eq!(a.cpu_percent(&a), 0.0);
     }

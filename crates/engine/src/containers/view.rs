@@ -10,10 +10,13 @@ use crate::error::Result;
 impl Engine {
     /// Every container with its live state, newest first.
     pub fn containers(&self) -> Result<Vec<(ContainerRecord, State)>> {
-        Ok(record::list(&self.db)?.into_iter().map(|r| {
-            let s = self.state(&r);
-            (r, s)
-        }).collect())
+        Ok(record::list(&self.db)?
+            .into_iter()
+            .map(|r| {
+                let s = self.state(&r);
+                (r, s)
+            })
+            .collect())
     }
 
     /// Docker's `inspect` object for a container.
@@ -87,5 +90,9 @@ impl Engine {
 }
 
 fn or_zero(t: &str) -> &str {
-    if t.is_empty() { "0001-01-01T00:00:00Z" } else { t }
+    if t.is_empty() {
+        "0001-01-01T00:00:00Z"
+    } else {
+        t
+    }
 }

@@ -13,14 +13,27 @@ use crate::reference::{familiar, Reference};
 
 impl Engine {
     /// Writes the images `names` (names or IDs) to `out` in `format`.
-    pub fn save_images(&self, names: &[String], format: ArchiveFormat, out: impl Write) -> Result<()> {
+    pub fn save_images(
+        &self,
+        names: &[String],
+        format: ArchiveFormat,
+        out: impl Write,
+    ) -> Result<()> {
         let mut images: Vec<SaveImage> = Vec::new();
         for n in names {
             let image = self.image(n)?;
-            let tag = Reference::parse(n).ok().map(|r| r.to_string()).filter(|t| index::by_tag(&self.db, t).ok().flatten().as_deref() == Some(image.id.as_str()));
-            match images.iter_mut().find(|i| i.manifest == image.manifest_digest) {
+            let tag = Reference::parse(n).ok().map(|r| r.to_string()).filter(|t| {
+                index::by_tag(&self.db, t).ok().flatten().as_deref() == Some(image.id.as_str())
+            });
+            match images
+                .iter_mut()
+                .find(|i| i.manifest == image.manifest_digest)
+            {
                 Some(existing) => existing.names.extend(tag),
-                None => images.push(SaveImage { manifest: image.manifest_digest.clone(), names: tag.into_iter().collect() }),
+                None => images.push(SaveImage {
+                    manifest: image.manifest_digest.clone(),
+                    names: tag.into_iter().collect(),
+                }),
             }
         }
         store_archive::save(&self.blobs, &images, format, out)?;
@@ -41,7 +54,14 @@ impl Engine {
             for n in &l.names {
                 names.push(Reference::parse(n)?.to_string());
             }
-            let row = ImageRow { id: id.clone(), manifest: l.manifest.digest.to_string(), created: image.config.created.clone(), size, added: now_secs(), tags: Vec::new() };
+            let row = ImageRow {
+                id: id.clone(),
+                manifest: l.manifest.digest.to_string(),
+                created: image.config.created.clone(),
+                size,
+                added: now_secs(),
+                tags: Vec::new(),
+            };
             index::insert(&mut self.db, &row, &names)?;
             self.image_event("load", &id, names.first().map(String::as_str));
             if names.is_empty() {

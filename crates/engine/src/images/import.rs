@@ -17,14 +17,23 @@ impl Engine {
     /// Imports a rootfs tarball as an image named `name` (if given), with `--change` lines and a
     /// commit message. Returns the image ID. Nothing is listed until every blob is stored and
     /// the layer is unpacked.
-    pub fn import(&mut self, input: impl Read, name: Option<&str>, changes: &[String], message: Option<&str>) -> Result<String> {
+    pub fn import(
+        &mut self,
+        input: impl Read,
+        name: Option<&str>,
+        changes: &[String],
+        message: Option<&str>,
+    ) -> Result<String> {
         let reference = name.map(Reference::parse).transpose()?;
         let _lock = Lock::shared(&self.paths.locks(), "store")?;
         let mut config = ContainerConfig::default();
         for c in changes {
             apply_change(&mut config, c)?;
         }
-        let opts = ImportOptions { comment: message.map(String::from), ..Default::default() };
+        let opts = ImportOptions {
+            comment: message.map(String::from),
+            ..Default::default()
+        };
         let imported = import_rootfs(&self.blobs, input, config, &opts)?;
         let id = imported.config.hex().to_string();
         let image = self.image_from_manifest(&id, &imported.manifest.digest)?;
@@ -44,16 +53,35 @@ impl Engine {
     }
 
     /// An [`crate::images::resolve::Image`] read straight from blobs (not yet indexed).
-    pub fn image_from_manifest(&self, id: &str, manifest: &berth_store::Digest) -> Result<crate::images::resolve::Image> {
+    pub fn image_from_manifest(
+        &self,
+        id: &str,
+        manifest: &berth_store::Digest,
+    ) -> Result<crate::images::resolve::Image> {
         let m: berth_store::oci::Manifest = serde_json::from_slice(&self.blobs.read(manifest)?)
-            .map_err(|e| berth_store::Error::Json { what: "image manifest", source: e })?;
-        let config = serde_json::from_slice(&self.blobs.read(&m.config.digest)?)
-            .map_err(|e| berth_store::Error::Json { what: "image config", source: e })?;
-        Ok(crate::images::resolve::Image { id: id.to_string(), manifest_digest: manifest.clone(), manifest: m, config })
+            .map_err(|e| berth_store::Error::Json {
+                what: "image manifest",
+                source: e,
+            })?;
+        let config = serde_json::from_slice(&self.blobs.read(&m.config.digest)?).map_err(|e| {
+            berth_store::Error::Json {
+                what: "image config",
+                source: e,
+            }
+        })?;
+        Ok(crate::images::resolve::Image {
+            id: id.to_string(),
+            manifest_digest: manifest.clone(),
+            manifest: m,
+            config,
+        })
     }
 }
 
 /// Seconds since the epoch.
 pub fn now_secs() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }

@@ -23,9 +23,17 @@ pub struct ImageRow {
 
 /// Every image, newest first, with its tags.
 pub fn list(conn: &Connection) -> Result<Vec<ImageRow>> {
-    let mut stmt = conn.prepare("SELECT id, manifest, created, size, added FROM images ORDER BY added DESC, id")?;
+    let mut stmt = conn
+        .prepare("SELECT id, manifest, created, size, added FROM images ORDER BY added DESC, id")?;
     let rows = stmt.query_map([], |r| {
-        Ok(ImageRow { id: r.get(0)?, manifest: r.get(1)?, created: r.get(2)?, size: r.get::<_, i64>(3)? as u64, added: r.get(4)?, tags: Vec::new() })
+        Ok(ImageRow {
+            id: r.get(0)?,
+            manifest: r.get(1)?,
+            created: r.get(2)?,
+            size: r.get::<_, i64>(3)? as u64,
+            added: r.get(4)?,
+            tags: Vec::new(),
+        })
     })?;
     let mut images: Vec<ImageRow> = rows.collect::<rusqlite::Result<_>>()?;
     let mut tags = conn.prepare("SELECT name, image_id FROM tags ORDER BY name")?;
@@ -42,9 +50,20 @@ pub fn list(conn: &Connection) -> Result<Vec<ImageRow>> {
 /// One image by full ID.
 pub fn get(conn: &Connection, id: &str) -> Result<Option<ImageRow>> {
     let row = conn
-        .query_row("SELECT id, manifest, created, size, added FROM images WHERE id = ?1", [id], |r| {
-            Ok(ImageRow { id: r.get(0)?, manifest: r.get(1)?, created: r.get(2)?, size: r.get::<_, i64>(3)? as u64, added: r.get(4)?, tags: Vec::new() })
-        })
+        .query_row(
+            "SELECT id, manifest, created, size, added FROM images WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(ImageRow {
+                    id: r.get(0)?,
+                    manifest: r.get(1)?,
+                    created: r.get(2)?,
+                    size: r.get::<_, i64>(3)? as u64,
+                    added: r.get(4)?,
+                    tags: Vec::new(),
+                })
+            },
+        )
         .optional()?;
     let Some(mut row) = row else { return Ok(None) };
     row.tags = tags_of(conn, id)?;
@@ -54,19 +73,28 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<ImageRow>> {
 /// The names pointing at an image.
 pub fn tags_of(conn: &Connection, id: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare("SELECT name FROM tags WHERE image_id = ?1 ORDER BY name")?;
-    let v = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let v = stmt
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
     Ok(v)
 }
 
 /// The image a name points at.
 pub fn by_tag(conn: &Connection, name: &str) -> Result<Option<String>> {
-    Ok(conn.query_row("SELECT image_id FROM tags WHERE name = ?1", [name], |r| r.get(0)).optional()?)
+    Ok(conn
+        .query_row("SELECT image_id FROM tags WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?)
 }
 
 /// Full IDs starting with `prefix`.
 pub fn by_prefix(conn: &Connection, prefix: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT id FROM images WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2")?;
-    let v = stmt.query_map([prefix], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let mut stmt =
+        conn.prepare("SELECT id FROM images WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2")?;
+    let v = stmt
+        .query_map([prefix], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
     Ok(v)
 }
 
@@ -78,7 +106,10 @@ pub fn insert(conn: &mut Connection, row: &ImageRow, names: &[String]) -> Result
         params![row.id, row.manifest, row.created, row.size as i64, row.added],
     )?;
     for n in names {
-        tx.execute("INSERT OR REPLACE INTO tags(name, image_id) VALUES (?1, ?2)", params![n, row.id])?;
+        tx.execute(
+            "INSERT OR REPLACE INTO tags(name, image_id) VALUES (?1, ?2)",
+            params![n, row.id],
+        )?;
     }
     tx.commit()?;
     Ok(())
@@ -86,7 +117,10 @@ pub fn insert(conn: &mut Connection, row: &ImageRow, names: &[String]) -> Result
 
 /// Points `name` at image `id`.
 pub fn tag(conn: &Connection, name: &str, id: &str) -> Result<()> {
-    conn.execute("INSERT OR REPLACE INTO tags(name, image_id) VALUES (?1, ?2)", params![name, id])?;
+    conn.execute(
+        "INSERT OR REPLACE INTO tags(name, image_id) VALUES (?1, ?2)",
+        params![name, id],
+    )?;
     Ok(())
 }
 
@@ -105,6 +139,8 @@ pub fn delete(conn: &Connection, id: &str) -> Result<()> {
 /// IDs of containers created from an image.
 pub fn containers_using(conn: &Connection, id: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare("SELECT id FROM containers WHERE image_id = ?1")?;
-    let v = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let v = stmt
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
     Ok(v)
 }

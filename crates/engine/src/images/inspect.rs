@@ -24,8 +24,16 @@ impl Engine {
         let mut rows = Vec::new();
         let n = image.config.history.len();
         for (i, h) in image.config.history.iter().enumerate() {
-            let size = if h.empty_layer { 0 } else { layers.next().map(|l| l.size).unwrap_or(0) };
-            let id = if i + 1 == n { format!("sha256:{}", image.id) } else { "<missing>".to_string() };
+            let size = if h.empty_layer {
+                0
+            } else {
+                layers.next().map(|l| l.size).unwrap_or(0)
+            };
+            let id = if i + 1 == n {
+                format!("sha256:{}", image.id)
+            } else {
+                "<missing>".to_string()
+            };
             rows.push(json!({
                 "ID": id,
                 "CreatedAt": h.created.clone().unwrap_or_default(),

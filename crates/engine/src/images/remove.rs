@@ -24,7 +24,10 @@ impl Engine {
     pub fn remove_image(&mut self, what: &str, force: bool) -> Result<Removed> {
         let id = self.resolve_image_id(what)?;
         let tags = index::tags_of(&self.db, &id)?;
-        let by_name = Reference::parse(what).ok().map(|r| r.to_string()).filter(|n| tags.contains(n));
+        let by_name = Reference::parse(what)
+            .ok()
+            .map(|r| r.to_string())
+            .filter(|n| tags.contains(n));
         let mut out = Removed::default();
         if let Some(name) = &by_name {
             if tags.len() > 1 {
@@ -72,7 +75,9 @@ impl Engine {
         let mut out = Removed::default();
         let mut reclaimed = 0;
         for img in index::list(&self.db)? {
-            if (!all && !img.tags.is_empty()) || !index::containers_using(&self.db, &img.id)?.is_empty() {
+            if (!all && !img.tags.is_empty())
+                || !index::containers_using(&self.db, &img.id)?.is_empty()
+            {
                 continue;
             }
             for t in &img.tags {
@@ -124,7 +129,9 @@ impl Engine {
         let id = self.resolve_image_id(source)?;
         let r = Reference::parse(target)?;
         if r.digest.is_some() {
-            return Err(Error::Invalid(format!("refusing to create a tag with a digest reference: {target}")));
+            return Err(Error::Invalid(format!(
+                "refusing to create a tag with a digest reference: {target}"
+            )));
         }
         self.image_event("tag", &id, Some(&r.to_string()));
         index::tag(&self.db, &r.to_string(), &id)

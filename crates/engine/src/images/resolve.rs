@@ -30,12 +30,22 @@ impl Engine {
             }
         }
         let hex = what.strip_prefix("sha256:").unwrap_or(what);
-        if !hex.is_empty() && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+        if !hex.is_empty()
+            && hex.len() <= 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        {
             let found = index::by_prefix(&self.db, hex)?;
             match found.len() {
                 1 => return Ok(found[0].clone()),
                 0 => {}
-                _ => return Err(Error::Ambiguous { kind: "image", prefix: what.to_string() }),
+                _ => {
+                    return Err(Error::Ambiguous {
+                        kind: "image",
+                        prefix: what.to_string(),
+                    })
+                }
             }
         }
         Err(Error::NoSuchImage(what.to_string()))
@@ -52,9 +62,22 @@ impl Engine {
         let row = index::get(&self.db, id)?.ok_or_else(|| Error::NoSuchImage(id.to_string()))?;
         let manifest_digest: Digest = row.manifest.parse()?;
         let manifest: Manifest = serde_json::from_slice(&self.blobs.read(&manifest_digest)?)
-            .map_err(|e| berth_store::Error::Json { what: "image manifest", source: e })?;
-        let config: ImageConfig = serde_json::from_slice(&self.blobs.read(&manifest.config.digest)?)
-            .map_err(|e| berth_store::Error::Json { what: "image config", source: e })?;
-        Ok(Image { id: id.to_string(), manifest_digest, manifest, config })
+            .map_err(|e| berth_store::Error::Json {
+                what: "image manifest",
+                source: e,
+            })?;
+        let config: ImageConfig =
+            serde_json::from_slice(&self.blobs.read(&manifest.config.digest)?).map_err(|e| {
+                berth_store::Error::Json {
+                    what: "image config",
+                    source: e,
+                }
+            })?;
+        Ok(Image {
+            id: id.to_string(),
+            manifest_digest,
+            manifest,
+            config,
+        })
     }
 }

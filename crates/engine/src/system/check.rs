@@ -12,7 +12,7 @@
 //!   monitor died (recorded as exited with code 255, or, when the init still runs
 //!   unsupervised, killed and recorded as exited with 137); runtime state under
 //!   `<run>/runtime` with no container or no live monitor; control sockets under `<run>/s`
-//!   whose monitor is gone.
+//!   whose monitor is gone; `exec` work dirs under `<run>/exec` whose process is gone.
 //!
 //! Without `repair` nothing changes. A stopped container keeps its rootfs mounted until it
 //! is removed (`create` mounts it), so such a mount is not a finding; the mount of a
@@ -76,14 +76,32 @@ pub(crate) struct Findings {
 
 impl Findings {
     /// A finding `fix` can repair (run only with `--repair`).
-    pub fn fixable(&mut self, what: &str, subject: impl Into<String>, detail: impl Into<String>, fix: impl FnOnce() -> Result<()>) {
+    pub fn fixable(
+        &mut self,
+        what: &str,
+        subject: impl Into<String>,
+        detail: impl Into<String>,
+        fix: impl FnOnce() -> Result<()>,
+    ) {
         let repaired = self.repair.then(|| fix().map_err(|e| e.to_string()));
-        self.list.push(Finding { what: what.into(), subject: subject.into(), detail: detail.into(), repaired, repairable: true });
+        self.list.push(Finding {
+            what: what.into(),
+            subject: subject.into(),
+            detail: detail.into(),
+            repaired,
+            repairable: true,
+        });
     }
 
     /// A finding berth cannot repair by itself.
     pub fn unfixable(&mut self, what: &str, subject: impl Into<String>, detail: impl Into<String>) {
-        self.list.push(Finding { what: what.into(), subject: subject.into(), detail: detail.into(), repaired: None, repairable: false });
+        self.list.push(Finding {
+            what: what.into(),
+            subject: subject.into(),
+            detail: detail.into(),
+            repaired: None,
+            repairable: false,
+        });
     }
 }
 
@@ -92,7 +110,10 @@ impl Engine {
     /// removes or fixes them. Holds the store lock exclusively throughout.
     pub fn system_check(&self, repair: bool) -> Result<CheckReport> {
         let _lock = Lock::exclusive(&self.paths.locks(), "store")?;
-        let mut f = Findings { repair, list: Vec::new() };
+        let mut f = Findings {
+            repair,
+            list: Vec::new(),
+        };
         self.check_store(&mut f)?;
         self.check_containers(&mut f)?;
         Ok(CheckReport { findings: f.list })

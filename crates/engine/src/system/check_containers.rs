@@ -25,35 +25,70 @@ impl Engine {
         let records = record::list(&self.db)?;
         let ids: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
         for dir in list_dir(&self.paths.containers())? {
-            let Some(id) = dir.file_name().and_then(|n| n.to_str()).map(String::from) else { continue };
+            let Some(id) = dir.file_name().and_then(|n| n.to_str()).map(String::from) else {
+                continue;
+            };
             if ids.contains(id.as_str()) || is_recent(&dir, GRACE) {
                 continue;
             }
-            f.fixable("container dir without record", dir.display().to_string(), "no container has this ID", || self.remove_orphan_dir(&id, &dir));
+            f.fixable(
+                "container dir without record",
+                dir.display().to_string(),
+                "no container has this ID",
+                || self.remove_orphan_dir(&id, &dir),
+            );
         }
         for r in &records {
             let dir = self.paths.container(&r.id);
             if !dir.exists() {
-                f.fixable("container record without dir", r.id.clone(), format!("container {} has no directory; the record goes", r.name), || self.forget_container(r));
+                f.fixable(
+                    "container record without dir",
+                    r.id.clone(),
+                    format!("container {} has no directory; the record goes", r.name),
+                    || self.forget_container(r),
+                );
                 continue;
             }
             self.check_monitor(f, r, &dir);
         }
         for dir in list_dir(&self.paths.runtime())? {
-            let Some(id) = dir.file_name().and_then(|n| n.to_str()).map(String::from) else { continue };
+            // Dot entries are the runtime's own (its seccomp cache).
+            let Some(id) = dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .filter(|n| !n.starts_with('.'))
+                .map(String::from)
+            else {
+                continue;
+            };
             let stale = match records.iter().find(|r| r.id == id) {
                 None => Some("no container has this ID"),
                 Some(r) => match read_status(&self.paths.container(&r.id)) {
-                    Ok(Some(st)) if !is_monitor(st.monitor_pid) && !process_running(st.pid) => Some("the container's monitor and init are gone"),
+                    Ok(Some(st)) if !is_monitor(st.monitor_pid) && !process_running(st.pid) => {
+                        Some("the container's monitor and init are gone")
+                    }
                     _ => None,
                 },
             };
             if let Some(why) = stale {
-                f.fixable("stale runtime state", dir.display().to_string(), why, || Ok(berth_runtime::ops::delete::delete(&self.runtime(), &id, true)?));
+                f.fixable(
+                    "stale runtime state",
+                    dir.display().to_string(),
+                    why,
+                    || {
+                        Ok(berth_runtime::ops::delete::delete(
+                            &self.runtime(),
+                            &id,
+                            true,
+                        )?)
+                    },
+                );
             }
         }
         for sock in list_dir(&self.paths.sockets())? {
-            let Some(name) = sock.file_name().and_then(|n| n.to_str()).map(String::from) else { continue };
+            let Some(name) = sock.file_name().and_then(|n| n.to_str()).map(String::from) else {
+                continue;
+            };
             let owner = records.iter().find(|r| r.id.starts_with(&name));
             let stale = match owner {
                 None => Some("no container has this ID"),
@@ -64,7 +99,29 @@ impl Engine {
             };
             if let Some(why) = stale {
                 let p = sock.clone();
-                f.fixable("stale control socket", sock.display().to_string(), why, move || remove_path(&p));
+                f.fixable(
+                    "stale control socket",
+                    sock.display().to_string(),
+                    why,
+                    move || remove_path(&p),
+                );
+            }
+        }
+        for dir in list_dir(&self.paths.run.join("exec"))? {
+            let name = dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
+            let owner = name.split('-').next().and_then(|p| p.parse::<i32>().ok());
+            if !owner.is_some_and(process_running) {
+                let p = dir.clone();
+                f.fixable(
+                    "stale exec work dir",
+                    dir.display().to_string(),
+                    "left by an `exec` that was killed",
+                    move || remove_path(&p),
+                );
             }
         }
         Ok(())
@@ -76,11 +133,18 @@ impl Engine {
             Ok(Some(st)) => st,
             Ok(None) => return,
             Err(e) => {
-                f.fixable("unreadable status", r.id.clone(), format!("container {}: {e}", r.name), || self.record_exit(r, Status::default(), UNKNOWN_EXIT));
+                f.fixable(
+                    "unreadable status",
+                    r.id.clone(),
+                    format!("container {}: {e}", r.name),
+                    || self.record_exit(r, Status::default(), UNKNOWN_EXIT),
+                );
                 return;
             }
         };
-        if !matches!(st.status.as_str(), "running" | "created" | "restarting") || is_monitor(st.monitor_pid) {
+        if !matches!(st.status.as_str(), "running" | "created" | "restarting")
+            || is_monitor(st.monitor_pid)
+        {
             return;
         }
         if st.status == "created" && st.monitor_pid <= 0 {
@@ -89,7 +153,12 @@ impl Engine {
         if st.pid > 0 && process_running(st.pid) && self.state(r).is_running() {
             let detail = format!("container {} runs without its monitor (pid {} gone): no logs, no exit code; it is killed", r.name, st.monitor_pid);
             f.fixable("unsupervised container", r.id.clone(), detail, || {
-                let _ = berth_runtime::ops::kill::kill(&self.runtime(), &r.id, nix::sys::signal::Signal::SIGKILL, true);
+                let _ = berth_runtime::ops::kill::kill(
+                    &self.runtime(),
+                    &r.id,
+                    nix::sys::signal::Signal::SIGKILL,
+                    true,
+                );
                 let deadline = Instant::now() + Duration::from_secs(5);
                 while process_running(st.pid) && Instant::now() < deadline {
                     std::thread::sleep(Duration::from_millis(10));
@@ -98,7 +167,9 @@ impl Engine {
             });
         } else {
             let detail = format!("container {}: monitor (pid {}) died while the status said {}; recorded as exited ({UNKNOWN_EXIT})", r.name, st.monitor_pid, st.status);
-            f.fixable("dead monitor", r.id.clone(), detail, || self.record_exit(r, st.clone(), UNKNOWN_EXIT));
+            f.fixable("dead monitor", r.id.clone(), detail, || {
+                self.record_exit(r, st.clone(), UNKNOWN_EXIT)
+            });
         }
     }
 
@@ -123,7 +194,10 @@ impl Engine {
     fn remove_orphan_dir(&self, id: &str, dir: &Path) -> Result<()> {
         if let Ok(Some(st)) = read_status(dir) {
             if is_monitor(st.monitor_pid) {
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(st.monitor_pid), nix::sys::signal::Signal::SIGKILL);
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(st.monitor_pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
             }
         }
         let _ = berth_runtime::ops::delete::delete(&self.runtime(), id, true);

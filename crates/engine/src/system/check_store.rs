@@ -20,7 +20,12 @@ impl Engine {
         let layers = self.layer_store()?;
         for dir in layers.stale_tmp_dirs()? {
             let d = dir.clone();
-            f.fixable("stale layer work dir", dir.display().to_string(), "left by a killed unpack or removal", move || remove_path(&d));
+            f.fixable(
+                "stale layer work dir",
+                dir.display().to_string(),
+                "left by a killed unpack or removal",
+                move || remove_path(&d),
+            );
         }
         let mut blobs: HashSet<Digest> = HashSet::new();
         let mut chains: HashSet<Digest> = HashSet::new();
@@ -30,11 +35,21 @@ impl Engine {
                 Ok(i) => i,
                 Err(e) => {
                     all_readable = false;
-                    f.unfixable("broken image", format!("sha256:{}", row.id), format!("{e}; remove it with `berth rmi -f {}`", &row.id[..12.min(row.id.len())]));
+                    f.unfixable(
+                        "broken image",
+                        format!("sha256:{}", row.id),
+                        format!(
+                            "{e}; remove it with `berth rmi -f {}`",
+                            &row.id[..12.min(row.id.len())]
+                        ),
+                    );
                     continue;
                 }
             };
-            let mut wanted = vec![image.manifest_digest.clone(), image.manifest.config.digest.clone()];
+            let mut wanted = vec![
+                image.manifest_digest.clone(),
+                image.manifest.config.digest.clone(),
+            ];
             wanted.extend(image.manifest.layers.iter().map(|l| l.digest.clone()));
             for d in &wanted {
                 if !self.blobs.exists(d) {
@@ -51,15 +66,29 @@ impl Engine {
             }
             if all_readable {
                 let (store, digest) = (&self.blobs, d.clone());
-                f.fixable("unreferenced blob", d.to_string(), "no image uses it (an import, load or removal was cut short)", move || Ok(store.delete(&digest)?));
+                f.fixable(
+                    "unreferenced blob",
+                    d.to_string(),
+                    "no image uses it (an import, load or removal was cut short)",
+                    move || Ok(store.delete(&digest)?),
+                );
             } else {
-                f.unfixable("unreferenced blob", d.to_string(), "no readable image uses it; kept until the broken images are removed");
+                f.unfixable(
+                    "unreferenced blob",
+                    d.to_string(),
+                    "no readable image uses it; kept until the broken images are removed",
+                );
             }
         }
         for c in layers.list()? {
             if !chains.contains(&c) {
                 let (store, chain) = (layers.clone(), c.clone());
-                f.fixable("unreferenced layer", layers.layer_dir(&c).display().to_string(), "no image uses this unpacked layer", move || Ok(store.remove(&chain)?));
+                f.fixable(
+                    "unreferenced layer",
+                    layers.layer_dir(&c).display().to_string(),
+                    "no image uses this unpacked layer",
+                    move || Ok(store.remove(&chain)?),
+                );
             }
         }
         Ok(())
@@ -90,7 +119,12 @@ impl Engine {
                 None => "not a berth work file".to_string(),
             };
             let p = path.clone();
-            f.fixable("store temp file", path.display().to_string(), detail, move || remove_path(&p));
+            f.fixable(
+                "store temp file",
+                path.display().to_string(),
+                detail,
+                move || remove_path(&p),
+            );
         }
         Ok(())
     }
@@ -103,7 +137,11 @@ pub(crate) fn remove_path(path: &Path) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(io_err("stat", path)(e)),
     };
-    let r = if meta.is_dir() { fs::remove_dir_all(path) } else { fs::remove_file(path) };
+    let r = if meta.is_dir() {
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
+    };
     match r {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err("remove", path)(e)),
         _ => Ok(()),

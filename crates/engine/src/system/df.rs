@@ -80,11 +80,25 @@ pub struct Summary {
 impl DiskUsage {
     /// The four summary rows, in Docker's order.
     pub fn summary(&self) -> Vec<Summary> {
-        let active_ctrs = self.containers.iter().filter(|c| c.state.is_running()).count();
+        let active_ctrs = self
+            .containers
+            .iter()
+            .filter(|c| c.state.is_running())
+            .count();
         let ctr_size: u64 = self.containers.iter().map(|c| c.size).sum();
-        let ctr_free: u64 = self.containers.iter().filter(|c| !c.state.is_running()).map(|c| c.size).sum();
+        let ctr_free: u64 = self
+            .containers
+            .iter()
+            .filter(|c| !c.state.is_running())
+            .map(|c| c.size)
+            .sum();
         let vol_size: u64 = self.volumes.iter().map(|v| v.size).sum();
-        let vol_free: u64 = self.volumes.iter().filter(|v| v.links == 0).map(|v| v.size).sum();
+        let vol_free: u64 = self
+            .volumes
+            .iter()
+            .filter(|v| v.links == 0)
+            .map(|v| v.size)
+            .sum();
         vec![
             Summary {
                 kind: "Images",
@@ -93,7 +107,13 @@ impl DiskUsage {
                 size: self.images_size,
                 reclaimable: self.images_reclaimable,
             },
-            Summary { kind: "Containers", total: self.containers.len(), active: active_ctrs, size: ctr_size, reclaimable: ctr_free },
+            Summary {
+                kind: "Containers",
+                total: self.containers.len(),
+                active: active_ctrs,
+                size: ctr_size,
+                reclaimable: ctr_free,
+            },
             Summary {
                 kind: "Local Volumes",
                 total: self.volumes.len(),
@@ -101,7 +121,13 @@ impl DiskUsage {
                 size: vol_size,
                 reclaimable: vol_free,
             },
-            Summary { kind: "Build Cache", total: 0, active: 0, size: 0, reclaimable: 0 },
+            Summary {
+                kind: "Build Cache",
+                total: 0,
+                active: 0,
+                size: 0,
+                reclaimable: 0,
+            },
         ]
     }
 }
@@ -114,7 +140,11 @@ impl Engine {
             .into_iter()
             .map(|(record, state)| {
                 let size = dir_size(&self.paths.container(&record.id).join("upper"));
-                ContainerUsage { record, state, size }
+                ContainerUsage {
+                    record,
+                    state,
+                    size,
+                }
             })
             .collect();
         let layers = self.layer_store()?;
@@ -122,12 +152,20 @@ impl Engine {
         let mut chain_users: HashMap<Digest, usize> = HashMap::new();
         let mut per_image = Vec::new();
         for row in index::list(&self.db)? {
-            let chains = self.image_by_id(&row.id).map(|i| Engine::chain_ids(&i)).unwrap_or_default();
+            let chains = self
+                .image_by_id(&row.id)
+                .map(|i| Engine::chain_ids(&i))
+                .unwrap_or_default();
             for c in &chains {
-                chain_size.entry(c.clone()).or_insert_with(|| layers.size(c).unwrap_or(0));
+                chain_size
+                    .entry(c.clone())
+                    .or_insert_with(|| layers.size(c).unwrap_or(0));
                 *chain_users.entry(c.clone()).or_default() += 1;
             }
-            let users = containers.iter().filter(|c| c.record.image_id == row.id).count();
+            let users = containers
+                .iter()
+                .filter(|c| c.record.image_id == row.id)
+                .count();
             per_image.push((row, chains, users));
         }
         let mut in_use: HashSet<Digest> = HashSet::new();
@@ -137,20 +175,55 @@ impl Engine {
             }
         }
         let images_size = chain_size.values().sum();
-        let images_reclaimable = chain_size.iter().filter(|(c, _)| !in_use.contains(*c)).map(|(_, s)| s).sum();
+        let images_reclaimable = chain_size
+            .iter()
+            .filter(|(c, _)| !in_use.contains(*c))
+            .map(|(_, s)| s)
+            .sum();
         let images = per_image
             .into_iter()
             .map(|(row, chains, users)| {
-                let shared = chains.iter().filter(|c| chain_users.get(*c).copied().unwrap_or(0) > 1).map(|c| chain_size.get(c).copied().unwrap_or(0)).sum();
-                let size = chains.iter().map(|c| chain_size.get(c).copied().unwrap_or(0)).sum::<u64>().max(row.size);
-                ImageUsage { row, size, shared, containers: users }
+                let shared = chains
+                    .iter()
+                    .filter(|c| chain_users.get(*c).copied().unwrap_or(0) > 1)
+                    .map(|c| chain_size.get(c).copied().unwrap_or(0))
+                    .sum();
+                let size = chains
+                    .iter()
+                    .map(|c| chain_size.get(c).copied().unwrap_or(0))
+                    .sum::<u64>()
+                    .max(row.size);
+                ImageUsage {
+                    row,
+                    size,
+                    shared,
+                    containers: users,
+                }
             })
             .collect();
         let mut volumes = Vec::new();
         for v in self.volumes()? {
-            let links = containers.iter().filter(|c| c.record.mounts.iter().any(|m| m.name.as_deref() == Some(v.name.as_str()))).count();
-            volumes.push(VolumeUsage { size: dir_size(&self.volume_path(&v.name)), name: v.name, links });
+            let links = containers
+                .iter()
+                .filter(|c| {
+                    c.record
+                        .mounts
+                        .iter()
+                        .any(|m| m.name.as_deref() == Some(v.name.as_str()))
+                })
+                .count();
+            volumes.push(VolumeUsage {
+                size: dir_size(&self.volume_path(&v.name)),
+                name: v.name,
+                links,
+            });
         }
-        Ok(DiskUsage { images, images_size, images_reclaimable, containers, volumes })
+        Ok(DiskUsage {
+            images,
+            images_size,
+            images_reclaimable,
+            containers,
+            volumes,
+        })
     }
 }

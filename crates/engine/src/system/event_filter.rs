@@ -20,10 +20,15 @@ impl EventFilter {
     pub fn parse(filters: &[String]) -> Result<EventFilter> {
         let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for f in filters {
-            let (k, v) = f.split_once('=').ok_or_else(|| Error::Invalid(format!("bad format of filter {f:?} (expected name=value)")))?;
+            let (k, v) = f.split_once('=').ok_or_else(|| {
+                Error::Invalid(format!("bad format of filter {f:?} (expected name=value)"))
+            })?;
             let k = k.trim().to_ascii_lowercase();
             if !KEYS.contains(&k.as_str()) {
-                return Err(Error::Invalid(format!("invalid filter '{k}': events accepts {}", KEYS.join(", "))));
+                return Err(Error::Invalid(format!(
+                    "invalid filter '{k}': events accepts {}",
+                    KEYS.join(", ")
+                )));
             }
             by_key.entry(k).or_default().push(v.to_string());
         }
@@ -32,7 +37,9 @@ impl EventFilter {
 
     /// Whether `ev` passes every filter.
     pub fn matches(&self, ev: &Event) -> bool {
-        self.by_key.iter().all(|(k, values)| values.iter().any(|v| matches_one(k, v, ev)))
+        self.by_key
+            .iter()
+            .all(|(k, values)| values.iter().any(|v| matches_one(k, v, ev)))
     }
 }
 
@@ -45,7 +52,10 @@ fn matches_one(key: &str, value: &str, ev: &Event) -> bool {
         "volume" => ev.kind == "volume" && ev.id == value,
         "image" => match ev.kind.as_str() {
             "container" => attr("image").is_some_and(|i| same_image(value, i)),
-            "image" => names_object(value, ev.id.trim_start_matches("sha256:"), attr("name")) || attr("name").is_some_and(|n| same_image(value, n)),
+            "image" => {
+                names_object(value, ev.id.trim_start_matches("sha256:"), attr("name"))
+                    || attr("name").is_some_and(|n| same_image(value, n))
+            }
             _ => false,
         },
         "label" => match value.split_once('=') {
@@ -59,7 +69,8 @@ fn matches_one(key: &str, value: &str, ev: &Event) -> bool {
 /// A name, a full ID or an ID prefix.
 fn names_object(value: &str, id: &str, name: Option<&str>) -> bool {
     let value = value.trim_start_matches('/');
-    name == Some(value) || (!value.is_empty() && id.starts_with(value.trim_start_matches("sha256:")))
+    name == Some(value)
+        || (!value.is_empty() && id.starts_with(value.trim_start_matches("sha256:")))
 }
 
 /// `bb` and `bb:latest` name the same image.
@@ -73,7 +84,16 @@ mod tests {
     use super::*;
 
     fn ev(kind: &str, action: &str, id: &str, attrs: &[(&str, &str)]) -> Event {
-        Event { time: 0, kind: kind.into(), action: action.into(), id: id.into(), attributes: attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+        Event {
+            time: 0,
+            kind: kind.into(),
+            action: action.into(),
+            id: id.into(),
+            attributes: attrs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
     }
 
     fn f(list: &[&str]) -> EventFilter {
@@ -82,8 +102,18 @@ mod tests {
 
     #[test]
     fn filters_like_docker() {
-        let start = ev("container", "start", "abcdef", &[("name", "web"), ("image", "bb"), ("tier", "front")]);
-        let exec = ev("container", "exec_start: sh -c true", "abcdef", &[("name", "web"), ("image", "bb")]);
+        let start = ev(
+            "container",
+            "start",
+            "abcdef",
+            &[("name", "web"), ("image", "bb"), ("tier", "front")],
+        );
+        let exec = ev(
+            "container",
+            "exec_start: sh -c true",
+            "abcdef",
+            &[("name", "web"), ("image", "bb")],
+        );
         let tag = ev("image", "tag", "sha256:1234", &[("name", "bb:2")]);
         assert!(f(&[]).matches(&start));
         assert!(f(&["type=container", "event=start"]).matches(&start));

@@ -109,7 +109,11 @@ impl Engine {
             }
         }
         let uts = nix::sys::utsname::uname().ok();
-        let field = |f: fn(&nix::sys::utsname::UtsName) -> &std::ffi::OsStr| uts.as_ref().map(|u| f(u).to_string_lossy().into_owned()).unwrap_or_default();
+        let field = |f: fn(&nix::sys::utsname::UtsName) -> &std::ffi::OsStr| {
+            uts.as_ref()
+                .map(|u| f(u).to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
         Ok(Info {
             name: field(|u| u.nodename()),
             containers: running + paused + stopped,
@@ -126,7 +130,9 @@ impl Engine {
             operating_system: operating_system(),
             os_type: "linux".into(),
             architecture: field(|u| u.machine()),
-            ncpu: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            ncpu: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             mem_total: mem_total(),
             docker_root_dir: self.paths.root.display().to_string(),
             run_dir: self.paths.run.display().to_string(),
@@ -137,7 +143,9 @@ impl Engine {
 
 /// The client and server versions (one binary, so they match).
 pub fn version() -> Version {
-    let kernel = nix::sys::utsname::uname().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default();
+    let kernel = nix::sys::utsname::uname()
+        .map(|u| u.release().to_string_lossy().into_owned())
+        .unwrap_or_default();
     let side = |name: &str| Component {
         platform: Platform { name: name.into() },
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -146,7 +154,10 @@ pub fn version() -> Version {
         arch: go_arch(std::env::consts::ARCH).into(),
         kernel_version: kernel.clone(),
     };
-    Version { client: side("berth"), server: side("berth engine (daemonless)") }
+    Version {
+        client: side("berth"),
+        server: side("berth engine (daemonless)"),
+    }
 }
 
 /// Go's `GOARCH` for a Rust target architecture.
@@ -171,12 +182,17 @@ pub fn cgroup_version(cgroup_root: &Path) -> u8 {
 
 /// PRETTY_NAME from /etc/os-release.
 fn operating_system() -> String {
-    let text = fs::read_to_string("/etc/os-release").or_else(|_| fs::read_to_string("/usr/lib/os-release")).unwrap_or_default();
+    let text = fs::read_to_string("/etc/os-release")
+        .or_else(|_| fs::read_to_string("/usr/lib/os-release"))
+        .unwrap_or_default();
     pretty_name(&text).unwrap_or_else(|| "Linux".into())
 }
 
 fn pretty_name(os_release: &str) -> Option<String> {
-    os_release.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=")).map(|v| v.trim().trim_matches('"').to_string())
+    os_release
+        .lines()
+        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+        .map(|v| v.trim().trim_matches('"').to_string())
 }
 
 /// MemTotal from /proc/meminfo, in bytes.
@@ -200,8 +216,14 @@ mod tests {
 
     #[test]
     fn parses_host_files() {
-        assert_eq!(pretty_name("NAME=x\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n").as_deref(), Some("Debian GNU/Linux 12 (bookworm)"));
-        assert_eq!(meminfo_total("MemTotal:        4028464 kB\nMemFree: 1 kB\n"), 4028464 * 1024);
+        assert_eq!(
+            pretty_name("NAME=x\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n").as_deref(),
+            Some("Debian GNU/Linux 12 (bookworm)")
+        );
+        assert_eq!(
+            meminfo_total("MemTotal:        4028464 kB\nMemFree: 1 kB\n"),
+            4028464 * 1024
+        );
         assert_eq!(go_arch("x86_64"), "amd64");
         let v = serde_json::to_value(version()).unwrap();
         assert_eq!(v["Server"]["Version"], env!("CARGO_PKG_VERSION"));

@@ -43,7 +43,11 @@ impl Engine {
             })
             .collect();
         report.containers = self.prune_containers()?;
-        report.reclaimed += sizes.iter().filter(|(id, _)| report.containers.contains(id)).map(|(_, s)| s).sum::<u64>();
+        report.reclaimed += sizes
+            .iter()
+            .filter(|(id, _)| report.containers.contains(id))
+            .map(|(_, s)| s)
+            .sum::<u64>();
         if opts.volumes {
             let (names, bytes) = self.prune_volumes(false)?;
             report.volumes = names;

@@ -11,7 +11,10 @@ pub fn process_running(pid: i32) -> bool {
 
 /// Whether `pid` is a live berth monitor (guards against pid reuse).
 pub fn is_monitor(pid: i32) -> bool {
-    process_running(pid) && fs::read(format!("/proc/{pid}/cmdline")).map(|c| c.windows(9).any(|w| w == b"__monitor")).unwrap_or(false)
+    process_running(pid)
+        && fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|c| c.windows(9).any(|w| w == b"__monitor"))
+            .unwrap_or(false)
 }
 
 /// The pid in a work file name `<prefix><pid>-<rest>` (as `unique_suffix` makes them).
@@ -24,7 +27,12 @@ pub fn owner_pid(name: &str) -> Option<i32> {
 pub fn is_recent(path: &Path, grace: Duration) -> bool {
     fs::symlink_metadata(path)
         .and_then(|m| m.modified())
-        .map(|t| SystemTime::now().duration_since(t).map(|age| age < grace).unwrap_or(true))
+        .map(|t| {
+            SystemTime::now()
+                .duration_since(t)
+                .map(|age| age < grace)
+                .unwrap_or(true)
+        })
         .unwrap_or(false)
 }
 

@@ -63,23 +63,47 @@ impl Drop for Rootfs {
 
 impl Engine {
     /// `cp CONTAINER:SRC DEST`: copies `src` out of the container.
-    pub fn copy_from_container(&self, r: &ContainerRecord, src: &str, target: HostTarget<'_>, opts: CopyOptions) -> Result<()> {
+    pub fn copy_from_container(
+        &self,
+        r: &ContainerRecord,
+        src: &str,
+        target: HostTarget<'_>,
+        opts: CopyOptions,
+    ) -> Result<()> {
         let (view, _rootfs) = self.container_view(r)?;
         let (node, base, contents) = source_node(&view, src, opts.follow_link)?;
         let src_st = node.stat().map_err(|e| view.err("stat", &node.comps, e))?;
         let src_dir = FileType::from_raw_mode(src_st.st_mode) == FileType::Directory;
         let dest = match target {
-            HostTarget::Tar(w) => return write_tar(&view, &node, if contents { "." } else { &base }, w),
+            HostTarget::Tar(w) => {
+                return write_tar(&view, &node, if contents { "." } else { &base }, w)
+            }
             HostTarget::Path(p) => p,
         };
         let (dir, name) = host_destination(dest, src_dir, contents, &base)?;
         let host = View::open(&dir, false, Vec::new())?;
-        let owner = if opts.archive { None } else { Some((rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw())) };
-        pipe(|w| write_tar(&view, &node, &name, w), |rd| extract(&host, &[], rd, &ExtractOptions { owner }))
+        let owner = if opts.archive {
+            None
+        } else {
+            Some((
+                rustix::process::geteuid().as_raw(),
+                rustix::process::getegid().as_raw(),
+            ))
+        };
+        pipe(
+            |w| write_tar(&view, &node, &name, w),
+            |rd| extract(&host, &[], rd, &ExtractOptions { owner }),
+        )
     }
 
     /// `cp SRC CONTAINER:DEST`: copies into the container.
-    pub fn copy_to_container(&self, r: &ContainerRecord, source: HostSource<'_>, dest: &str, opts: CopyOptions) -> Result<()> {
+    pub fn copy_to_container(
+        &self,
+        r: &ContainerRecord,
+        source: HostSource<'_>,
+        dest: &str,
+        opts: CopyOptions,
+    ) -> Result<()> {
         let (view, _rootfs) = self.container_view(r)?;
         let owner = if opts.archive { None } else { Some((0, 0)) };
         let xo = ExtractOptions { owner };
@@ -88,21 +112,37 @@ impl Engine {
                 let node = view.resolve(dest.as_bytes(), true, false)?;
                 match node.stat() {
                     Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {}
-                    Ok(_) => return Err(Error::Invalid(format!("extraction point is not a directory: {dest}"))),
-                    Err(_) => return Err(Error::Invalid(format!("Could not find the file {dest} in container {}", r.name))),
+                    Ok(_) => {
+                        return Err(Error::Invalid(format!(
+                            "extraction point is not a directory: {dest}"
+                        )))
+                    }
+                    Err(_) => {
+                        return Err(Error::Invalid(format!(
+                            "Could not find the file {dest} in container {}",
+                            r.name
+                        )))
+                    }
                 }
                 return extract(&view, &node_comps(&node), rd, &xo);
             }
             HostSource::Path(p) => p,
         };
-        let abs = std::path::absolute(path).map_err(|e| Error::Io { what: "resolve", path: path.to_path_buf(), source: e })?;
+        let abs = std::path::absolute(path).map_err(|e| Error::Io {
+            what: "resolve",
+            path: path.to_path_buf(),
+            source: e,
+        })?;
         let host = View::open(Path::new("/"), true, Vec::new())?;
         let (node, base, contents) = source_node(&host, &abs_str(&abs, path), opts.follow_link)
             .map_err(|e| not_found_on_host(e, path))?;
         let st = node.stat().map_err(|e| host.err("stat", &node.comps, e))?;
         let src_dir = FileType::from_raw_mode(st.st_mode) == FileType::Directory;
         let (dir_comps, name) = container_destination(&view, dest, src_dir, contents, &base)?;
-        pipe(|w| write_tar(&host, &node, &name, w), |rd| extract(&view, &dir_comps, rd, &xo))
+        pipe(
+            |w| write_tar(&host, &node, &name, w),
+            |rd| extract(&view, &dir_comps, rd, &xo),
+        )
     }
 
     /// The container's filesystem as it sees it (rootfs mounted if needed, mounts on top).
@@ -117,12 +157,20 @@ impl Engine {
             mount_rootfs(&ctr_dir, &lowers)?;
             true
         };
-        let rootfs = Rootfs { ctr_dir, mounted_here, _lock: lock };
+        let rootfs = Rootfs {
+            ctr_dir,
+            mounted_here,
+            _lock: lock,
+        };
         let mounts = r
             .mounts
             .iter()
             .filter(|m| m.kind != "tmpfs" && !m.source.is_empty())
-            .map(|m| MountPoint { at: clean(&m.destination), source: PathBuf::from(&m.source), read_only: !m.rw })
+            .map(|m| MountPoint {
+                at: clean(&m.destination),
+                source: PathBuf::from(&m.source),
+                read_only: !m.rw,
+            })
             .collect();
         let ro = r.host_config["ReadonlyRootfs"].as_bool().unwrap_or(false);
         Ok((View::open(&merged, ro, mounts)?, rootfs))
@@ -135,7 +183,9 @@ fn source_node(view: &View, src: &str, follow: bool) -> Result<(Node, String, bo
     let contents = src.ends_with("/.") || src == ".";
     let trailing = src.ends_with('/') || contents;
     let node = view.resolve(src.as_bytes(), follow || trailing, false)?;
-    let st = node.stat().map_err(|_| Error::Invalid(format!("Could not find the file {src} in container")))?;
+    let st = node
+        .stat()
+        .map_err(|_| Error::Invalid(format!("Could not find the file {src} in container")))?;
     if trailing && FileType::from_raw_mode(st.st_mode) != FileType::Directory {
         return Err(Error::Invalid(format!("{src}: not a directory")));
     }
@@ -151,20 +201,42 @@ fn source_node(view: &View, src: &str, follow: bool) -> Result<(Node, String, bo
 }
 
 /// Where a copy out lands on the host: (directory to extract into, name of the copy).
-fn host_destination(dest: &Path, src_dir: bool, contents: bool, base: &str) -> Result<(PathBuf, String)> {
+fn host_destination(
+    dest: &Path,
+    src_dir: bool,
+    contents: bool,
+    base: &str,
+) -> Result<(PathBuf, String)> {
     let text = dest.to_string_lossy();
     match std::fs::metadata(dest) {
-        Ok(m) if m.is_dir() => Ok((dest.to_path_buf(), if contents { ".".into() } else { base.to_string() })),
-        Ok(_) if src_dir => Err(Error::Invalid(format!("cannot copy a directory to a file: {text}"))),
-        Ok(_) | Err(_) if text.ends_with('/') && !src_dir => Err(Error::Invalid(format!("destination directory {text} must exist"))),
+        Ok(m) if m.is_dir() => Ok((
+            dest.to_path_buf(),
+            if contents {
+                ".".into()
+            } else {
+                base.to_string()
+            },
+        )),
+        Ok(_) if src_dir => Err(Error::Invalid(format!(
+            "cannot copy a directory to a file: {text}"
+        ))),
+        Ok(_) | Err(_) if text.ends_with('/') && !src_dir => Err(Error::Invalid(format!(
+            "destination directory {text} must exist"
+        ))),
         _ => {
-            let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).ok_or_else(|| Error::Invalid(format!("invalid destination {text}")))?;
+            let name = dest
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .ok_or_else(|| Error::Invalid(format!("invalid destination {text}")))?;
             let parent = match dest.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
                 _ => PathBuf::from("."),
             };
             if !parent.is_dir() {
-                return Err(Error::Invalid(format!("destination directory {} does not exist", parent.display())));
+                return Err(Error::Invalid(format!(
+                    "destination directory {} does not exist",
+                    parent.display()
+                )));
             }
             Ok((parent, name))
         }
@@ -172,18 +244,35 @@ fn host_destination(dest: &Path, src_dir: bool, contents: bool, base: &str) -> R
 }
 
 /// Where a copy in lands in the container: (directory components, name of the copy).
-fn container_destination(view: &View, dest: &str, src_dir: bool, contents: bool, base: &str) -> Result<(Vec<Vec<u8>>, String)> {
+fn container_destination(
+    view: &View,
+    dest: &str,
+    src_dir: bool,
+    contents: bool,
+    base: &str,
+) -> Result<(Vec<Vec<u8>>, String)> {
     let node = view.resolve(dest.as_bytes(), true, false)?;
     match node.stat() {
-        Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
-            Ok((node_comps(&node), if contents { ".".into() } else { base.to_string() }))
-        }
-        Ok(_) if src_dir => Err(Error::Invalid(format!("cannot copy a directory to a file: {dest}"))),
+        Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => Ok((
+            node_comps(&node),
+            if contents {
+                ".".into()
+            } else {
+                base.to_string()
+            },
+        )),
+        Ok(_) if src_dir => Err(Error::Invalid(format!(
+            "cannot copy a directory to a file: {dest}"
+        ))),
         Ok(_) => Ok(name_in_parent(&node)),
-        Err(_) if dest.ends_with('/') && !src_dir => Err(Error::Invalid(format!("destination directory {dest} must exist in the container"))),
+        Err(_) if dest.ends_with('/') && !src_dir => Err(Error::Invalid(format!(
+            "destination directory {dest} must exist in the container"
+        ))),
         Err(_) => {
             let (parent, name) = name_in_parent(&node);
-            view.dir(parent.clone(), false).map_err(|_| Error::Invalid(format!("no such directory in the container for {dest}")))?;
+            view.dir(parent.clone(), false).map_err(|_| {
+                Error::Invalid(format!("no such directory in the container for {dest}"))
+            })?;
             Ok((parent, name))
         }
     }
@@ -192,7 +281,10 @@ fn container_destination(view: &View, dest: &str, src_dir: bool, contents: bool,
 /// A named node's parent components and name.
 fn name_in_parent(node: &Node) -> (Vec<Vec<u8>>, String) {
     let mut comps = node.comps.clone();
-    let name = comps.pop().map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_else(|| ".".into());
+    let name = comps
+        .pop()
+        .map(|c| String::from_utf8_lossy(&c).into_owned())
+        .unwrap_or_else(|| ".".into());
     (comps, name)
 }
 
@@ -230,19 +322,31 @@ fn abs_str(abs: &Path, given: &Path) -> String {
 
 fn not_found_on_host(e: Error, path: &Path) -> Error {
     match e {
-        Error::Invalid(m) if m.starts_with("Could not find") => Error::Invalid(format!("lstat {}: no such file or directory", path.display())),
+        Error::Invalid(m) if m.starts_with("Could not find") => Error::Invalid(format!(
+            "lstat {}: no such file or directory",
+            path.display()
+        )),
         e => e,
     }
 }
 
 /// Runs `produce` (writing a tar) on a thread and `consume` on this one, joined by a pipe.
-fn pipe(produce: impl FnOnce(&mut dyn Write) -> Result<()> + Send, consume: impl FnOnce(&mut dyn Read) -> Result<()>) -> Result<()> {
-    let (mut rd, mut wr) = std::io::pipe().map_err(|e| Error::Io { what: "create", path: "pipe".into(), source: e })?;
+fn pipe(
+    produce: impl FnOnce(&mut dyn Write) -> Result<()> + Send,
+    consume: impl FnOnce(&mut dyn Read) -> Result<()>,
+) -> Result<()> {
+    let (mut rd, mut wr) = std::io::pipe().map_err(|e| Error::Io {
+        what: "create",
+        path: "pipe".into(),
+        source: e,
+    })?;
     std::thread::scope(|s| {
         let producer = s.spawn(move || produce(&mut wr));
         let consumed = consume(&mut rd);
         drop(rd);
-        let produced = producer.join().unwrap_or_else(|_| Err(Error::Invalid("the tar writer panicked".into())));
+        let produced = producer
+            .join()
+            .unwrap_or_else(|_| Err(Error::Invalid("the tar writer panicked".into())));
         consumed.and(produced)
     })
 }

@@ -55,9 +55,18 @@ pub struct Node {
 impl View {
     /// A view rooted at the host directory `root` with `mounts` on top.
     pub fn open(root: &Path, read_only: bool, mounts: Vec<MountPoint>) -> Result<View> {
-        let fd = rustix::fs::open(root, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| io("open", root, e))?;
-        Ok(View { root: fd, root_path: root.to_path_buf(), read_only, mounts })
+        let fd = rustix::fs::open(
+            root,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| io("open", root, e))?;
+        Ok(View {
+            root: fd,
+            root_path: root.to_path_buf(),
+            read_only,
+            mounts,
+        })
     }
 
     /// The mount whose destination is exactly `comps`.
@@ -73,7 +82,12 @@ impl View {
     }
 
     /// [`View::resolve`] for already split components.
-    pub fn resolve_comps(&self, comps: Vec<Vec<u8>>, follow_last: bool, mkdirs: bool) -> Result<Node> {
+    pub fn resolve_comps(
+        &self,
+        comps: Vec<Vec<u8>>,
+        follow_last: bool,
+        mkdirs: bool,
+    ) -> Result<Node> {
         let shown = show(&comps);
         let mut todo: Vec<Vec<u8>> = comps.into_iter().rev().collect();
         // The directories walked so far: (fd, name, read-only).
@@ -103,10 +117,24 @@ impl View {
                     return Err(not_dir(&shown));
                 }
                 let parent = m.source.parent().unwrap_or(Path::new("/"));
-                let name = m.source.file_name().map(|n| n.as_encoded_bytes().to_vec()).unwrap_or_default();
-                let dir = rustix::fs::open(parent, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-                    .map_err(|e| io("open", parent, e))?;
-                return Ok(Node { dir, name: Some(name), comps: here, mount_file: true, read_only: m.read_only });
+                let name = m
+                    .source
+                    .file_name()
+                    .map(|n| n.as_encoded_bytes().to_vec())
+                    .unwrap_or_default();
+                let dir = rustix::fs::open(
+                    parent,
+                    OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .map_err(|e| io("open", parent, e))?;
+                return Ok(Node {
+                    dir,
+                    name: Some(name),
+                    comps: here,
+                    mount_file: true,
+                    read_only: m.read_only,
+                });
             }
             let cur = stack.last().map_or(self.root.as_fd(), |s| s.0.as_fd());
             let fd = match rustix::fs::openat(cur, c.as_slice(), WALK, Mode::empty()) {
@@ -127,7 +155,9 @@ impl View {
                 FileType::Symlink if !last || follow_last => {
                     links += 1;
                     if links > MAX_LINKS {
-                        return Err(Error::Invalid(format!("too many levels of symbolic links resolving {shown}")));
+                        return Err(Error::Invalid(format!(
+                            "too many levels of symbolic links resolving {shown}"
+                        )));
                     }
                     let target = rustix::fs::readlinkat(cur, c.as_slice(), Vec::new())
                         .map_err(|e| self.err("read link", &here, e))?;
@@ -145,42 +175,87 @@ impl View {
         let comps: Vec<Vec<u8>> = stack.iter().map(|(_, n, _)| n.clone()).collect();
         let (dir, ro) = match stack.pop() {
             Some((fd, _, ro)) => (fd, ro),
-            None => (self.root.try_clone().map_err(|e| Error::Io { what: "dup", path: self.root_path.clone(), source: e })?, self.read_only),
+            None => (
+                self.root.try_clone().map_err(|e| Error::Io {
+                    what: "dup",
+                    path: self.root_path.clone(),
+                    source: e,
+                })?,
+                self.read_only,
+            ),
         };
-        Ok(Node { dir, name: None, comps, mount_file: false, read_only: ro })
+        Ok(Node {
+            dir,
+            name: None,
+            comps,
+            mount_file: false,
+            read_only: ro,
+        })
     }
 
     /// Resolves `comps` to a directory (following every symlink) and opens it for `*at`
     /// calls; with `mkdirs` the directory and its parents are created when missing.
     pub fn dir(&self, comps: Vec<Vec<u8>>, mkdirs: bool) -> Result<(OwnedFd, bool)> {
         let node = self.resolve_comps(comps, true, mkdirs)?;
-        let Some(name) = &node.name else { return Ok((node.dir, node.read_only)) };
+        let Some(name) = &node.name else {
+            return Ok((node.dir, node.read_only));
+        };
         if node.mount_file {
             return Err(not_dir(&show(&node.comps)));
         }
-        match rustix::fs::openat(&node.dir, name.as_slice(), WALK | OFlags::DIRECTORY, Mode::empty()) {
+        match rustix::fs::openat(
+            &node.dir,
+            name.as_slice(),
+            WALK | OFlags::DIRECTORY,
+            Mode::empty(),
+        ) {
             Ok(fd) => Ok((fd, node.read_only)),
             Err(Errno::NOENT) if mkdirs && !node.read_only => {
                 match rustix::fs::mkdirat(&node.dir, name.as_slice(), Mode::from_raw_mode(0o755)) {
                     Ok(()) | Err(Errno::EXIST) => {}
                     Err(e) => return Err(self.err("create directory", &node.comps, e)),
                 }
-                let fd = rustix::fs::openat(&node.dir, name.as_slice(), WALK | OFlags::DIRECTORY, Mode::empty())
-                    .map_err(|e| self.err("open", &node.comps, e))?;
+                let fd = rustix::fs::openat(
+                    &node.dir,
+                    name.as_slice(),
+                    WALK | OFlags::DIRECTORY,
+                    Mode::empty(),
+                )
+                .map_err(|e| self.err("open", &node.comps, e))?;
                 Ok((fd, node.read_only))
             }
             Err(e) => Err(self.err("open directory", &node.comps, e)),
         }
     }
 
-    fn node(&self, dir: BorrowedFd<'_>, name: Vec<u8>, comps: Vec<Vec<u8>>, read_only: bool) -> Result<Node> {
-        let dir = dir.try_clone_to_owned().map_err(|e| Error::Io { what: "dup", path: PathBuf::from(show(&comps)), source: e })?;
-        Ok(Node { dir, name: Some(name), comps, mount_file: false, read_only })
+    fn node(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: Vec<u8>,
+        comps: Vec<Vec<u8>>,
+        read_only: bool,
+    ) -> Result<Node> {
+        let dir = dir.try_clone_to_owned().map_err(|e| Error::Io {
+            what: "dup",
+            path: PathBuf::from(show(&comps)),
+            source: e,
+        })?;
+        Ok(Node {
+            dir,
+            name: Some(name),
+            comps,
+            mount_file: false,
+            read_only,
+        })
     }
 
     /// An I/O error naming a path in the view.
     pub fn err(&self, what: &'static str, comps: &[Vec<u8>], e: Errno) -> Error {
-        Error::Io { what, path: PathBuf::from(show(comps)), source: e.into() }
+        Error::Io {
+            what,
+            path: PathBuf::from(show(comps)),
+            source: e.into(),
+        }
     }
 }
 
@@ -201,13 +276,22 @@ impl Node {
 
 /// Splits a path into its non-empty components (`.` and `..` kept).
 pub fn split(path: &[u8]) -> Vec<Vec<u8>> {
-    path.split(|b| *b == b'/').filter(|c| !c.is_empty()).map(<[u8]>::to_vec).collect()
+    path.split(|b| *b == b'/')
+        .filter(|c| !c.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect()
 }
 
 /// Components as an absolute path.
 pub fn show(comps: &[Vec<u8>]) -> String {
     let mut s = String::from("/");
-    s.push_str(&comps.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("/"));
+    s.push_str(
+        &comps
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join("/"),
+    );
     s
 }
 
@@ -216,5 +300,9 @@ fn not_dir(shown: &str) -> Error {
 }
 
 fn io(what: &'static str, path: &Path, e: Errno) -> Error {
-    Error::Io { what, path: path.to_path_buf(), source: e.into() }
+    Error::Io {
+        what,
+        path: path.to_path_buf(),
+        source: e.into(),
+    }
 }
