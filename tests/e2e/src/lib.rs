@@ -16,6 +16,7 @@ pub mod containerd;
 pub mod engine;
 pub mod image_archive;
 pub mod leaks;
+pub mod peers;
 pub mod runtime;
 
 use std::env;

@@ -108,11 +108,15 @@ fn events_show_a_run_rm_and_follow() {
         return;
     };
     b.busybox_image("bb");
-    // Follow mode: a child following only this container's events.
+    // Follow mode: a child following only this container's events (from `since`, so a
+    // slow start of the follower loses nothing).
+    let since = unix_now();
     let follower = spawn(
         &b,
         &[
             "events",
+            "--since",
+            &since,
             "--filter",
             "container=ev",
             "--format",
@@ -121,7 +125,6 @@ fn events_show_a_run_rm_and_follow() {
         "follow",
     );
     sleep(Duration::from_millis(300));
-    let since = unix_now();
     b.cmd(&["run", "--rm", "--name", "ev", "bb", "sh", "-c", "exit 3"])
         .code_is(3);
     let follow_out = b.dir.join("follow.out");

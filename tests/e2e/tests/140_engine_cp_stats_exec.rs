@@ -98,14 +98,14 @@ fn cp_files_and_directories_both_ways() {
         b.cmd(&["exec", "c1", "cat", "/tmp/one.txt", "/tmp/renamed.txt"])
             .ok()
             .out(),
-        "one\none\n"
+        "one\none"
     );
     // Copied in as root unless -a.
     assert_eq!(
         b.cmd(&["exec", "c1", "stat", "-c", "%u", "/tmp/one.txt"])
             .ok()
             .out(),
-        "0\n"
+        "0"
     );
     // A directory onto a missing path creates it; into an existing one nests it.
     b.cmd(&["cp", s(&h.join("tree")), "c1:/tmp/t2"]).ok();
@@ -120,7 +120,7 @@ fn cp_files_and_directories_both_ways() {
         ])
         .ok()
         .out(),
-        "two\ntwo\n"
+        "two\ntwo"
     );
     // A file into a missing directory (trailing slash) is an error.
     b.cmd(&["cp", s(&h.join("one.txt")), "c1:/nonexistent/"])
@@ -163,7 +163,7 @@ fn cp_into_a_stopped_container_and_into_volumes() {
     fs::write(h.join("msg"), "hello stopped\n").unwrap();
     b.cmd(&["create", "--name", "s1", "bb", "cat", "/msg"]).ok();
     b.cmd(&["cp", s(&h.join("msg")), "s1:/msg"]).ok();
-    assert_eq!(b.cmd(&["start", "-a", "s1"]).ok().out(), "hello stopped\n");
+    assert_eq!(b.cmd(&["start", "-a", "s1"]).ok().out(), "hello stopped");
     // Exited now: copy out of it.
     let out = b.host_dir("out");
     b.cmd(&["cp", "s1:/msg", s(&out.join("back"))]).ok();
@@ -189,7 +189,7 @@ fn cp_into_a_stopped_container_and_into_volumes() {
     b.cmd(&["cp", s(&h.join("msg")), "v1:/data/in-volume"]).ok();
     assert_eq!(
         b.cmd(&["exec", "v1", "cat", "/data/in-volume"]).ok().out(),
-        "hello stopped\n"
+        "hello stopped"
     );
     // Another container with the volume sees it too: it is in the volume, not the rootfs.
     let o = b
@@ -203,7 +203,7 @@ fn cp_into_a_stopped_container_and_into_volumes() {
             "/data/in-volume",
         ])
         .ok();
-    assert_eq!(o.out(), "hello stopped\n");
+    assert_eq!(o.out(), "hello stopped");
     // And out of the volume, seeded file included.
     b.cmd(&["cp", "v1:/data", s(&out.join("vol"))]).ok();
     assert_eq!(
@@ -260,7 +260,7 @@ fn cp_never_follows_container_symlinks_to_the_host() {
         .ok();
     b.cmd(&["cp", s(&h.join("evil")), "c1:/tmp/root/tmp/evil3"])
         .ok();
-    b.cmd(&["cp", s(&h.join("evil")), "c1:/tmp/sec"]).ok(); // replaces what /tmp/sec names in the container
+    b.cmd(&["cp", s(&h.join("evil")), "c1:/tmp/sec"]).fails(); // its target's directory is not in the container
     assert!(!secret_dir.join("evil1").exists());
     assert!(!Path::new("/tmp/evil2").exists() && !Path::new("/tmp/evil3").exists());
     assert_eq!(
@@ -271,7 +271,7 @@ fn cp_never_follows_container_symlinks_to_the_host() {
         b.cmd(&["exec", "c1", "cat", "/tmp/evil2", "/tmp/evil3"])
             .ok()
             .out(),
-        "evil\nevil\n"
+        "evil\nevil"
     );
 
     // Reads through symlinks never see the host's files.
@@ -318,7 +318,7 @@ fn cp_tar_streams_and_hostile_tars() {
         b.cmd(&["exec", "c1", "cat", "/tmp/dir/hello.txt"])
             .ok()
             .out(),
-        "hello\n"
+        "hello"
     );
     b.cmd_stdin(&["cp", "-", "c1:/tmp/dir/hello.txt"], &good)
         .fails(); // not a directory
@@ -417,10 +417,10 @@ fn exec_interactive_and_with_a_terminal() {
     b.cmd(&["run", "-d", "--name", "c1", "bb", "sleep", "1000"])
         .ok();
     let input = b.dir.join("input.txt");
-    fs::write(&input, "line one\nline two\n").unwrap();
+    fs::write(&input, "line one\nline two").unwrap();
     assert_eq!(
         b.cmd_stdin(&["exec", "-i", "c1", "cat"], &input).ok().out(),
-        "line one\nline two\n"
+        "line one\nline two"
     );
     assert_eq!(
         b.cmd_stdin(&["exec", "c1", "cat"], &input).ok().out(),
@@ -433,7 +433,7 @@ fn exec_interactive_and_with_a_terminal() {
     let o = under_script(&b, &["exec", "-t", "c1", "tty"]);
     assert_eq!(o.code, Some(0), "{o}");
     assert!(o.out.contains("/dev/pts/"), "{o}");
-    let o = under_script(&b, &["exec", "-it", "c1", "sh", "-c", "stty size; exit 3"]);
+    let o = under_script(&b, &["exec", "-it", "c1", "sh", "-c", "tty; exit 3"]);
     assert_eq!(o.code, Some(3), "{o}");
 }
 
@@ -446,4 +446,39 @@ fn run_it_gets_a_terminal() {
         o.out.contains("/dev/pts/") || o.out.contains("/dev/console"),
         "{o}"
     );
+}
+
+fn mounted(path: &Path) -> bool {
+    let want = s(path).to_string();
+    fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .any(|l| l.split(' ').nth(4) == Some(want.as_str()))
+}
+
+#[test]
+fn cp_mounts_an_unmounted_rootfs_and_leaves_it_unmounted() {
+    let Some(b) = setup("cp-unmounted") else {
+        return;
+    };
+    let id = b
+        .cmd(&["create", "--name", "u1", "bb", "cat", "/m"])
+        .ok()
+        .out()
+        .to_string();
+    let rootfs = b.root.join("containers").join(&id).join("rootfs");
+    assert!(mounted(&rootfs), "create mounts the rootfs");
+    nix::mount::umount2(&rootfs, nix::mount::MntFlags::empty()).unwrap();
+    let h = b.host_dir("src");
+    fs::write(h.join("m"), "while unmounted\n").unwrap();
+    b.cmd(&["cp", s(&h.join("m")), "u1:/m"]).ok();
+    assert!(!mounted(&rootfs), "cp leaves the rootfs as it found it");
+    let out = b.host_dir("out");
+    b.cmd(&["cp", "u1:/m", s(&out)]).ok();
+    assert!(!mounted(&rootfs));
+    assert_eq!(
+        fs::read_to_string(out.join("m")).unwrap(),
+        "while unmounted\n"
+    );
+    assert_eq!(b.cmd(&["start", "-a", "u1"]).ok().out(), "while unmounted");
 }

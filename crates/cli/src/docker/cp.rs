@@ -30,10 +30,17 @@ fn side(arg: &str) -> Side<'_> {
 
 /// `cp`.
 pub fn cp(g: &Globals, a: CpArgs) -> anyhow::Result<i32> {
-    let opts = CopyOptions { archive: a.archive, follow_link: a.follow_link };
+    let opts = CopyOptions {
+        archive: a.archive,
+        follow_link: a.follow_link,
+    };
     match (side(&a.source), side(&a.destination)) {
-        (Side::Container(..), Side::Container(..)) => anyhow::bail!("copying between containers is not supported"),
-        (Side::Host(_), Side::Host(_)) => anyhow::bail!("must specify at least one container source"),
+        (Side::Container(..), Side::Container(..)) => {
+            anyhow::bail!("copying between containers is not supported")
+        }
+        (Side::Host(_), Side::Host(_)) => {
+            anyhow::bail!("must specify at least one container source")
+        }
         (Side::Container(c, src), Side::Host(dest)) => {
             let e = engine(g)?;
             let r = e.container(c)?;

@@ -19,15 +19,25 @@ pub fn events(g: &Globals, a: EventsArgs) -> anyhow::Result<i32> {
     let e = engine(g)?;
     let filter = EventFilter::parse(&a.filter)?;
     let now = SystemTime::now();
-    let since = a.since.as_deref().map(|s| parse_time("--since", s, now)).transpose()?;
-    let until = a.until.as_deref().map(|s| parse_time("--until", s, now)).transpose()?;
+    let since = a
+        .since
+        .as_deref()
+        .map(|s| parse_time("--since", s, now))
+        .transpose()?;
+    let until = a
+        .until
+        .as_deref()
+        .map(|s| parse_time("--until", s, now))
+        .transpose()?;
     let template = match a.format.as_deref() {
         None | Some("") | Some("json") => None,
         Some(f) => Some(crate::format::Template::parse(f).map_err(|err| anyhow::anyhow!("{err}"))?),
     };
     let print = |ev: &Event, out: &mut io::StdoutLock| -> anyhow::Result<()> {
         let line = match (&template, a.format.as_deref()) {
-            (Some(t), _) => t.render(&go_fields(ev)).map_err(|err| anyhow::anyhow!("{err}"))?,
+            (Some(t), _) => t
+                .render(&go_fields(ev))
+                .map_err(|err| anyhow::anyhow!("{err}"))?,
             (None, Some("json")) => serde_json::to_string(&json_tags(ev))?,
             _ => default_line(ev),
         };
@@ -36,12 +46,19 @@ pub fn events(g: &Globals, a: EventsArgs) -> anyhow::Result<i32> {
     };
     let path = events::log_path(&e.paths.root);
     // Without --since only new events are shown, as Docker does.
-    let mut offset = if since.is_some() { 0 } else { events::log_len(&path) };
+    let mut offset = if since.is_some() {
+        0
+    } else {
+        events::log_len(&path)
+    };
     loop {
         let (batch, next) = events::read_from(&path, offset)?;
         offset = next;
         let mut out = io::stdout().lock();
-        for ev in batch.iter().filter(|ev| since.is_none_or(|s| ev.time >= s) && filter.matches(ev)) {
+        for ev in batch
+            .iter()
+            .filter(|ev| since.is_none_or(|s| ev.time >= s) && filter.matches(ev))
+        {
             if until.is_some_and(|u| ev.time > u) {
                 return Ok(0);
             }
@@ -71,14 +88,20 @@ fn parse_time(flag: &str, s: &str, now: SystemTime) -> anyhow::Result<i64> {
         let d = berth_engine::spec::parse::parse_duration(flag, s).map_err(|_| anyhow::anyhow!("invalid value {s:?} for {flag}: expected an RFC 3339 time, unix seconds or a duration like 10m"))?;
         now.checked_sub(d).unwrap_or(UNIX_EPOCH)
     };
-    Ok(t.duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0))
+    Ok(t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0))
 }
 
 /// Docker's default line: `<time> <type> <action> <id> (k=v, ...)`.
 fn default_line(ev: &Event) -> String {
     let mut line = format!("{} {} {} {}", timestamp(ev.time), ev.kind, ev.action, ev.id);
     if !ev.attributes.is_empty() {
-        let attrs: Vec<String> = ev.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let attrs: Vec<String> = ev
+            .attributes
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         line.push_str(&format!(" ({})", attrs.join(", ")));
     }
     line
@@ -89,7 +112,11 @@ fn timestamp(nanos: i64) -> String {
     let nanos = nanos.max(0) as u64;
     let t = UNIX_EPOCH + Duration::from_secs(nanos / 1_000_000_000);
     let secs = crate::format::format_rfc3339(t, false);
-    format!("{}.{:09}Z", secs.trim_end_matches('Z'), nanos % 1_000_000_000)
+    format!(
+        "{}.{:09}Z",
+        secs.trim_end_matches('Z'),
+        nanos % 1_000_000_000
+    )
 }
 
 /// The event as Go's `events.Message` fields, for templates (`{{.Actor.Attributes.name}}`).
@@ -129,11 +156,33 @@ mod tests {
     #[test]
     fn times_and_lines() {
         let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
-        assert_eq!(parse_time("--since", "10m", now).unwrap(), (1_000_000 - 600) * 1_000_000_000);
-        assert_eq!(parse_time("--since", "1700000000.5", now).unwrap(), 1_700_000_000_500_000_000);
-        assert_eq!(parse_time("--since", "2023-11-14T22:13:20Z", now).unwrap(), 1_700_000_000_000_000_000);
+        assert_eq!(
+            parse_time("--since", "10m", now).unwrap(),
+            (1_000_000 - 600) * 1_000_000_000
+        );
+        assert_eq!(
+            parse_time("--since", "1700000000.5", now).unwrap(),
+            1_700_000_000_500_000_000
+        );
+        assert_eq!(
+            parse_time("--since", "2023-11-14T22:13:20Z", now).unwrap(),
+            1_700_000_000_000_000_000
+        );
         assert!(parse_time("--since", "yesterday", now).is_err());
-        let ev = Event { time: 1_700_000_000_000_000_123, kind: "container".into(), action: "start".into(), id: "abc".into(), attributes: [("name".to_string(), "web".to_string()), ("image".to_string(), "bb".to_string())].into() };
-        assert_eq!(default_line(&ev), "2023-11-14T22:13:20.000000123Z container start abc (image=bb, name=web)");
+        let ev = Event {
+            time: 1_700_000_000_000_000_123,
+            kind: "container".into(),
+            action: "start".into(),
+            id: "abc".into(),
+            attributes: [
+                ("name".to_string(), "web".to_string()),
+                ("image".to_string(), "bb".to_string()),
+            ]
+            .into(),
+        };
+        assert_eq!(
+            default_line(&ev),
+            "2023-11-14T22:13:20.000000123Z container start abc (image=bb, name=web)"
+        );
     }
 }

@@ -21,7 +21,12 @@ use super::run::{window_size, RawMode};
 const DRAIN: Duration = Duration::from_millis(500);
 
 /// Runs `req` in `r` (foreground unless `req.detach`); returns the process's exit code.
-pub fn exec(e: &Engine, r: &ContainerRecord, req: &ExecRequest, interactive: bool) -> anyhow::Result<i32> {
+pub fn exec(
+    e: &Engine,
+    r: &ContainerRecord,
+    req: &ExecRequest,
+    interactive: bool,
+) -> anyhow::Result<i32> {
     if req.detach {
         return Ok(e.exec_in(r, req)?);
     }
@@ -56,7 +61,11 @@ pub fn exec(e: &Engine, r: &ContainerRecord, req: &ExecRequest, interactive: boo
     if let Some((rows, cols)) = window_size() {
         let _ = resize(&master, rows, cols);
     }
-    let _raw = if interactive && io::stdin().is_terminal() { Some(RawMode::enter()?) } else { None };
+    let _raw = if interactive && io::stdin().is_terminal() {
+        Some(RawMode::enter()?)
+    } else {
+        None
+    };
     if interactive {
         let mut input = File::from(saved_stdin);
         let mut m = File::from(master.try_clone()?);
@@ -95,7 +104,15 @@ fn relay_output(master: &mut File) {
 /// The signals berth passes on (and SIGWINCH, which resizes the terminal instead).
 fn signal_set() -> SigSet {
     let mut set = SigSet::empty();
-    for s in [Signal::SIGWINCH, Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT, Signal::SIGUSR1, Signal::SIGUSR2] {
+    for s in [
+        Signal::SIGWINCH,
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+    ] {
         set.add(s);
     }
     set
@@ -117,7 +134,12 @@ fn spawn_signal_thread(set: SigSet, pid: i32, master: Option<OwnedFd>) {
 
 /// Sets the terminal's window size (the process gets SIGWINCH from the kernel).
 fn resize(master: &OwnedFd, rows: u16, cols: u16) -> io::Result<()> {
-    let ws = rustix::termios::Winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+    let ws = rustix::termios::Winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
     rustix::termios::tcsetwinsize(master, ws)?;
     Ok(())
 }

@@ -55,10 +55,19 @@ pub fn stats(g: &Globals, a: StatsArgs) -> anyhow::Result<i32> {
             std::thread::sleep(if a.no_stream { INTERVAL / 2 } else { INTERVAL });
             continue;
         }
-        let rows: Vec<Value> = list.iter().map(|(r, given)| row(r, given, now.get(&r.id), prev.get(&r.id), a.no_trunc)).collect();
-        let text = crate::format::render_rows(a.format.as_deref(), DEFAULT_TABLE, HEADERS, &rows).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let rows: Vec<Value> = list
+            .iter()
+            .map(|(r, given)| row(r, given, now.get(&r.id), prev.get(&r.id), a.no_trunc))
+            .collect();
+        let text = crate::format::render_rows(a.format.as_deref(), DEFAULT_TABLE, HEADERS, &rows)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut out = io::stdout().lock();
-        let written = if clear { write!(out, "\x1b[2J\x1b[H{text}") } else { write!(out, "{text}") }.and_then(|_| out.flush());
+        let written = if clear {
+            write!(out, "\x1b[2J\x1b[H{text}")
+        } else {
+            write!(out, "{text}")
+        }
+        .and_then(|_| out.flush());
         match written {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
             r => r?,
@@ -74,20 +83,33 @@ pub fn stats(g: &Globals, a: StatsArgs) -> anyhow::Result<i32> {
 /// The containers to show, each with the name the user gave (or its ID).
 fn targets(e: &Engine, a: &StatsArgs) -> anyhow::Result<Vec<(ContainerRecord, String)>> {
     if !a.containers.is_empty() {
-        return a.containers.iter().map(|n| Ok((e.container(n)?, n.clone()))).collect();
+        return a
+            .containers
+            .iter()
+            .map(|n| Ok((e.container(n)?, n.clone())))
+            .collect();
     }
     let mut list = e.containers()?;
     if !a.all {
         list.retain(|(_, s)| s.is_running());
     }
-    Ok(list.into_iter().map(|(r, _)| {
-        let id = r.short_id().to_string();
-        (r, id)
-    }).collect())
+    Ok(list
+        .into_iter()
+        .map(|(r, _)| {
+            let id = r.short_id().to_string();
+            (r, id)
+        })
+        .collect())
 }
 
 /// One row: zeros for a container that is not running.
-fn row(r: &ContainerRecord, given: &str, now: Option<&StatsSample>, prev: Option<&StatsSample>, no_trunc: bool) -> Value {
+fn row(
+    r: &ContainerRecord,
+    given: &str,
+    now: Option<&StatsSample>,
+    prev: Option<&StatsSample>,
+    no_trunc: bool,
+) -> Value {
     let zero = StatsSample::default();
     let s = now.unwrap_or(&zero);
     let cpu = match (now, prev) {

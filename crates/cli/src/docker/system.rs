@@ -101,13 +101,24 @@ fn df(g: &Globals, a: SystemDfArgs) -> anyhow::Result<i32> {
         .summary()
         .into_iter()
         .map(|s| {
-            let pct = if s.size > 0 { s.reclaimable * 100 / s.size } else { 0 };
+            let pct = (s.reclaimable * 100).checked_div(s.size).unwrap_or(0);
             let reclaimable = if s.kind == "Build Cache" { output::human_size(0) } else { format!("{} ({pct}%)", output::human_size(s.reclaimable)) };
             json!({"Type": s.kind, "TotalCount": s.total, "Active": s.active, "Size": output::human_size(s.size), "Reclaimable": reclaimable})
         })
         .collect();
-    let headers = [("Type", "TYPE"), ("TotalCount", "TOTAL"), ("Active", "ACTIVE"), ("Size", "SIZE"), ("Reclaimable", "RECLAIMABLE")];
-    output::print_rows(a.format.as_deref(), "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}", &headers, &rows)?;
+    let headers = [
+        ("Type", "TYPE"),
+        ("TotalCount", "TOTAL"),
+        ("Active", "ACTIVE"),
+        ("Size", "SIZE"),
+        ("Reclaimable", "RECLAIMABLE"),
+    ];
+    output::print_rows(
+        a.format.as_deref(),
+        "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
+        &headers,
+        &rows,
+    )?;
     Ok(0)
 }
 
@@ -116,17 +127,33 @@ fn df_verbose(u: &DiskUsage) -> anyhow::Result<i32> {
     println!("Images space usage:\n");
     let mut rows = Vec::new();
     for i in &u.images {
-        let names: Vec<Option<berth_engine::reference::Reference>> = if i.row.tags.is_empty() { vec![None] } else { i.row.tags.iter().map(|t| berth_engine::reference::Reference::parse(t).ok()).collect() };
+        let names: Vec<Option<berth_engine::reference::Reference>> = if i.row.tags.is_empty() {
+            vec![None]
+        } else {
+            i.row
+                .tags
+                .iter()
+                .map(|t| berth_engine::reference::Reference::parse(t).ok())
+                .collect()
+        };
         for r in names {
             let (repo, tag) = match &r {
-                Some(r) => (r.familiar_name(), r.tag.clone().unwrap_or_else(|| "<none>".into())),
+                Some(r) => (
+                    r.familiar_name(),
+                    r.tag.clone().unwrap_or_else(|| "<none>".into()),
+                ),
                 None => ("<none>".into(), "<none>".into()),
             };
             rows.push(json!({"Repository": repo, "Tag": tag, "ID": &i.row.id[..12.min(i.row.id.len())], "CreatedSince": output::since(i.row.created.as_deref()), "Size": output::human_size(i.size), "SharedSize": output::human_size(i.shared), "UniqueSize": output::human_size(i.size - i.shared.min(i.size)), "Containers": i.containers}));
         }
     }
     let t = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}";
-    output::print_rows(None, t, &[("ID", "IMAGE ID"), ("CreatedSince", "CREATED")], &rows)?;
+    output::print_rows(
+        None,
+        t,
+        &[("ID", "IMAGE ID"), ("CreatedSince", "CREATED")],
+        &rows,
+    )?;
     println!("\nContainers space usage:\n");
     let rows: Vec<Value> = u
         .containers
@@ -137,10 +164,24 @@ fn df_verbose(u: &DiskUsage) -> anyhow::Result<i32> {
         })
         .collect();
     let t = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}";
-    output::print_rows(None, t, &[("ID", "CONTAINER ID"), ("RunningFor", "CREATED")], &rows)?;
+    output::print_rows(
+        None,
+        t,
+        &[("ID", "CONTAINER ID"), ("RunningFor", "CREATED")],
+        &rows,
+    )?;
     println!("\nLocal Volumes space usage:\n");
-    let rows: Vec<Value> = u.volumes.iter().map(|v| json!({"Name": v.name, "Links": v.links, "Size": output::human_size(v.size)})).collect();
-    output::print_rows(None, "table {{.Name}}\t{{.Links}}\t{{.Size}}", &[("Name", "VOLUME NAME")], &rows)?;
+    let rows: Vec<Value> = u
+        .volumes
+        .iter()
+        .map(|v| json!({"Name": v.name, "Links": v.links, "Size": output::human_size(v.size)}))
+        .collect();
+    output::print_rows(
+        None,
+        "table {{.Name}}\t{{.Links}}\t{{.Size}}",
+        &[("Name", "VOLUME NAME")],
+        &rows,
+    )?;
     println!("\nBuild cache usage: 0B");
     Ok(0)
 }
@@ -152,13 +193,20 @@ fn prune(g: &Globals, a: SystemPruneArgs) -> anyhow::Result<i32> {
         if a.volumes {
             warning.push_str("  - all anonymous volumes not used by at least one container\n");
         }
-        warning.push_str(if a.all { "  - all images without at least one container associated to them\n" } else { "  - all dangling images\n" });
+        warning.push_str(if a.all {
+            "  - all images without at least one container associated to them\n"
+        } else {
+            "  - all dangling images\n"
+        });
         if !confirm(&warning)? {
             return Ok(0);
         }
     }
     let mut e = engine(g)?;
-    let r = e.system_prune(PruneOptions { all: a.all, volumes: a.volumes })?;
+    let r = e.system_prune(PruneOptions {
+        all: a.all,
+        volumes: a.volumes,
+    })?;
     if !r.containers.is_empty() {
         println!("Deleted Containers:\n{}\n", r.containers.join("\n"));
     }
@@ -188,7 +236,10 @@ fn confirm(warning: &str) -> anyhow::Result<bool> {
     io::stdout().flush()?;
     let mut answer = String::new();
     io::stdin().lock().read_line(&mut answer)?;
-    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }
 
 /// `system check [--repair]`: exit 0 when clean (or all repaired), 1 when problems remain.
@@ -209,7 +260,10 @@ fn check(g: &Globals, a: SystemCheckArgs) -> anyhow::Result<i32> {
     } else if left == 0 {
         println!("{found} problem(s) found, all repaired.");
     } else if a.repair {
-        println!("{found} problem(s) found, {} repaired, {left} remain.", found - left);
+        println!(
+            "{found} problem(s) found, {} repaired, {left} remain.",
+            found - left
+        );
     } else {
         println!("{found} problem(s) found; run `berth system check --repair` to repair them.");
     }

@@ -54,6 +54,10 @@ impl Engine {
         let dir = self.paths.container(&id);
         fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
         let made = (|| {
+            if opts.rm {
+                let marker = dir.join(crate::containers::rootfs::VOLATILE_MARKER);
+                fs::write(&marker, b"").map_err(io_err("write", &marker))?;
+            }
             let rootfs = mount_rootfs(&dir, &lowers)?;
             let rec = self.prepare(&id, &name, image_name, &image, opts, &dir, &rootfs)?;
             record::insert(&self.db, &rec)?;

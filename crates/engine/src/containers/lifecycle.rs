@@ -102,6 +102,7 @@ impl Engine {
             let _ = berth_runtime::ops::pause::set_paused(&g, &r.id, false);
         }
         let _ = berth_runtime::ops::kill::kill(&g, &r.id, sig, false);
+        self.container_event_with(r, "kill", &[("signal", &(sig as i32).to_string())]);
         let timeout = timeout.unwrap_or(r.stop_timeout);
         let limit = (timeout >= 0).then(|| Duration::from_secs(timeout as u64));
         if self.wait_stopped(r, s.pid, limit) {
@@ -117,17 +118,17 @@ impl Engine {
     /// Waits until the init `pid` is gone and the monitor recorded the exit; false on timeout.
     fn wait_stopped(&self, r: &ContainerRecord, pid: i32, limit: Option<Duration>) -> bool {
         let start = Instant::now();
-        let mut delay = Duration::from_micros(500);
+        if !crate::containers::state::wait_pid_exit(pid, limit.unwrap_or(Duration::from_secs(u32::MAX as u64))) {
+            return false;
+        }
+        // The monitor records the exit right after; give it a moment.
+        let mut delay = Duration::from_micros(200);
         loop {
-            let s = self.state(r);
-            if !alive(pid) && !s.is_running() {
+            if !self.state(r).is_running() || start.elapsed() > limit.unwrap_or(Duration::MAX).saturating_add(Duration::from_secs(2)) {
                 return true;
             }
-            if limit.is_some_and(|l| start.elapsed() >= l) {
-                return false;
-            }
             sleep(delay);
-            delay = (delay * 2).min(Duration::from_millis(50));
+            delay = (delay * 2).min(Duration::from_millis(20));
         }
     }
 

@@ -39,12 +39,7 @@ impl Engine {
         let dir = self.paths.container(&r.id);
         if s.monitor_pid > 0 && s.monitor_pid != std::process::id() as i32 {
             // Let a finishing monitor write its last status and go (at most 2 s).
-            for _ in 0..400 {
-                if !running_process(s.monitor_pid) {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
+            crate::containers::state::wait_pid_exit(s.monitor_pid, std::time::Duration::from_secs(2));
         }
         let _ = berth_runtime::ops::delete::delete(&self.runtime(), &r.id, true);
         unmount_rootfs(&dir)?;
@@ -97,12 +92,3 @@ impl Engine {
     }
 }
 
-/// Whether `pid` exists and is not a zombie.
-fn running_process(pid: i32) -> bool {
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(t) => !t
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
-        Err(_) => false,
-    }
-}

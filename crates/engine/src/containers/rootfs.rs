@@ -8,6 +8,11 @@ use nix::mount::{mount, umount2, MntFlags, MsFlags};
 
 use crate::error::{io_err, Error, Result};
 
+/// A file in the container directory asking for a `volatile` overlay: no syncs, so the
+/// unmount at removal does not flush the whole upper filesystem (hundreds of ms on a busy
+/// disk). Used for `--rm` containers, whose writes do not outlive them anyway (as podman).
+pub const VOLATILE_MARKER: &str = "volatile-rootfs";
+
 /// The directories of a container's overlay.
 pub struct RootfsDirs {
     /// The writable layer.

@@ -124,3 +124,17 @@ pub fn state_of(ctr_dir: &Path, runtime_root: &Path, id: &str) -> State {
     }
     s
 }
+
+/// Waits until process `pid` has exited (or become a zombie), at most `limit`; true when it
+/// is gone. Uses a pidfd, so there is no polling delay.
+pub fn wait_pid_exit(pid: i32, limit: std::time::Duration) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let Some(p) = rustix::process::Pid::from_raw(pid) else { return true };
+    let Ok(fd) = rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()) else {
+        return true; // already gone
+    };
+    let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+    let timeout = PollTimeout::try_from(limit).unwrap_or(PollTimeout::MAX);
+    matches!(poll(&mut fds, timeout), Ok(n) if n > 0)
+}

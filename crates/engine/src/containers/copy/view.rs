@@ -139,7 +139,7 @@ impl View {
             let cur = stack.last().map_or(self.root.as_fd(), |s| s.0.as_fd());
             let fd = match rustix::fs::openat(cur, c.as_slice(), WALK, Mode::empty()) {
                 Ok(fd) => fd,
-                Err(Errno::NOENT) if last => return Ok(self.node(cur, c, here, ro)?),
+                Err(Errno::NOENT) if last => return self.node(cur, c, here, ro),
                 Err(Errno::NOENT) if mkdirs && !ro => {
                     match rustix::fs::mkdirat(cur, c.as_slice(), Mode::from_raw_mode(0o755)) {
                         Ok(()) | Err(Errno::EXIST) => {}
@@ -167,7 +167,7 @@ impl View {
                     }
                     todo.extend(split(&target).into_iter().rev());
                 }
-                _ if last => return Ok(self.node(cur, c, here, ro)?),
+                _ if last => return self.node(cur, c, here, ro),
                 FileType::Directory => stack.push((fd, c, ro)),
                 _ => return Err(not_dir(&shown)),
             }
