@@ -472,7 +472,7 @@ impl Podman {
 
 impl Drop for Podman {
     fn drop(&mut self) {
-        let _ = self.cmd(&["rm", "-af"]);
+        let _ = self.cmd(&["rm", "-af", "-t", "0"]);
         let mut left = Vec::new();
         for p in processes_naming(&self.dir) {
             let what = format!("process {p}: {}", cmdline(p));

@@ -476,21 +476,3 @@ fn skopeo_inspects_berth_archives() {
         );
     }
 }
-
-#[test]
-fn zz_tmp_panic_cleanup() {
-    let Some(b) = Berth::new("zz") else { return };
-    let Some(d) = Docker::start("zz") else { return };
-    let tar = rootfs(&b);
-    d.cmd(&["import", s(&tar), "x:1"]).ok();
-    d.cmd(&["run", "-d", "--network", "none", "x:1", "sleep", "100"]).ok();
-    let p = Podman::new("zz").unwrap();
-    p.cmd(&["import", s(&tar), "x:1"]).ok();
-    let mut a = vec!["run".to_string(), "-d".into()];
-    a.extend(p.run_flags());
-    a.extend(["x:1".into(), "sleep".into(), "100".into()]);
-    let a: Vec<&str> = a.iter().map(String::as_str).collect();
-    p.cmd(&a).ok();
-    eprintln!("{}", std::process::Command::new("sh").arg("-c").arg("ps -ef | grep -E 'sleep 100|shim|conmon' | grep -v grep").output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap());
-    panic!("deliberate");
-}
