@@ -24,7 +24,10 @@ fn main() {
         runc::main(args)
     } else if args.get(1).is_some_and(|a| a == "__monitor") {
         // The per-container monitor, spawned by the engine (not for users).
-        let rest: Vec<String> = args[2..].iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let rest: Vec<String> = args[2..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
         berth_monitor::main_entry(&rest)
     } else if args.get(1).is_some_and(|a| a == "runtime") {
         // `berth runtime <cmd>` == `berth-runc <cmd>`.

@@ -41,7 +41,9 @@ pub enum Error {
     #[error("bad archive: {0}")]
     BadArchive(String),
     /// A compressed stream in a format berth does not read (xz, bzip2).
-    #[error("unsupported compression {0}: only uncompressed, gzip and zstd tar streams are supported")]
+    #[error(
+        "unsupported compression {0}: only uncompressed, gzip and zstd tar streams are supported"
+    )]
     UnsupportedCompression(&'static str),
     /// Reading a stream (a layer, a tarball) failed: corrupt, truncated or an I/O error.
     #[error("{what}: {source}")]

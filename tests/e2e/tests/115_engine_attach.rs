@@ -16,40 +16,79 @@ fn run_interactive_reads_stdin() {
     let Some(b) = setup("run-stdin") else { return };
     let input = b.dir.join("input.txt");
     std::fs::write(&input, "one\ntwo\n").unwrap();
-    let o = b.cmd_stdin(&["run", "--rm", "-i", "bb", "sh", "-c", "wc -l; echo done"], &input).ok();
+    let o = b
+        .cmd_stdin(
+            &["run", "--rm", "-i", "bb", "sh", "-c", "wc -l; echo done"],
+            &input,
+        )
+        .ok();
     assert_eq!(o.stdout, "2\ndone\n");
     // Without -i the container's stdin is empty.
-    let o = b.cmd_stdin(&["run", "--rm", "bb", "sh", "-c", "wc -l"], &input).ok();
+    let o = b
+        .cmd_stdin(&["run", "--rm", "bb", "sh", "-c", "wc -l"], &input)
+        .ok();
     assert_eq!(o.out(), "0");
 }
 
 #[test]
 fn attach_follows_output_and_exit_code() {
     let Some(b) = setup("attach") else { return };
-    b.cmd(&["run", "-d", "--name", "att", "bb", "sh", "-c", "sleep 1; echo late; exit 4"]).ok();
+    b.cmd(&[
+        "run",
+        "-d",
+        "--name",
+        "att",
+        "bb",
+        "sh",
+        "-c",
+        "sleep 1; echo late; exit 4",
+    ])
+    .ok();
     let o = b.cmd_timeout(&["attach", "att"], Duration::from_secs(20));
     assert_eq!(o.code, Some(4), "{o}");
     assert_eq!(o.stdout, "late\n");
-    b.cmd(&["attach", "att"]).code_is(125).stderr_mentions(&["stopped container"]);
+    b.cmd(&["attach", "att"])
+        .code_is(125)
+        .stderr_mentions(&["stopped container"]);
 }
 
 #[test]
 fn top_lists_the_processes() {
     let Some(b) = setup("top") else { return };
-    b.cmd(&["run", "-d", "--name", "tp", "bb", "sleep", "1000"]).ok();
+    b.cmd(&["run", "-d", "--name", "tp", "bb", "sleep", "1000"])
+        .ok();
     let o = b.cmd(&["top", "tp"]).ok();
-    assert!(o.lines()[0].contains("PID") && o.out().contains("sleep 1000"), "{o}");
+    assert!(
+        o.lines()[0].contains("PID") && o.out().contains("sleep 1000"),
+        "{o}"
+    );
 }
 
 #[test]
 fn restart_always_and_unless_stopped() {
-    let Some(b) = setup("restart-always") else { return };
+    let Some(b) = setup("restart-always") else {
+        return;
+    };
     for policy in ["always", "unless-stopped"] {
         let name = format!("rs-{policy}");
-        b.cmd(&["run", "-d", "--name", &name, "--restart", policy, "bb", "sh", "-c", "sleep 0.2; exit 1"]).ok();
+        b.cmd(&[
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--restart",
+            policy,
+            "bb",
+            "sh",
+            "-c",
+            "sleep 0.2; exit 1",
+        ])
+        .ok();
         let mut count = 0;
         for _ in 0..200 {
-            let o = b.cmd(&["inspect", "--format", "{{.RestartCount}}", &name]).ok();
+            let o = b
+                .cmd(&["inspect", "--format", "{{.RestartCount}}", &name])
+                .ok();
             count = o.out().parse().unwrap_or(0);
             if count >= 2 {
                 break;
@@ -58,19 +97,34 @@ fn restart_always_and_unless_stopped() {
         }
         assert!(count >= 2, "{policy}: restarted {count} times");
         b.cmd(&["stop", "-t", "1", &name]).ok();
-        let o = b.cmd(&["inspect", "--format", "{{.State.Status}}", &name]).ok();
+        let o = b
+            .cmd(&["inspect", "--format", "{{.State.Status}}", &name])
+            .ok();
         assert_eq!(o.out(), "exited", "{policy}: stop must end the restarts");
         std::thread::sleep(Duration::from_millis(500));
-        let o = b.cmd(&["inspect", "--format", "{{.State.Status}}", &name]).ok();
+        let o = b
+            .cmd(&["inspect", "--format", "{{.State.Status}}", &name])
+            .ok();
         assert_eq!(o.out(), "exited", "{policy}: restarted after stop");
     }
 }
 
 #[test]
 fn images_all_and_filters() {
-    let Some(b) = setup("images-filter") else { return };
+    let Some(b) = setup("images-filter") else {
+        return;
+    };
     b.cmd(&["tag", "bb", "other:1"]).ok();
-    let o = b.cmd(&["images", "-a", "--filter", "reference=oth*", "--format", "{{.Repository}}:{{.Tag}}"]).ok();
+    let o = b
+        .cmd(&[
+            "images",
+            "-a",
+            "--filter",
+            "reference=oth*",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ])
+        .ok();
     assert_eq!(o.out(), "other:1");
     let o = b.cmd(&["images", "--filter", "dangling=true", "-q"]).ok();
     assert_eq!(o.out(), "");

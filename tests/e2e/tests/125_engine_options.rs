@@ -327,9 +327,14 @@ fn healthcheck_states_show_in_ps_and_inspect() {
     ])
     .ok();
     assert_eq!(
-        b.cmd(&["inspect", "--format", "{{if .State.Health}}health{{else}}none{{end}}", "nohc"])
-            .ok()
-            .out(),
+        b.cmd(&[
+            "inspect",
+            "--format",
+            "{{if .State.Health}}health{{else}}none{{end}}",
+            "nohc"
+        ])
+        .ok()
+        .out(),
         "none"
     );
 }

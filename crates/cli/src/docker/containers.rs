@@ -4,8 +4,8 @@
 
 use std::io::{self, Write};
 
-use berth_engine::containers::ContainerRecord;
 use berth_engine::containers::lifecycle::Stopped;
+use berth_engine::containers::ContainerRecord;
 use berth_engine::containers::State;
 use berth_engine::Engine;
 use serde_json::json;
@@ -54,10 +54,17 @@ pub fn dispatch(g: &Globals, c: ContainerCommand) -> anyhow::Result<i32> {
 }
 
 /// Runs `f` on each named container, printing errors Docker-style; exit 1 if any failed.
-fn each(e: &Engine, names: &[String], mut f: impl FnMut(&Engine, &ContainerRecord, &str) -> anyhow::Result<()>) -> i32 {
+fn each(
+    e: &Engine,
+    names: &[String],
+    mut f: impl FnMut(&Engine, &ContainerRecord, &str) -> anyhow::Result<()>,
+) -> i32 {
     let mut code = 0;
     for n in names {
-        let result = e.container(n).map_err(anyhow::Error::from).and_then(|r| f(e, &r, n));
+        let result = e
+            .container(n)
+            .map_err(anyhow::Error::from)
+            .and_then(|r| f(e, &r, n));
         if let Err(err) = result {
             eprintln!("Error response from daemon: {err:#}");
             code = 1;
@@ -138,8 +145,15 @@ pub fn dispatch_top(g: &Globals, c: Command) -> anyhow::Result<i32> {
             if !e.state(&r).is_running() {
                 anyhow::bail!("container {} is not running", r.id);
             }
-            let ps_args = if a.ps_args.is_empty() { vec!["-ef".to_string()] } else { a.ps_args.clone() };
-            print!("{}", berth_runtime::ops::ps::table(&e.runtime(), &r.id, &ps_args)?);
+            let ps_args = if a.ps_args.is_empty() {
+                vec!["-ef".to_string()]
+            } else {
+                a.ps_args.clone()
+            };
+            print!(
+                "{}",
+                berth_runtime::ops::ps::table(&e.runtime(), &r.id, &ps_args)?
+            );
             0
         }
         Command::Attach(a) => {
@@ -148,7 +162,9 @@ pub fn dispatch_top(g: &Globals, c: Command) -> anyhow::Result<i32> {
                 anyhow::bail!("You cannot attach to a stopped container, start it first");
             }
             let stdin = !a.no_stdin && r.stdin_open;
-            return Ok(run::attach_and_start(&e, &r, stdin, false, a.detach_keys.as_deref())?.unwrap_or(0));
+            return Ok(
+                run::attach_and_start(&e, &r, stdin, false, a.detach_keys.as_deref())?.unwrap_or(0),
+            );
         }
         other => anyhow::bail!("unsupported command {other:?}"),
     })
@@ -184,7 +200,9 @@ fn ps(e: &Engine, a: PsArgs) -> anyhow::Result<i32> {
         list.truncate(n);
     }
     for f in &a.filter {
-        let (k, v) = f.split_once('=').ok_or_else(|| anyhow::anyhow!("bad format of filter (expected name=value)"))?;
+        let (k, v) = f
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("bad format of filter (expected name=value)"))?;
         list.retain(|(r, s)| match k {
             "name" => r.name.contains(v),
             "id" => r.id.starts_with(v),
@@ -195,7 +213,13 @@ fn ps(e: &Engine, a: PsArgs) -> anyhow::Result<i32> {
             },
             "ancestor" => r.image == v || r.image_id.starts_with(v.trim_start_matches("sha256:")),
             "exited" => s.status == "exited" && s.exit_code.to_string() == v,
-            "health" => s.health.as_ref().map(|h| h.status.as_str()).unwrap_or("none") == v,
+            "health" => {
+                s.health
+                    .as_ref()
+                    .map(|h| h.status.as_str())
+                    .unwrap_or("none")
+                    == v
+            }
             _ => true,
         });
     }
@@ -242,7 +266,10 @@ fn logs(e: &Engine, a: LogsArgs) -> anyhow::Result<i32> {
     let r = e.container(&a.container)?;
     let tail = match a.tail.as_deref() {
         None | Some("all") => None,
-        Some(n) => Some(n.parse::<usize>().map_err(|_| anyhow::anyhow!("invalid value for --tail: {n}"))?),
+        Some(n) => Some(
+            n.parse::<usize>()
+                .map_err(|_| anyhow::anyhow!("invalid value for --tail: {n}"))?,
+        ),
     };
     let opts = LogsOptions {
         follow: a.follow,
@@ -254,7 +281,8 @@ fn logs(e: &Engine, a: LogsArgs) -> anyhow::Result<i32> {
     let dir = e.paths.container(&r.id);
     let runtime_root = e.paths.runtime();
     let id = r.id.clone();
-    let stop = move || !berth_engine::containers::state::state_of(&dir, &runtime_root, &id).is_running();
+    let stop =
+        move || !berth_engine::containers::state::state_of(&dir, &runtime_root, &id).is_running();
     let mut out = io::stdout().lock();
     let mut err = io::stderr().lock();
     read_logs(&r.monitor.log.path, &opts, &mut out, &mut err, stop)?;
@@ -279,7 +307,9 @@ fn exec(e: &Engine, a: ExecArgs) -> anyhow::Result<i32> {
     let r = e.container(&a.container)?;
     let mut env = Vec::new();
     for f in &a.env_file {
-        env.extend(berth_engine::spec::parse::parse_env_file(f, |k| std::env::var(k).ok())?);
+        env.extend(berth_engine::spec::parse::parse_env_file(f, |k| {
+            std::env::var(k).ok()
+        })?);
     }
     for v in &a.env {
         if let Some(kv) = berth_engine::spec::parse::parse_env(v, |k| std::env::var(k).ok())? {
@@ -305,11 +335,16 @@ fn inspect(e: &Engine, a: InspectArgs) -> anyhow::Result<i32> {
     for n in &a.names {
         let v = match a.kind.as_deref() {
             Some("image") => e.inspect_image(n).map_err(anyhow::Error::from),
-            Some("container") => e.container(n).map(|r| e.inspect_container(&r)).map_err(anyhow::Error::from),
+            Some("container") => e
+                .container(n)
+                .map(|r| e.inspect_container(&r))
+                .map_err(anyhow::Error::from),
             Some("volume") => e.inspect_volume(n).map_err(anyhow::Error::from),
             _ => match e.container(n) {
                 Ok(r) => Ok(e.inspect_container(&r)),
-                Err(_) => e.inspect_image(n).map_err(|_| anyhow::anyhow!("No such object: {n}")),
+                Err(_) => e
+                    .inspect_image(n)
+                    .map_err(|_| anyhow::anyhow!("No such object: {n}")),
             },
         };
         match v {

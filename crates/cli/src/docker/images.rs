@@ -31,12 +31,19 @@ pub fn dispatch(g: &Globals, c: ImageCommand) -> anyhow::Result<i32> {
 /// `images`.
 pub fn list(g: &Globals, a: ImagesArgs) -> anyhow::Result<i32> {
     let e = engine(g)?;
-    let wanted = a.reference.as_deref().map(berth_engine::reference::Reference::parse).transpose()?;
+    let wanted = a
+        .reference
+        .as_deref()
+        .map(berth_engine::reference::Reference::parse)
+        .transpose()?;
     let mut rows = Vec::new();
     for (img, reference) in e.image_rows()? {
         if let Some(w) = &wanted {
             match &reference {
-                Some(r) if r.name() == w.name() && (a.reference.as_deref().is_some_and(|s| !s.contains(':')) || r.tag == w.tag) => {}
+                Some(r)
+                    if r.name() == w.name()
+                        && (a.reference.as_deref().is_some_and(|s| !s.contains(':'))
+                            || r.tag == w.tag) => {}
                 _ => continue,
             }
         }
@@ -44,10 +51,17 @@ pub fn list(g: &Globals, a: ImagesArgs) -> anyhow::Result<i32> {
             continue;
         }
         let (repo, tag) = match &reference {
-            Some(r) => (r.familiar_name(), r.tag.clone().unwrap_or_else(|| "<none>".into())),
+            Some(r) => (
+                r.familiar_name(),
+                r.tag.clone().unwrap_or_else(|| "<none>".into()),
+            ),
             None => ("<none>".to_string(), "<none>".to_string()),
         };
-        let id = if a.no_trunc { format!("sha256:{}", img.id) } else { img.id[..12].to_string() };
+        let id = if a.no_trunc {
+            format!("sha256:{}", img.id)
+        } else {
+            img.id[..12].to_string()
+        };
         rows.push(json!({
             "Repository": repo,
             "Tag": tag,
@@ -87,9 +101,16 @@ pub fn import(g: &Globals, a: ImportArgs) -> anyhow::Result<i32> {
     let input: Box<dyn Read> = if a.file == "-" {
         Box::new(io::stdin().lock())
     } else {
-        Box::new(BufReader::new(File::open(&a.file).with_context(|| format!("open {}", a.file))?))
+        Box::new(BufReader::new(
+            File::open(&a.file).with_context(|| format!("open {}", a.file))?,
+        ))
     };
-    let id = e.import(input, a.reference.as_deref(), &a.change, a.message.as_deref())?;
+    let id = e.import(
+        input,
+        a.reference.as_deref(),
+        &a.change,
+        a.message.as_deref(),
+    )?;
     println!("sha256:{id}");
     Ok(0)
 }
@@ -207,12 +228,18 @@ pub fn save(g: &Globals, a: SaveArgs) -> anyhow::Result<i32> {
     match &a.output {
         Some(path) => {
             // Write next to the target and rename, so a failed save leaves nothing half-written.
-            let tmp = path.with_file_name(format!(".{}.berth-tmp", path.file_name().and_then(|f| f.to_str()).unwrap_or("save")));
+            let tmp = path.with_file_name(format!(
+                ".{}.berth-tmp",
+                path.file_name().and_then(|f| f.to_str()).unwrap_or("save")
+            ));
             let result = (|| -> anyhow::Result<()> {
-                let mut w = BufWriter::new(File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?);
+                let mut w = BufWriter::new(
+                    File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?,
+                );
                 e.save_images(&a.images, format, &mut w)?;
                 w.flush()?;
-                std::fs::rename(&tmp, path).with_context(|| format!("rename to {}", path.display()))?;
+                std::fs::rename(&tmp, path)
+                    .with_context(|| format!("rename to {}", path.display()))?;
                 Ok(())
             })();
             if result.is_err() {
@@ -223,7 +250,9 @@ pub fn save(g: &Globals, a: SaveArgs) -> anyhow::Result<i32> {
         None => {
             let stdout = io::stdout();
             if rustix::termios::isatty(&stdout) {
-                anyhow::bail!("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+                anyhow::bail!(
+                    "cowardly refusing to save to a terminal. Use the -o flag or redirect"
+                );
             }
             let mut w = BufWriter::new(stdout.lock());
             e.save_images(&a.images, format, &mut w)?;
@@ -237,7 +266,9 @@ pub fn save(g: &Globals, a: SaveArgs) -> anyhow::Result<i32> {
 pub fn load(g: &Globals, a: LoadArgs) -> anyhow::Result<i32> {
     let mut e = engine(g)?;
     let input: Box<dyn Read> = match &a.input {
-        Some(p) => Box::new(BufReader::new(File::open(p).with_context(|| format!("open {}", p.display()))?)),
+        Some(p) => Box::new(BufReader::new(
+            File::open(p).with_context(|| format!("open {}", p.display()))?,
+        )),
         None => Box::new(io::stdin().lock()),
     };
     for line in e.load_images(input)? {

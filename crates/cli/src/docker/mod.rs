@@ -4,15 +4,15 @@
 
 mod args;
 mod containers;
-mod events;
 mod cp;
+mod events;
 mod exec_tty;
 mod images;
 mod output;
 mod run;
 mod run_options;
-mod system;
 mod stats;
+mod system;
 mod volumes;
 
 use std::ffi::OsString;
@@ -39,7 +39,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
         Ok(code) => code,
         Err(e) => {
             eprintln!("Error: {e:#}");
-            e.downcast_ref::<berth_engine::Error>().map(|e| e.exit_code()).unwrap_or(125)
+            e.downcast_ref::<berth_engine::Error>()
+                .map(|e| e.exit_code())
+                .unwrap_or(125)
         }
     }
 }

@@ -44,8 +44,14 @@ pub const PS_HEADERS: &[(&str, &str)] = &[
 ];
 
 /// Prints rows as a table (default or `table ...`), JSON lines (`json`) or a template.
-pub fn print_rows(format: Option<&str>, default_table: &str, headers: &[(&str, &str)], rows: &[Value]) -> anyhow::Result<()> {
-    let text = crate::format::render_rows(format, default_table, headers, rows).map_err(|e| anyhow::anyhow!("{e}"))?;
+pub fn print_rows(
+    format: Option<&str>,
+    default_table: &str,
+    headers: &[(&str, &str)],
+    rows: &[Value],
+) -> anyhow::Result<()> {
+    let text = crate::format::render_rows(format, default_table, headers, rows)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     print!("{text}");
     Ok(())
 }
@@ -74,7 +80,10 @@ pub fn since(time: Option<&str>) -> String {
     let Some(t) = time.and_then(crate::format::parse_rfc3339) else {
         return "N/A".into();
     };
-    crate::format::ago(crate::format::human::elapsed(t, std::time::SystemTime::now()))
+    crate::format::ago(crate::format::human::elapsed(
+        t,
+        std::time::SystemTime::now(),
+    ))
 }
 
 /// Truncates with an ellipsis.
@@ -83,12 +92,19 @@ pub fn ellipsis(s: &str, max: usize) -> String {
 }
 
 /// Whether an `images` row passes every `--filter`.
-pub fn image_filters_match(filters: &[String], img: &ImageRow, reference: Option<&Reference>) -> anyhow::Result<bool> {
+pub fn image_filters_match(
+    filters: &[String],
+    img: &ImageRow,
+    reference: Option<&Reference>,
+) -> anyhow::Result<bool> {
     for f in filters {
-        let (k, v) = f.split_once('=').ok_or_else(|| anyhow::anyhow!("bad format of filter (expected name=value)"))?;
+        let (k, v) = f
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("bad format of filter (expected name=value)"))?;
         let ok = match k {
             "dangling" => (v == "true") == img.tags.is_empty(),
-            "reference" => reference.is_some_and(|r| glob_match(v, &r.familiar()) || glob_match(v, &r.familiar_name())),
+            "reference" => reference
+                .is_some_and(|r| glob_match(v, &r.familiar()) || glob_match(v, &r.familiar_name())),
             "label" => false,
             "before" | "since" => true,
             _ => anyhow::bail!("invalid filter '{k}'"),

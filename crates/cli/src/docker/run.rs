@@ -48,22 +48,46 @@ pub fn run(g: &Globals, a: RunArgs) -> anyhow::Result<i32> {
 
 /// Attaches to a spawned container's monitor, optionally starts it, and relays stdio until
 /// it exits (Some(code)) or the user detaches (None).
-pub fn attach_and_start(e: &Engine, r: &ContainerRecord, stdin: bool, start: bool, detach_keys: Option<&str>) -> anyhow::Result<Option<i32>> {
+pub fn attach_and_start(
+    e: &Engine,
+    r: &ContainerRecord,
+    stdin: bool,
+    start: bool,
+    detach_keys: Option<&str>,
+) -> anyhow::Result<Option<i32>> {
     let mut client = AttachClient::connect(&e.paths.socket(&r.id))?;
-    client.hello(&Hello { stdin, stdout: true, stderr: true, start })?;
+    client.hello(&Hello {
+        stdin,
+        stdout: true,
+        stderr: true,
+        start,
+    })?;
     let terminal = r.tty && io::stdin().is_terminal();
-    let _raw = if terminal && stdin { Some(RawMode::enter()?) } else { None };
+    let _raw = if terminal && stdin {
+        Some(RawMode::enter()?)
+    } else {
+        None
+    };
     if r.tty {
         if let Some((rows, cols)) = window_size() {
             let _ = client.resize(rows, cols);
         }
     }
     spawn_signal_thread(client.try_clone()?, e.runtime(), r.id.clone(), r.tty);
-    let stdin_fd: Option<OwnedFd> = if stdin { Some(io::stdin().as_fd().try_clone_to_owned()?) } else { None };
+    let stdin_fd: Option<OwnedFd> = if stdin {
+        Some(io::stdin().as_fd().try_clone_to_owned()?)
+    } else {
+        None
+    };
     let keys = parse_detach_keys(detach_keys);
     let mut out = io::stdout();
     let mut err = io::stderr();
-    let end = client.relay(stdin_fd, &mut out, &mut err, if r.tty || stdin { Some(&keys) } else { None })?;
+    let end = client.relay(
+        stdin_fd,
+        &mut out,
+        &mut err,
+        if r.tty || stdin { Some(&keys) } else { None },
+    )?;
     Ok(match end {
         RelayEnd::Exited(c) => Some(c),
         RelayEnd::Detached => None,
@@ -72,7 +96,9 @@ pub fn attach_and_start(e: &Engine, r: &ContainerRecord, stdin: bool, start: boo
 
 /// Docker's `--detach-keys` syntax (`ctrl-p,ctrl-q`, letters); default Ctrl-P Ctrl-Q.
 fn parse_detach_keys(s: Option<&str>) -> Vec<u8> {
-    let Some(s) = s else { return DEFAULT_DETACH_KEYS.to_vec() };
+    let Some(s) = s else {
+        return DEFAULT_DETACH_KEYS.to_vec();
+    };
     let mut out = Vec::new();
     for k in s.split(',') {
         let k = k.trim();
@@ -113,11 +139,23 @@ pub(super) fn window_size() -> Option<(u16, u16)> {
 
 /// Forwards window-size changes to the monitor and (without a terminal) termination
 /// signals to the container, as Docker's sig-proxy does.
-fn spawn_signal_thread(mut client: AttachClient, rt: berth_runtime::ops::Globals, id: String, tty: bool) {
+fn spawn_signal_thread(
+    mut client: AttachClient,
+    rt: berth_runtime::ops::Globals,
+    id: String,
+    tty: bool,
+) {
     let mut set = SigSet::empty();
     set.add(Signal::SIGWINCH);
     if !tty {
-        for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT, Signal::SIGUSR1, Signal::SIGUSR2] {
+        for s in [
+            Signal::SIGINT,
+            Signal::SIGTERM,
+            Signal::SIGHUP,
+            Signal::SIGQUIT,
+            Signal::SIGUSR1,
+            Signal::SIGUSR2,
+        ] {
             set.add(s);
         }
     }
@@ -154,6 +192,10 @@ impl RawMode {
 
 impl Drop for RawMode {
     fn drop(&mut self) {
-        let _ = rustix::termios::tcsetattr(io::stdin(), rustix::termios::OptionalActions::Now, &self.saved);
+        let _ = rustix::termios::tcsetattr(
+            io::stdin(),
+            rustix::termios::OptionalActions::Now,
+            &self.saved,
+        );
     }
 }

@@ -50,7 +50,11 @@ pub fn run_options(a: &RunArgs) -> berth_engine::Result<RunOptions> {
     }
     if let Some(e) = &a.entrypoint {
         // `--entrypoint ""` clears the image's entrypoint; otherwise one word, as Docker.
-        o.entrypoint = Some(if e.is_empty() { Vec::new() } else { vec![e.clone()] });
+        o.entrypoint = Some(if e.is_empty() {
+            Vec::new()
+        } else {
+            vec![e.clone()]
+        });
     }
     for f in &a.env_file {
         o.env.extend(parse_env_file(f, host_env)?);
@@ -97,12 +101,16 @@ pub fn run_options(a: &RunArgs) -> berth_engine::Result<RunOptions> {
         o.restart = parse_restart(r)?;
     }
     if a.rm && !matches!(o.restart, berth_engine::spec::RestartPolicy::No) {
-        return Err(berth_engine::Error::Invalid("Conflicting options: --restart and --rm".into()));
+        return Err(berth_engine::Error::Invalid(
+            "Conflicting options: --restart and --rm".into(),
+        ));
     }
     if let Some(n) = &a.network {
         o.network = NetworkMode::parse(n);
         if let NetworkMode::Named(name) = &o.network {
-            return Err(berth_engine::Error::Invalid(format!("network {name} not found")));
+            return Err(berth_engine::Error::Invalid(format!(
+                "network {name} not found"
+            )));
         }
     }
     for h in &a.add_host {

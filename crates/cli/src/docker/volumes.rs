@@ -57,7 +57,18 @@ pub fn dispatch(g: &Globals, c: VolumeCommand) -> anyhow::Result<i32> {
                 }
                 return Ok(0);
             }
-            output::print_rows(a.format.as_deref(), "table {{.Driver}}\t{{.Name}}", &[("Driver", "DRIVER"), ("Name", "VOLUME NAME"), ("Mountpoint", "MOUNTPOINT"), ("Scope", "SCOPE"), ("Labels", "LABELS")], &rows)?;
+            output::print_rows(
+                a.format.as_deref(),
+                "table {{.Driver}}\t{{.Name}}",
+                &[
+                    ("Driver", "DRIVER"),
+                    ("Name", "VOLUME NAME"),
+                    ("Mountpoint", "MOUNTPOINT"),
+                    ("Scope", "SCOPE"),
+                    ("Labels", "LABELS"),
+                ],
+                &rows,
+            )?;
             Ok(0)
         }
         VolumeCommand::Inspect(a) => {

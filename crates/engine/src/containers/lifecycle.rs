@@ -118,13 +118,21 @@ impl Engine {
     /// Waits until the init `pid` is gone and the monitor recorded the exit; false on timeout.
     fn wait_stopped(&self, r: &ContainerRecord, pid: i32, limit: Option<Duration>) -> bool {
         let start = Instant::now();
-        if !crate::containers::state::wait_pid_exit(pid, limit.unwrap_or(Duration::from_secs(u32::MAX as u64))) {
+        if !crate::containers::state::wait_pid_exit(
+            pid,
+            limit.unwrap_or(Duration::from_secs(u32::MAX as u64)),
+        ) {
             return false;
         }
         // The monitor records the exit right after; give it a moment.
         let mut delay = Duration::from_micros(200);
         loop {
-            if !self.state(r).is_running() || start.elapsed() > limit.unwrap_or(Duration::MAX).saturating_add(Duration::from_secs(2)) {
+            if !self.state(r).is_running()
+                || start.elapsed()
+                    > limit
+                        .unwrap_or(Duration::MAX)
+                        .saturating_add(Duration::from_secs(2))
+            {
                 return true;
             }
             sleep(delay);

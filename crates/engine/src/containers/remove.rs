@@ -39,7 +39,10 @@ impl Engine {
         let dir = self.paths.container(&r.id);
         if s.monitor_pid > 0 && s.monitor_pid != std::process::id() as i32 {
             // Let a finishing monitor write its last status and go (at most 2 s).
-            crate::containers::state::wait_pid_exit(s.monitor_pid, std::time::Duration::from_secs(2));
+            crate::containers::state::wait_pid_exit(
+                s.monitor_pid,
+                std::time::Duration::from_secs(2),
+            );
         }
         let _ = berth_runtime::ops::delete::delete(&self.runtime(), &r.id, true);
         unmount_rootfs(&dir)?;
@@ -91,4 +94,3 @@ impl Engine {
         record::update(&self.db, &r).inspect(|()| self.container_event(&r, "rename"))
     }
 }
-

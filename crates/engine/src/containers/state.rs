@@ -130,7 +130,9 @@ pub fn state_of(ctr_dir: &Path, runtime_root: &Path, id: &str) -> State {
 pub fn wait_pid_exit(pid: i32, limit: std::time::Duration) -> bool {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     use std::os::fd::AsFd;
-    let Some(p) = rustix::process::Pid::from_raw(pid) else { return true };
+    let Some(p) = rustix::process::Pid::from_raw(pid) else {
+        return true;
+    };
     let Ok(fd) = rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()) else {
         return true; // already gone
     };
