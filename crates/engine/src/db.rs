@@ -45,7 +45,10 @@ pub fn open(path: &Path) -> Result<Connection> {
     // No checkpoint when a command closes the database: the WAL then stays, so the next
     // command does not recreate it (4 fsyncs per command otherwise). SQLite still
     // checkpoints automatically as the WAL grows.
-    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )?;
     // Only create the schema when it is missing: DDL takes a write lock.
     let have: i64 = conn.query_row(
         "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='volumes'",

@@ -17,7 +17,7 @@ mod monitor;
 pub mod proto;
 pub mod spawn;
 pub mod status;
-pub mod time;
+pub use berth_runtime::time;
 
 pub use client::{AttachClient, RelayEnd, DEFAULT_DETACH_KEYS};
 pub use config::{Health, LogConfig, MonitorConfig, RestartPolicy};

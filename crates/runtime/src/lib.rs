@@ -25,5 +25,6 @@ pub mod spec;
 pub mod state;
 pub mod sync;
 pub mod terminal;
+pub mod time;
 
 pub use error::{Error, Result};

@@ -103,7 +103,12 @@ impl Berth {
 
     /// Imports a busybox image as `name` (CMD ["sh"]); returns the image ID.
     pub fn busybox_image(&self, name: &str) -> String {
-        let tar = self.busybox_tar("busybox", |_| {});
+        self.busybox_image_with(name, |_| {})
+    }
+
+    /// [`Berth::busybox_image`] with `extra` adding files to the rootfs first.
+    pub fn busybox_image_with(&self, name: &str, extra: impl FnOnce(&Path)) -> String {
+        let tar = self.busybox_tar(&format!("busybox-{}", name.replace(['/', ':'], "_")), extra);
         let o = self
             .cmd(&[
                 "import",
@@ -114,6 +119,14 @@ impl Berth {
             ])
             .ok();
         o.out().trim().to_string()
+    }
+
+    /// A busybox image `name` whose /data/seed.txt says "from image" (for volume seeding).
+    pub fn busybox_image_with_data(&self, name: &str) -> String {
+        self.busybox_image_with(name, |r| {
+            fs::create_dir_all(r.join("data")).expect("mkdir data");
+            fs::write(r.join("data/seed.txt"), "from image\n").expect("write seed");
+        })
     }
 
     /// Container IDs berth lists (all states).

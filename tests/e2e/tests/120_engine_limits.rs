@@ -6,18 +6,7 @@ use berth_e2e::Berth;
 
 fn setup(name: &str) -> Option<Berth> {
     let b = Berth::new(name)?;
-    let tar = b.busybox_tar("bbdata", |r| {
-        fs::create_dir_all(r.join("data")).unwrap();
-        fs::write(r.join("data/seed.txt"), "from image\n").unwrap();
-    });
-    b.cmd(&[
-        "import",
-        "--change",
-        r#"CMD ["sh"]"#,
-        tar.to_str().unwrap(),
-        "bb",
-    ])
-    .ok();
+    b.busybox_image_with_data("bb");
     Some(b)
 }
 

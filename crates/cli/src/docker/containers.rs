@@ -13,6 +13,7 @@ use serde_json::json;
 use super::args::*;
 use super::output;
 use super::{engine, run};
+use crate::format::headers::PS;
 
 /// `container <subcommand>`.
 pub fn dispatch(g: &Globals, c: ContainerCommand) -> anyhow::Result<i32> {
@@ -252,12 +253,7 @@ fn ps(e: &Engine, a: PsArgs) -> anyhow::Result<i32> {
             })
         })
         .collect();
-    output::print_rows(
-        a.format.as_deref(),
-        "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
-        output::PS_HEADERS,
-        &rows,
-    )?;
+    output::print_rows(a.format.as_deref(), PS.default_table, PS.headers, &rows)?;
     Ok(0)
 }
 
@@ -330,31 +326,18 @@ fn exec(e: &Engine, a: ExecArgs) -> anyhow::Result<i32> {
 }
 
 fn inspect(e: &Engine, a: InspectArgs) -> anyhow::Result<i32> {
-    let mut out = Vec::new();
-    let mut code = 0;
-    for n in &a.names {
-        let v = match a.kind.as_deref() {
-            Some("image") => e.inspect_image(n).map_err(anyhow::Error::from),
-            Some("container") => e
-                .container(n)
-                .map(|r| e.inspect_container(&r))
-                .map_err(anyhow::Error::from),
-            Some("volume") => e.inspect_volume(n).map_err(anyhow::Error::from),
-            _ => match e.container(n) {
-                Ok(r) => Ok(e.inspect_container(&r)),
-                Err(_) => e
-                    .inspect_image(n)
-                    .map_err(|_| anyhow::anyhow!("No such object: {n}")),
-            },
-        };
-        match v {
-            Ok(v) => out.push(v),
-            Err(err) => {
-                eprintln!("Error: {err:#}");
-                code = 1;
-            }
-        }
-    }
-    output::print_inspect(a.format.as_deref(), &out)?;
-    Ok(code)
+    output::inspect_each(a.format.as_deref(), &a.names, |n| match a.kind.as_deref() {
+        Some("image") => e.inspect_image(n).map_err(anyhow::Error::from),
+        Some("container") => e
+            .container(n)
+            .map(|r| e.inspect_container(&r))
+            .map_err(anyhow::Error::from),
+        Some("volume") => e.inspect_volume(n).map_err(anyhow::Error::from),
+        _ => match e.container(n) {
+            Ok(r) => Ok(e.inspect_container(&r)),
+            Err(_) => e
+                .inspect_image(n)
+                .map_err(|_| anyhow::anyhow!("No such object: {n}")),
+        },
+    })
 }

@@ -104,15 +104,7 @@ fn relay_output(master: &mut File) {
 /// The signals berth passes on (and SIGWINCH, which resizes the terminal instead).
 fn signal_set() -> SigSet {
     let mut set = SigSet::empty();
-    for s in [
-        Signal::SIGWINCH,
-        Signal::SIGINT,
-        Signal::SIGTERM,
-        Signal::SIGHUP,
-        Signal::SIGQUIT,
-        Signal::SIGUSR1,
-        Signal::SIGUSR2,
-    ] {
+    for s in berth_runtime::ops::run::FORWARDED {
         set.add(s);
     }
     set

@@ -12,6 +12,7 @@ use serde_json::json;
 use super::args::*;
 use super::engine;
 use super::output;
+use crate::format::headers::IMAGES;
 
 /// `image <subcommand>`.
 pub fn dispatch(g: &Globals, c: ImageCommand) -> anyhow::Result<i32> {
@@ -88,8 +89,8 @@ pub fn list(g: &Globals, a: ImagesArgs) -> anyhow::Result<i32> {
     }
     output::print_rows(
         a.format.as_deref(),
-        "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
-        output::IMAGE_HEADERS,
+        IMAGES.default_table,
+        IMAGES.headers,
         &rows,
     )?;
     Ok(0)
@@ -165,19 +166,7 @@ pub fn prune(g: &Globals, a: PruneArgs) -> anyhow::Result<i32> {
 /// `image inspect`.
 pub fn inspect(g: &Globals, a: ImageInspectArgs) -> anyhow::Result<i32> {
     let e = engine(g)?;
-    let mut out = Vec::new();
-    let mut code = 0;
-    for n in &a.images {
-        match e.inspect_image(n) {
-            Ok(v) => out.push(v),
-            Err(err) => {
-                eprintln!("Error: {err}");
-                code = 1;
-            }
-        }
-    }
-    output::print_inspect(a.format.as_deref(), &out)?;
-    Ok(code)
+    output::inspect_each(a.format.as_deref(), &a.images, |n| e.inspect_image(n))
 }
 
 /// `history`.

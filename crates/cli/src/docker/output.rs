@@ -5,17 +5,6 @@ use serde_json::Value;
 use berth_engine::images::index::ImageRow;
 use berth_engine::reference::Reference;
 
-/// Column headers of `images`.
-pub const IMAGE_HEADERS: &[(&str, &str)] = &[
-    ("Repository", "REPOSITORY"),
-    ("Tag", "TAG"),
-    ("ID", "IMAGE ID"),
-    ("Digest", "DIGEST"),
-    ("CreatedSince", "CREATED"),
-    ("CreatedAt", "CREATED AT"),
-    ("Size", "SIZE"),
-];
-
 /// Column headers of `history`.
 pub const HISTORY_HEADERS: &[(&str, &str)] = &[
     ("ID", "IMAGE"),
@@ -24,23 +13,6 @@ pub const HISTORY_HEADERS: &[(&str, &str)] = &[
     ("CreatedBy", "CREATED BY"),
     ("Size", "SIZE"),
     ("Comment", "COMMENT"),
-];
-
-/// Column headers of `ps`.
-pub const PS_HEADERS: &[(&str, &str)] = &[
-    ("ID", "CONTAINER ID"),
-    ("Image", "IMAGE"),
-    ("Command", "COMMAND"),
-    ("RunningFor", "CREATED"),
-    ("CreatedAt", "CREATED AT"),
-    ("Status", "STATUS"),
-    ("State", "STATE"),
-    ("Ports", "PORTS"),
-    ("Names", "NAMES"),
-    ("Labels", "LABELS"),
-    ("Size", "SIZE"),
-    ("Mounts", "MOUNTS"),
-    ("Networks", "NETWORKS"),
 ];
 
 /// Prints rows as a table (default or `table ...`), JSON lines (`json`) or a template.
@@ -68,6 +40,28 @@ pub fn print_inspect(format: Option<&str>, objects: &[Value]) -> anyhow::Result<
         }
     }
     Ok(())
+}
+
+/// Inspects each name with `inspect`, prints the results (a JSON array or the template per
+/// object) and reports failures on stderr; returns the exit code (1 if any failed).
+pub fn inspect_each<E: std::fmt::Display>(
+    format: Option<&str>,
+    names: &[String],
+    mut inspect: impl FnMut(&str) -> Result<Value, E>,
+) -> anyhow::Result<i32> {
+    let mut out = Vec::new();
+    let mut code = 0;
+    for n in names {
+        match inspect(n) {
+            Ok(v) => out.push(v),
+            Err(err) => {
+                eprintln!("Error: {err:#}");
+                code = 1;
+            }
+        }
+    }
+    print_inspect(format, &out)?;
+    Ok(code)
 }
 
 /// Docker's human size (`1.23MB`).

@@ -148,14 +148,7 @@ fn spawn_signal_thread(
     let mut set = SigSet::empty();
     set.add(Signal::SIGWINCH);
     if !tty {
-        for s in [
-            Signal::SIGINT,
-            Signal::SIGTERM,
-            Signal::SIGHUP,
-            Signal::SIGQUIT,
-            Signal::SIGUSR1,
-            Signal::SIGUSR2,
-        ] {
+        for s in berth_runtime::ops::run::FORWARDED {
             set.add(s);
         }
     }

@@ -13,23 +13,8 @@ use serde_json::{json, Value};
 
 use super::args::{Globals, StatsArgs};
 use super::engine;
+use crate::format::headers::STATS;
 use crate::format::human::{bytes_size, human_size};
-
-/// Column headers of `stats`.
-const HEADERS: &[(&str, &str)] = &[
-    ("Container", "CONTAINER"),
-    ("ID", "CONTAINER ID"),
-    ("Name", "NAME"),
-    ("CPUPerc", "CPU %"),
-    ("MemUsage", "MEM USAGE / LIMIT"),
-    ("MemPerc", "MEM %"),
-    ("NetIO", "NET I/O"),
-    ("BlockIO", "BLOCK I/O"),
-    ("PIDs", "PIDS"),
-];
-
-/// Docker's default table.
-const DEFAULT_TABLE: &str = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}";
 
 /// Time between two samples.
 const INTERVAL: Duration = Duration::from_secs(1);
@@ -59,8 +44,13 @@ pub fn stats(g: &Globals, a: StatsArgs) -> anyhow::Result<i32> {
             .iter()
             .map(|(r, given)| row(r, given, now.get(&r.id), prev.get(&r.id), a.no_trunc))
             .collect();
-        let text = crate::format::render_rows(a.format.as_deref(), DEFAULT_TABLE, HEADERS, &rows)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let text = crate::format::render_rows(
+            a.format.as_deref(),
+            STATS.default_table,
+            STATS.headers,
+            &rows,
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut out = io::stdout().lock();
         let written = if clear {
             write!(out, "\x1b[2J\x1b[H{text}")

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::args::*;
 use super::{engine, output};
+use crate::format::headers::VOLUMES;
 
 /// `volume <subcommand>`.
 pub fn dispatch(g: &Globals, c: VolumeCommand) -> anyhow::Result<i32> {
@@ -59,32 +60,14 @@ pub fn dispatch(g: &Globals, c: VolumeCommand) -> anyhow::Result<i32> {
             }
             output::print_rows(
                 a.format.as_deref(),
-                "table {{.Driver}}\t{{.Name}}",
-                &[
-                    ("Driver", "DRIVER"),
-                    ("Name", "VOLUME NAME"),
-                    ("Mountpoint", "MOUNTPOINT"),
-                    ("Scope", "SCOPE"),
-                    ("Labels", "LABELS"),
-                ],
+                VOLUMES.default_table,
+                VOLUMES.headers,
                 &rows,
             )?;
             Ok(0)
         }
         VolumeCommand::Inspect(a) => {
-            let mut out = Vec::new();
-            let mut code = 0;
-            for n in &a.names {
-                match e.inspect_volume(n) {
-                    Ok(v) => out.push(v),
-                    Err(err) => {
-                        eprintln!("Error: {err}");
-                        code = 1;
-                    }
-                }
-            }
-            output::print_inspect(a.format.as_deref(), &out)?;
-            Ok(code)
+            output::inspect_each(a.format.as_deref(), &a.names, |n| e.inspect_volume(n))
         }
         VolumeCommand::Rm(a) => {
             let mut code = 0;

@@ -10,8 +10,8 @@ use super::create::{create, CreateOptions};
 use super::{delete, start, Globals};
 use crate::error::{IoContext, Result};
 
-/// Signals a foreground runtime forwards to the container process.
-const FORWARDED: [Signal; 7] = [
+/// Signals a foreground runtime (or berth's attached CLI) forwards to the container process.
+pub const FORWARDED: [Signal; 7] = [
     Signal::SIGINT,
     Signal::SIGTERM,
     Signal::SIGHUP,
