@@ -281,7 +281,10 @@ mod tests {
     #[test]
     fn now_is_rfc3339_nanos() {
         let t = now_rfc3339();
-        assert!(t.len() == 30 && t.ends_with('Z') && crate::time::parse(&t).is_some(), "{t}");
+        assert!(
+            t.len() == 30 && t.ends_with('Z') && crate::time::parse(&t).is_some(),
+            "{t}"
+        );
     }
 
     #[test]

@@ -39,6 +39,11 @@ pub struct Output {
 }
 
 impl Output {
+    /// Runs `program args...` (see [`run`]) with a 60 s deadline.
+    pub fn run_program(program: &Path, args: &[String], scratch: &Path) -> Output {
+        run(program, args, scratch, Duration::from_secs(60))
+    }
+
     /// Exited with code 0.
     pub fn success(&self) -> bool {
         self.code == Some(0)

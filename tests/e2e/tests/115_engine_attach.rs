@@ -131,3 +131,32 @@ fn images_all_and_filters() {
     assert_eq!(b.cmd(&["images", "other"]).ok().lines().len(), 2);
     b.cmd(&["images", "--filter", "bogus=1"]).code_is(125);
 }
+
+/// Runs `cmd` under `script` (a real pty) whose size is set to 31x101 first.
+fn in_terminal(b: &Berth, cmd: &str) -> berth_e2e::Output {
+    let script = format!("stty rows 31 cols 101; {cmd}");
+    let wrapper = b.dir.join("in-terminal.sh");
+    std::fs::write(
+        &wrapper,
+        format!("#!/bin/sh\nexec script -qec '{script}' /dev/null\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    berth_e2e::Output::run_program(&wrapper, &[], &b.dir.join("out"))
+}
+
+#[test]
+fn terminals_start_with_the_callers_size() {
+    let Some(b) = setup("tty-size") else { return };
+    let berth = format!("{} --root {}", b.bin.display(), b.root.display());
+    let o = in_terminal(&b, &format!("{berth} run --rm -t bb stty size"));
+    assert!(o.stdout.contains("31 101"), "run -t: {o}");
+    b.cmd(&["run", "-d", "--name", "tty-exec", "bb", "sleep", "1000"])
+        .ok();
+    let o = in_terminal(&b, &format!("{berth} exec -t tty-exec stty size"));
+    assert!(o.stdout.contains("31 101"), "exec -t: {o}");
+}

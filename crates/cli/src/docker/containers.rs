@@ -321,6 +321,11 @@ fn exec(e: &Engine, a: ExecArgs) -> anyhow::Result<i32> {
         tty: a.tty,
         console_socket: None,
         privileged: a.privileged,
+        console_size: if a.tty {
+            super::run::window_size()
+        } else {
+            None
+        },
     };
     super::exec_tty::exec(e, &r, &req, a.interactive)
 }

@@ -41,6 +41,11 @@ pub fn run_options(a: &RunArgs) -> berth_engine::Result<RunOptions> {
         rm: a.rm,
         detach: a.detach,
         platform: a.platform.clone(),
+        console_size: if a.tty {
+            super::run::window_size()
+        } else {
+            None
+        },
         ..Default::default()
     };
     if !a.publish.is_empty() {

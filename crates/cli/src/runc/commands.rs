@@ -59,6 +59,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
                 pid_file: a.pid_file.clone(),
                 console_socket: a.console_socket.clone(),
                 preserve_fds: a.preserve_fds,
+                console_size: None,
             };
             return Ok(ops::exec::exec(&g, &o)?);
         }

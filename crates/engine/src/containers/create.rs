@@ -149,6 +149,9 @@ impl Engine {
         let mut value = serde_json::to_value(&oci)
             .map_err(|e| Error::Invalid(format!("serialise config.json: {e}")))?;
         keep_grantable_caps(&mut value);
+        if let (true, Some((rows, cols))) = (opts.tty, opts.console_size) {
+            value["process"]["consoleSize"] = json!({"height": rows, "width": cols});
+        }
         let json = serde_json::to_vec_pretty(&value)
             .map_err(|e| Error::Invalid(format!("serialise config.json: {e}")))?;
         fs::write(&config_path, json).map_err(io_err("write", &config_path))?;

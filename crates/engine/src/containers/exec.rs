@@ -35,6 +35,8 @@ pub struct ExecRequest {
     pub console_socket: Option<std::path::PathBuf>,
     /// All capabilities.
     pub privileged: bool,
+    /// The terminal size (rows, columns) for `tty`.
+    pub console_size: Option<(u16, u16)>,
 }
 
 /// An exec process started in the background of this process (it is our child).
@@ -154,6 +156,7 @@ impl Engine {
                 Vec::new()
             },
             detach: req.detach,
+            console_size: req.console_size,
             pid_file: None,
             console_socket: req.console_socket.clone(),
             preserve_fds: 0,

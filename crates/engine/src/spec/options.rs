@@ -115,6 +115,8 @@ pub struct RunOptions {
     pub detach: bool,
     /// `--platform`: accepted and ignored (berth runs native images only).
     pub platform: Option<String>,
+    /// The caller's terminal size (rows, columns) for `-t`: the container's pty starts with it.
+    pub console_size: Option<(u16, u16)>,
 }
 
 /// One `-v`, `--mount` or `--tmpfs`.

@@ -53,6 +53,9 @@ pub struct ExecOptions {
     pub console_socket: Option<PathBuf>,
     /// Extra fds to pass.
     pub preserve_fds: u32,
+    /// The terminal's size (rows, columns) when `tty`: set on the pty before the process
+    /// starts, so it never sees a 0x0 terminal.
+    pub console_size: Option<(u16, u16)>,
 }
 
 /// Runs the process; returns its exit code (0 when detached).
@@ -248,6 +251,14 @@ fn build_process(o: &ExecOptions, cspec: &oci_spec::runtime::Spec) -> Result<Pro
     }
     if o.tty {
         p.set_terminal(Some(true));
+    }
+    if let Some((rows, cols)) = o.console_size {
+        let size = oci_spec::runtime::BoxBuilder::default()
+            .height(u64::from(rows))
+            .width(u64::from(cols))
+            .build()
+            .map_err(|e| Error::Spec(format!("console size: {e}")))?;
+        p.set_console_size(Some(size));
     }
     if !o.env.is_empty() {
         let mut env = p.env().clone().unwrap_or_default();
