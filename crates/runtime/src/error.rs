@@ -97,3 +97,15 @@ impl<T> IoContext<T> for rustix::io::Result<T> {
         })
     }
 }
+
+impl Error {
+    /// An error the container's init (or exec process) reported over the sync socket. Its
+    /// text already went through `Display` in the child, so a leading "container init: " is
+    /// not repeated.
+    pub fn from_child(msg: String) -> Error {
+        match msg.strip_prefix("container init: ") {
+            Some(rest) => Error::Init(rest.to_string()),
+            None => Error::Init(msg),
+        }
+    }
+}

@@ -155,7 +155,7 @@ impl Channel {
     pub fn expect(&self, want: Msg) -> Result<()> {
         match self.recv()? {
             Some(m) if m == want => Ok(()),
-            Some(Msg::Error(e)) => Err(Error::Init(e)),
+            Some(Msg::Error(e)) => Err(Error::from_child(e)),
             Some(other) => Err(Error::Init(format!(
                 "expected {want:?} on the sync socket, got {other:?}"
             ))),

@@ -268,7 +268,7 @@ fn handshake(
                 )?;
                 ch.send(&Msg::Continue)?;
             }
-            Some(Msg::Error(e)) => return Err(Error::Init(e)),
+            Some(Msg::Error(e)) => return Err(Error::from_child(e)),
             Some(other) => {
                 return Err(Error::Init(format!(
                     "unexpected {other:?} from the container process"

@@ -132,7 +132,7 @@ pub fn exec(g: &Globals, o: &ExecOptions) -> Result<i32> {
         // EOF means the exec succeeded (the channel is close-on-exec).
         match parent_end.recv()? {
             None => Ok(()),
-            Some(Msg::Error(e)) => Err(Error::Init(e)),
+            Some(Msg::Error(e)) => Err(Error::from_child(e)),
             Some(m) => Err(Error::Init(format!(
                 "unexpected {m:?} from the exec process"
             ))),
