@@ -268,7 +268,8 @@ fn delete_force_after_the_runtime_was_killed_during_create() {
     let ctl = t.host_dir("ctl");
     let mut b = t.bundle("kc");
     let hook = format!(
-        "touch {c}/in-hook; while [ ! -e {c}/go ]; do sleep 0.05; done",
+        // Ends when told to, or when the test's dir is gone (never outlives the test).
+        "touch {c}/in-hook; while [ ! -e {c}/go ] && [ -d {c} ]; do sleep 0.05; done",
         c = ctl.display()
     );
     b.hook(
