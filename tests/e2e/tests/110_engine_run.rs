@@ -256,7 +256,7 @@ fn exec_wait_kill_restart_pause_rename() {
     );
     b.cmd(&["pause", "c1"]).ok();
     assert!(b.cmd(&["ps"]).ok().out().contains("(Paused)"));
-    b.cmd(&["exec", "c1", "true"]).code_is(125);
+    b.cmd(&["exec", "c1", "true"]).code_is(1);
     b.cmd(&["unpause", "c1"]).ok();
     b.cmd(&["rename", "c1", "c2"]).ok();
     let pid1 = b

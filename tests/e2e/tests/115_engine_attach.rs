@@ -48,7 +48,7 @@ fn attach_follows_output_and_exit_code() {
     assert_eq!(o.code, Some(4), "{o}");
     assert_eq!(o.stdout, "late\n");
     b.cmd(&["attach", "att"])
-        .code_is(125)
+        .code_is(1)
         .stderr_mentions(&["stopped container"]);
 }
 
@@ -129,7 +129,7 @@ fn images_all_and_filters() {
     let o = b.cmd(&["images", "--filter", "dangling=true", "-q"]).ok();
     assert_eq!(o.out(), "");
     assert_eq!(b.cmd(&["images", "other"]).ok().lines().len(), 2);
-    b.cmd(&["images", "--filter", "bogus=1"]).code_is(125);
+    b.cmd(&["images", "--filter", "bogus=1"]).code_is(1);
 }
 
 /// Runs `cmd` under `script` (a real pty) whose size is set to 31x101 first.

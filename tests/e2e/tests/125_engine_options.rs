@@ -447,7 +447,7 @@ fn formats_filters_and_prune() {
         b.cmd(&["ps", "-a", "--format", "{{.Names}}"]).ok().out(),
         "two"
     );
-    b.cmd(&["ps", "--format", "{{.Nope"]).code_is(125);
+    b.cmd(&["ps", "--format", "{{.Nope"]).code_is(1);
     // Volumes.
     b.cmd(&["volume", "create", "--label", "k=v", "vv"]).ok();
     assert_eq!(

@@ -1,6 +1,7 @@
 //! The Docker-style command line: `berth run`, `ps`, `images`, ... with Docker's flags,
-//! output and exit codes (125 engine error, 126 cannot execute, 127 not found, else the
-//! container's own).
+//! output and exit codes: a bad flag is 125 for every command; `run`/`create` fail with 125
+//! (engine error), 126 (cannot execute) or 127 (not found), else the container's own code;
+//! other commands fail with 1, as Docker's do.
 
 mod args;
 mod containers;
@@ -35,15 +36,30 @@ pub fn main(args: Vec<OsString>) -> i32 {
             return code;
         }
     };
+    let runs = creates_containers(&cli.command);
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("Error: {e:#}");
-            e.downcast_ref::<berth_engine::Error>()
-                .map(|e| e.exit_code())
-                .unwrap_or(125)
+            let code = e
+                .downcast_ref::<berth_engine::Error>()
+                .map(|e| e.exit_code());
+            match code {
+                Some(c @ (126 | 127)) => c,
+                _ if runs => 125,
+                _ => 1,
+            }
         }
     }
+}
+
+/// Whether the command is `run`/`create` (whose engine errors exit 125, as Docker's).
+fn creates_containers(c: &Command) -> bool {
+    use args::ContainerCommand as C;
+    matches!(
+        c,
+        Command::Run(_) | Command::Create(_) | Command::Container(C::Run(_) | C::Create(_))
+    )
 }
 
 /// Opens the engine for the global options.
