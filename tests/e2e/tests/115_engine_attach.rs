@@ -130,6 +130,47 @@ fn images_all_and_filters() {
     assert_eq!(o.out(), "");
     assert_eq!(b.cmd(&["images", "other"]).ok().lines().len(), 2);
     b.cmd(&["images", "--filter", "bogus=1"]).code_is(1);
+    let tar = b.busybox_tar("labelled", |_| {});
+    b.cmd(&[
+        "import",
+        "-c",
+        "LABEL tier=web",
+        tar.to_str().unwrap(),
+        "labelled",
+    ])
+    .ok();
+    let o = b
+        .cmd(&[
+            "images",
+            "--filter",
+            "label=tier=web",
+            "--format",
+            "{{.Repository}}",
+        ])
+        .ok();
+    assert_eq!(o.out(), "labelled");
+    let o = b
+        .cmd(&[
+            "images",
+            "--filter",
+            "since=bb",
+            "--format",
+            "{{.Repository}}",
+        ])
+        .ok();
+    assert_eq!(o.out(), "labelled");
+    let o = b
+        .cmd(&[
+            "images",
+            "--filter",
+            "before=labelled",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ])
+        .ok();
+    let mut names = o.lines();
+    names.sort();
+    assert_eq!(names, ["bb:latest", "other:1"]);
 }
 
 /// Runs `cmd` under `script` (a real pty) whose size is set to 31x101 first.

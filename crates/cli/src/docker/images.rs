@@ -48,7 +48,7 @@ pub fn list(g: &Globals, a: ImagesArgs) -> anyhow::Result<i32> {
                 _ => continue,
             }
         }
-        if !output::image_filters_match(&a.filter, &img, reference.as_ref())? {
+        if !image_filters_match(&e, &a.filter, &img, reference.as_ref())? {
             continue;
         }
         let (repo, tag) = match &reference {
@@ -94,6 +94,53 @@ pub fn list(g: &Globals, a: ImagesArgs) -> anyhow::Result<i32> {
         &rows,
     )?;
     Ok(0)
+}
+
+/// Whether an `images` row passes every `--filter` (dangling, reference, label, before,
+/// since).
+fn image_filters_match(
+    e: &berth_engine::Engine,
+    filters: &[String],
+    img: &berth_engine::images::index::ImageRow,
+    reference: Option<&berth_engine::reference::Reference>,
+) -> anyhow::Result<bool> {
+    let created = |what: &str| -> anyhow::Result<(Option<String>, i64)> {
+        let id = e.resolve_image_id(what)?;
+        let row = berth_engine::images::index::get(&e.db, &id)?
+            .ok_or_else(|| anyhow::anyhow!("No such image: {what}"))?;
+        Ok((row.created, row.added))
+    };
+    let mine = (img.created.clone(), img.added);
+    for f in filters {
+        let (k, v) = f
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("bad format of filter (expected name=value)"))?;
+        let ok = match k {
+            "dangling" => (v == "true") == img.tags.is_empty(),
+            "reference" => reference.is_some_and(|r| {
+                output::glob_match(v, &r.familiar()) || output::glob_match(v, &r.familiar_name())
+            }),
+            "label" => {
+                let labels = e
+                    .image_by_id(&img.id)?
+                    .config
+                    .config
+                    .labels
+                    .unwrap_or_default();
+                match v.split_once('=') {
+                    Some((lk, lv)) => labels.get(lk).map(String::as_str) == Some(lv),
+                    None => labels.contains_key(v),
+                }
+            }
+            "before" => mine < created(v)?,
+            "since" => mine > created(v)?,
+            _ => anyhow::bail!("invalid filter '{k}'"),
+        };
+        if !ok {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// `import`.

@@ -2,9 +2,6 @@
 
 use serde_json::Value;
 
-use berth_engine::images::index::ImageRow;
-use berth_engine::reference::Reference;
-
 /// Column headers of `history`.
 pub const HISTORY_HEADERS: &[(&str, &str)] = &[
     ("ID", "IMAGE"),
@@ -83,31 +80,6 @@ pub fn since(time: Option<&str>) -> String {
 /// Truncates with an ellipsis.
 pub fn ellipsis(s: &str, max: usize) -> String {
     crate::format::human::ellipsis(s, max)
-}
-
-/// Whether an `images` row passes every `--filter`.
-pub fn image_filters_match(
-    filters: &[String],
-    img: &ImageRow,
-    reference: Option<&Reference>,
-) -> anyhow::Result<bool> {
-    for f in filters {
-        let (k, v) = f
-            .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("bad format of filter (expected name=value)"))?;
-        let ok = match k {
-            "dangling" => (v == "true") == img.tags.is_empty(),
-            "reference" => reference
-                .is_some_and(|r| glob_match(v, &r.familiar()) || glob_match(v, &r.familiar_name())),
-            "label" => false,
-            "before" | "since" => true,
-            _ => anyhow::bail!("invalid filter '{k}'"),
-        };
-        if !ok {
-            return Ok(false);
-        }
-    }
-    Ok(true)
 }
 
 /// Shell-style glob with `*` and `?`.
