@@ -201,3 +201,54 @@ fn terminals_start_with_the_callers_size() {
     let o = in_terminal(&b, &format!("{berth} exec -t tty-exec stty size"));
     assert!(o.stdout.contains("31 101"), "exec -t: {o}");
 }
+
+/// Runs `sh -c script` (which pipes keystrokes into `script`, a real pty) and returns it.
+fn with_keystrokes(b: &Berth, name: &str, script: &str) -> berth_e2e::Output {
+    let wrapper = b.dir.join(format!("{name}.sh"));
+    std::fs::write(&wrapper, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    berth_e2e::Output::run_program(&wrapper, &[], &b.dir.join("out"))
+}
+
+#[test]
+fn run_it_detaches_with_ctrl_p_ctrl_q_and_attach_comes_back() {
+    let Some(b) = setup("detach-keys") else {
+        return;
+    };
+    let berth = format!("{} --root {}", b.bin.display(), b.root.display());
+    let o = with_keystrokes(
+        &b,
+        "detach",
+        &format!(
+            "(printf 'echo hi-from-tty\\r'; sleep 1; printf '\\020\\021'; sleep 1) | script -qec '{berth} run -it --name tt bb sh' /dev/null"
+        ),
+    );
+    assert!(o.success() && o.stdout.contains("hi-from-tty"), "{o}");
+    let o = b
+        .cmd(&["inspect", "--format", "{{.State.Status}}", "tt"])
+        .ok();
+    assert_eq!(
+        o.out(),
+        "running",
+        "detaching must leave the container running"
+    );
+    let o = with_keystrokes(
+        &b,
+        "attach",
+        &format!("(printf 'exit 3\\r'; sleep 1) | script -qec '{berth} attach tt' /dev/null"),
+    );
+    assert_eq!(o.code, Some(3), "attach relays the exit code: {o}");
+    let o = b
+        .cmd(&[
+            "inspect",
+            "--format",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            "tt",
+        ])
+        .ok();
+    assert_eq!(o.out(), "exited 3");
+}
