@@ -250,6 +250,24 @@ fn exec_wait_kill_restart_pause_rename() {
     );
     b.cmd(&["exec", "c1", "sh", "-c", "exit 5"]).code_is(5);
     b.cmd(&["exec", "c1", "nosuch"]).code_is(127);
+    // The exec'd process writes to pipes berth relays, never to the caller's own descriptors.
+    let o = b
+        .cmd(&[
+            "exec",
+            "c1",
+            "sh",
+            "-c",
+            "readlink /proc/self/fd/1; readlink /proc/self/fd/2 >&1",
+        ])
+        .ok();
+    assert!(o.lines().iter().all(|l| l.starts_with("pipe:")), "{o}");
+    let o = b
+        .cmd(&["exec", "c1", "sh", "-c", "echo to-out; echo to-err >&2"])
+        .ok();
+    assert_eq!(
+        (o.stdout.as_str(), o.stderr.as_str()),
+        ("to-out\n", "to-err\n")
+    );
     assert_eq!(
         b.cmd(&["exec", "-u", "1000", "c1", "id", "-u"]).ok().stdout,
         "1000\n"

@@ -36,6 +36,9 @@ pub fn exec(
     signals.thread_block()?;
     let saved_stdin = io::stdin().as_fd().try_clone_to_owned()?;
     let mut to_process = None;
+    // Without a terminal the process's stdout and stderr are pipes relayed here (as Docker
+    // does): it never gets a descriptor of the caller's terminal.
+    let mut outputs = None;
     if !req.tty {
         // The process inherits fd 0 when it is forked: a pipe for -i, else /dev/null.
         if interactive {
@@ -45,9 +48,14 @@ pub fn exec(
         } else {
             rustix::stdio::dup2_stdin(File::open("/dev/null")?)?;
         }
+        outputs = Some(OutputPipes::install()?);
     }
     let started = e.exec_start(r, req);
     rustix::stdio::dup2_stdin(&saved_stdin)?;
+    let relays = match outputs {
+        Some(o) => Some(o.restore_and_relay()?),
+        None => None,
+    };
     let started = started?;
     let pid = started.pid;
     let Some(master) = started.master else {
@@ -56,7 +64,14 @@ pub fn exec(
             std::thread::spawn(move || io::copy(&mut input, &mut wr));
         }
         spawn_signal_thread(signals, pid, None);
-        return Ok(wait_exec(pid)?);
+        let code = wait_exec(pid)?;
+        if let Some(done) = relays {
+            // Both pipes reach EOF when the process (and anything it left behind) is done.
+            for _ in 0..2 {
+                let _ = done.recv_timeout(DRAIN);
+            }
+        }
+        return Ok(code);
     };
     if let Some((rows, cols)) = window_size() {
         let _ = resize(&master, rows, cols);
@@ -81,6 +96,48 @@ pub fn exec(
     let code = wait_exec(pid)?;
     let _ = done_rx.recv_timeout(DRAIN);
     Ok(code)
+}
+
+/// stdout and stderr replaced by pipes while the exec process is forked.
+struct OutputPipes {
+    saved_out: OwnedFd,
+    saved_err: OwnedFd,
+    out_rd: OwnedFd,
+    err_rd: OwnedFd,
+}
+
+impl OutputPipes {
+    /// Points fds 1 and 2 at fresh pipes (the next forked process inherits them).
+    fn install() -> io::Result<OutputPipes> {
+        let saved_out = io::stdout().as_fd().try_clone_to_owned()?;
+        let saved_err = io::stderr().as_fd().try_clone_to_owned()?;
+        let (out_rd, out_wr) = io::pipe()?;
+        let (err_rd, err_wr) = io::pipe()?;
+        rustix::stdio::dup2_stdout(&out_wr)?;
+        rustix::stdio::dup2_stderr(&err_wr)?;
+        Ok(OutputPipes {
+            saved_out,
+            saved_err,
+            out_rd: out_rd.into(),
+            err_rd: err_rd.into(),
+        })
+    }
+
+    /// Puts fds 1 and 2 back and copies each pipe to where they pointed, in two threads; each
+    /// sends on the channel when its pipe reached EOF.
+    fn restore_and_relay(self) -> io::Result<mpsc::Receiver<()>> {
+        rustix::stdio::dup2_stdout(&self.saved_out)?;
+        rustix::stdio::dup2_stderr(&self.saved_err)?;
+        let (tx, rx) = mpsc::channel();
+        for (from, to) in [(self.out_rd, self.saved_out), (self.err_rd, self.saved_err)] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let _ = io::copy(&mut File::from(from), &mut File::from(to));
+                let _ = tx.send(());
+            });
+        }
+        Ok(rx)
+    }
 }
 
 /// Copies the terminal's output to stdout until it closes (EIO once the process is gone).
