@@ -1,4 +1,4 @@
-//! Container events the monitor records (`start`, `die`) in the engine's event log,
+//! Container events the monitor records (`start`, `oom`, `die`, `restart`) in the engine's event log,
 //! `<root>/events.jsonl` for a container directory `<root>/containers/<id>`.
 //!
 //! The line format is the engine's (`berth_engine::events`): one JSON object with `time`

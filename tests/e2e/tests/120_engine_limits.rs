@@ -134,6 +134,20 @@ fn memory_limit_oom_kills_and_inspect_says_so() {
         ])
         .ok();
     assert_eq!(o.out().trim(), "true 137");
+    let o = b
+        .cmd(&[
+            "events",
+            "--since",
+            "1h",
+            "--until",
+            "0s",
+            "--filter",
+            "container=hog",
+            "--format",
+            "{{.Action}}",
+        ])
+        .ok();
+    assert!(o.lines().contains(&"oom".to_string()), "an oom event: {o}");
 }
 
 #[test]

@@ -539,6 +539,9 @@ impl Monitor {
             self.status.status = state::EXITED.into();
             self.finished = true;
         }
+        if oom {
+            crate::events::emit(&self.cfg, "oom", &[]);
+        }
         crate::events::emit(&self.cfg, "die", &[("exitCode", &code.to_string())]);
         self.write_status();
         let text = code.to_string();
@@ -570,6 +573,7 @@ impl Monitor {
 
     fn restart(&mut self) {
         self.status.restart_count += 1;
+        crate::events::emit(&self.cfg, "restart", &[]);
         self.out_hup = false;
         let r = container::create_instance(&self.cfg, &mut self.io).and_then(|inst| {
             self.status.pid = inst.pid;
