@@ -68,6 +68,15 @@ pub enum Error {
         /// The digest of its content.
         actual: String,
     },
+    /// A file of a container's upper directory that cannot go into a layer (a device node,
+    /// a name that would read as a whiteout).
+    #[error("cannot put {path} into a layer: {reason}")]
+    NotLayerable {
+        /// The file, in the upper directory.
+        path: PathBuf,
+        /// Why it cannot.
+        reason: String,
+    },
 }
 
 /// The store's result type.

@@ -14,6 +14,7 @@ pub use digest::Digest;
 pub use error::{Error, Result};
 pub mod archive;
 pub mod compression;
+pub mod diff;
 pub mod import;
 pub mod layers;
 pub mod unpack;

@@ -13,6 +13,10 @@ use archive_support::*;
 use berth_store::archive::{load, save, ArchiveFormat, LoadedImage, SaveImage};
 use berth_store::{oci, BlobStore, Digest};
 
+#[path = "shared/podman.rs"]
+mod podman_support;
+use podman_support::podman;
+
 /// Whether `tool` runs; when not, prints why the test skips (or panics when required).
 fn have(tool: &str, args: &[&str]) -> bool {
     let ok = Command::new(tool)
@@ -40,17 +44,6 @@ fn run(cmd: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A podman on a private store under `dir`.
-fn podman(dir: &Path) -> Command {
-    let mut c = Command::new("podman");
-    c.arg("--root")
-        .arg(dir.join("root"))
-        .arg("--runroot")
-        .arg(dir.join("runroot"))
-        .args(["--storage-driver", "vfs", "--events-backend", "none"]);
-    c
 }
 
 fn unique() -> String {
