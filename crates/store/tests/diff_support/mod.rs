@@ -212,7 +212,7 @@ pub fn mount_rw_overlay(
     ) {
         Ok(()) => Some(MountGuard(merged.to_path_buf())),
         Err(e) => {
-            eprintln!("skipping: cannot mount overlayfs: {e}");
+            skip(&format!("cannot mount overlayfs: {e}"));
             None
         }
     }
@@ -221,4 +221,16 @@ pub fn mount_rw_overlay(
 /// `name` as raw bytes, for byte-order comparisons.
 pub fn bytes(p: &Path) -> &[u8] {
     p.as_os_str().as_bytes()
+}
+
+/// Reports a skipped test; under CI (`CI` or `BERTH_E2E_REQUIRE` set) a skip is a failure.
+pub fn skip(reason: &str) {
+    let strict = ["CI", "BERTH_E2E_REQUIRE"]
+        .iter()
+        .any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false"));
+    assert!(
+        !strict,
+        "cannot run: {reason} (CI/BERTH_E2E_REQUIRE forbids skipping)"
+    );
+    eprintln!("skipping: {reason}");
 }
