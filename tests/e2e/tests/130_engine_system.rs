@@ -562,3 +562,30 @@ fn killed_monitor_is_told_truthfully_and_repaired() {
     b.cmd(&["rm", "gone"]).ok();
     assert_eq!(b.cmd(&["system", "check"]).ok().out(), "No problems found.");
 }
+
+#[test]
+fn system_check_cross_checks_volumes() {
+    let Some(b) = berth_e2e::Berth::new("check-volumes") else {
+        return;
+    };
+    b.cmd(&["volume", "create", "kept"]).ok();
+    std::fs::remove_dir_all(b.root.join("volumes/kept/_data")).unwrap();
+    std::fs::create_dir_all(b.root.join("volumes/ghost/_data")).unwrap();
+    std::fs::write(b.root.join("volumes/ghost/_data/file"), "user data").unwrap();
+    let o = b.cmd(&["system", "check"]).code_is(1);
+    assert!(
+        o.stdout.contains("kept") && o.stdout.contains("ghost"),
+        "{o}"
+    );
+    b.cmd(&["system", "check", "--repair"]).ok();
+    b.cmd(&["system", "check"]).ok();
+    let o = b.cmd(&["volume", "ls", "-q"]).ok();
+    let mut names = o.lines();
+    names.sort();
+    assert_eq!(names, ["ghost", "kept"]);
+    assert!(b.root.join("volumes/kept/_data").is_dir());
+    assert_eq!(
+        std::fs::read_to_string(b.root.join("volumes/ghost/_data/file")).unwrap(),
+        "user data"
+    );
+}

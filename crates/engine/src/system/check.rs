@@ -116,6 +116,7 @@ impl Engine {
         };
         self.check_store(&mut f)?;
         self.check_containers(&mut f)?;
+        self.check_volumes(&mut f)?;
         Ok(CheckReport { findings: f.list })
     }
 }

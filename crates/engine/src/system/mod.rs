@@ -4,6 +4,7 @@
 pub mod check;
 mod check_containers;
 mod check_store;
+mod check_volumes;
 pub mod df;
 pub mod event_filter;
 pub mod info;
