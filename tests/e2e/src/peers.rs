@@ -342,31 +342,13 @@ impl Drop for Docker {
             }
         }
         // Shims and anything else still naming our dir.
-        for p in processes_naming(&self.dir) {
-            let what = format!("process {p}: {}", cmdline(p));
-            if !stop_pid(p, Duration::from_secs(5)) {
-                left.push(what);
-            }
-        }
-        let mounts = unmount_below(&self.dir);
-        left.extend(remove_cgroup_tree(&self.cgroup_parent));
-        if fs::remove_dir_all(&self.dir).is_err() && self.dir.exists() {
-            left.push(format!("dir {}", self.dir.display()));
-        }
-        if !mounts.is_empty() {
-            eprintln!(
-                "{}: unmounted what the private dockerd left: {}",
-                self.name,
-                mounts.join(", ")
-            );
-        }
-        if !left.is_empty() && !std::thread::panicking() {
-            panic!(
-                "{}: the private dockerd left behind:\n  {}",
-                self.name,
-                left.join("\n  ")
-            );
-        }
+        finish_cleanup(
+            &self.name,
+            "the private dockerd",
+            &self.dir,
+            &self.cgroup_parent,
+            left,
+        );
     }
 }
 
@@ -473,32 +455,36 @@ impl Podman {
 impl Drop for Podman {
     fn drop(&mut self) {
         let _ = self.cmd(&["rm", "-af", "-t", "0"]);
-        let mut left = Vec::new();
-        for p in processes_naming(&self.dir) {
-            let what = format!("process {p}: {}", cmdline(p));
-            if !stop_pid(p, Duration::from_secs(5)) {
-                left.push(what);
-            }
+        finish_cleanup(
+            &self.name,
+            "podman",
+            &self.dir,
+            &self.cgroup_parent,
+            Vec::new(),
+        );
+    }
+}
+
+/// The end of a private peer's cleanup: stops every process still naming `dir` (by pid),
+/// unmounts what is below it, removes its cgroup tree and `dir`; panics (unless already
+/// panicking) listing whatever could not be cleaned, on top of `left`.
+fn finish_cleanup(name: &str, peer: &str, dir: &Path, cgroup_parent: &str, mut left: Vec<String>) {
+    for p in processes_naming(dir) {
+        let what = format!("process {p}: {}", cmdline(p));
+        if !stop_pid(p, Duration::from_secs(5)) {
+            left.push(what);
         }
-        let mounts = unmount_below(&self.dir);
-        left.extend(remove_cgroup_tree(&self.cgroup_parent));
-        if fs::remove_dir_all(&self.dir).is_err() && self.dir.exists() {
-            left.push(format!("dir {}", self.dir.display()));
-        }
-        if !mounts.is_empty() {
-            eprintln!(
-                "{}: unmounted what podman left: {}",
-                self.name,
-                mounts.join(", ")
-            );
-        }
-        if !left.is_empty() && !std::thread::panicking() {
-            panic!(
-                "{}: podman left behind:\n  {}",
-                self.name,
-                left.join("\n  ")
-            );
-        }
+    }
+    let mounts = unmount_below(dir);
+    left.extend(remove_cgroup_tree(cgroup_parent));
+    if fs::remove_dir_all(dir).is_err() && dir.exists() {
+        left.push(format!("dir {}", dir.display()));
+    }
+    if !mounts.is_empty() {
+        eprintln!("{name}: unmounted what {peer} left: {}", mounts.join(", "));
+    }
+    if !left.is_empty() && !std::thread::panicking() {
+        panic!("{name}: {peer} left behind:\n  {}", left.join("\n  "));
     }
 }
 

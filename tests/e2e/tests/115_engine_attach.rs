@@ -175,19 +175,11 @@ fn images_all_and_filters() {
 
 /// Runs `cmd` under `script` (a real pty) whose size is set to 31x101 first.
 fn in_terminal(b: &Berth, cmd: &str) -> berth_e2e::Output {
-    let script = format!("stty rows 31 cols 101; {cmd}");
-    let wrapper = b.dir.join("in-terminal.sh");
-    std::fs::write(
-        &wrapper,
-        format!("#!/bin/sh\nexec script -qec '{script}' /dev/null\n"),
+    with_keystrokes(
+        b,
+        "in-terminal",
+        &format!("exec script -qec 'stty rows 31 cols 101; {cmd}' /dev/null"),
     )
-    .unwrap();
-    std::fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
-    berth_e2e::Output::run_program(&wrapper, &[], &b.dir.join("out"))
 }
 
 #[test]

@@ -109,14 +109,7 @@ fn default_line(ev: &Event) -> String {
 
 /// RFC 3339 in UTC with nine fraction digits.
 fn timestamp(nanos: i64) -> String {
-    let nanos = nanos.max(0) as u64;
-    let t = UNIX_EPOCH + Duration::from_secs(nanos / 1_000_000_000);
-    let secs = crate::format::format_rfc3339(t, false);
-    format!(
-        "{}.{:09}Z",
-        secs.trim_end_matches('Z'),
-        nanos % 1_000_000_000
-    )
+    berth_runtime::time::format(UNIX_EPOCH + Duration::from_nanos(nanos.max(0) as u64))
 }
 
 /// The event as Go's `events.Message` fields, for templates (`{{.Actor.Attributes.name}}`).

@@ -330,13 +330,8 @@ impl Engine {
                         )));
                     }
                     if !p.exists() {
-                        if opts.mounts.iter().any(|o| {
-                            o.source == m.source && o.kind == MountKind::Bind && is_dash_v(o)
-                        }) {
-                            fs::create_dir_all(&p).map_err(io_err("create bind source", &p))?;
-                        } else {
-                            return Err(Error::Invalid(format!("invalid mount config for type \"bind\": bind source path does not exist: {}", m.source)));
-                        }
+                        // As `docker run -v` does, a missing host directory is created.
+                        fs::create_dir_all(&p).map_err(io_err("create bind source", &p))?;
                     }
                     (p, None, false)
                 }
@@ -488,10 +483,6 @@ fn cap_rlimit(name: &str, soft: u64, hard: u64) -> (u64, u64) {
         Ok((_, max)) => (soft.min(max), hard.min(max)),
         Err(_) => (soft, hard),
     }
-}
-
-fn is_dash_v(_m: &spec::MountSpec) -> bool {
-    true
 }
 
 fn clean(p: &str) -> &str {

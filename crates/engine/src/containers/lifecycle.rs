@@ -9,7 +9,6 @@ use berth_monitor::proto::Hello;
 use berth_monitor::spawn::{spawn, Spawned};
 
 use crate::containers::record::ContainerRecord;
-use crate::containers::rootfs::mount_rootfs;
 use crate::containers::state::alive;
 use crate::engine::Engine;
 use crate::error::{io_err, Error, Result};
@@ -33,8 +32,7 @@ impl Engine {
     /// Maps the runtime's "not found"/"permission denied" exec errors to 127/126.
     pub fn spawn_monitor(&self, r: &ContainerRecord) -> Result<Spawned> {
         let dir = self.paths.container(&r.id);
-        let lowers = self.ensure_layers(&self.image_by_id(&r.image_id)?)?.0;
-        mount_rootfs(&dir, &lowers)?;
+        self.mount_container_rootfs(r)?;
         let _ = fs::remove_file(dir.join(STOP_REQUESTED));
         let _ = fs::remove_file(dir.join(berth_monitor::status::STATUS_FILE));
         fs::create_dir_all(self.paths.sockets()).map_err(io_err("create", self.paths.sockets()))?;

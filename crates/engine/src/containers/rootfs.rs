@@ -80,6 +80,20 @@ pub fn mount_rootfs(ctr_dir: &Path, lowers: &[PathBuf]) -> Result<PathBuf> {
     Ok(d.merged)
 }
 
+impl crate::engine::Engine {
+    /// Mounts the rootfs of container `r` unless it already is (the common case right after
+    /// `create`: then no image document or layer is read). Returns whether it mounted it.
+    pub fn mount_container_rootfs(&self, r: &crate::containers::ContainerRecord) -> Result<bool> {
+        let dir = self.paths.container(&r.id);
+        if is_mounted(&RootfsDirs::of(&dir).merged) {
+            return Ok(false);
+        }
+        let lowers = self.ensure_layers(&self.image_by_id(&r.image_id)?)?.0;
+        mount_rootfs(&dir, &lowers)?;
+        Ok(true)
+    }
+}
+
 /// Unmounts a container's rootfs if mounted.
 pub fn unmount_rootfs(ctr_dir: &Path) -> Result<()> {
     let merged = RootfsDirs::of(ctr_dir).merged;

@@ -92,11 +92,13 @@ pub fn state_of(ctr_dir: &Path, runtime_root: &Path, id: &str) -> State {
         health: st.health,
         error: String::new(),
     };
-    let runtime = rt_state::load(runtime_root, id)
-        .ok()
-        .map(|rs| rs.status(&rt_state::dir(runtime_root, id)));
     match s.status.as_str() {
-        "running" => match runtime {
+        // Only a running container needs the runtime's view (paused, or gone): `ps` reads
+        // one status file per stopped container and nothing more.
+        "running" => match rt_state::load(runtime_root, id)
+            .ok()
+            .map(|rs| rs.status(&rt_state::dir(runtime_root, id)))
+        {
             Some(RtStatus::Paused) => s.status = "paused".into(),
             Some(RtStatus::Running) => {}
             _ if alive(s.pid) => {}

@@ -16,7 +16,7 @@ use self::extract::{extract, ExtractOptions};
 use self::tar_out::write_tar;
 use self::view::{split, MountPoint, Node, View};
 use crate::containers::record::ContainerRecord;
-use crate::containers::rootfs::{is_mounted, mount_rootfs, unmount_rootfs, RootfsDirs};
+use crate::containers::rootfs::{unmount_rootfs, RootfsDirs};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::lock::Lock;
@@ -150,13 +150,7 @@ impl Engine {
         let ctr_dir = self.paths.container(&r.id);
         let lock = Lock::shared(&self.paths.locks(), &r.id)?;
         let merged = RootfsDirs::of(&ctr_dir).merged;
-        let mounted_here = if is_mounted(&merged) {
-            false
-        } else {
-            let lowers = self.ensure_layers(&self.image_by_id(&r.image_id)?)?.0;
-            mount_rootfs(&ctr_dir, &lowers)?;
-            true
-        };
+        let mounted_here = self.mount_container_rootfs(r)?;
         let rootfs = Rootfs {
             ctr_dir,
             mounted_here,
