@@ -1,6 +1,7 @@
 //! berth's engine: images, containers and volumes on top of the store, the runtime and the
 //! monitor, with state in SQLite plus files under the state root.
 
+pub mod build;
 pub mod containers;
 pub mod db;
 pub mod engine;

@@ -59,7 +59,15 @@ fn podman_imports_and_exports_the_same_files() {
 
     let layer = d.join("layer.tar");
     let mut out = fs::File::create(&layer).unwrap();
-    write_layer(&upper, &mut out, &DiffOptions { mtime: Some(0) }).unwrap();
+    write_layer(
+        &upper,
+        &mut out,
+        &DiffOptions {
+            mtime: Some(0),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     drop(out);
 
     let tag = format!("localhost/berth-diff-it:{}", std::process::id());

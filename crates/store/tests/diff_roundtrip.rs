@@ -202,6 +202,7 @@ fn clamped_mtimes_make_the_digest_independent_of_file_times() {
     }
     let opts = DiffOptions {
         mtime: Some(1_600_000_000),
+        ..Default::default()
     };
     let (a, sa) = layer(&one, &opts);
     let (_, sb) = layer(&two, &opts);
@@ -215,10 +216,19 @@ fn clamped_mtimes_make_the_digest_independent_of_file_times() {
     // A clamp later than the files leaves their times alone.
     let late = DiffOptions {
         mtime: Some(1_720_000_000),
+        ..Default::default()
     };
     let entries = list(&layer(&one, &late).0);
     assert!(entries.iter().any(|e| e.mtime == 1_700_000_000));
     assert!(entries.iter().all(|e| e.mtime <= 1_720_000_000));
+    // exact_mtime pins older entries too.
+    let exact = DiffOptions {
+        mtime: Some(1_720_000_000),
+        exact_mtime: true,
+    };
+    assert!(list(&layer(&one, &exact).0)
+        .iter()
+        .all(|e| e.mtime == 1_720_000_000));
 }
 
 #[test]

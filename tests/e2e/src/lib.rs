@@ -10,7 +10,7 @@
 
 mod bundle;
 pub mod cgroup;
-mod cmd;
+pub mod cmd;
 mod console;
 pub mod containerd;
 pub mod engine;

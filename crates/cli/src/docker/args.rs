@@ -36,6 +36,11 @@ pub enum Command {
     Images(ImagesArgs),
     /// Import a rootfs tarball as an image.
     Import(ImportArgs),
+    /// Build an image from a Dockerfile.
+    Build(Box<BuildArgs>),
+    /// Manage the build cache.
+    #[command(subcommand)]
+    Builder(BuilderCommand),
     /// Name an image.
     Tag(TagArgs),
     /// Remove images.
@@ -178,6 +183,8 @@ pub enum ImageCommand {
     Ls(ImagesArgs),
     /// Import a rootfs tarball.
     Import(ImportArgs),
+    /// Build an image from a Dockerfile.
+    Build(Box<BuildArgs>),
     /// Show image details.
     Inspect(ImageInspectArgs),
     /// Remove images.
@@ -283,6 +290,79 @@ pub struct ImportArgs {
     pub file: String,
     /// Name for the image.
     pub reference: Option<String>,
+}
+
+/// `build`.
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    /// Name and optionally a tag (`name:tag`); repeatable.
+    #[arg(short, long = "tag")]
+    pub tag: Vec<String>,
+    /// The Dockerfile (default `PATH/Dockerfile`; `-` reads it from stdin).
+    #[arg(short, long)]
+    pub file: Option<String>,
+    /// Build-time variables (`K=V`, or `K` to take it from the environment).
+    #[arg(long = "build-arg")]
+    pub build_arg: Vec<String>,
+    /// The stage to build.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Do not use the cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Metadata for the image (`K=V`).
+    #[arg(long)]
+    pub label: Vec<String>,
+    /// Write the image ID to this file.
+    #[arg(long)]
+    pub iidfile: Option<String>,
+    /// Secrets for `RUN --mount=type=secret` (`id=ID,src=PATH` or `id=ID,env=VAR`).
+    #[arg(long)]
+    pub secret: Vec<String>,
+    /// Progress output: auto, plain, tty, json, quiet.
+    #[arg(long, default_value = "auto")]
+    pub progress: String,
+    /// Network for RUN steps: default, host, none.
+    #[arg(long)]
+    pub network: Option<String>,
+    /// Also export the result: `type=local|tar|docker|oci,dest=PATH` (or just a path).
+    #[arg(short, long)]
+    pub output: Vec<String>,
+    /// Print only the image ID.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Target platform (the host's only).
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Accepted for compatibility (berth has no registry access yet).
+    #[arg(long)]
+    pub pull: bool,
+    /// Accepted for compatibility (intermediate containers are always removed).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub rm: Option<String>,
+    /// Accepted for compatibility.
+    #[arg(long)]
+    pub force_rm: bool,
+    /// The context: a directory, or `-` for a tarball (or a Dockerfile) on stdin.
+    pub context: String,
+}
+
+/// `builder` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum BuilderCommand {
+    /// Remove the build cache.
+    Prune(BuilderPruneArgs),
+}
+
+/// `builder prune`.
+#[derive(Args, Debug)]
+pub struct BuilderPruneArgs {
+    /// Remove all of it (berth's cache has no finer policy yet).
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do not ask.
+    #[arg(short, long)]
+    pub force: bool,
 }
 
 /// `tag`.

@@ -19,6 +19,7 @@ pub fn dispatch(g: &Globals, c: ImageCommand) -> anyhow::Result<i32> {
     match c {
         ImageCommand::Ls(a) => list(g, a),
         ImageCommand::Import(a) => import(g, a),
+        ImageCommand::Build(a) => super::build::build(g, *a),
         ImageCommand::Inspect(a) => inspect(g, a),
         ImageCommand::Rm(a) => rmi(g, a),
         ImageCommand::Prune(a) => prune(g, a),

@@ -4,6 +4,7 @@
 //! other commands fail with 1, as Docker's do.
 
 mod args;
+mod build;
 mod containers;
 mod cp;
 mod events;
@@ -77,6 +78,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Image(c) => images::dispatch(g, c),
         Command::Images(a) => images::list(g, a),
         Command::Import(a) => images::import(g, a),
+        Command::Build(a) => build::build(g, *a),
+        Command::Builder(c) => build::builder(g, c),
         Command::Tag(a) => images::tag(g, a),
         Command::Rmi(a) => images::rmi(g, a),
         Command::History(a) => images::history(g, a),

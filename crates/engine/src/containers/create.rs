@@ -438,7 +438,7 @@ impl Engine {
 
 /// Drops capabilities berth itself does not hold (its bounding set): Docker's "all
 /// capabilities" (`--privileged`, `--cap-add ALL`) means all the engine can grant.
-fn keep_grantable_caps(spec: &mut serde_json::Value) {
+pub(crate) fn keep_grantable_caps(spec: &mut serde_json::Value) {
     let Ok(held) = caps::read(None, caps::CapSet::Bounding) else {
         return;
     };
@@ -461,7 +461,7 @@ fn keep_grantable_caps(spec: &mut serde_json::Value) {
 
 /// Caps an rlimit at what this process may set (no CAP_SYS_RESOURCE here: a hard limit
 /// cannot be raised).
-fn cap_rlimit(name: &str, soft: u64, hard: u64) -> (u64, u64) {
+pub(crate) fn cap_rlimit(name: &str, soft: u64, hard: u64) -> (u64, u64) {
     use nix::sys::resource::{getrlimit, Resource};
     let res = match name.to_ascii_lowercase().trim_start_matches("rlimit_") {
         "nofile" => Resource::RLIMIT_NOFILE,

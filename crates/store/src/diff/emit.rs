@@ -20,6 +20,7 @@ pub(crate) fn emit<W: Write>(
     root: &OwnedFd,
     nodes: &[Node],
     clamp: Option<i64>,
+    exact: bool,
     builder: &mut tar::Builder<W>,
 ) -> Result<()> {
     let mut first_links: HashMap<(u64, u64), &[u8]> = HashMap::new();
@@ -29,6 +30,7 @@ pub(crate) fn emit<W: Write>(
             source,
         };
         let mtime = match clamp {
+            Some(t) if exact => t,
             Some(t) => n.mtime.min(t),
             None => n.mtime,
         };

@@ -25,6 +25,9 @@ use crate::oci::{Descriptor, MEDIA_LAYER_TAR};
 pub struct DiffOptions {
     /// `SOURCE_DATE_EPOCH`: when set, every mtime later than it is set to it.
     pub mtime: Option<i64>,
+    /// With `mtime` set: every entry gets exactly that mtime, older ones too (files copied
+    /// from a build context, whose own mtimes depend on where the context was checked out).
+    pub exact_mtime: bool,
 }
 
 /// What writing a layer produced.
@@ -41,7 +44,14 @@ pub struct LayerStats {
 pub fn write_layer(upper: &Path, out: impl Write, opts: &DiffOptions) -> Result<LayerStats> {
     let (root, nodes) = walk::walk(upper)?;
     let mut builder = tar::Builder::new(DigestWriter::new(out));
-    emit::emit(upper, &root, &nodes, opts.mtime, &mut builder)?;
+    emit::emit(
+        upper,
+        &root,
+        &nodes,
+        opts.mtime,
+        opts.exact_mtime,
+        &mut builder,
+    )?;
     let finish_err = |source| Error::Stream {
         what: format!("finishing the layer of {}", upper.display()),
         source,

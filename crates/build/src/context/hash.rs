@@ -1,0 +1,126 @@
+//! Content digests of sources for cache keys.
+
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+
+use sha2::{Digest, Sha256};
+
+use super::error::{io_err, ContextError};
+use super::walk::{excludes_matcher, walk, Kind};
+use super::{Source, SourceTree};
+
+/// A sha256 hex digest of everything `copy` would read for these sources: for each
+/// file/dir/symlink under each source (excluding ignored paths), its path relative to the
+/// source, type, mode bits, symlink target, and full content (never mtimes, never uid/gid
+/// of the context). Stable across directories and days.
+pub fn content_hash(
+    tree: &SourceTree,
+    sources: &[Source],
+    excludes: &[String],
+) -> Result<String, ContextError> {
+    let ex = excludes_matcher(excludes)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    for source in sources {
+        field(&mut h, b"source", source.rel.as_bytes());
+        let real = tree.real_rel(source)?;
+        for entry in walk(tree, &real, ex.as_ref())? {
+            field(&mut h, b"path", entry.sub.as_bytes());
+            let mode = entry.md.permissions().mode() & 0o7777;
+            field(&mut h, b"mode", &mode.to_be_bytes());
+            match &entry.kind {
+                Kind::Dir => field(&mut h, b"dir", b""),
+                Kind::Symlink(target) => {
+                    field(&mut h, b"symlink", target.as_os_str().as_encoded_bytes())
+                }
+                Kind::File => {
+                    field(&mut h, b"file", &entry.md.len().to_be_bytes());
+                    let mut f = std::fs::File::open(&entry.path)
+                        .map_err(io_err(format!("reading {}", entry.path.display())))?;
+                    loop {
+                        let n = f
+                            .read(&mut buf)
+                            .map_err(io_err(format!("reading {}", entry.path.display())))?;
+                        if n == 0 {
+                            break;
+                        }
+                        h.update(&buf[..n]);
+                    }
+                }
+            }
+        }
+    }
+    Ok(format!("sha256:{:x}", h.finalize()))
+}
+
+/// Adds a tagged, length-prefixed field so that no two entry lists hash alike.
+fn field(h: &mut Sha256, tag: &[u8], value: &[u8]) {
+    h.update(tag);
+    h.update((value.len() as u64).to_be_bytes());
+    h.update(value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::resolve_sources;
+    use std::fs;
+    use std::path::Path;
+
+    fn make(p: &Path) {
+        fs::create_dir_all(p.join("src/sub")).unwrap();
+        fs::write(p.join("src/a"), "hello").unwrap();
+        fs::write(p.join("src/sub/b"), "world").unwrap();
+        std::os::unix::fs::symlink("../a", p.join("src/sub/l")).unwrap();
+    }
+
+    fn hash(p: &Path) -> String {
+        let tree = SourceTree {
+            root: p,
+            ignore: None,
+        };
+        let s = resolve_sources(&tree, &["src".to_string()]).unwrap();
+        content_hash(&tree, &s, &[]).unwrap()
+    }
+
+    #[test]
+    fn stable_across_dirs_and_mtimes_changes_with_content() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        make(a.path());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        make(b.path());
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1000);
+        fs::File::options()
+            .write(true)
+            .open(b.path().join("src/a"))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let ha = hash(a.path());
+        assert!(ha.starts_with("sha256:"));
+        assert_eq!(ha, hash(b.path()));
+        fs::write(b.path().join("src/sub/b"), "worle").unwrap();
+        assert_ne!(ha, hash(b.path()));
+        fs::write(b.path().join("src/sub/b"), "world").unwrap();
+        assert_eq!(ha, hash(b.path()));
+        fs::set_permissions(b.path().join("src/a"), fs::Permissions::from_mode(0o600)).unwrap();
+        assert_ne!(ha, hash(b.path()));
+    }
+
+    #[test]
+    fn excludes_change_the_hash() {
+        let a = tempfile::tempdir().unwrap();
+        make(a.path());
+        let tree = SourceTree {
+            root: a.path(),
+            ignore: None,
+        };
+        let s = resolve_sources(&tree, &["src".to_string()]).unwrap();
+        let all = content_hash(&tree, &s, &[]).unwrap();
+        let ex = content_hash(&tree, &s, &["sub".to_string()]).unwrap();
+        assert_ne!(all, ex);
+        fs::write(a.path().join("src/sub/b"), "changed").unwrap();
+        assert_eq!(ex, content_hash(&tree, &s, &["sub".to_string()]).unwrap());
+    }
+}

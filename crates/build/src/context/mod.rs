@@ -1,0 +1,168 @@
+//! The build context and other source trees, and Docker's COPY/ADD file semantics.
+//!
+//! - [`open_context`] checks the context directory; [`SourceTree`] pairs a root with its
+//!   `.dockerignore` (the context) or none (another stage's or image's root filesystem).
+//! - [`resolve_sources`] expands COPY/ADD source patterns (Go `filepath.Match` per component).
+//! - [`content_hash`] digests everything a copy would read, for cache keys.
+//! - [`copy`] performs the copy into a mounted image root, confined to it like a chroot;
+//!   ADD's archive extraction lives in `extract`.
+//! - [`parse_chown`] / [`parse_chmod`] read `--chown` and `--chmod`.
+//!
+//! Paths inside trees are resolved as if the root were `/`: symlinks are followed but
+//! re-rooted, and for the build context leaving the root is an error.
+
+mod chown;
+mod copy;
+mod error;
+mod extract;
+mod glob;
+mod hash;
+mod resolve;
+mod walk;
+mod write;
+
+use std::path::{Path, PathBuf};
+
+use berth_dockerfile::dockerignore::DockerIgnore;
+
+pub use chown::{parse_chmod, parse_chown};
+pub use copy::{copy, CopyOptions};
+pub use error::ContextError;
+pub use glob::{has_meta, match_component, resolve_sources};
+pub use hash::content_hash;
+
+use error::io_err;
+use resolve::{resolve, Confine};
+
+/// A directory files are copied from: the build context (with its .dockerignore) or another
+/// stage's/image's root filesystem (no ignore).
+#[derive(Debug, Clone, Copy)]
+pub struct SourceTree<'a> {
+    /// The tree's root directory on the host.
+    pub root: &'a Path,
+    /// The context's ignore rules; `Some` marks the tree as the build context, where paths
+    /// leading outside the root are errors rather than re-rooted.
+    pub ignore: Option<&'a DockerIgnore>,
+}
+
+/// One matched source: its path relative to the tree root ("" never; "." means the whole
+/// root), and whether it is a dir.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Source {
+    /// Slash-separated path relative to the root, as written (symlinks not resolved).
+    pub rel: String,
+    /// Whether it is (or its symlink leads to) a directory.
+    pub is_dir: bool,
+}
+
+impl<'a> SourceTree<'a> {
+    /// The resolution rules for this tree, naming `display` in errors.
+    fn confine<'b>(&self, display: &'b str) -> Confine<'b>
+    where
+        'a: 'b,
+    {
+        Confine {
+            strict: self.ignore.is_some(),
+            ignore: self.ignore,
+            display,
+        }
+    }
+
+    /// Whether `rel` exists (following symlinks within the tree) and is a directory.
+    fn stat(&self, rel: &str, confine: Confine<'_>) -> Result<Option<bool>, ContextError> {
+        let r = resolve(self.root, rel, true, confine)?;
+        if !r.exists() {
+            return Ok(None);
+        }
+        let p = self.root.join(r.real_rel());
+        let md = std::fs::symlink_metadata(&p).map_err(io_err(format!("reading {rel}")))?;
+        Ok(Some(md.is_dir()))
+    }
+
+    /// The real path of a source relative to the root (`""` for the root itself).
+    fn real_rel(&self, source: &Source) -> Result<String, ContextError> {
+        if source.rel == "." || source.rel.is_empty() {
+            return Ok(String::new());
+        }
+        let r = resolve(self.root, &source.rel, true, self.confine(&source.rel))?;
+        if !r.exists() {
+            return Err(ContextError::NotFound(source.rel.clone()));
+        }
+        Ok(r.real_rel())
+    }
+}
+
+/// The host path of a source with its symlinks resolved within the tree (for a read-only
+/// bind of a source: never join `rel` to the root directly, which would follow host
+/// symlinks).
+pub fn source_path(tree: &SourceTree, source: &Source) -> Result<PathBuf, ContextError> {
+    Ok(tree.root.join(tree.real_rel(source)?))
+}
+
+/// Creates the directory `dir` (an absolute path in the image, e.g. a WORKDIR) under the
+/// root filesystem `root` with its missing parents (mode 0755, owner 0:0 when running as
+/// root), resolving symlinks of the image confined to `root`.
+pub fn mkdir_in_root(root: &Path, dir: &str) -> Result<(), ContextError> {
+    let display = format!("/{}", dir.trim_start_matches('/'));
+    write::ensure_dir(root, dir, write::default_owner(None), &display).map(|_| ())
+}
+
+/// Opens the build context directory: canonicalises it, and checks it is a directory.
+pub fn open_context(dir: &Path) -> Result<PathBuf, ContextError> {
+    let canon = std::fs::canonicalize(dir).map_err(io_err(format!(
+        "unable to prepare context: path {:?} not found",
+        dir.display().to_string()
+    )))?;
+    if !canon.is_dir() {
+        return Err(ContextError::NotADirectory(dir.to_path_buf()));
+    }
+    Ok(canon)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_context_checks_dir() {
+        let t = tempfile::tempdir().unwrap();
+        let p = open_context(t.path()).unwrap();
+        assert!(p.is_absolute());
+        std::fs::write(t.path().join("f"), "").unwrap();
+        assert!(matches!(
+            open_context(&t.path().join("f")),
+            Err(ContextError::NotADirectory(_))
+        ));
+        assert!(open_context(&t.path().join("nope")).is_err());
+    }
+
+    #[test]
+    fn source_path_resolves_within_the_tree() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir(t.path().join("real")).unwrap();
+        std::os::unix::fs::symlink("/real", t.path().join("l")).unwrap();
+        let tree = SourceTree {
+            root: t.path(),
+            ignore: None,
+        };
+        let s = resolve_sources(&tree, &["l".to_string()]).unwrap();
+        assert_eq!(source_path(&tree, &s[0]).unwrap(), t.path().join("real"));
+        let dot = Source {
+            rel: ".".into(),
+            is_dir: true,
+        };
+        assert_eq!(source_path(&tree, &dot).unwrap(), t.path().join(""));
+    }
+
+    #[test]
+    fn mkdir_in_root_is_confined() {
+        let t = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), t.path().join("w")).unwrap();
+        mkdir_in_root(t.path(), "/w/app/sub").unwrap();
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+        let inner = outside.path().strip_prefix("/").unwrap();
+        assert!(t.path().join(inner).join("app/sub").is_dir());
+        mkdir_in_root(t.path(), "/w/app/sub").unwrap();
+    }
+}

@@ -1,0 +1,201 @@
+//! Listing what a source contributes: the entries below a source, in sorted order, with the
+//! context's ignore rules and `--exclude` patterns applied.
+
+use std::fs::Metadata;
+use std::os::unix::fs::FileTypeExt;
+use std::path::PathBuf;
+
+use berth_dockerfile::dockerignore::DockerIgnore;
+
+use super::error::{io_err, ContextError};
+use super::SourceTree;
+
+/// What an entry is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Kind {
+    File,
+    Dir,
+    Symlink(PathBuf),
+}
+
+/// One entry of a source.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    /// Path relative to the source (`""` for the source itself).
+    pub sub: String,
+    /// Path on the host.
+    pub path: PathBuf,
+    pub md: Metadata,
+    pub kind: Kind,
+}
+
+/// Builds the `--exclude` matcher.
+pub(crate) fn excludes_matcher(excludes: &[String]) -> Result<Option<DockerIgnore>, ContextError> {
+    if excludes.is_empty() {
+        return Ok(None);
+    }
+    DockerIgnore::from_patterns(excludes)
+        .map(Some)
+        .map_err(|e| ContextError::BadExclude(e.to_string()))
+}
+
+/// Lists a source whose real path relative to the tree root is `real_rel`: the source itself
+/// (sub `""`) then, for a directory, everything below it in pre-order, sorted by name.
+/// Fifos and sockets are skipped; device files are errors.
+pub(crate) fn walk(
+    tree: &SourceTree,
+    real_rel: &str,
+    excludes: Option<&DockerIgnore>,
+) -> Result<Vec<Entry>, ContextError> {
+    let path = tree.root.join(real_rel);
+    let md = std::fs::metadata(&path).map_err(io_err(format!("reading {real_rel}")))?;
+    let mut out = Vec::new();
+    let Some(kind) = kind_of(&md, &path, real_rel)? else {
+        return Ok(out);
+    };
+    let is_dir = kind == Kind::Dir;
+    out.push(Entry {
+        sub: String::new(),
+        path,
+        md,
+        kind,
+    });
+    if is_dir {
+        walk_dir(tree, real_rel, "", excludes, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn join(a: &str, b: &str) -> String {
+    if a.is_empty() {
+        b.to_string()
+    } else {
+        format!("{a}/{b}")
+    }
+}
+
+fn kind_of(md: &Metadata, path: &std::path::Path, rel: &str) -> Result<Option<Kind>, ContextError> {
+    let ft = md.file_type();
+    Ok(Some(if ft.is_dir() {
+        Kind::Dir
+    } else if ft.is_file() {
+        Kind::File
+    } else if ft.is_symlink() {
+        Kind::Symlink(std::fs::read_link(path).map_err(io_err(format!("reading symlink {rel}")))?)
+    } else if ft.is_block_device() || ft.is_char_device() {
+        return Err(ContextError::DeviceFile(rel.to_string()));
+    } else {
+        return Ok(None);
+    }))
+}
+
+fn walk_dir(
+    tree: &SourceTree,
+    base: &str,
+    sub: &str,
+    excludes: Option<&DockerIgnore>,
+    out: &mut Vec<Entry>,
+) -> Result<(), ContextError> {
+    let dir = tree.root.join(join(base, sub));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(io_err(format!("reading directory {}", dir.display())))?
+        .map(|e| {
+            e.map(|e| e.file_name().to_string_lossy().into_owned())
+                .map_err(io_err(format!("reading directory {}", dir.display())))
+        })
+        .collect::<Result<_, _>>()?;
+    names.sort();
+    for name in names {
+        let child_sub = join(sub, &name);
+        let child_real = join(base, &child_sub);
+        let path = tree.root.join(&child_real);
+        let md =
+            std::fs::symlink_metadata(&path).map_err(io_err(format!("reading {child_real}")))?;
+        let ignored = tree.ignore.is_some_and(|ig| ig.matches(&child_real));
+        let excluded = excludes.is_some_and(|ex| ex.matches(&child_sub));
+        if md.is_dir() {
+            if (ignored && tree.ignore.is_some_and(|ig| ig.can_skip_dir(&child_real)))
+                || (excluded && excludes.is_some_and(|ex| ex.can_skip_dir(&child_sub)))
+            {
+                continue;
+            }
+            let at = out.len();
+            out.push(Entry {
+                sub: child_sub.clone(),
+                path,
+                md,
+                kind: Kind::Dir,
+            });
+            walk_dir(tree, base, &child_sub, excludes, out)?;
+            // An excluded directory only appears to hold re-included entries.
+            if (ignored || excluded) && out.len() == at + 1 {
+                out.pop();
+            }
+            continue;
+        }
+        if ignored || excluded {
+            continue;
+        }
+        if let Some(kind) = kind_of(&md, &path, &child_real)? {
+            out.push(Entry {
+                sub: child_sub,
+                path,
+                md,
+                kind,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn walks_sorted_with_ignore_and_excludes() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path();
+        fs::create_dir_all(p.join("d/keep")).unwrap();
+        fs::create_dir_all(p.join("d/skip")).unwrap();
+        fs::write(p.join("d/b"), "").unwrap();
+        fs::write(p.join("d/a.log"), "").unwrap();
+        fs::write(p.join("d/skip/x"), "").unwrap();
+        fs::write(p.join("d/keep/y"), "").unwrap();
+        std::os::unix::fs::symlink("b", p.join("d/l")).unwrap();
+        let ig = DockerIgnore::parse("d/skip\n").unwrap();
+        let tree = SourceTree {
+            root: p,
+            ignore: Some(&ig),
+        };
+        let ex = excludes_matcher(&["*.log".to_string()]).unwrap();
+        let got: Vec<_> = walk(&tree, "d", ex.as_ref())
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.sub, e.kind))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (String::new(), Kind::Dir),
+                ("b".into(), Kind::File),
+                ("keep".into(), Kind::Dir),
+                ("keep/y".into(), Kind::File),
+                ("l".into(), Kind::Symlink("b".into())),
+            ]
+        );
+    }
+
+    #[test]
+    fn device_files_are_refused() {
+        let tree = SourceTree {
+            root: std::path::Path::new("/dev"),
+            ignore: None,
+        };
+        assert!(matches!(
+            walk(&tree, "null", None),
+            Err(ContextError::DeviceFile(_))
+        ));
+    }
+}

@@ -1,0 +1,346 @@
+//! `berth build` and `berth builder prune`: reads the context and Dockerfile as the docker
+//! CLI does, shows BuildKit-style progress on stderr, and exports the result if asked.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context as _};
+use berth_build::exec::BuildInput;
+use berth_build::progress::{Progress, ProgressMode};
+use berth_build::BuildOptions;
+use berth_dockerfile::dockerignore::{select_ignore_file, DockerIgnore};
+use berth_store::archive::ArchiveFormat;
+
+use super::args::{BuildArgs, BuilderCommand, Globals};
+use super::engine;
+
+/// A scratch directory removed on drop (a context read from stdin, env secrets).
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(what: &str) -> anyhow::Result<TempDir> {
+        let p = std::env::temp_dir().join(format!(
+            "berth-{what}-{}",
+            berth_store::blobs::unique_suffix()
+        ));
+        fs::create_dir_all(&p).with_context(|| format!("create {}", p.display()))?;
+        Ok(TempDir(p))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `build`.
+pub fn build(g: &Globals, a: BuildArgs) -> anyhow::Result<i32> {
+    if let Some(p) = a.platform.as_deref() {
+        let host = format!("linux/{}", host_arch());
+        if p != host {
+            bail!(
+                "platform {p} is not supported: berth builds for the host platform ({host}) only"
+            );
+        }
+    }
+    let mut temps = Vec::new();
+    let mut stdin_used = false;
+    let (context, mut dockerfile, name) = if a.context == "-" {
+        stdin_used = true;
+        let mut bytes = Vec::new();
+        io::stdin()
+            .lock()
+            .read_to_end(&mut bytes)
+            .context("read the context from stdin")?;
+        let dir = TempDir::new("context")?;
+        let df = if is_tar(&bytes) {
+            berth_store::unpack::unpack_layer(&bytes[..], &dir.0)
+                .context("unpack the context tarball from stdin")?;
+            None
+        } else {
+            Some(bytes)
+        };
+        let ctx = dir.0.clone();
+        temps.push(dir);
+        (ctx, df, "Dockerfile".to_string())
+    } else {
+        let ctx = Path::new(&a.context);
+        let ctx = ctx
+            .canonicalize()
+            .map_err(|_| anyhow!("unable to prepare context: path {:?} not found", a.context))?;
+        if !ctx.is_dir() {
+            bail!(
+                "unable to prepare context: {:?} is not a directory",
+                a.context
+            );
+        }
+        (ctx, None, "Dockerfile".to_string())
+    };
+    let mut df_path: Option<PathBuf> = None;
+    let name = match a.file.as_deref() {
+        Some("-") => {
+            if stdin_used {
+                bail!("invalid argument: can't use stdin for both build context and dockerfile");
+            }
+            let mut bytes = Vec::new();
+            io::stdin()
+                .lock()
+                .read_to_end(&mut bytes)
+                .context("read the Dockerfile from stdin")?;
+            dockerfile = Some(bytes);
+            "Dockerfile".to_string()
+        }
+        Some(f) => {
+            df_path = Some(if a.context == "-" {
+                context.join(f)
+            } else {
+                PathBuf::from(f)
+            });
+            f.to_string()
+        }
+        None => name,
+    };
+    let df_bytes = match dockerfile {
+        Some(b) => b,
+        None => {
+            let p = df_path
+                .clone()
+                .unwrap_or_else(|| context.join("Dockerfile"));
+            fs::read(&p).map_err(|e| {
+                anyhow!(
+                    "failed to read dockerfile: open {}: {}",
+                    p.display(),
+                    io_message(&e)
+                )
+            })?
+        }
+    };
+    let ignore = read_ignore(&context, df_path.as_deref())?;
+
+    let mut build_args = BTreeMap::new();
+    for kv in &a.build_arg {
+        match kv.split_once('=') {
+            Some((k, v)) => {
+                build_args.insert(k.to_string(), v.to_string());
+            }
+            None => {
+                if let Ok(v) = std::env::var(kv) {
+                    build_args.insert(kv.clone(), v);
+                }
+            }
+        }
+    }
+    let source_date_epoch = build_args
+        .get("SOURCE_DATE_EPOCH")
+        .cloned()
+        .or_else(|| std::env::var("SOURCE_DATE_EPOCH").ok())
+        .map(|s| {
+            s.parse::<i64>()
+                .map_err(|_| anyhow!("invalid SOURCE_DATE_EPOCH {s:?}"))
+        })
+        .transpose()?;
+    let mut labels = BTreeMap::new();
+    for l in &a.label {
+        let (k, v) = l.split_once('=').unwrap_or((l, ""));
+        labels.insert(k.to_string(), v.to_string());
+    }
+    let secrets = parse_secrets(&a.secret, &mut temps)?;
+    let quiet = a.quiet || a.progress == "quiet";
+    let mode = match a.progress.as_str() {
+        _ if quiet => ProgressMode::Quiet,
+        "auto" | "tty" | "plain" => ProgressMode::Plain,
+        "json" | "rawjson" => ProgressMode::Json,
+        other => bail!("invalid progress mode {other:?} (auto, plain, tty, json, quiet)"),
+    };
+    let opts = BuildOptions {
+        dockerfile_name: name,
+        build_args,
+        target: a.target.clone(),
+        no_cache: a.no_cache,
+        labels,
+        tags: a.tag.clone(),
+        source_date_epoch,
+        secrets,
+        network: a.network.clone(),
+        explain_misses: a.progress == "plain",
+    };
+    let outputs = a
+        .output
+        .iter()
+        .map(|o| parse_output(o))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let progress = Progress::new(mode, Box::new(io::stderr()));
+    let mut e = engine(g)?;
+    let input = BuildInput {
+        dockerfile: &df_bytes,
+        context: &context,
+        ignore,
+    };
+    let result = match e.build(input, &opts, &progress) {
+        Ok(r) => r,
+        Err(err) => {
+            eprintln!("ERROR: failed to solve: {err}");
+            return Ok(1);
+        }
+    };
+    if !result.unused_args.is_empty() && !quiet {
+        eprintln!(
+            "[Warning] One or more build-args [{}] were not consumed",
+            result.unused_args.join(" ")
+        );
+    }
+    let id = format!("sha256:{}", result.image_id);
+    for (kind, dest) in &outputs {
+        export(&mut e, &result.image_id, kind, dest)?;
+    }
+    if let Some(f) = &a.iidfile {
+        fs::write(f, &id).with_context(|| format!("write {f}"))?;
+    }
+    if quiet {
+        println!("{id}");
+    }
+    drop(temps);
+    Ok(0)
+}
+
+/// `builder prune`.
+pub fn builder(g: &Globals, c: BuilderCommand) -> anyhow::Result<i32> {
+    match c {
+        BuilderCommand::Prune(_) => {
+            let n = engine(g)?.prune_build_cache()?;
+            println!("Deleted build cache objects: {n}");
+            println!("Total reclaimed space: see `berth system df`");
+            Ok(0)
+        }
+    }
+}
+
+fn host_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
+fn io_message(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// A tar stream (plain or compressed) rather than a Dockerfile.
+fn is_tar(b: &[u8]) -> bool {
+    b.starts_with(&[0x1f, 0x8b])
+        || b.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+        || b.get(257..262) == Some(b"ustar")
+}
+
+/// `<Dockerfile>.dockerignore` next to the Dockerfile, else the context's `.dockerignore`.
+fn read_ignore(context: &Path, dockerfile: Option<&Path>) -> anyhow::Result<Option<DockerIgnore>> {
+    let df = dockerfile
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| context.join("Dockerfile").display().to_string());
+    let chosen = select_ignore_file(&df, |n| {
+        let p = if n == ".dockerignore" {
+            context.join(n)
+        } else {
+            PathBuf::from(n)
+        };
+        fs::read_to_string(p).ok()
+    });
+    match chosen {
+        None => Ok(None),
+        Some((file, text)) => Ok(Some(
+            DockerIgnore::parse(&text).map_err(|e| anyhow!("{file}: {e}"))?,
+        )),
+    }
+}
+
+/// `--secret id=ID,src=PATH` / `id=ID,env=VAR` (an env secret is written to a private
+/// temporary file).
+fn parse_secrets(
+    specs: &[String],
+    temps: &mut Vec<TempDir>,
+) -> anyhow::Result<BTreeMap<String, PathBuf>> {
+    let mut out = BTreeMap::new();
+    for s in specs {
+        let mut id = None;
+        let mut src = None;
+        let mut env = None;
+        for part in s.split(',') {
+            match part.split_once('=') {
+                Some(("id", v)) => id = Some(v.to_string()),
+                Some(("src" | "source", v)) => src = Some(PathBuf::from(v)),
+                Some(("env", v)) => env = Some(v.to_string()),
+                Some(("type", "file" | "env")) => {}
+                _ => bail!("invalid secret {s:?}: expected id=ID,src=PATH or id=ID,env=VAR"),
+            }
+        }
+        let id = id.ok_or_else(|| anyhow!("invalid secret {s:?}: id= is required"))?;
+        let path = match (src, env) {
+            (Some(p), _) => {
+                if !p.is_file() {
+                    bail!("secret {id}: {} is not a readable file", p.display());
+                }
+                p
+            }
+            (None, env) => {
+                let var = env.unwrap_or_else(|| id.clone());
+                let value = std::env::var(&var)
+                    .map_err(|_| anyhow!("secret {id}: environment variable {var} is not set"))?;
+                let dir = TempDir::new("secret")?;
+                let p = dir.0.join("value");
+                let mut f = File::create(&p)?;
+                f.write_all(value.as_bytes())?;
+                temps.push(dir);
+                p
+            }
+        };
+        out.insert(id, path);
+    }
+    Ok(out)
+}
+
+/// `-o`: `type=KIND,dest=PATH`, or a bare path (local).
+fn parse_output(s: &str) -> anyhow::Result<(String, String)> {
+    if !s.contains('=') {
+        return Ok(("local".into(), s.into()));
+    }
+    let mut kind = None;
+    let mut dest = None;
+    for part in s.split(',') {
+        match part.split_once('=') {
+            Some(("type", v)) => kind = Some(v.to_string()),
+            Some(("dest", v)) => dest = Some(v.to_string()),
+            _ => {}
+        }
+    }
+    let kind = kind.ok_or_else(|| anyhow!("invalid output {s:?}: type= is required"))?;
+    if !matches!(kind.as_str(), "local" | "tar" | "docker" | "oci" | "image") {
+        bail!("unsupported output type {kind:?} (local, tar, docker, oci)");
+    }
+    let dest = dest.unwrap_or_else(|| "-".into());
+    Ok((kind, dest))
+}
+
+fn export(e: &mut berth_engine::Engine, id: &str, kind: &str, dest: &str) -> anyhow::Result<()> {
+    let out: Box<dyn Write> = if dest == "-" {
+        Box::new(io::stdout().lock())
+    } else if kind == "local" {
+        Box::new(io::sink())
+    } else {
+        Box::new(File::create(dest).with_context(|| format!("create {dest}"))?)
+    };
+    match kind {
+        "image" => Ok(()),
+        "docker" => Ok(e.save_images(&[id.to_string()], ArchiveFormat::Docker, out)?),
+        "oci" => Ok(e.save_images(&[id.to_string()], ArchiveFormat::Oci, out)?),
+        "tar" => Ok(e.export_image_rootfs(id, None, Some(out))?),
+        _ => Ok(e.export_image_rootfs(id, Some(Path::new(dest)), None)?),
+    }
+}

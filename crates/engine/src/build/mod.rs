@@ -1,0 +1,51 @@
+//! `berth build` on the engine's side: the [`berth_build::Runner`] the build crate drives
+//! (images, overlay snapshots, RUN steps through the runtime, the build cache table, image
+//! commits), and the entry point that holds the store lock while a build runs.
+
+mod cache;
+mod commit;
+mod export;
+mod run_step;
+mod runner;
+
+use berth_build::exec::{build, BuildInput, BuildResult};
+use berth_build::progress::Progress;
+use berth_build::BuildOptions;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::lock::Lock;
+
+pub use runner::EngineRunner;
+
+impl Engine {
+    /// Builds an image. Nothing is tagged unless every step succeeded.
+    pub fn build(
+        &mut self,
+        input: BuildInput,
+        opts: &BuildOptions,
+        progress: &Progress,
+    ) -> std::result::Result<BuildResult, berth_build::BuildError> {
+        let _lock = Lock::shared(&self.paths.locks(), "store")
+            .map_err(|e| berth_build::BuildError::Runner(e.to_string()))?;
+        let runner =
+            EngineRunner::new(self).map_err(|e| berth_build::BuildError::Runner(e.to_string()))?;
+        let result = build(input, opts, &runner, progress);
+        runner.finish();
+        result
+    }
+
+    /// Removes every build cache entry and persistent cache mount (`builder prune -a`).
+    pub fn prune_build_cache(&mut self) -> Result<u64> {
+        let n = cache::clear(&self.db)?;
+        let dir = self.paths.root.join("build-cache");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| Error::Io {
+                what: "remove",
+                path: dir,
+                source: e,
+            })?;
+        }
+        Ok(n)
+    }
+}
