@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# berth demo: build berth (release), import a busybox image, and run containers from it.
+# berth demo: build berth (release), import a busybox image, build the example app from its
+# multi-stage Dockerfile, and run containers from them.
 #
 # Run as root on Debian (bookworm) with a Rust toolchain. Installs what it needs
 # (busybox-static, libseccomp-dev, pkg-config) when missing. Idempotent: every run works
@@ -57,6 +58,13 @@ b images
 echo "==> berth run --rm demo/busybox ..."
 b run --rm --hostname demo demo/busybox sh -c \
     'echo "hello from a berth container: hostname $(hostname), pid $$, uid $(id -u)"; echo "its root: $(ls /)"'
+
+echo "==> berth build -t demo/app examples/hello-app (multi-stage Dockerfile)"
+b build --progress=plain -t demo/app "$repo/examples/hello-app"
+echo "==> the same build again: every step comes from the cache"
+b build --progress=plain -t demo/app "$repo/examples/hello-app" 2>&1 | grep -E 'CACHED|exporting' || true
+echo "==> berth run --rm demo/app"
+b run --rm demo/app
 
 echo "==> a detached container, its logs, and stop"
 b run -d --name demo-ticker demo/busybox sh -c \

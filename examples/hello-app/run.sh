@@ -1,0 +1,4 @@
+#!/bin/sh
+echo "$GREETING"
+echo "running as uid $(id -u) in $(pwd)"
+cat report.txt
