@@ -533,3 +533,117 @@ fn stdin_context_and_outputs() {
     assert!(fs::metadata(&archive).unwrap().len() > 0);
     assert_eq!(fs::read_to_string(dest.join("f")).unwrap(), "from-tar\n");
 }
+
+#[test]
+fn scratch_numeric_from_copy_flags_network_and_history() {
+    let Some(b) = Berth::new("build-more") else {
+        return;
+    };
+    b.busybox_image("bb:1");
+    let ctx = context(
+        &b,
+        "more",
+        &[
+            (
+                "Dockerfile",
+                "FROM bb:1\n\
+                 RUN [\"sh\", \"-c\", \"echo exec-form > /exec.txt\"]\n\
+                 RUN --network=none ls /sys/class/net > /nets.txt\n\
+                 ARG TARGETARCH\n\
+                 RUN echo \"arch=$TARGETARCH proxy=$HTTP_PROXY\" > /args.txt\n\
+                 FROM scratch AS files\n\
+                 COPY --from=0 /exec.txt /nets.txt /args.txt /\n\
+                 COPY --parents app/*/conf.txt /tree/\n\
+                 COPY --exclude=*.tmp --link data/ /data/\n\
+                 FROM bb:1\n\
+                 COPY --from=files / /out/\n\
+                 ENTRYPOINT [\"cat\"]\n",
+            ),
+            ("app/one/conf.txt", "1"),
+            ("app/two/conf.txt", "2"),
+            ("data/keep.txt", "k"),
+            ("data/skip.tmp", "s"),
+        ],
+    );
+    build(
+        &b,
+        &ctx,
+        &[
+            "-t",
+            "more:1",
+            "--build-arg",
+            "HTTP_PROXY=http://proxy.invalid:3128",
+        ],
+    )
+    .ok();
+    let cat = |f: &str| b.cmd(&["run", "--rm", "more:1", f]).ok().out().to_string();
+    assert_eq!(cat("/out/exec.txt"), "exec-form");
+    assert_eq!(
+        cat("/out/nets.txt"),
+        "lo",
+        "RUN --network=none has only loopback"
+    );
+    assert_eq!(
+        cat("/out/args.txt"),
+        format!(
+            "arch={} proxy=http://proxy.invalid:3128",
+            std::env::consts::ARCH
+                .replace("x86_64", "amd64")
+                .replace("aarch64", "arm64")
+        )
+    );
+    assert_eq!(cat("/out/tree/app/one/conf.txt"), "1");
+    assert_eq!(cat("/out/tree/app/two/conf.txt"), "2");
+    assert_eq!(cat("/out/data/keep.txt"), "k");
+    b.cmd(&[
+        "run",
+        "--rm",
+        "--entrypoint",
+        "test",
+        "more:1",
+        "!",
+        "-e",
+        "/out/data/skip.tmp",
+    ])
+    .ok();
+    // ENTRYPOINT in the final stage resets the CMD inherited from the base image.
+    assert_eq!(inspect(&b, "more:1", "{{json .Config.Cmd}}"), "null");
+    // History: BuildKit's created_by strings and comment; the proxy value stays out of it.
+    let hist = b
+        .cmd(&[
+            "history",
+            "--no-trunc",
+            "--format",
+            "{{.CreatedBy}}|{{.Comment}}",
+            "more:1",
+        ])
+        .ok();
+    assert!(
+        hist.stdout
+            .contains("ENTRYPOINT [\"cat\"]|buildkit.dockerfile.v0"),
+        "{hist}"
+    );
+    assert!(hist.stdout.contains("COPY / /out/ # buildkit"), "{hist}");
+    let built = b
+        .cmd(&[
+            "history",
+            "--no-trunc",
+            "--format",
+            "{{.CreatedBy}}",
+            "more:1",
+        ])
+        .ok();
+    assert!(
+        !built.stdout.contains("proxy.invalid"),
+        "proxy in history:\n{built}"
+    );
+    // Another platform is a clear error.
+    let other = context(
+        &b,
+        "platform",
+        &[("Dockerfile", "FROM --platform=linux/s390x bb:1\n")],
+    );
+    build(&b, &other, &[])
+        .code_is(1)
+        .stderr_mentions(&["platform linux/s390x"]);
+}

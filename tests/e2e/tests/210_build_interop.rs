@@ -86,16 +86,26 @@ fn built_image_runs_the_same_in_docker() {
     let o = d
         .cmd(&["image", "inspect", "--format", CONFIG, "built:1"])
         .ok();
-    assert_eq!(config(o.out()), berth_cfg, "docker sees berth's config:\n{o}");
-    let o = d
-        .cmd(&["run", "--rm", "--network", "none", "built:1"])
-        .ok();
+    assert_eq!(
+        config(o.out()),
+        berth_cfg,
+        "docker sees berth's config:\n{o}"
+    );
+    let o = d.cmd(&["run", "--rm", "--network", "none", "built:1"]).ok();
     assert_eq!(o.stdout, EXPECTED, "docker runs berth's build:\n{o}");
 
     // docker build of the same Dockerfile on the same base: the same config.
     d.cmd(&["import", s(&tar), "base:1"]).ok();
-    d.cmd(&["build", "-q", "--network", "none", "-t", "dbuilt:1", s(&ctx)])
-        .ok();
+    d.cmd(&[
+        "build",
+        "-q",
+        "--network",
+        "none",
+        "-t",
+        "dbuilt:1",
+        s(&ctx),
+    ])
+    .ok();
     let o = d
         .cmd(&["image", "inspect", "--format", CONFIG, "dbuilt:1"])
         .ok();
@@ -140,8 +150,15 @@ fn built_image_runs_the_same_in_podman() {
         let o = p
             .cmd(&["image", "inspect", "--format", CONFIG, loaded])
             .ok();
-        assert_eq!(config(o.out()), berth_cfg, "podman sees berth's config:\n{o}");
+        assert_eq!(
+            config(o.out()),
+            berth_cfg,
+            "podman sees berth's config:\n{o}"
+        );
         let o = p.run(loaded, &[]).ok();
-        assert_eq!(o.stdout, EXPECTED, "podman runs berth's build ({format}):\n{o}");
+        assert_eq!(
+            o.stdout, EXPECTED,
+            "podman runs berth's build ({format}):\n{o}"
+        );
     }
 }

@@ -18,13 +18,29 @@ pub fn content_hash(
     sources: &[Source],
     excludes: &[String],
 ) -> Result<String, ContextError> {
-    let ex = excludes_matcher(excludes)?;
     let mut h = Sha256::new();
+    for (path, digest) in content_hashes(tree, sources, excludes)? {
+        field(&mut h, b"entry", path.as_bytes());
+        field(&mut h, b"digest", digest.as_bytes());
+    }
+    Ok(format!("sha256:{:x}", h.finalize()))
+}
+
+/// The digest of each entry `copy` would read, as (path in the tree, digest of its type,
+/// mode, symlink target and content), in copy order: what [`content_hash`] hashes, kept
+/// apart so a cache miss can name the files that changed.
+pub fn content_hashes(
+    tree: &SourceTree,
+    sources: &[Source],
+    excludes: &[String],
+) -> Result<Vec<(String, String)>, ContextError> {
+    let ex = excludes_matcher(excludes)?;
+    let mut out = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     for source in sources {
-        field(&mut h, b"source", source.rel.as_bytes());
         let real = tree.real_rel(source)?;
         for entry in walk(tree, &real, ex.as_ref())? {
+            let mut h = Sha256::new();
             field(&mut h, b"path", entry.sub.as_bytes());
             let mode = entry.md.permissions().mode() & 0o7777;
             field(&mut h, b"mode", &mode.to_be_bytes());
@@ -48,9 +64,16 @@ pub fn content_hash(
                     }
                 }
             }
+            let path = match (source.rel.as_str(), entry.sub.as_str()) {
+                ("" | ".", "") => ".".to_string(),
+                ("" | ".", sub) => sub.to_string(),
+                (rel, "") => rel.to_string(),
+                (rel, sub) => format!("{rel}/{sub}"),
+            };
+            out.push((path, format!("{:x}", h.finalize())));
         }
     }
-    Ok(format!("sha256:{:x}", h.finalize()))
+    Ok(out)
 }
 
 /// Adds a tagged, length-prefixed field so that no two entry lists hash alike.

@@ -29,7 +29,7 @@ pub use chown::{parse_chmod, parse_chown};
 pub use copy::{copy, CopyOptions};
 pub use error::ContextError;
 pub use glob::{has_meta, match_component, resolve_sources};
-pub use hash::content_hash;
+pub use hash::{content_hash, content_hashes};
 
 use error::io_err;
 use resolve::{resolve, Confine};

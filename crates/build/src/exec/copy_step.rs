@@ -13,12 +13,16 @@ use super::schedule::get_or_build;
 use super::stage::{layer_step_with, StageState};
 use super::{keys, stage_file, Shared};
 use crate::context::{
-    content_hash, parse_chmod, parse_chown, resolve_sources, CopyOptions, Source, SourceTree,
+    content_hash, content_hashes, parse_chmod, parse_chown, resolve_sources, CopyOptions, Source,
+    SourceTree,
 };
 use crate::error::{io_err, BuildError, Result};
 use crate::instructions::{Command, Copy};
 use crate::plan::{at, Stage};
 use crate::progress::StepHandle;
+
+/// Past this many files, a COPY's miss explanation names its sources instead.
+const MAX_EXPLAINED_FILES: usize = 2000;
 
 /// Keeps a source tree (a read-only snapshot of a stage or image) mounted.
 pub(crate) type TreeGuard<'a> = Snapshot<'a>;
@@ -162,11 +166,25 @@ fn prepare_and_copy(
     match &from_key {
         Some(k) => hash_parts.push(k.clone()),
         None => {
-            for s in &sources {
-                let h = content_hash(&tree, std::slice::from_ref(s), &cp.excludes)
-                    .map_err(|e| BuildError::Invalid(e.to_string()))?;
-                why.push(format!("file {}: {h}", display_rel(&s.rel)));
-                hash_parts.push(h);
+            let entries = content_hashes(&tree, &sources, &cp.excludes)
+                .map_err(|e| BuildError::Invalid(e.to_string()))?;
+            let mut all = String::new();
+            for (path, digest) in &entries {
+                all.push_str(path);
+                all.push('\0');
+                all.push_str(digest);
+                all.push('\n');
+            }
+            hash_parts.push(keys::chain("", &[&all]));
+            // Name files in miss explanations, up to a point; past it, name the sources.
+            if entries.len() <= MAX_EXPLAINED_FILES {
+                why.extend(entries.iter().map(|(p, d)| format!("file {p}: {d}")));
+            } else {
+                for s in &sources {
+                    let h = content_hash(&tree, std::slice::from_ref(s), &cp.excludes)
+                        .map_err(|e| BuildError::Invalid(e.to_string()))?;
+                    why.push(format!("source {}: {h}", display_rel(&s.rel)));
+                }
             }
         }
     }

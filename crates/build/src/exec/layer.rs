@@ -76,6 +76,9 @@ pub(crate) struct CachedStep {
 pub(crate) struct CachedLayer {
     pub descriptor: Descriptor,
     pub diff_id: Digest,
+    /// Its chain ID (so garbage collection keeps the unpacked layer with the blob).
+    #[serde(default)]
+    pub chain: Option<Digest>,
 }
 
 /// The cached result of `key`, if any and still complete in the store (its blob present,
@@ -97,12 +100,18 @@ pub(crate) fn cached(runner: &dyn Runner, key: &str, parents: &[Layer]) -> Optio
     }))
 }
 
-/// Records that `key` made `layer`.
-pub(crate) fn remember(runner: &dyn Runner, key: &str, layer: Option<&Layer>) -> Result<()> {
+/// Records that `key` made `layer` on top of `parents`.
+pub(crate) fn remember(
+    runner: &dyn Runner,
+    key: &str,
+    layer: Option<&Layer>,
+    parents: &[Layer],
+) -> Result<()> {
     let step = CachedStep {
         layer: layer.map(|l| CachedLayer {
             descriptor: l.descriptor.clone(),
             diff_id: l.diff_id.clone(),
+            chain: Some(chain_of(parents, &l.diff_id)),
         }),
     };
     let text = serde_json::to_string(&step).map_err(|e| BuildError::Runner(e.to_string()))?;
@@ -141,10 +150,15 @@ fn ensure_unpacked(
     diff_id: &Digest,
     descriptor: &Descriptor,
 ) -> Result<PathBuf> {
-    let mut ids: Vec<Digest> = parents.iter().map(|l| l.diff_id.clone()).collect();
-    ids.push(diff_id.clone());
-    let chain = chain_ids(&ids).pop().expect("one layer at least");
+    let chain = chain_of(parents, diff_id);
     Ok(runner.layers().ensure(&chain, diff_id, || {
         runner.blobs().open_blob(&descriptor.digest)
     })?)
+}
+
+/// The chain ID of a layer `diff_id` on top of `parents`.
+fn chain_of(parents: &[Layer], diff_id: &Digest) -> Digest {
+    let mut ids: Vec<Digest> = parents.iter().map(|l| l.diff_id.clone()).collect();
+    ids.push(diff_id.clone());
+    chain_ids(&ids).pop().expect("one layer at least")
 }

@@ -81,7 +81,7 @@ pub(crate) fn run(
             &format!("{:?}", st.image.config.working_dir),
         ],
     );
-    let env = process_env(st);
+    let env = process_env(st, &sh.opts.build_args);
     let user = st.image.config.user.clone().unwrap_or_default();
     let cwd = st
         .image
@@ -157,10 +157,19 @@ pub(crate) fn run(
     }
 }
 
-/// The process environment: the image's ENV, then the stage's ARGs that ENV does not set.
-fn process_env(st: &StageState) -> Vec<String> {
+/// The process environment: the image's ENV, then the stage's ARGs that ENV does not set,
+/// then proxy build args (usable without an ARG, as in BuildKit).
+fn process_env(
+    st: &StageState,
+    build_args: &std::collections::BTreeMap<String, String>,
+) -> Vec<String> {
     let mut env: Vec<String> = st.image.config.env.clone().unwrap_or_default();
-    for (k, v) in &st.args {
+    let proxies = build_args
+        .iter()
+        .filter(|(k, _)| super::args::PROXY_ARGS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), Some(v.clone())));
+    let args: Vec<(String, Option<String>)> = st.args.iter().cloned().chain(proxies).collect();
+    for (k, v) in &args {
         let Some(v) = v else { continue };
         if !env
             .iter()

@@ -470,7 +470,7 @@ pub(crate) fn layer_step_with(
     snap.unmount()?;
     let layer = commit_upper(sh.runner, &snap.upper(), &st.layers, sh.epoch.0, exact)?;
     drop(snap);
-    remember(sh.runner, key, layer.as_ref())?;
+    remember(sh.runner, key, layer.as_ref(), &st.layers)?;
     explain::record(sh, st, key, why);
     st.missed = true;
     let added = layer.is_some();

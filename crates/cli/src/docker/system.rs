@@ -198,6 +198,9 @@ fn prune(g: &Globals, a: SystemPruneArgs) -> anyhow::Result<i32> {
         } else {
             "  - all dangling images\n"
         });
+        if a.all {
+            warning.push_str("  - all build cache\n");
+        }
         if !confirm(&warning)? {
             return Ok(0);
         }
@@ -222,6 +225,9 @@ fn prune(g: &Globals, a: SystemPruneArgs) -> anyhow::Result<i32> {
             println!("deleted: {d}");
         }
         println!();
+    }
+    if r.build_cache > 0 {
+        println!("Deleted build cache objects: {}\n", r.build_cache);
     }
     println!("Total reclaimed space: {}", output::human_size(r.reclaimed));
     Ok(0)

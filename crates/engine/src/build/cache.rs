@@ -30,3 +30,31 @@ pub fn put(conn: &Connection, key: &str, value: &str) -> Result<()> {
 pub fn clear(conn: &Connection) -> Result<u64> {
     Ok(conn.execute("DELETE FROM build_cache", [])? as u64)
 }
+
+/// Blobs and layer chain IDs the cache entries point at (kept by garbage collection until
+/// `builder prune`).
+pub fn referenced(
+    conn: &Connection,
+) -> Result<(Vec<berth_store::Digest>, Vec<berth_store::Digest>)> {
+    let mut stmt = conn.prepare("SELECT value FROM build_cache WHERE key NOT LIKE 'why:%'")?;
+    let values = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let (mut blobs, mut chains) = (Vec::new(), Vec::new());
+    for v in values {
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&v) else {
+            continue;
+        };
+        let layer = &json["layer"];
+        if let Some(d) = layer["descriptor"]["digest"]
+            .as_str()
+            .and_then(|d| d.parse().ok())
+        {
+            blobs.push(d);
+        }
+        if let Some(c) = layer["chain"].as_str().and_then(|c| c.parse().ok()) {
+            chains.push(c);
+        }
+    }
+    Ok((blobs, chains))
+}

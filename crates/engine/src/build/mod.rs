@@ -2,7 +2,7 @@
 //! (images, overlay snapshots, RUN steps through the runtime, the build cache table, image
 //! commits), and the entry point that holds the store lock while a build runs.
 
-mod cache;
+pub(crate) mod cache;
 mod commit;
 mod export;
 mod run_step;
@@ -35,9 +35,11 @@ impl Engine {
         result
     }
 
-    /// Removes every build cache entry and persistent cache mount (`builder prune -a`).
+    /// Removes every build cache entry and persistent cache mount (`builder prune -a`), and
+    /// the layers only the cache kept.
     pub fn prune_build_cache(&mut self) -> Result<u64> {
         let n = cache::clear(&self.db)?;
+        self.collect_garbage()?;
         let dir = self.paths.root.join("build-cache");
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| Error::Io {

@@ -92,7 +92,7 @@ impl Engine {
         Ok((out, reclaimed))
     }
 
-    /// Deletes blobs and unpacked layers no indexed image references. Holds the store lock
+    /// Deletes blobs and unpacked layers no indexed image and no build cache entry references. Holds the store lock
     /// exclusively so concurrent imports and loads are not cut short.
     pub fn collect_garbage(&self) -> Result<()> {
         let _lock = Lock::exclusive(&self.paths.locks(), "store")?;
@@ -110,6 +110,9 @@ impl Engine {
             }
             chains.extend(Engine::chain_ids(&image));
         }
+        let (cached_blobs, cached_chains) = crate::build::cache::referenced(&self.db)?;
+        blobs.extend(cached_blobs);
+        chains.extend(cached_chains);
         for d in self.blobs.list()? {
             if !blobs.contains(&d) {
                 self.blobs.delete(&d)?;

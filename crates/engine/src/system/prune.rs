@@ -1,5 +1,5 @@
 //! `berth system prune`: stopped containers, then (with `volumes`) unused anonymous volumes,
-//! then dangling images (with `all`, every image no container uses).
+//! then dangling images (with `all`, every image no container uses, and the build cache).
 
 use crate::engine::Engine;
 use crate::error::Result;
@@ -24,6 +24,8 @@ pub struct PruneReport {
     pub volumes: Vec<String>,
     /// `untagged:` and `deleted:` lines.
     pub images: Removed,
+    /// Build cache entries removed (with `all`).
+    pub build_cache: u64,
     /// Bytes freed.
     pub reclaimed: u64,
 }
@@ -56,6 +58,9 @@ impl Engine {
         let (images, bytes) = self.prune_images(opts.all)?;
         report.images = images;
         report.reclaimed += bytes;
+        if opts.all {
+            report.build_cache = self.prune_build_cache()?;
+        }
         Ok(report)
     }
 }
