@@ -100,11 +100,11 @@ pub trait Runner: Sync {
     /// `secs` since the epoch as RFC 3339 (`2024-01-02T03:04:05Z`).
     fn rfc3339(&self, secs: i64) -> String;
     /// Writes the image (config and manifest blobs), indexes it and tags it with `tags`.
-    /// Returns the image ID.
+    /// Returns the image ID and the tags' full names (`docker.io/library/app:latest`).
     fn commit(
         &self,
         config: &ImageConfig,
         layers: &[Descriptor],
         tags: &[String],
-    ) -> Result<String, String>;
+    ) -> Result<(String, Vec<String>), String>;
 }

@@ -85,6 +85,24 @@ fn multi_stage_build_runs_with_copy_from() {
     assert_eq!(run.out(), "HELLO FROM A STAGE");
     // The final image has the base layer plus one COPY layer, nothing from the builder.
     assert_eq!(inspect(&b, "ms:1", "{{len .RootFS.Layers}}"), "2");
+    // Removing the image (and collecting garbage) keeps the build cache, builder stage
+    // included; `builder prune` drops it.
+    b.cmd(&["rmi", "ms:1"]).ok();
+    let again = build(&b, &ctx, &["-t", "ms:1"]).ok();
+    let (cached, run) = cached_and_run(&again);
+    assert_eq!((cached.len(), run.len()), (3, 0), "after rmi:\n{again}");
+    assert!(b.cmd(&["system", "df"]).ok().stdout.contains("Build Cache"));
+    b.cmd(&["builder", "prune", "-af"]).ok();
+    let cold = build(&b, &ctx, &["-t", "ms:1"]).ok();
+    assert_eq!(
+        cached_and_run(&cold).0.len(),
+        0,
+        "after builder prune:\n{cold}"
+    );
+    assert_eq!(
+        b.cmd(&["run", "--rm", "ms:1"]).ok().out(),
+        "HELLO FROM A STAGE"
+    );
 }
 
 #[test]

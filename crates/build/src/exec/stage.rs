@@ -181,10 +181,7 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
     let (base, platform) = from_word(sh, stage)?;
     let total = stage.commands.len() + 1;
     let name = stage.display_name();
-    let step = sh.progress.start(&format!(
-        "[{name} 1/{total}] {}",
-        stage.from.location.original
-    ));
+    let step = sh.progress.start(&format!("[{name} 1/{total}] FROM {base}"));
     if let Some(p) = platform.as_deref().filter(|p| !p.is_empty()) {
         let host = format!("linux/{}", super::args::host_arch());
         if p != host && p != "$BUILDPLATFORM" && p != "$TARGETPLATFORM" {
@@ -494,9 +491,9 @@ pub(crate) fn commit(sh: &Shared, out: &StageOut) -> Result<String> {
     };
     let descriptors: Vec<_> = out.layers.iter().map(|l| l.descriptor.clone()).collect();
     match sh.runner.commit(&image, &descriptors, &sh.opts.tags) {
-        Ok(id) => {
+        Ok((id, names)) => {
             step.note(&format!("writing image sha256:{id}"));
-            for t in &sh.opts.tags {
+            for t in &names {
                 step.note(&format!("naming to {t}"));
             }
             step.done();

@@ -102,7 +102,7 @@ fn df(g: &Globals, a: SystemDfArgs) -> anyhow::Result<i32> {
         .into_iter()
         .map(|s| {
             let pct = (s.reclaimable * 100).checked_div(s.size).unwrap_or(0);
-            let reclaimable = if s.kind == "Build Cache" { output::human_size(0) } else { format!("{} ({pct}%)", output::human_size(s.reclaimable)) };
+            let reclaimable = if s.kind == "Build Cache" { output::human_size(s.reclaimable) } else { format!("{} ({pct}%)", output::human_size(s.reclaimable)) };
             json!({"Type": s.kind, "TotalCount": s.total, "Active": s.active, "Size": output::human_size(s.size), "Reclaimable": reclaimable})
         })
         .collect();
@@ -182,7 +182,10 @@ fn df_verbose(u: &DiskUsage) -> anyhow::Result<i32> {
         &[("Name", "VOLUME NAME")],
         &rows,
     )?;
-    println!("\nBuild cache usage: 0B");
+    println!(
+        "\nBuild cache usage: {}",
+        output::human_size(u.build_cache_size)
+    );
     Ok(0)
 }
 

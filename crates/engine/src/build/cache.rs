@@ -1,6 +1,8 @@
 //! The build cache table: step key -> what the step produced (JSON), plus the inputs
 //! records used to explain misses.
 
+use std::collections::BTreeSet;
+
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::Result;
@@ -31,15 +33,33 @@ pub fn clear(conn: &Connection) -> Result<u64> {
     Ok(conn.execute("DELETE FROM build_cache", [])? as u64)
 }
 
-/// Blobs and layer chain IDs the cache entries point at (kept by garbage collection until
-/// `builder prune`).
-pub fn referenced(
-    conn: &Connection,
-) -> Result<(Vec<berth_store::Digest>, Vec<berth_store::Digest>)> {
+/// Digests of blobs and layer chains, as the cache entries reference them.
+type Refs = (Vec<berth_store::Digest>, Vec<berth_store::Digest>);
+
+/// The step entries' values (not the inputs records).
+fn step_values(conn: &Connection) -> Result<Vec<String>> {
     let mut stmt = conn.prepare("SELECT value FROM build_cache WHERE key NOT LIKE 'why:%'")?;
     let values = stmt
         .query_map([], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(values)
+}
+
+/// How many step entries there are, and the distinct layer chains they keep.
+pub fn usage(conn: &Connection) -> Result<(usize, BTreeSet<berth_store::Digest>)> {
+    let values = step_values(conn)?;
+    let n = values.len();
+    let (_, chains) = referenced_in(values);
+    Ok((n, chains.into_iter().collect()))
+}
+
+/// Blobs and layer chain IDs the cache entries point at (kept by garbage collection until
+/// `builder prune`).
+pub fn referenced(conn: &Connection) -> Result<Refs> {
+    Ok(referenced_in(step_values(conn)?))
+}
+
+fn referenced_in(values: Vec<String>) -> Refs {
     let (mut blobs, mut chains) = (Vec::new(), Vec::new());
     for v in values {
         let Ok(json) = serde_json::from_str::<serde_json::Value>(&v) else {
@@ -56,5 +76,5 @@ pub fn referenced(
             chains.push(c);
         }
     }
-    Ok((blobs, chains))
+    (blobs, chains)
 }

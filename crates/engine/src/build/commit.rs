@@ -9,13 +9,14 @@ use crate::images::index::{self, ImageRow};
 use crate::reference::Reference;
 
 impl Engine {
-    /// Stores a built image and points `tags` at it. Returns its ID.
+    /// Stores a built image and points `tags` at it. Returns its ID and the tags' full
+    /// names.
     pub fn commit_built_image(
         &mut self,
         config: &ImageConfig,
         layers: &[Descriptor],
         tags: &[String],
-    ) -> Result<String> {
+    ) -> Result<(String, Vec<String>)> {
         let names: Vec<String> = tags
             .iter()
             .map(|t| Reference::parse(t).map(|r| r.to_string()))
@@ -53,7 +54,7 @@ impl Engine {
         for n in &names {
             self.image_event("tag", &id, Some(n));
         }
-        Ok(id)
+        Ok((id, names))
     }
 }
 

@@ -206,7 +206,7 @@ impl Runner for EngineRunner<'_> {
         config: &ImageConfig,
         layers: &[Descriptor],
         tags: &[String],
-    ) -> std::result::Result<String, String> {
+    ) -> std::result::Result<(String, Vec<String>), String> {
         self.with_engine(|e| e.commit_built_image(config, layers, tags))
     }
 }

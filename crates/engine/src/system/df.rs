@@ -58,6 +58,10 @@ pub struct DiskUsage {
     pub images_reclaimable: u64,
     /// Containers, newest first.
     pub containers: Vec<ContainerUsage>,
+    /// Build cache entries (steps that made a layer or none).
+    pub build_cache_entries: usize,
+    /// Unpacked bytes of the layers only the build cache keeps, plus cache mounts.
+    pub build_cache_size: u64,
     /// Volumes by name.
     pub volumes: Vec<VolumeUsage>,
 }
@@ -123,10 +127,10 @@ impl DiskUsage {
             },
             Summary {
                 kind: "Build Cache",
-                total: 0,
+                total: self.build_cache_entries,
                 active: 0,
-                size: 0,
-                reclaimable: 0,
+                size: self.build_cache_size,
+                reclaimable: self.build_cache_size,
             },
         ]
     }
@@ -218,12 +222,21 @@ impl Engine {
                 links,
             });
         }
+        let (entries, chains) = crate::build::cache::usage(&self.db)?;
+        let build_cache_size = chains
+            .iter()
+            .filter(|c| !chain_size.contains_key(*c))
+            .map(|c| layers.size(c).unwrap_or(0))
+            .sum::<u64>()
+            + dir_size(&self.paths.root.join("build-cache"));
         Ok(DiskUsage {
             images,
             images_size,
             images_reclaimable,
             containers,
             volumes,
+            build_cache_entries: entries,
+            build_cache_size,
         })
     }
 }
