@@ -181,7 +181,9 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
     let (base, platform) = from_word(sh, stage)?;
     let total = stage.commands.len() + 1;
     let name = stage.display_name();
-    let step = sh.progress.start(&format!("[{name} 1/{total}] FROM {base}"));
+    let step = sh
+        .progress
+        .start(&format!("[{name} 1/{total}] FROM {base}"));
     if let Some(p) = platform.as_deref().filter(|p| !p.is_empty()) {
         let host = format!("linux/{}", super::args::host_arch());
         if p != host && p != "$BUILDPLATFORM" && p != "$TARGETPLATFORM" {
