@@ -117,6 +117,8 @@ impl Unpacker {
                     .map_err(self.io("set times", meta))?;
             }
             Kind::Hardlink(target) => self.hardlink(meta, parent, name, target)?,
+            // Containers get /dev from a tmpfs; a device node from a layer is never made.
+            Kind::Device => {}
         }
         Ok(())
     }

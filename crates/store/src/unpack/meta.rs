@@ -21,6 +21,9 @@ pub enum Kind {
     Hardlink(EntryPath),
     /// A named pipe.
     Fifo,
+    /// A character or block device (rootfs tarballs made from a real system have /dev
+    /// nodes): kept in the layer blob, never created on the host.
+    Device,
 }
 
 /// A checked layer entry.
@@ -88,11 +91,7 @@ pub fn read_meta<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Option<Meta>>
             Kind::Hardlink(target)
         }
         EntryType::Fifo => Kind::Fifo,
-        EntryType::Char | EntryType::Block => {
-            return Err(Error::BadArchive(format!(
-                "device node {shown} not allowed in an image layer"
-            )))
-        }
+        EntryType::Char | EntryType::Block => Kind::Device,
         other => {
             return Err(Error::BadArchive(format!(
                 "layer entry {shown} has unsupported tar entry type {:?}",
