@@ -4,12 +4,14 @@
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     /// The Dockerfile did not parse.
-    #[error("{file}:{line}: {message}")]
+    #[error("{file}:{line}:{column}: {message}")]
     Parse {
         /// The Dockerfile's name as the user gave it.
         file: String,
         /// 1-based line.
         line: usize,
+        /// 1-based column.
+        column: usize,
         /// What is wrong, with the offending text.
         message: String,
     },

@@ -550,6 +550,29 @@ fn stdin_context_and_outputs() {
     .ok();
     assert!(fs::metadata(&archive).unwrap().len() > 0);
     assert_eq!(fs::read_to_string(dest.join("f")).unwrap(), "from-tar\n");
+    // type=tar (the root filesystem) and type=oci (an OCI layout archive).
+    let rootfs_tar = b.dir.join("rootfs.tar");
+    let oci = b.dir.join("oci.tar");
+    b.cmd(&[
+        "build",
+        "-o",
+        &format!("type=tar,dest={}", rootfs_tar.display()),
+        "-o",
+        &format!("type=oci,dest={}", oci.display()),
+        &ctxs,
+    ])
+    .ok();
+    let names = |p: &Path| -> Vec<String> {
+        tar::Archive::new(fs::File::open(p).unwrap())
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect()
+    };
+    let rootfs = names(&rootfs_tar);
+    assert!(rootfs.iter().any(|n| n.trim_start_matches("./") == "f"), "{rootfs:?}");
+    assert!(rootfs.iter().any(|n| n.contains("bin/busybox")), "{rootfs:?}");
+    assert!(names(&oci).iter().any(|n| n == "index.json"));
 }
 
 #[test]

@@ -74,6 +74,7 @@ pub fn build(
     let df = parse(input.dockerfile).map_err(|e| BuildError::Parse {
         file: file.to_string(),
         line: e.line,
+        column: e.column,
         message: if e.snippet.is_empty() {
             e.message.clone()
         } else {
