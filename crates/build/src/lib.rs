@@ -11,6 +11,7 @@
 pub mod context;
 pub mod error;
 pub mod exec;
+pub mod fetch;
 pub mod instructions;
 pub mod options;
 pub mod plan;

@@ -570,8 +570,14 @@ fn stdin_context_and_outputs() {
             .collect()
     };
     let rootfs = names(&rootfs_tar);
-    assert!(rootfs.iter().any(|n| n.trim_start_matches("./") == "f"), "{rootfs:?}");
-    assert!(rootfs.iter().any(|n| n.contains("bin/busybox")), "{rootfs:?}");
+    assert!(
+        rootfs.iter().any(|n| n.trim_start_matches("./") == "f"),
+        "{rootfs:?}"
+    );
+    assert!(
+        rootfs.iter().any(|n| n.contains("bin/busybox")),
+        "{rootfs:?}"
+    );
     assert!(names(&oci).iter().any(|n| n == "index.json"));
 }
 
@@ -687,4 +693,71 @@ fn scratch_numeric_from_copy_flags_network_and_history() {
     build(&b, &other, &[])
         .code_is(1)
         .stderr_mentions(&["platform linux/s390x"]);
+}
+
+/// A tiny HTTP server on 127.0.0.1 answering every GET with `body`; returns its port.
+fn serve_http(body: &'static str) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut c) = conn else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = c.read(&mut buf);
+            let _ = write!(
+                c,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn add_from_urls_with_checksum_and_git_refused() {
+    let Some(b) = Berth::new("build-add-url") else {
+        return;
+    };
+    b.busybox_image("bb:1");
+    let port = serve_http("remote content\n");
+    // sha256 of "remote content\n".
+    let sum = "c18243bcea0987f0dabe57a6714acda33fe58db2d6096c58a8b5be13ed378588";
+    let df = format!(
+        "FROM bb:1\nADD --checksum=sha256:{sum} http://127.0.0.1:{port}/files/remote.txt /data/\n\
+         ADD http://127.0.0.1:{port}/other.txt /data/renamed.txt\n\
+         CMD cat /data/remote.txt /data/renamed.txt\n"
+    );
+    let ctx = context(&b, "url", &[("Dockerfile", &df)]);
+    build(&b, &ctx, &["-t", "url:1"]).ok();
+    assert_eq!(
+        b.cmd(&["run", "--rm", "url:1"]).ok().lines(),
+        ["remote content", "remote content"]
+    );
+    let bad = context(
+        &b,
+        "badsum",
+        &[(
+            "Dockerfile",
+            &format!(
+                "FROM bb:1\nADD --checksum=sha256:{} http://127.0.0.1:{port}/x /x\n",
+                "0".repeat(64)
+            ),
+        )],
+    );
+    build(&b, &bad, &["-t", "url:bad"])
+        .code_is(1)
+        .stderr_mentions(&["checksum mismatch"]);
+    let git = context(
+        &b,
+        "git",
+        &[(
+            "Dockerfile",
+            "FROM bb:1\nADD https://github.com/moby/moby.git /src\n",
+        )],
+    );
+    build(&b, &git, &[])
+        .code_is(1)
+        .stderr_mentions(&["git repository is not supported yet"]);
 }

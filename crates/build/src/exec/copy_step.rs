@@ -17,6 +17,7 @@ use crate::context::{
     SourceTree,
 };
 use crate::error::{io_err, BuildError, Result};
+use crate::fetch;
 use crate::instructions::{Command, Copy};
 use crate::plan::{at, Stage};
 use crate::progress::StepHandle;
@@ -113,14 +114,22 @@ fn prepare_and_copy(
     step: &mut StepHandle,
 ) -> Result<bool> {
     let word = if add { "ADD" } else { "COPY" };
-    if let Some(url) = cp
-        .sources
-        .iter()
-        .find(|s| s.starts_with("http://") || s.starts_with("https://") || s.starts_with("git@"))
-    {
+    if let Some(git) = cp.sources.iter().find(|s| fetch::is_git_url(s)) {
         return Err(BuildError::Invalid(format!(
-            "ADD from a URL is not supported yet: {url}"
+            "{word} from a git repository is not supported yet: {git}"
         )));
+    }
+    let urls: Vec<&String> = cp.sources.iter().filter(|s| fetch::is_url(s)).collect();
+    if !add && !urls.is_empty() {
+        return Err(BuildError::Invalid(format!(
+            "source can't be a URL for COPY: {} (use ADD)",
+            urls[0]
+        )));
+    }
+    if cp.checksum.is_some() && (urls.len() != 1 || cp.sources.len() != 1) {
+        return Err(BuildError::Invalid(
+            "--checksum needs exactly one http(s) source".into(),
+        ));
     }
     if !add && (cp.checksum.is_some() || cp.keep_git_dir) {
         return Err(BuildError::Invalid(
@@ -133,12 +142,21 @@ fn prepare_and_copy(
         .map(parse_chmod)
         .transpose()
         .map_err(|e| BuildError::Invalid(e.to_string()))?;
-    // Heredoc sources become files in a scratch tree.
-    let heredoc_dir = if cp.heredocs.is_empty() {
+    // Heredoc sources and downloads become files in a scratch tree.
+    let heredoc_dir = if cp.heredocs.is_empty() && urls.is_empty() {
         None
     } else {
         Some(write_heredocs(sh, st, cp)?)
     };
+    let mut downloaded = Vec::new();
+    if let Some(dir) = &heredoc_dir {
+        for url in &urls {
+            step.note(&format!("downloading {url}"));
+            let f = fetch::fetch(url, &dir.0, cp.checksum.as_deref(), None)
+                .map_err(|e| BuildError::Invalid(e.to_string()))?;
+            downloaded.push(f);
+        }
+    }
     let heredoc_names: Vec<String> = cp.heredocs.iter().map(|h| h.name.clone()).collect();
     let is_heredoc = |s: &str| {
         s.strip_prefix("<<")
@@ -148,8 +166,12 @@ fn prepare_and_copy(
             })
             .is_some_and(|n| heredoc_names.iter().any(|h| h == n))
     };
-    let (plain, from_heredoc): (Vec<String>, Vec<String>) =
-        cp.sources.iter().cloned().partition(|s| !is_heredoc(s));
+    let plain: Vec<String> = cp
+        .sources
+        .iter()
+        .filter(|s| !is_heredoc(s) && !fetch::is_url(s))
+        .cloned()
+        .collect();
     let src_tree = source_tree(sh, stage, cp.from.as_deref())?;
     let from_key = src_tree.key.clone();
     let tree = SourceTree {
@@ -196,16 +218,24 @@ fn prepare_and_copy(
                 is_dir: false,
             });
         }
+        for f in &downloaded {
+            why.push(format!("url {}: {}", f.file_name, f.digest));
+            heredoc_sources.push(Source {
+                rel: f.file_name.clone(),
+                is_dir: false,
+            });
+        }
         let htree = SourceTree {
             root: &dir.0,
             ignore: None,
         };
         let h = content_hash(&htree, &heredoc_sources, &[])
             .map_err(|e| BuildError::Invalid(e.to_string()))?;
-        why.push(format!("heredocs: {h}"));
+        if !cp.heredocs.is_empty() {
+            why.push(format!("heredocs: {h}"));
+        }
         hash_parts.push(h);
     }
-    let _ = from_heredoc;
     let key = keys::chain(
         &st.key,
         &[
