@@ -2,6 +2,7 @@
 //! is the runc-compatible OCI runtime CLI; `berth` is the Docker-style CLI, whose
 //! `berth runtime ...` is that same runtime CLI.
 
+mod dns_server;
 mod docker;
 #[allow(dead_code)]
 mod format;
@@ -29,6 +30,13 @@ fn main() {
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
         berth_monitor::main_entry(&rest)
+    } else if args.get(1).is_some_and(|a| a == "__dns") {
+        // A network's DNS server, spawned by the engine (not for users).
+        let rest: Vec<String> = args[2..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        dns_server::main_entry(&rest)
     } else if args.get(1).is_some_and(|a| a == "runtime") {
         // `berth runtime <cmd>` == `berth-runc <cmd>`.
         args.remove(1);

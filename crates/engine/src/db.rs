@@ -1,4 +1,4 @@
-//! The SQLite state index: images, tags, containers, volumes, the build cache. WAL mode with a busy timeout,
+//! The SQLite state index: images, tags, containers, volumes, networks, the build cache. WAL mode with a busy timeout,
 //! so many `berth` processes can use it at once.
 
 use std::path::Path;
@@ -34,6 +34,11 @@ CREATE TABLE IF NOT EXISTS volumes(
     labels TEXT NOT NULL,
     anonymous INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS networks(
+    name TEXT PRIMARY KEY,
+    id TEXT UNIQUE NOT NULL,
+    record TEXT NOT NULL          -- JSON: the network's configuration
+);
 CREATE TABLE IF NOT EXISTS build_cache(
     key TEXT PRIMARY KEY,         -- a build step's cache key, or why:<place> for its inputs
     value TEXT NOT NULL,          -- JSON: the layer it made; or the inputs, one per line
@@ -60,7 +65,7 @@ pub fn open(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "wal_autocheckpoint", 64)?;
     // Only create the schema when it is missing: DDL takes a write lock.
     let have: i64 = conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='build_cache'",
+        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='networks'",
         [],
         |r| r.get(0),
     )?;

@@ -10,6 +10,7 @@ pub mod events;
 pub mod ids;
 pub mod images;
 pub mod lock;
+pub mod network;
 pub mod paths;
 pub mod reference;
 pub mod spec;

@@ -8,8 +8,7 @@ use berth_store::import::{import_rootfs, ImportOptions, CREATED_BY};
 use berth_store::layers::{chain_id, LayerStore};
 use berth_store::oci::{ContainerConfig, ImageConfig, Manifest, MEDIA_CONFIG, MEDIA_LAYER_TAR};
 use berth_store::{BlobStore, Digest};
-use layers_common::{gzip, zstd, Attrs, Tar};
-use tar::EntryType;
+use layers_common::{gzip, zstd, Tar};
 
 fn rootfs() -> Vec<u8> {
     Tar::new()

@@ -25,8 +25,13 @@ pub struct Berth {
     pub dir: PathBuf,
     /// berth's state root for this test.
     pub root: PathBuf,
-    /// The berth binary.
+    /// The berth binary as tests run it: a wrapper that enters the test's network
+    /// namespace first (bridges, veths, nftables and DNS servers stay in there).
     pub bin: PathBuf,
+    /// The real berth binary.
+    pub real_bin: PathBuf,
+    /// The test's network namespace (a bind-mounted nsfs file).
+    pub netns: PathBuf,
     scratch: PathBuf,
 }
 
@@ -43,11 +48,27 @@ impl Berth {
         fs::create_dir_all(&dir).expect("create test dir");
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod test dir");
         let root = dir.join("root");
+        let netns = dir.join("netns");
+        berth_net::link::create_netns(&netns)
+            .unwrap_or_else(|e| panic!("{name}: create the test's network namespace: {e}"));
+        let wrapper = dir.join("berth");
+        fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\nexec nsenter --net={} {} \"$@\"\n",
+                netns.display(),
+                bin.display()
+            ),
+        )
+        .expect("write the berth wrapper");
+        fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).expect("chmod wrapper");
         Some(Berth {
             name: name.to_string(),
             scratch: dir.join("out"),
             root,
-            bin,
+            bin: wrapper,
+            real_bin: bin,
+            netns,
             dir,
         })
     }
@@ -152,6 +173,9 @@ impl Berth {
         for pid in monitor_pids(&self.root) {
             out.push(format!("monitor process {pid}"));
         }
+        for pid in dns_pids(&self.root) {
+            out.push(format!("DNS server process {pid}"));
+        }
         for id in ids {
             for m in crate::cgroup::existing_dirs(&format!("/berth/{id}")) {
                 out.push(format!("cgroup {}", m.display()));
@@ -159,6 +183,66 @@ impl Berth {
         }
         out
     }
+}
+
+impl Berth {
+    /// What is left in the test's network namespace besides `lo`: links, berth's
+    /// nftables table.
+    pub fn network_leftovers(&self) -> Vec<String> {
+        let found = berth_net::link::in_netns(&self.netns, || {
+            let mut out = Vec::new();
+            if let Ok(mut nl) = berth_net::link::Netlink::open() {
+                for (_, name) in nl.links().unwrap_or_default() {
+                    if name != "lo" {
+                        out.push(format!("link {name}"));
+                    }
+                }
+            }
+            if berth_net::firewall::table_exists("berth").unwrap_or(false) {
+                out.push("nftables table inet berth".to_string());
+            }
+            out
+        });
+        found.unwrap_or_else(|e| vec![format!("network namespace unreadable: {e}")])
+    }
+
+    /// Runs `args` inside the test's network namespace (for `ip`, `nc`, ... on the host side).
+    pub fn in_netns(&self, args: &[&str]) -> Output {
+        let mut full = vec![format!("--net={}", self.netns.display())];
+        full.extend(args.iter().map(|s| s.to_string()));
+        cmd::run(
+            std::path::Path::new("/usr/bin/nsenter"),
+            &full,
+            &self.scratch,
+            ENGINE_TIMEOUT,
+        )
+    }
+}
+
+/// Pids of the DNS servers of networks under `root`.
+pub fn dns_pids(root: &Path) -> Vec<i32> {
+    let needle = root.display().to_string();
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+        if args.iter().any(|a| *a == b"__dns")
+            && args
+                .iter()
+                .any(|a| String::from_utf8_lossy(a).contains(&needle))
+        {
+            out.push(pid);
+        }
+    }
+    out
 }
 
 /// Pids of berth monitors whose container dir is under `root`.
@@ -186,6 +270,22 @@ impl Drop for Berth {
         for id in &ids {
             let _ = self.cmd(&["rm", "-f", "-v", id]);
         }
+        // Networks go too: user networks, and the default bridge (taken down when unused).
+        for n in self
+            .cmd(&["network", "ls", "-q", "--filter", "type=custom"])
+            .lines()
+        {
+            let _ = self.cmd(&["network", "rm", &n]);
+        }
+        let _ = self.cmd(&["network", "prune", "-f"]);
+        let mut net_left = self.network_leftovers();
+        for pid in dns_pids(&self.root) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let _ = berth_net::link::remove_netns(&self.netns);
         let mut left = Vec::new();
         for _ in 0..50 {
             left = self.leftovers(&ids);
@@ -214,6 +314,7 @@ impl Drop for Berth {
             }
         }
         let _ = fs::remove_dir_all(&self.dir);
+        left.append(&mut net_left);
         if !left.is_empty() && !std::thread::panicking() {
             panic!("{}: left behind:\n  {}", self.name, left.join("\n  "));
         }

@@ -695,10 +695,14 @@ fn scratch_numeric_from_copy_flags_network_and_history() {
         .stderr_mentions(&["platform linux/s390x"]);
 }
 
-/// A tiny HTTP server on 127.0.0.1 answering every GET with `body`; returns its port.
-fn serve_http(body: &'static str) -> u16 {
+/// A tiny HTTP server on 127.0.0.1 of the test's network namespace (where berth runs)
+/// answering every GET with `body`; returns its port.
+fn serve_http(b: &Berth, body: &'static str) -> u16 {
     use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = berth_net::link::in_netns(&b.netns, || {
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap()
+    })
+    .unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for conn in listener.incoming() {
@@ -721,7 +725,7 @@ fn add_from_urls_with_checksum_and_git_refused() {
         return;
     };
     b.busybox_image("bb:1");
-    let port = serve_http("remote content\n");
+    let port = serve_http(&b, "remote content\n");
     // sha256 of "remote content\n".
     let sum = "c18243bcea0987f0dabe57a6714acda33fe58db2d6096c58a8b5be13ed378588";
     let df = format!(

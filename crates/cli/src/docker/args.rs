@@ -97,6 +97,11 @@ pub enum Command {
     /// Manage volumes.
     #[command(subcommand)]
     Volume(VolumeCommand),
+    /// Manage networks.
+    #[command(subcommand)]
+    Network(NetworkCommand),
+    /// List a container's published ports.
+    Port(PortArgs),
     /// Show system-wide information.
     Info(InfoArgs),
     /// Show events (then follow new ones).
@@ -121,6 +126,115 @@ pub enum VolumeCommand {
     Rm(VolumeRmArgs),
     /// Remove unused volumes.
     Prune(PruneArgs),
+}
+
+/// `network` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum NetworkCommand {
+    /// Create a network.
+    Create(NetworkCreateArgs),
+    /// List networks.
+    #[command(alias = "list")]
+    Ls(NetworkLsArgs),
+    /// Show network details.
+    Inspect(NetworkInspectArgs),
+    /// Remove networks.
+    #[command(alias = "remove")]
+    Rm(NetworkRmArgs),
+    /// Remove unused networks.
+    Prune(PruneArgs),
+    /// Connect a container to a network.
+    Connect(NetworkConnectArgs),
+    /// Disconnect a container from a network.
+    Disconnect(NetworkConnectArgs),
+}
+
+/// `network create`.
+#[derive(Args, Debug)]
+pub struct NetworkCreateArgs {
+    /// Driver (only `bridge`).
+    #[arg(short, long, default_value = "bridge")]
+    pub driver: String,
+    /// Subnet in CIDR form.
+    #[arg(long)]
+    pub subnet: Vec<String>,
+    /// Gateway address.
+    #[arg(long)]
+    pub gateway: Vec<String>,
+    /// No access to the outside.
+    #[arg(long)]
+    pub internal: bool,
+    /// Metadata (`K=V`).
+    #[arg(long)]
+    pub label: Vec<String>,
+    /// Driver options (not supported).
+    #[arg(short, long)]
+    pub opt: Vec<String>,
+    /// IPv6 (not supported yet).
+    #[arg(long)]
+    pub ipv6: bool,
+    /// Accepted for compatibility.
+    #[arg(long)]
+    pub attachable: bool,
+    /// Name.
+    pub name: String,
+}
+
+/// `network ls`.
+#[derive(Args, Debug)]
+pub struct NetworkLsArgs {
+    /// Only IDs.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Filters (name, id, driver, label, type=custom|builtin).
+    #[arg(short, long)]
+    pub filter: Vec<String>,
+    /// Go template or `json`.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Full IDs.
+    #[arg(long)]
+    pub no_trunc: bool,
+}
+
+/// `network inspect`.
+#[derive(Args, Debug)]
+pub struct NetworkInspectArgs {
+    /// Go template or `json`.
+    #[arg(short, long)]
+    pub format: Option<String>,
+    /// Networks.
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+/// `network rm`.
+#[derive(Args, Debug)]
+pub struct NetworkRmArgs {
+    /// Do not fail on missing networks.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Networks.
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+/// `network connect` / `disconnect`.
+#[derive(Args, Debug)]
+pub struct NetworkConnectArgs {
+    /// Network.
+    pub network: String,
+    /// Container.
+    pub container: String,
+}
+
+/// `port`.
+#[derive(Args, Debug)]
+pub struct PortArgs {
+    /// Container.
+    pub container: String,
+    /// `PRIVATE_PORT[/PROTO]`.
+    pub port: Option<String>,
 }
 
 /// `volume create`.
@@ -568,7 +682,7 @@ pub struct RunArgs {
     /// Restart policy.
     #[arg(long)]
     pub restart: Option<String>,
-    /// Network: none, host.
+    /// Network: bridge (default), none, host, container:NAME, or a network's name.
     #[arg(long, alias = "net")]
     pub network: Option<String>,
     /// DNS servers.
@@ -640,9 +754,21 @@ pub struct RunArgs {
     /// Quiet pull output.
     #[arg(short, long)]
     pub quiet: bool,
-    /// Published ports (bridge networking is not yet available).
+    /// Publish a container's port to the host (`[ip:][hostPort:]containerPort[/proto]`).
     #[arg(short, long)]
     pub publish: Vec<String>,
+    /// Publish every exposed port to a free host port.
+    #[arg(short = 'P', long)]
+    pub publish_all: bool,
+    /// Expose a port (or range) without publishing it.
+    #[arg(long)]
+    pub expose: Vec<String>,
+    /// Extra names for the container on its network.
+    #[arg(long = "network-alias", alias = "net-alias")]
+    pub network_alias: Vec<String>,
+    /// The container's IPv4 address on its network.
+    #[arg(long)]
+    pub ip: Option<String>,
     /// Print help (`-h` is --hostname, as in Docker).
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,

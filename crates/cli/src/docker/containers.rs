@@ -244,11 +244,11 @@ fn ps(e: &Engine, a: PsArgs) -> anyhow::Result<i32> {
                 "RunningFor": output::since(Some(&r.created)),
                 "Status": status_text(s),
                 "State": s.status,
-                "Ports": "",
+                "Ports": if s.is_running() { r.net.as_ref().map(|n| n.ports.iter().map(|p| p.display()).collect::<Vec<_>>().join(", ")).unwrap_or_default() } else { String::new() },
                 "Names": r.name,
                 "Labels": labels,
                 "Mounts": r.mounts.iter().map(|m| m.name.clone().unwrap_or_else(|| m.source.clone())).collect::<Vec<_>>().join(","),
-                "Networks": if r.network_mode == "bridge" { "none".to_string() } else { r.network_mode.clone() },
+                "Networks": r.net.as_ref().map(|n| n.network.clone()).unwrap_or_else(|| r.network_mode.clone()),
                 "Size": "0B",
             })
         })

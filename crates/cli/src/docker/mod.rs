@@ -10,11 +10,12 @@ mod cp;
 mod events;
 mod exec_tty;
 mod images;
+mod networks;
 mod output;
 mod run;
 mod run_options;
 mod stats;
-mod system;
+pub mod system;
 mod volumes;
 
 use std::ffi::OsString;
@@ -86,6 +87,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Save(a) => images::save(g, a),
         Command::Load(a) => images::load(g, a),
         Command::Volume(c) => volumes::dispatch(g, c),
+        Command::Network(c) => networks::dispatch(g, c),
+        Command::Port(a) => networks::port(g, a),
         Command::Container(c) => containers::dispatch(g, c),
         Command::Run(a) => run::run(g, *a),
         Command::Create(a) => run::create(g, *a),

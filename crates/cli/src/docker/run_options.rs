@@ -48,11 +48,11 @@ pub fn run_options(a: &RunArgs) -> berth_engine::Result<RunOptions> {
         },
         ..Default::default()
     };
-    if !a.publish.is_empty() {
-        return Err(berth_engine::Error::Invalid(
-            "-p/--publish needs bridge networking, which this berth does not have yet (use --network host)".into(),
-        ));
-    }
+    o.publish = a.publish.clone();
+    o.publish_all = a.publish_all;
+    o.expose = a.expose.clone();
+    o.network_aliases = a.network_alias.clone();
+    o.ip = a.ip.clone();
     if let Some(e) = &a.entrypoint {
         // `--entrypoint ""` clears the image's entrypoint; otherwise one word, as Docker.
         o.entrypoint = Some(if e.is_empty() {
@@ -112,11 +112,18 @@ pub fn run_options(a: &RunArgs) -> berth_engine::Result<RunOptions> {
     }
     if let Some(n) = &a.network {
         o.network = NetworkMode::parse(n);
-        if let NetworkMode::Named(name) = &o.network {
-            return Err(berth_engine::Error::Invalid(format!(
-                "network {name} not found"
-            )));
-        }
+    }
+    let bridged = matches!(o.network, NetworkMode::Default | NetworkMode::Named(_));
+    if !bridged && (!o.publish.is_empty() || o.publish_all) {
+        // Docker ignores them with a warning on host/none networks.
+        eprintln!("WARNING: Published ports are discarded when using host network mode");
+        o.publish.clear();
+        o.publish_all = false;
+    }
+    if !bridged && (!o.network_aliases.is_empty() || o.ip.is_some()) {
+        return Err(berth_engine::Error::Invalid(
+            "network-scoped aliases and --ip are only supported for user-defined networks".into(),
+        ));
     }
     for h in &a.add_host {
         o.add_host.push(parse_add_host(h)?);

@@ -237,7 +237,7 @@ fn prune(g: &Globals, a: SystemPruneArgs) -> anyhow::Result<i32> {
 }
 
 /// Docker's `[y/N]` prompt; refused outright without a terminal on stdin.
-fn confirm(warning: &str) -> anyhow::Result<bool> {
+pub fn confirm(warning: &str) -> anyhow::Result<bool> {
     if !io::stdin().is_terminal() {
         anyhow::bail!("refusing to prune without confirmation: stdin is not a terminal; pass -f/--force to prune anyway");
     }

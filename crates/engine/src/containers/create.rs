@@ -52,6 +52,15 @@ impl Engine {
             None => self.unused_name(&id)?,
         };
         let dir = self.paths.container(&id);
+        // Addresses on a bridge network are handed out under the network's lock, held
+        // until the record (which holds the address) is stored.
+        let _net_lock = match crate::network::plan::bridge_network(self, &opts.network)? {
+            Some(n) => Some(crate::lock::Lock::exclusive(
+                &self.paths.locks(),
+                &format!("net-{}", n.name),
+            )?),
+            None => None,
+        };
         fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
         let made = (|| {
             if opts.rm {
@@ -106,7 +115,11 @@ impl Engine {
             .clone()
             .unwrap_or_else(|| id[..12].to_string());
         let (mounts, mount_records) = self.resolve_mounts(opts, icfg, rootfs)?;
-        let etc = self.write_etc_files(dir, &hostname, opts)?;
+        let net = match crate::network::plan::bridge_network(self, &opts.network)? {
+            Some(n) => Some(self.plan_attachment(id, &n, opts, icfg)?),
+            None => None,
+        };
+        let etc = self.write_etc_files(dir, &hostname, opts, net.as_ref())?;
         let init_binary = if opts.init {
             Some(INIT_CANDIDATES.iter().map(PathBuf::from).find(|p| p.exists()).ok_or_else(|| {
                 Error::Invalid("--init needs a static init binary: install Debian's tini package (/usr/bin/tini-static)".into())
@@ -125,7 +138,11 @@ impl Engine {
             cgroups_path: format!("/berth/{id}"),
             init_binary,
             hostname: hostname.clone(),
-            netns_path: None,
+            netns_path: match (&net, &opts.network) {
+                (Some(a), _) => Some(a.netns.clone()),
+                (None, NetworkMode::Container(c)) => Some(self.container_netns(c)?),
+                _ => None,
+            },
             cgroup_v2: Path::new("/sys/fs/cgroup/cgroup.controllers").exists(),
             devices: opts
                 .devices
@@ -272,6 +289,17 @@ impl Engine {
             "LogConfig": {"Type": "k8s-file", "Config": opts.log.opts},
             "Tmpfs": mount_records.iter().filter(|m| m.kind == "tmpfs").map(|m| (m.destination.clone(), m.mode.clone())).collect::<BTreeMap<_, _>>(),
         });
+        let mut host_config = host_config;
+        let mut bindings = serde_json::Map::new();
+        for p in net.iter().flat_map(|a| a.ports.iter()) {
+            let key = format!("{}/{}", p.container_port, p.proto);
+            let entry = bindings.entry(key).or_insert_with(|| json!([]));
+            if let Some(list) = entry.as_array_mut() {
+                list.push(json!({"HostIp": p.host_ip, "HostPort": p.host_port.to_string()}));
+            }
+        }
+        host_config["PortBindings"] = serde_json::Value::Object(bindings);
+        host_config["PublishAllPorts"] = opts.publish_all.into();
         Ok(ContainerRecord {
             id: id.to_string(),
             name: name.to_string(),
@@ -290,6 +318,7 @@ impl Engine {
             auto_remove: opts.rm,
             network_mode,
             monitor,
+            net,
         })
     }
 
@@ -400,7 +429,17 @@ impl Engine {
         dir: &Path,
         hostname: &str,
         opts: &RunOptions,
+        net: Option<&crate::network::Attachment>,
     ) -> Result<spec::EtcFiles> {
+        let addresses: Vec<std::net::IpAddr> =
+            net.and_then(|a| a.ip.parse().ok()).into_iter().collect();
+        let aliases: Vec<String> = net.map(|a| a.aliases.clone()).unwrap_or_default();
+        // On a bridge network the network's DNS server (at the gateway) answers, and
+        // forwards to the host's resolvers, a loopback one included.
+        let dns: Vec<String> = match net {
+            Some(a) if opts.dns.is_empty() => vec![a.gateway.clone()],
+            _ => opts.dns.clone(),
+        };
         let files = spec::EtcFiles {
             hosts: dir.join("hosts"),
             hostname: dir.join("hostname"),
@@ -414,14 +453,16 @@ impl Engine {
                 hostname,
                 domainname: opts.domainname.as_deref(),
                 extra: &opts.add_host,
-                ..Default::default()
+                addresses: &addresses,
+                aliases: &aliases,
+                host_gateway: net.and_then(|a| a.gateway.parse().ok()),
             })?
         };
         let resolv = spec::files::resolv_conf(&spec::files::ResolvInput {
             host: &host_resolv,
             network: &opts.network,
             ipv6: false,
-            dns: &opts.dns,
+            dns: &dns,
             dns_search: &opts.dns_search,
             dns_options: &opts.dns_option,
         });

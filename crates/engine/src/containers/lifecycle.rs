@@ -38,6 +38,7 @@ impl Engine {
         fs::create_dir_all(self.paths.sockets()).map_err(io_err("create", self.paths.sockets()))?;
         // A previous run's runtime state (the monitor normally deletes it).
         let _ = berth_runtime::ops::delete::delete(&self.runtime(), &r.id, true);
+        self.connect_container(r)?;
         spawn(&self.exe(), &dir).map_err(|e| classify_start_error(e.to_string()))
     }
 

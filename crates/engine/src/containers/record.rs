@@ -65,6 +65,9 @@ pub struct ContainerRecord {
     pub network_mode: String,
     /// The monitor configuration (restart policy, healthcheck, logs).
     pub monitor: berth_monitor::config::MonitorConfig,
+    /// Its place on a bridge network (none for `--network none|host|container:`).
+    #[serde(default)]
+    pub net: Option<crate::network::Attachment>,
 }
 
 impl ContainerRecord {

@@ -45,6 +45,9 @@ impl Engine {
             );
         }
         let _ = berth_runtime::ops::delete::delete(&self.runtime(), &r.id, true);
+        if let Err(e) = self.disconnect_container(r) {
+            eprintln!("warning: container {}: {e}", r.name);
+        }
         unmount_rootfs(&dir)?;
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;

@@ -81,12 +81,54 @@ impl Engine {
                 "Propagation": m.propagation,
             })).collect::<Vec<_>>(),
             "Config": r.config,
-            "NetworkSettings": {
-                "Networks": {},
-                "SandboxKey": if s.pid > 0 { format!("/proc/{}/ns/net", s.pid) } else { String::new() },
-            },
+            "NetworkSettings": network_settings(r, s.pid),
         })
     }
+}
+
+/// Docker's `NetworkSettings`: the bridge network's address, gateway, MAC and ports.
+fn network_settings(r: &ContainerRecord, pid: i32) -> Value {
+    let sandbox = match &r.net {
+        Some(a) => a.netns.display().to_string(),
+        None if pid > 0 => format!("/proc/{pid}/ns/net"),
+        None => String::new(),
+    };
+    let Some(a) = &r.net else {
+        return json!({"Networks": {}, "Ports": {}, "SandboxKey": sandbox, "IPAddress": "", "Gateway": "", "MacAddress": ""});
+    };
+    let mut ports = serde_json::Map::new();
+    for p in &a.ports {
+        let key = format!("{}/{}", p.container_port, p.proto);
+        let host_ip = if p.host_ip.is_empty() {
+            "0.0.0.0"
+        } else {
+            &p.host_ip
+        };
+        let entry = ports.entry(key).or_insert_with(|| json!([]));
+        if let Some(list) = entry.as_array_mut() {
+            list.push(json!({"HostIp": host_ip, "HostPort": p.host_port.to_string()}));
+        }
+    }
+    let endpoint = json!({
+        "IPAMConfig": null,
+        "Aliases": a.aliases,
+        "NetworkID": a.network_id,
+        "Gateway": a.gateway,
+        "IPAddress": a.ip,
+        "IPPrefixLen": a.prefix,
+        "MacAddress": a.mac,
+        "DNSNames": [r.name.clone(), r.id[..12].to_string()],
+    });
+    json!({
+        "Networks": {a.network.clone(): endpoint},
+        "Ports": ports,
+        "SandboxKey": sandbox,
+        "IPAddress": a.ip,
+        "IPPrefixLen": a.prefix,
+        "Gateway": a.gateway,
+        "MacAddress": a.mac,
+        "Bridge": "",
+    })
 }
 
 fn or_zero(t: &str) -> &str {

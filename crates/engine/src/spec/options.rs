@@ -79,6 +79,8 @@ pub struct RunOptions {
     pub network: NetworkMode,
     /// `--network-alias`.
     pub network_aliases: Vec<String>,
+    /// `--ip`: the container's address on its network.
+    pub ip: Option<String>,
     /// `-p, --publish`, as given (parsed by the network layer).
     pub publish: Vec<String>,
     /// `-P, --publish-all`.

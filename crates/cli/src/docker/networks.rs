@@ -1,0 +1,231 @@
+//! `network create|ls|inspect|rm|prune|connect|disconnect` and `port`.
+
+use std::collections::BTreeMap;
+
+use anyhow::bail;
+use berth_engine::network::{NetworkCreate, NetworkRecord};
+use berth_engine::Engine;
+use serde_json::{json, Value};
+
+use super::args::*;
+use super::{engine, output};
+use crate::format::headers::NETWORKS;
+
+/// A stable ID for the predefined networks that have no record (`host`, `none`).
+fn predefined_id(name: &str) -> String {
+    berth_store::Digest::of_bytes(format!("berth-network-{name}").as_bytes())
+        .hex()
+        .to_string()
+}
+
+/// Docker's `network inspect` object.
+fn inspect_json(e: &Engine, n: &NetworkRecord) -> anyhow::Result<Value> {
+    let mut containers = serde_json::Map::new();
+    for (r, _) in e.containers()? {
+        let Some(a) = r.net.as_ref().filter(|a| a.network == n.name) else {
+            continue;
+        };
+        containers.insert(
+            r.id.clone(),
+            json!({"Name": r.name, "EndpointID": "", "MacAddress": a.mac, "IPv4Address": format!("{}/{}", a.ip, a.prefix), "IPv6Address": ""}),
+        );
+    }
+    Ok(json!({
+        "Name": n.name,
+        "Id": n.id,
+        "Created": n.created,
+        "Scope": "local",
+        "Driver": n.driver,
+        "EnableIPv6": false,
+        "IPAM": {"Driver": "default", "Options": {}, "Config": [{"Subnet": n.subnet, "Gateway": n.gateway}]},
+        "Internal": n.internal,
+        "Attachable": false,
+        "Ingress": false,
+        "ConfigFrom": {"Network": ""},
+        "ConfigOnly": false,
+        "Containers": containers,
+        "Options": {"com.docker.network.bridge.name": n.bridge},
+        "Labels": n.labels,
+    }))
+}
+
+fn predefined_json(name: &str) -> Value {
+    json!({
+        "Name": name, "Id": predefined_id(name), "Created": "", "Scope": "local",
+        "Driver": if name == "none" { "null" } else { name }, "EnableIPv6": false,
+        "IPAM": {"Driver": "default", "Options": null, "Config": []}, "Internal": false,
+        "Attachable": false, "Ingress": false, "ConfigFrom": {"Network": ""}, "ConfigOnly": false,
+        "Containers": {}, "Options": {}, "Labels": {},
+    })
+}
+
+/// `network <subcommand>`.
+pub fn dispatch(g: &Globals, c: NetworkCommand) -> anyhow::Result<i32> {
+    let e = engine(g)?;
+    match c {
+        NetworkCommand::Create(a) => {
+            if a.ipv6 {
+                bail!("IPv6 networks are not supported yet");
+            }
+            if let Some(o) = a.opt.first() {
+                bail!("network driver option {o:?} is not supported");
+            }
+            if a.subnet.len() > 1 || a.gateway.len() > 1 {
+                bail!("one --subnet and one --gateway per network (IPv4 only for now)");
+            }
+            let mut labels = BTreeMap::new();
+            for l in &a.label {
+                let (k, v) = l.split_once('=').unwrap_or((l, ""));
+                labels.insert(k.to_string(), v.to_string());
+            }
+            let n = e.create_network(
+                &a.name,
+                &NetworkCreate {
+                    subnet: a.subnet.first().cloned(),
+                    gateway: a.gateway.first().cloned(),
+                    internal: a.internal,
+                    labels,
+                    driver: Some(a.driver.clone()),
+                },
+            )?;
+            println!("{}", n.id);
+            Ok(0)
+        }
+        NetworkCommand::Ls(a) => {
+            let mut rows = Vec::new();
+            let mut all: Vec<(Value, bool)> = e
+                .networks()?
+                .iter()
+                .map(|n| (inspect_json(&e, n), n.name != "bridge"))
+                .map(|(v, custom)| v.map(|v| (v, custom)))
+                .collect::<anyhow::Result<_>>()?;
+            for p in berth_engine::network::manage::PREDEFINED {
+                all.push((predefined_json(p), false));
+            }
+            for (n, custom) in all {
+                let name = n["Name"].as_str().unwrap_or_default().to_string();
+                let id = n["Id"].as_str().unwrap_or_default().to_string();
+                let driver = n["Driver"].as_str().unwrap_or_default().to_string();
+                let labels: BTreeMap<String, String> =
+                    serde_json::from_value(n["Labels"].clone()).unwrap_or_default();
+                let mut keep = true;
+                for f in &a.filter {
+                    let (k, val) = f.split_once('=').unwrap_or((f, ""));
+                    keep &= match k {
+                        "name" => name.contains(val),
+                        "id" => id.starts_with(val),
+                        "driver" => driver == val,
+                        "type" => (val == "custom") == custom,
+                        "label" => match val.split_once('=') {
+                            Some((lk, lv)) => labels.get(lk).map(String::as_str) == Some(lv),
+                            None => labels.contains_key(val),
+                        },
+                        _ => bail!("invalid filter '{k}'"),
+                    };
+                }
+                if !keep {
+                    continue;
+                }
+                let shown = if a.no_trunc {
+                    id.clone()
+                } else {
+                    id[..12.min(id.len())].to_string()
+                };
+                rows.push(json!({
+                    "ID": shown, "Name": name, "Driver": driver, "Scope": "local",
+                    "IPv6": "false", "Internal": n["Internal"].as_bool().unwrap_or(false).to_string(),
+                    "Labels": labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+                    "CreatedAt": n["Created"],
+                }));
+            }
+            rows.sort_by(|x, y| x["Name"].as_str().cmp(&y["Name"].as_str()));
+            if a.quiet {
+                for r in rows {
+                    println!("{}", r["ID"].as_str().unwrap_or_default());
+                }
+                return Ok(0);
+            }
+            output::print_rows(
+                a.format.as_deref(),
+                NETWORKS.default_table,
+                NETWORKS.headers,
+                &rows,
+            )?;
+            Ok(0)
+        }
+        NetworkCommand::Inspect(a) => output::inspect_each(a.format.as_deref(), &a.names, |n| {
+            if berth_engine::network::manage::PREDEFINED.contains(&n) {
+                return Ok(predefined_json(n));
+            }
+            let rec = e
+                .network(n)
+                .map_err(|_| anyhow::anyhow!("network {n} not found"))?;
+            inspect_json(&e, &rec)
+        }),
+        NetworkCommand::Rm(a) => {
+            let mut code = 0;
+            for n in &a.names {
+                match e.remove_network(n) {
+                    Ok(_) => println!("{n}"),
+                    Err(_) if a.force && e.network(n).is_err() => {}
+                    Err(err) => {
+                        eprintln!("Error response from daemon: {err}");
+                        code = 1;
+                    }
+                }
+            }
+            Ok(code)
+        }
+        NetworkCommand::Prune(a) => {
+            if !a.force && !super::system::confirm("WARNING! This will remove all custom networks not used by at least one container.\n")? {
+                return Ok(0);
+            }
+            let names = e.prune_networks()?;
+            if !names.is_empty() {
+                println!("Deleted Networks:\n{}", names.join("\n"));
+            }
+            Ok(0)
+        }
+        NetworkCommand::Connect(_) | NetworkCommand::Disconnect(_) => {
+            bail!("network connect/disconnect are not supported yet: choose the network with `run --network`")
+        }
+    }
+}
+
+/// `port CONTAINER [PRIVATE_PORT[/PROTO]]`.
+pub fn port(g: &Globals, a: PortArgs) -> anyhow::Result<i32> {
+    let e = engine(g)?;
+    let r = e.container(&a.container)?;
+    let want = a.port.as_deref().map(|p| {
+        let (port, proto) = p.split_once('/').unwrap_or((p, "tcp"));
+        (port.to_string(), proto.to_string())
+    });
+    let mut any = false;
+    for p in r.net.iter().flat_map(|n| n.ports.iter()) {
+        if let Some((port, proto)) = &want {
+            if p.container_port.to_string() != *port || p.proto != *proto {
+                continue;
+            }
+        }
+        any = true;
+        let ip = if p.host_ip.is_empty() {
+            "0.0.0.0"
+        } else {
+            &p.host_ip
+        };
+        if want.is_some() {
+            println!("{ip}:{}", p.host_port);
+        } else {
+            println!("{}/{} -> {ip}:{}", p.container_port, p.proto, p.host_port);
+        }
+    }
+    if !any {
+        if let Some((port, proto)) = want {
+            bail!(
+                "No public port '{port}/{proto}' published for {}",
+                a.container
+            );
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,238 @@
+//! Networks and containers on the kernel's side: bridges, veths and network namespaces over
+//! netlink, berth's nftables table, and the per-network DNS server. Everything happens in
+//! the network namespace berth runs in (tests run berth in one of their own).
+
+use std::fs;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+use berth_net::firewall::{self, NetworkRules, PortRule, Ruleset};
+use berth_net::ipam::{Proto, Subnet};
+use berth_net::link::{self, Netlink};
+
+use super::record::{self, NetworkRecord, DEFAULT_NETWORK};
+use crate::containers::record::ContainerRecord;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::lock::Lock;
+
+/// berth's nftables table.
+pub const FIREWALL_TABLE: &str = "berth";
+
+fn net_err(what: &str) -> impl FnOnce(String) -> Error + '_ {
+    move |e| Error::Invalid(format!("{what}: {e}"))
+}
+
+impl Engine {
+    /// Where a network keeps its run-time files (DNS records, pid file).
+    pub fn network_run_dir(&self, name: &str) -> PathBuf {
+        self.paths.run.join("net").join(name)
+    }
+
+    /// The network namespace file of a container.
+    pub fn netns_path(&self, id: &str) -> PathBuf {
+        self.paths.run.join("netns").join(id)
+    }
+
+    /// Makes the network's bridge (with its gateway address), turns forwarding on, applies
+    /// the firewall and starts its DNS server. Idempotent.
+    pub fn bring_up_network(&self, n: &NetworkRecord) -> Result<()> {
+        let subnet: Subnet = n
+            .subnet
+            .parse()
+            .map_err(|e| Error::Invalid(format!("network {}: bad subnet: {e}", n.name)))?;
+        let gateway: Ipv4Addr = n
+            .gateway
+            .parse()
+            .map_err(|_| Error::Invalid(format!("network {}: bad gateway", n.name)))?;
+        let mut nl = Netlink::open().map_err(|e| net_err("netlink")(e.to_string()))?;
+        link::ensure_bridge(&mut nl, &n.bridge, gateway, subnet.prefix)
+            .map_err(|e| net_err(&format!("bridge {}", n.bridge))(e.to_string()))?;
+        firewall::enable_forwarding(&n.bridge)
+            .map_err(|e| net_err("enable forwarding")(e.to_string()))?;
+        self.apply_firewall()?;
+        self.write_dns_records(n)?;
+        super::dns::ensure_server(self, n)?;
+        Ok(())
+    }
+
+    /// Stops the network's DNS server and removes its bridge and run-time files.
+    pub fn bring_down_network(&self, n: &NetworkRecord) -> Result<()> {
+        super::dns::stop_server(self, n);
+        if let Ok(mut nl) = Netlink::open() {
+            nl.delete_link(&n.bridge)
+                .map_err(|e| net_err(&format!("delete bridge {}", n.bridge))(e.to_string()))?;
+        }
+        let dir = self.network_run_dir(&n.name);
+        let _ = fs::remove_dir_all(dir);
+        Ok(())
+    }
+
+    /// Rewrites berth's nftables table from the recorded networks whose bridge exists and
+    /// every attached container's published ports (or deletes it when there are none).
+    pub fn apply_firewall(&self) -> Result<()> {
+        let _lock = Lock::exclusive(&self.paths.locks(), "firewall")?;
+        let mut nl = Netlink::open().map_err(|e| net_err("netlink")(e.to_string()))?;
+        let mut rules = Ruleset {
+            table: FIREWALL_TABLE.to_string(),
+            networks: Vec::new(),
+            ports: Vec::new(),
+        };
+        let nets = record::list(&self.db)?;
+        for n in &nets {
+            if nl.link_index(&n.bridge).ok().flatten().is_none() {
+                continue;
+            }
+            let Ok(subnet) = n.subnet.parse::<Subnet>() else {
+                continue;
+            };
+            rules.networks.push(NetworkRules {
+                bridge: n.bridge.clone(),
+                subnet,
+                internal: n.internal,
+            });
+        }
+        for r in crate::containers::record::list(&self.db)? {
+            let Some(a) = &r.net else { continue };
+            let Ok(ip) = a.ip.parse::<Ipv4Addr>() else {
+                continue;
+            };
+            for p in &a.ports {
+                rules.ports.push(PortRule {
+                    network_bridge: a.bridge.clone(),
+                    host_ip: (!p.host_ip.is_empty())
+                        .then(|| p.host_ip.parse().ok())
+                        .flatten(),
+                    host_port: p.host_port,
+                    proto: parse_proto(&p.proto),
+                    container_ip: ip,
+                    container_port: p.container_port,
+                    id: r.id.clone(),
+                });
+            }
+        }
+        firewall::apply(&rules).map_err(|e| net_err("firewall")(e.to_string()))
+    }
+
+    /// Plugs container `r` into its network before it starts: the network is brought up if
+    /// needed, the container's network namespace made and its veth attached (unless they
+    /// already are, e.g. on a restart).
+    pub fn connect_container(&self, r: &ContainerRecord) -> Result<()> {
+        let Some(a) = &r.net else {
+            return Ok(());
+        };
+        let n = record::by_name(&self.db, &a.network)?.ok_or_else(|| {
+            Error::Invalid(format!(
+                "network {} of container {} no longer exists",
+                a.network, r.name
+            ))
+        })?;
+        let mut nl = Netlink::open().map_err(|e| net_err("netlink")(e.to_string()))?;
+        if nl.link_index(&n.bridge).ok().flatten().is_none() || !self.dns_running(&n) {
+            self.bring_up_network(&n)?;
+        }
+        let attached = a.netns.exists() && nl.link_index(&a.host_veth).ok().flatten().is_some();
+        if !attached {
+            let _ = nl.delete_link(&a.host_veth);
+            let _ = link::remove_netns(&a.netns);
+            if let Some(dir) = a.netns.parent() {
+                fs::create_dir_all(dir).map_err(crate::error::io_err("create", dir))?;
+            }
+            link::create_netns(&a.netns)
+                .map_err(|e| net_err("create network namespace")(e.to_string()))?;
+            let ip: Ipv4Addr =
+                a.ip.parse()
+                    .map_err(|_| Error::Invalid(format!("bad address {}", a.ip)))?;
+            let gw: Ipv4Addr = a
+                .gateway
+                .parse()
+                .map_err(|_| Error::Invalid(format!("bad gateway {}", a.gateway)))?;
+            if let Err(e) =
+                link::attach(&mut nl, &n.bridge, &a.host_veth, &a.netns, ip, a.prefix, gw)
+            {
+                let _ = link::remove_netns(&a.netns);
+                return Err(net_err("attach the container to its network")(
+                    e.to_string(),
+                ));
+            }
+        }
+        if n.dns_names {
+            self.write_dns_records(&n)?;
+        }
+        if !a.ports.is_empty() {
+            self.apply_firewall()?;
+        }
+        Ok(())
+    }
+
+    /// The network namespace of container `what` (for `--network container:<what>`): its
+    /// bridge network's namespace, or its running init's.
+    pub fn container_netns(&self, what: &str) -> Result<PathBuf> {
+        let r = self.container(what)?;
+        let s = self.state(&r);
+        if !s.is_running() {
+            return Err(Error::Conflict(format!(
+                "cannot join network namespace of a non running container: {}",
+                r.name
+            )));
+        }
+        if let Some(a) = &r.net {
+            return Ok(a.netns.clone());
+        }
+        Ok(PathBuf::from(format!("/proc/{}/ns/net", s.pid)))
+    }
+
+    /// Unplugs a removed container: its veth and network namespace go, its ports leave the
+    /// firewall, its name leaves DNS. Networks stay up (`network prune` takes the default
+    /// bridge down when no container uses it).
+    pub fn disconnect_container(&self, r: &ContainerRecord) -> Result<()> {
+        let Some(a) = &r.net else {
+            return Ok(());
+        };
+        if let Ok(mut nl) = Netlink::open() {
+            let _ = nl.delete_link(&a.host_veth);
+        }
+        link::remove_netns(&a.netns)
+            .map_err(|e| net_err("remove network namespace")(e.to_string()))?;
+        let Some(n) = record::by_name(&self.db, &a.network)? else {
+            return Ok(());
+        };
+        if n.dns_names {
+            self.write_dns_records(&n)?;
+        }
+        if a.ports.is_empty() {
+            return Ok(());
+        }
+        self.apply_firewall()
+    }
+
+    /// Takes the default bridge down (bridge, DNS server, firewall entries) when no
+    /// container uses it; it comes back with the next container. Returns whether it did.
+    pub fn bring_down_default_if_unused(&self) -> Result<bool> {
+        let Some(n) = record::by_name(&self.db, DEFAULT_NETWORK)? else {
+            return Ok(false);
+        };
+        if !self.network_containers(&n.name)?.is_empty() {
+            return Ok(false);
+        }
+        let up = Netlink::open()
+            .ok()
+            .and_then(|mut nl| nl.link_index(&n.bridge).ok().flatten())
+            .is_some();
+        if !up && !self.dns_running(&n) {
+            return Ok(false);
+        }
+        self.bring_down_network(&n)?;
+        self.apply_firewall()?;
+        Ok(true)
+    }
+}
+
+/// A recorded protocol name as the firewall's type.
+pub fn parse_proto(s: &str) -> Proto {
+    match s {
+        "udp" => Proto::Udp,
+        "sctp" => Proto::Sctp,
+        _ => Proto::Tcp,
+    }
+}

@@ -1,0 +1,13 @@
+//! berth's container networking, built from real kernel parts in the manner of podman's
+//! netavark and aardvark-dns:
+//!
+//! - [`ipam`]: subnets that never overlap a host route, address leases, `-p` port specs.
+//! - [`link`]: bridges, veth pairs, addresses and routes over rtnetlink (no `ip` binary).
+//! - [`firewall`]: nftables rules (masquerade, published ports, isolation) in berth's own
+//!   table, applied with `nft`, never touching rules berth did not create.
+//! - [`dns`]: the per-network DNS server: container names and aliases, the rest forwarded.
+
+pub mod dns;
+pub mod firewall;
+pub mod ipam;
+pub mod link;
