@@ -189,9 +189,8 @@ impl Engine {
         let Some(a) = &r.net else {
             return Ok(());
         };
-        if let Ok(mut nl) = Netlink::open() {
-            let _ = nl.delete_link(&a.host_veth);
-        }
+        // Dropping the namespace lets the kernel destroy the veth pair in the background;
+        // deleting it here would wait for `synchronize_net` (tens of ms).
         link::remove_netns(&a.netns)
             .map_err(|e| net_err("remove network namespace")(e.to_string()))?;
         let Some(n) = record::by_name(&self.db, &a.network)? else {

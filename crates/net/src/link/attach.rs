@@ -5,7 +5,6 @@ use std::fs::File;
 use std::net::Ipv4Addr;
 use std::os::fd::AsFd;
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::{in_netns, LinkError, Netlink};
 
@@ -17,18 +16,6 @@ const CONTAINER_IF: &str = "eth0";
 pub fn mac_for(ip: Ipv4Addr) -> [u8; 6] {
     let [a, b, c, d] = ip.octets();
     [0x02, 0x42, a, b, c, d]
-}
-
-/// A name for the container end while it still lives in the host namespace: unique per
-/// process and call, 15 bytes.
-fn temp_peer_name() -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "bt{:06x}{:07x}",
-        std::process::id() & 0xff_ffff,
-        n & 0xfff_ffff
-    )
 }
 
 /// Makes sure the bridge exists with `gateway/prefix` and is up.
@@ -43,10 +30,9 @@ pub fn ensure_bridge(
     nl.set_up(bridge)
 }
 
-/// Plugs a container into a bridge: creates veth `host_name`/<temp peer>, moves the peer
-/// into the netns at `netns`, renames it `eth0` there, gives it `ip/prefix`, MAC
-/// [`mac_for`]`(ip)`, sets it and lo up, adds the default route via `gateway`; attaches
-/// `host_name` to `bridge` and sets it up. On any error everything it created is removed
+/// Plugs a container into a bridge: creates veth `host_name` (up, on `bridge`) with its
+/// peer `eth0` made directly in the netns at `netns` with MAC [`mac_for`]`(ip)`; there
+/// gives it `ip/prefix`, sets it and lo up and adds the default route via `gateway`. On any error everything it created is removed
 /// (deleting the host end removes the container end, wherever it is).
 pub fn attach(
     nl: &mut Netlink,
@@ -57,19 +43,16 @@ pub fn attach(
     prefix: u8,
     gateway: Ipv4Addr,
 ) -> Result<(), LinkError> {
-    nl.require_index(bridge, "attach to bridge")?;
     let ns = File::open(netns).map_err(|source| LinkError::Io {
         op: "open netns",
         path: netns.to_path_buf(),
         source,
     })?;
-    let peer = temp_peer_name();
-    nl.create_veth(host_name, &peer)?;
-    let plugged = nl
-        .move_to_netns(&peer, ns.as_fd())
-        .and_then(|()| configure_container(netns, &peer, ip, prefix, gateway))
-        .and_then(|()| nl.set_master(host_name, bridge))
-        .and_then(|()| nl.set_up(host_name));
+    let master = nl.require_index(bridge, "attach to bridge")?;
+    // One request makes both ends: the host end up on the bridge, `eth0` already in the
+    // container's namespace with its MAC.
+    nl.create_veth_into(host_name, master, CONTAINER_IF, ns.as_fd(), mac_for(ip))?;
+    let plugged = configure_container(netns, CONTAINER_IF, ip, prefix, gateway);
     if plugged.is_err() {
         let _ = nl.delete_link(host_name);
     }
@@ -87,8 +70,10 @@ fn configure_container(
 ) -> Result<(), LinkError> {
     in_netns(netns, || -> Result<(), LinkError> {
         let mut inner = Netlink::open()?;
-        inner.rename(peer, CONTAINER_IF)?;
-        inner.set_mac(CONTAINER_IF, mac_for(ip))?;
+        if peer != CONTAINER_IF {
+            inner.rename(peer, CONTAINER_IF)?;
+            inner.set_mac(CONTAINER_IF, mac_for(ip))?;
+        }
         inner.add_address(CONTAINER_IF, ip, prefix)?;
         inner.set_up("lo")?;
         inner.set_up(CONTAINER_IF)?;

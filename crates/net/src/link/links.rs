@@ -136,6 +136,40 @@ impl Netlink {
             .map(drop)
     }
 
+    /// Creates a veth pair in one request: `name` here, up and enslaved to bridge index
+    /// `master`; its peer `peer` directly in the network namespace open at `peer_netns`
+    /// with MAC `peer_mac`. Nothing is moved between namespaces afterwards, which spares
+    /// the kernel's `synchronize_net` (tens of ms) of a move.
+    pub fn create_veth_into(
+        &mut self,
+        name: &str,
+        master: u32,
+        peer: &str,
+        peer_netns: std::os::fd::BorrowedFd<'_>,
+        peer_mac: [u8; 6],
+    ) -> Result<(), LinkError> {
+        check_name(name)?;
+        check_name(peer)?;
+        let fd = u32::try_from(peer_netns.as_raw_fd()).map_err(|_| LinkError::Malformed {
+            op: "create veth",
+            detail: "negative namespace fd".into(),
+        })?;
+        let mut req = Request::new(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+        req.push(&ifinfomsg(0, IFF_UP, IFF_UP))
+            .attr_str(IFLA_IFNAME, name)
+            .attr_u32(IFLA_MASTER, master);
+        req.begin_nest(IFLA_LINKINFO)
+            .attr_str(IFLA_INFO_KIND, "veth");
+        req.begin_nest(IFLA_INFO_DATA).begin_nest(VETH_INFO_PEER);
+        req.push(&ifinfomsg(0, 0, 0))
+            .attr_str(IFLA_IFNAME, peer)
+            .attr_u32(IFLA_NET_NS_FD, fd)
+            .attr(IFLA_ADDRESS, &peer_mac);
+        req.end_nest().end_nest().end_nest();
+        self.exchange(req, "create veth", &format!("{name}/{peer}"))
+            .map(drop)
+    }
+
     /// Sends an `RTM_SETLINK` for `name` with `flags`/`change` and the attributes `add` puts.
     fn set_link(
         &mut self,

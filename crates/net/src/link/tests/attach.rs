@@ -90,7 +90,7 @@ fn failed_attach_removes_what_it_created() {
         let mut nl = Netlink::open().unwrap();
         ensure_bridge(&mut nl, BRIDGE, GATEWAY, 24).unwrap();
         create_netns(&ns).unwrap();
-        // The container already has an eth0, so renaming the new peer fails.
+        // The container already has an eth0, so making the peer there fails.
         in_netns(&ns, || {
             Netlink::open()
                 .unwrap()
@@ -100,7 +100,7 @@ fn failed_attach_removes_what_it_created() {
         .unwrap();
         let err = attach(&mut nl, BRIDGE, "vethbt1", &ns, IP, 24, GATEWAY).unwrap_err();
         assert_eq!(err.errno(), Some(nix::errno::Errno::EEXIST), "{err}");
-        assert!(err.to_string().contains("rename"), "{err}");
+        assert!(err.to_string().contains("create veth"), "{err}");
         assert_eq!(nl.link_index("vethbt1").unwrap(), None);
         assert_eq!(nl.links().unwrap().len(), 2, "lo and the bridge");
         let inside = in_netns(&ns, || Netlink::open().unwrap().links().unwrap()).unwrap();
