@@ -90,7 +90,7 @@ fn outbound_nat_and_every_publish_form() {
     };
     let out = Outside::new(&b);
     b.busybox_image("bb:1");
-    // Outbound through NAT: the outside has no route back to 10.88.0.0/16.
+    // Outbound through NAT: the outside has no route back to 10.90.0.0/16.
     b.cmd(&["run", "--rm", "bb:1", "ping", "-c1", "-W2", OUTSIDE_IP])
         .ok();
     let id = b
@@ -175,7 +175,7 @@ fn outbound_nat_and_every_publish_form() {
         .ok()
         .out()
         .to_string();
-    assert!(ip.starts_with("10.88."), "{ip}");
+    assert!(ip.starts_with("10.90."), "{ip}");
 }
 
 #[test]
@@ -381,6 +381,9 @@ fn container_network_sharing_and_port_conflicts() {
         .stderr_mentions(&["port is already allocated"]);
     assert_eq!(b.container_ids().len(), before);
     b.cmd(&["rm", "-f", "srv"]).ok();
+    // Its port rule left the firewall with it.
+    let table = b.in_netns(&["nft", "list", "table", "inet", "berth"]).stdout;
+    assert!(!table.contains("dport 8090"), "stale port rule:\n{table}");
     b.cmd(&["network", "prune", "-f"]).ok();
     assert_eq!(b.network_leftovers(), Vec::<String>::new());
 }

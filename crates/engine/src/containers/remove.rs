@@ -54,6 +54,9 @@ impl Engine {
         }
         let _ = fs::remove_file(self.paths.socket(&r.id));
         record::delete(&self.db, &r.id)?;
+        if let Err(e) = self.forget_container_network(r) {
+            eprintln!("warning: container {}: {e}", r.name);
+        }
         self.container_event(r, "destroy");
         if volumes || r.auto_remove {
             for m in r.mounts.iter().filter(|m| m.anonymous) {

@@ -21,7 +21,7 @@ pub struct NetworkRecord {
     pub name: String,
     /// Always `bridge` for now.
     pub driver: String,
-    /// `10.89.0.0/24`.
+    /// `10.91.0.0/24`.
     pub subnet: String,
     /// The bridge's own address, the containers' gateway and DNS server.
     pub gateway: String,

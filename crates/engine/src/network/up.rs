@@ -182,17 +182,24 @@ impl Engine {
         Ok(PathBuf::from(format!("/proc/{}/ns/net", s.pid)))
     }
 
-    /// Unplugs a removed container: its veth and network namespace go, its ports leave the
-    /// firewall, its name leaves DNS. Networks stay up (`network prune` takes the default
-    /// bridge down when no container uses it).
+    /// Unplugs a container being removed: its network namespace goes (the kernel then
+    /// destroys its veth pair in the background; deleting the veth here would wait for
+    /// `synchronize_net`, tens of ms).
     pub fn disconnect_container(&self, r: &ContainerRecord) -> Result<()> {
         let Some(a) = &r.net else {
             return Ok(());
         };
-        // Dropping the namespace lets the kernel destroy the veth pair in the background;
-        // deleting it here would wait for `synchronize_net` (tens of ms).
         link::remove_netns(&a.netns)
-            .map_err(|e| net_err("remove network namespace")(e.to_string()))?;
+            .map_err(|e| net_err("remove network namespace")(e.to_string()))
+    }
+
+    /// After a container's record is gone: its name leaves DNS and its ports leave the
+    /// firewall. Networks stay up (`network prune` takes the default bridge down when no
+    /// container uses it).
+    pub fn forget_container_network(&self, r: &ContainerRecord) -> Result<()> {
+        let Some(a) = &r.net else {
+            return Ok(());
+        };
         let Some(n) = record::by_name(&self.db, &a.network)? else {
             return Ok(());
         };

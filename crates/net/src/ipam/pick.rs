@@ -4,13 +4,13 @@ use std::net::Ipv4Addr;
 
 use super::Subnet;
 
-/// berth's default pools, in the order they are tried: `10.88.0.0/16` (the default
-/// bridge, as in podman), `10.89.0.0/24` to `10.89.255.0/24` (user networks, as in
-/// podman), `172.17.0.0/16` to `172.31.0.0/16`, then `192.168.0.0/20` to
+/// berth's default pools, in the order they are tried: `10.90.0.0/16` (the default
+/// bridge), `10.91.0.0/24` to `10.91.255.0/24` (user networks; podman's own defaults are
+/// the 10.88/10.89 equivalents, so both engines can share a host), `172.17.0.0/16` to `172.31.0.0/16`, then `192.168.0.0/20` to
 /// `192.168.240.0/20` (Docker's pools).
 pub fn default_pools() -> impl Iterator<Item = Subnet> {
-    let default = std::iter::once(Subnet::new(Ipv4Addr::new(10, 88, 0, 0), 16));
-    let user = (0..=255u8).map(|i| Subnet::new(Ipv4Addr::new(10, 89, i, 0), 24));
+    let default = std::iter::once(Subnet::new(Ipv4Addr::new(10, 90, 0, 0), 16));
+    let user = (0..=255u8).map(|i| Subnet::new(Ipv4Addr::new(10, 91, i, 0), 24));
     let docker = (17..=31u8).map(|i| Subnet::new(Ipv4Addr::new(172, i, 0, 0), 16));
     let home = (0..16u8).map(|i| Subnet::new(Ipv4Addr::new(192, 168, i * 16, 0), 20));
     default.chain(user).chain(docker).chain(home)
@@ -38,15 +38,15 @@ mod tests {
 
     #[test]
     fn first_is_default_bridge() {
-        assert_eq!(pick_subnet(&[], &[s("0.0.0.0/0")]), Some(s("10.88.0.0/16")));
+        assert_eq!(pick_subnet(&[], &[s("0.0.0.0/0")]), Some(s("10.90.0.0/16")));
     }
 
     #[test]
     fn skips_taken_and_routes() {
-        let taken = [s("10.88.0.0/16"), s("10.89.0.0/24")];
-        assert_eq!(pick_subnet(&taken, &[]), Some(s("10.89.1.0/24")));
-        let routes = [s("0.0.0.0/0"), s("10.89.1.128/25")];
-        assert_eq!(pick_subnet(&taken, &routes), Some(s("10.89.2.0/24")));
+        let taken = [s("10.90.0.0/16"), s("10.91.0.0/24")];
+        assert_eq!(pick_subnet(&taken, &[]), Some(s("10.91.1.0/24")));
+        let routes = [s("0.0.0.0/0"), s("10.91.1.128/25")];
+        assert_eq!(pick_subnet(&taken, &routes), Some(s("10.91.2.0/24")));
     }
 
     #[test]
