@@ -20,6 +20,7 @@ need=()
 [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || need+=(busybox-static)
 dpkg -s libseccomp-dev >/dev/null 2>&1 || need+=(libseccomp-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
+command -v nft >/dev/null || need+=(nftables)
 if [ ${#need[@]} -gt 0 ]; then
     echo "==> installing ${need[*]}"
     apt-get update -qq
@@ -36,6 +37,8 @@ berth="$target/release/berth"
 b() { "$berth" --root "$work/root" "$@"; }
 cleanup() {
     for c in $(b ps -aq --no-trunc 2>/dev/null); do b rm -f "$c" >/dev/null 2>&1 || true; done
+    # The default bridge, its DNS server and berth's nftables table go with the demo.
+    b network prune -f >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
