@@ -67,7 +67,7 @@ pub struct RunStep {
     pub cwd: String,
     /// `USER` in effect (name or uid[:gid]); empty is root.
     pub user: String,
-    /// `host` or `none`.
+    /// `bridge` (the default bridge network), `host` or `none`.
     pub network: String,
     /// Extra mounts (RUN --mount).
     pub mounts: Vec<StepMount>,

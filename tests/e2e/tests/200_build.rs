@@ -344,6 +344,10 @@ fn build_args_and_targets() {
     assert_eq!(b.cmd(&["run", "--rm", "a:2"]).ok().out(), "2.0-spicy");
     assert!(o.stderr.contains("UNUSED"), "no unused-arg warning:\n{o}");
     assert!(
+        o.stderr.contains("cache miss: ARG VERSION changed"),
+        "the miss does not name the ARG:\n{o}"
+    );
+    assert!(
         !o.stderr.contains("echo tested"),
         "the test stage ran for the default target:\n{o}"
     );
@@ -764,4 +768,76 @@ fn add_from_urls_with_checksum_and_git_refused() {
     build(&b, &git, &[])
         .code_is(1)
         .stderr_mentions(&["git repository is not supported yet"]);
+}
+
+#[test]
+fn labels_iidfile_copy_from_image_and_source_date_epoch() {
+    let Some(b) = Berth::new("build-meta") else {
+        return;
+    };
+    b.busybox_image("bb:1");
+    let ctx = context(
+        &b,
+        "meta",
+        &[(
+            "Dockerfile",
+            "FROM scratch\nCOPY --from=bb:1 /bin/busybox /bin/busybox\nCMD [\"/bin/busybox\", \"echo\", \"from scratch\"]\n",
+        )],
+    );
+    let iid = b.dir.join("iid");
+    let iids = iid.display().to_string();
+    build(
+        &b,
+        &ctx,
+        &[
+            "-t",
+            "meta:1",
+            "--label",
+            "stage=test",
+            "--label",
+            "team=build",
+            "--iidfile",
+            &iids,
+        ],
+    )
+    .ok();
+    let id = fs::read_to_string(&iid).unwrap();
+    assert_eq!(id, inspect(&b, "meta:1", "{{.Id}}"));
+    assert_eq!(
+        inspect(&b, "meta:1", "{{json .Config.Labels}}"),
+        r#"{"stage":"test","team":"build"}"#
+    );
+    assert_eq!(b.cmd(&["run", "--rm", "meta:1"]).ok().out(), "from scratch");
+    // SOURCE_DATE_EPOCH sets the image's time (and so its digest).
+    build(
+        &b,
+        &ctx,
+        &[
+            "-t",
+            "meta:2",
+            "--build-arg",
+            "SOURCE_DATE_EPOCH=1700000000",
+        ],
+    )
+    .ok();
+    assert_eq!(
+        inspect(&b, "meta:2", "{{.Created}}"),
+        "2023-11-14T22:13:20Z"
+    );
+    build(
+        &b,
+        &ctx,
+        &[
+            "-t",
+            "meta:3",
+            "--build-arg",
+            "SOURCE_DATE_EPOCH=1700000000",
+            "--no-cache",
+        ],
+    )
+    .ok();
+    assert_eq!(
+        inspect(&b, "meta:3", "{{.Id}}"),
+        inspect(&b, "meta:2", "{{.Id}}")
+    );
 }

@@ -380,10 +380,68 @@ fn container_network_sharing_and_port_conflicts() {
         .code_is(125)
         .stderr_mentions(&["port is already allocated"]);
     assert_eq!(b.container_ids().len(), before);
-    b.cmd(&["rm", "-f", "srv"]).ok();
+    // -P publishes every exposed port (the image's EXPOSE and --expose) on a free port.
+    b.cmd(&[
+        "import",
+        "--change",
+        "EXPOSE 7001/udp",
+        b.busybox_tar("exposed", |_| {}).to_str().unwrap(),
+        "exposed:1",
+    ])
+    .ok();
+    b.cmd(&[
+        "run",
+        "-d",
+        "--name",
+        "pall",
+        "--expose",
+        "7000",
+        "-P",
+        "exposed:1",
+        "sleep",
+        "100",
+    ])
+    .ok();
+    let ports = b.cmd(&["port", "pall"]).ok().stdout;
+    assert!(ports.contains("7000/tcp -> 0.0.0.0:"), "{ports}");
+    assert!(ports.contains("7001/udp -> 0.0.0.0:"), "{ports}");
+    b.cmd(&["rm", "-f", "srv", "pall"]).ok();
     // Its port rule left the firewall with it.
-    let table = b.in_netns(&["nft", "list", "table", "inet", "berth"]).stdout;
+    let table = b
+        .in_netns(&["nft", "list", "table", "inet", "berth"])
+        .stdout;
     assert!(!table.contains("dport 8090"), "stale port rule:\n{table}");
     b.cmd(&["network", "prune", "-f"]).ok();
     assert_eq!(b.network_leftovers(), Vec::<String>::new());
+}
+
+#[test]
+fn system_check_removes_network_leftovers() {
+    let Some(b) = Berth::new("net-check") else {
+        return;
+    };
+    b.busybox_image("bb:1");
+    b.cmd(&["run", "--rm", "bb:1", "true"]).ok();
+    // What a killed `rm` or `network rm` could leave: a namespace no container owns, and
+    // the run-time directory of a network that is gone.
+    let netns_dir = b.root.join("run/netns");
+    std::fs::create_dir_all(&netns_dir).unwrap();
+    let ghost_ns =
+        netns_dir.join("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    link::create_netns(&ghost_ns).unwrap();
+    let ghost_net = b.root.join("run/net/ghost");
+    std::fs::create_dir_all(&ghost_net).unwrap();
+    std::fs::write(ghost_net.join("records.json"), "{\"entries\": []}").unwrap();
+    let o = b.cmd(&["system", "check"]).code_is(1);
+    assert!(
+        o.stdout.contains("network namespace without container"),
+        "{o}"
+    );
+    assert!(
+        o.stdout.contains("run-time files of a removed network"),
+        "{o}"
+    );
+    b.cmd(&["system", "check", "--repair"]).ok();
+    b.cmd(&["system", "check"]).ok();
+    assert!(!ghost_ns.exists() && !ghost_net.exists());
 }

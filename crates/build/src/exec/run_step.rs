@@ -40,7 +40,8 @@ pub(crate) fn run(
         .or_else(|| sh.opts.network.clone())
         .as_deref()
     {
-        None | Some("default") | Some("host") | Some("bridge") => "host",
+        None | Some("default") | Some("bridge") => "bridge",
+        Some("host") => "host",
         Some("none") => "none",
         Some(other) => {
             let e = at(

@@ -219,7 +219,11 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
 
 fn start(sh: &Shared, stage: &Stage, base: &str) -> Result<StageState> {
     let (image, layers, key) = if base == "scratch" {
-        (scratch_image(), Vec::new(), keys::chain("", &["scratch"]))
+        (
+            scratch_image(),
+            Vec::new(),
+            keys::chain("", &["scratch", &sh.epoch.0.to_string()]),
+        )
     } else if let Some(j) = sh
         .plan
         .stage_index(base, stage.index)
@@ -232,7 +236,8 @@ fn start(sh: &Shared, stage: &Stage, base: &str) -> Result<StageState> {
             .runner
             .image(base)
             .map_err(|e| at(file(sh), &stage.from.location, e))?;
-        let key = keys::chain("", &["image", &img.id]);
+        // The build's time shapes every layer (mtimes), so it is part of every key.
+        let key = keys::chain("", &["image", &img.id, &sh.epoch.0.to_string()]);
         (img.config, img.layers, key)
     };
     let mut image = image;

@@ -12,17 +12,23 @@ use berth_store::oci::ContainerConfig;
 
 use crate::containers::create::{cap_rlimit, keep_grantable_caps};
 use crate::error::{io_err, Error, Result};
+use crate::network::build_step::StepNet;
 use crate::spec::{self, MountKind, MountSpec, NetworkMode, ResolvedMount, RunOptions};
 
 /// The hostname RUN steps see, as in BuildKit.
 const BUILD_HOSTNAME: &str = "buildkitsandbox";
 
 /// Runs `step` with the runtime whose state lives in `runtime_root`; returns the exit code.
-pub fn run(runtime_root: &Path, step: &RunStep, output: &mut dyn FnMut(&[u8])) -> Result<i32> {
+pub fn run(
+    runtime_root: &Path,
+    step: &RunStep,
+    net: Option<&StepNet>,
+    output: &mut dyn FnMut(&[u8]),
+) -> Result<i32> {
     let bundle = step.work.join("bundle");
     fs::create_dir_all(&bundle).map_err(io_err("create", &bundle))?;
     let id = format!("berth-build-{}", berth_store::blobs::unique_suffix());
-    write_config(&bundle, &id, step)?;
+    write_config(&bundle, &id, step, net)?;
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
     let (mut reader, writer) = std::io::pipe().map_err(io_err("pipe for", &bundle))?;
     let writer2 = writer.try_clone().map_err(io_err("pipe for", &bundle))?;
@@ -55,17 +61,17 @@ pub fn run(runtime_root: &Path, step: &RunStep, output: &mut dyn FnMut(&[u8])) -
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
 }
 
-fn write_config(bundle: &Path, id: &str, step: &RunStep) -> Result<()> {
+fn write_config(bundle: &Path, id: &str, step: &RunStep, net: Option<&StepNet>) -> Result<()> {
     let opts = RunOptions {
-        network: if step.network == "none" {
-            NetworkMode::None
-        } else {
-            NetworkMode::Host
+        network: match (step.network.as_str(), net) {
+            ("none", _) => NetworkMode::None,
+            (_, Some(_)) => NetworkMode::Default,
+            _ => NetworkMode::Host,
         },
         ..Default::default()
     };
     let user = spec::users::resolve_user(&step.rootfs, &step.user, &[])?;
-    let etc = write_etc_files(&step.work, &opts.network)?;
+    let etc = write_etc_files(&step.work, &opts.network, net)?;
     let image = ContainerConfig {
         env: Some(step.env.clone()),
         cmd: Some(step.args.clone()),
@@ -112,7 +118,7 @@ fn write_config(bundle: &Path, id: &str, step: &RunStep) -> Result<()> {
         cgroups_path: format!("/berth/{id}"),
         init_binary: None,
         hostname: BUILD_HOSTNAME.into(),
-        netns_path: None,
+        netns_path: net.map(|n| n.netns.clone()),
         cgroup_v2: Path::new("/sys/fs/cgroup/cgroup.controllers").exists(),
         devices: Vec::new(),
         host_devices: Vec::new(),
@@ -129,8 +135,13 @@ fn write_config(bundle: &Path, id: &str, step: &RunStep) -> Result<()> {
 }
 
 /// /etc/hosts, /etc/hostname and /etc/resolv.conf for a step: the host's for host
-/// networking, a loopback-only hosts file otherwise.
-fn write_etc_files(work: &Path, network: &NetworkMode) -> Result<spec::EtcFiles> {
+/// networking; on the bridge the step's address in hosts and the network's DNS server
+/// (which forwards to the host's resolvers) in resolv.conf.
+fn write_etc_files(
+    work: &Path,
+    network: &NetworkMode,
+    net: Option<&StepNet>,
+) -> Result<spec::EtcFiles> {
     let files = spec::EtcFiles {
         hosts: work.join("hosts"),
         hostname: work.join("hostname"),
@@ -139,12 +150,17 @@ fn write_etc_files(work: &Path, network: &NetworkMode) -> Result<spec::EtcFiles>
     let hosts = if *network == NetworkMode::Host {
         fs::read_to_string("/etc/hosts").unwrap_or_default()
     } else {
+        let addresses: Vec<std::net::IpAddr> = net.map(|n| n.ip.into()).into_iter().collect();
         spec::files::hosts_file(&spec::files::HostsInput {
             hostname: BUILD_HOSTNAME,
+            addresses: &addresses,
             ..Default::default()
         })?
     };
-    let resolv = fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let resolv = match net {
+        Some(n) => format!("nameserver {}\n", n.gateway),
+        None => fs::read_to_string("/etc/resolv.conf").unwrap_or_default(),
+    };
     for (path, text) in [
         (&files.hosts, hosts),
         (&files.hostname, spec::files::hostname_file(BUILD_HOSTNAME)),

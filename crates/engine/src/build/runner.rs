@@ -162,7 +162,19 @@ impl Runner for EngineRunner<'_> {
         step: &RunStep,
         output: &mut dyn FnMut(&[u8]),
     ) -> std::result::Result<i32, String> {
-        super::run_step::run(&self.runtime_root, step, output).map_err(|e| e.to_string())
+        if step.network != "bridge" {
+            return super::run_step::run(&self.runtime_root, step, None, output)
+                .map_err(|e| e.to_string());
+        }
+        let key = berth_store::Digest::of_bytes(step.work.display().to_string().as_bytes());
+        let key = &key.hex()[..12];
+        let net = self.with_engine(|e| e.attach_build_step(key))?;
+        let code = super::run_step::run(&self.runtime_root, step, Some(&net), output);
+        let _ = self.with_engine(|e| {
+            e.detach_build_step(net);
+            Ok(())
+        });
+        code.map_err(|e| e.to_string())
     }
 
     fn cache_get(&self, key: &str) -> Option<String> {

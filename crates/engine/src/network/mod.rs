@@ -2,6 +2,7 @@
 //! side: bridges, veths, network namespaces, berth's nftables table, per-network DNS.
 
 mod attachment;
+pub mod build_step;
 pub mod dns;
 pub mod manage;
 pub mod plan;

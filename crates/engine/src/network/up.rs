@@ -189,8 +189,7 @@ impl Engine {
         let Some(a) = &r.net else {
             return Ok(());
         };
-        link::remove_netns(&a.netns)
-            .map_err(|e| net_err("remove network namespace")(e.to_string()))
+        link::remove_netns(&a.netns).map_err(|e| net_err("remove network namespace")(e.to_string()))
     }
 
     /// After a container's record is gone: its name leaves DNS and its ports leave the

@@ -93,6 +93,11 @@ impl Findings {
         });
     }
 
+    /// Whether findings are being repaired.
+    pub fn repairing(&self) -> bool {
+        self.repair
+    }
+
     /// A finding berth cannot repair by itself.
     pub fn unfixable(&mut self, what: &str, subject: impl Into<String>, detail: impl Into<String>) {
         self.list.push(Finding {
@@ -117,6 +122,7 @@ impl Engine {
         self.check_store(&mut f)?;
         self.check_containers(&mut f)?;
         self.check_volumes(&mut f)?;
+        self.check_networks(&mut f)?;
         Ok(CheckReport { findings: f.list })
     }
 }

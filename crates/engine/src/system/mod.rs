@@ -3,6 +3,7 @@
 
 pub mod check;
 mod check_containers;
+mod check_networks;
 mod check_store;
 mod check_volumes;
 pub mod df;
