@@ -126,6 +126,16 @@ impl StepHandle<'_> {
             .emit(self.id, &format!("DONE {secs:.1}s"), "done");
     }
 
+    /// Ends the step with `result`: `CACHED`/`DONE` when it is `Ok`, the error otherwise.
+    /// Returns `result`.
+    pub fn finish<T, E: std::fmt::Display>(self, result: Result<T, E>) -> Result<T, E> {
+        match &result {
+            Ok(_) => self.done_or_cached(),
+            Err(e) => self.error(&e.to_string()),
+        }
+        result
+    }
+
     /// The step failed with `message`.
     pub fn error(mut self, message: &str) {
         self.flush_partial();

@@ -85,23 +85,11 @@ pub(crate) fn copy(
     add: bool,
     mut step: StepHandle,
 ) -> Result<bool> {
-    let result = prepare_and_copy(sh, stage, st, cmd, cp, add, &mut step);
-    match result {
-        Ok(added) => {
-            step.done_or_cached();
-            Ok(added)
-        }
-        Err(e) => {
-            let e = match e {
-                BuildError::Invalid(m) | BuildError::Runner(m) => {
-                    at(stage_file(sh), &cmd.location, m)
-                }
-                other => other,
-            };
-            step.error(&e.to_string());
-            Err(e)
-        }
-    }
+    let result = prepare_and_copy(sh, stage, st, cmd, cp, add, &mut step).map_err(|e| match e {
+        BuildError::Invalid(m) | BuildError::Runner(m) => at(stage_file(sh), &cmd.location, m),
+        other => other,
+    });
+    step.finish(result)
 }
 
 fn prepare_and_copy(

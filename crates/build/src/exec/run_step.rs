@@ -146,16 +146,7 @@ pub(crate) fn run(
             Ok(())
         },
     );
-    match result {
-        Ok(added) => {
-            step.done_or_cached();
-            Ok(added)
-        }
-        Err(e) => {
-            step.error(&e.to_string());
-            Err(e)
-        }
-    }
+    step.finish(result)
 }
 
 /// The process environment: the image's ENV, then the stage's ARGs that ENV does not set,

@@ -432,16 +432,8 @@ pub(crate) fn layer_step(
     why: &str,
     work: impl FnOnce(&mut Snapshot) -> Result<()>,
 ) -> Result<bool> {
-    match layer_step_with(sh, st, key, &mut step, why, false, |snap, _| work(snap)) {
-        Ok(added) => {
-            step.done_or_cached();
-            Ok(added)
-        }
-        Err(e) => {
-            step.error(&e.to_string());
-            Err(e)
-        }
-    }
+    let result = layer_step_with(sh, st, key, &mut step, why, false, |snap, _| work(snap));
+    step.finish(result)
 }
 
 /// [`layer_step`] with the step handle passed through to `work` (for output) and the

@@ -41,14 +41,8 @@ impl Engine {
         if nl.link_index(&n.bridge).ok().flatten().is_none() || !self.dns_running(&n) {
             self.bring_up_network(&n)?;
         }
-        let subnet: Subnet = n
-            .subnet
-            .parse()
-            .map_err(|e| Error::Invalid(format!("network {}: {e}", n.name)))?;
-        let gateway: Ipv4Addr = n
-            .gateway
-            .parse()
-            .map_err(|_| Error::Invalid(format!("network {}: bad gateway", n.name)))?;
+        let subnet = n.subnet()?;
+        let gateway = n.gateway_ip()?;
         let leases = self.network_run_dir(&n.name).join("build-leases.json");
         let book = Leases::new(&leases, subnet);
         let top = subnet.size().saturating_sub(2);

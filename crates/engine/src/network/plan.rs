@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 
-use berth_net::ipam::{self, PortMapping, Proto, Subnet};
+use berth_net::ipam::{self, PortMapping, Proto};
 use berth_store::oci::ContainerConfig;
 
 use super::attachment::{Attachment, PublishedPort};
@@ -45,14 +45,8 @@ impl Engine {
         opts: &RunOptions,
         image: &ContainerConfig,
     ) -> Result<Attachment> {
-        let subnet: Subnet = n
-            .subnet
-            .parse()
-            .map_err(|e| Error::Invalid(format!("network {}: bad subnet: {e}", n.name)))?;
-        let gateway: Ipv4Addr = n
-            .gateway
-            .parse()
-            .map_err(|_| Error::Invalid(format!("network {}: bad gateway", n.name)))?;
+        let subnet = n.subnet()?;
+        let gateway = n.gateway_ip()?;
         let others = crate::containers::record::list(&self.db)?;
         let used: BTreeSet<Ipv4Addr> = others
             .iter()

@@ -38,6 +38,22 @@ pub struct NetworkRecord {
     pub dns_names: bool,
 }
 
+impl NetworkRecord {
+    /// The subnet, parsed.
+    pub fn subnet(&self) -> Result<berth_net::ipam::Subnet> {
+        self.subnet
+            .parse()
+            .map_err(|e| Error::Invalid(format!("network {}: bad subnet: {e}", self.name)))
+    }
+
+    /// The gateway address, parsed.
+    pub fn gateway_ip(&self) -> Result<std::net::Ipv4Addr> {
+        self.gateway
+            .parse()
+            .map_err(|_| Error::Invalid(format!("network {}: bad gateway", self.name)))
+    }
+}
+
 /// Stores a new network; a taken name is an error as Docker words it.
 pub fn insert(conn: &Connection, n: &NetworkRecord) -> Result<()> {
     let json = serde_json::to_string(n)

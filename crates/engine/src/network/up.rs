@@ -37,14 +37,8 @@ impl Engine {
     /// Makes the network's bridge (with its gateway address), turns forwarding on, applies
     /// the firewall and starts its DNS server. Idempotent.
     pub fn bring_up_network(&self, n: &NetworkRecord) -> Result<()> {
-        let subnet: Subnet = n
-            .subnet
-            .parse()
-            .map_err(|e| Error::Invalid(format!("network {}: bad subnet: {e}", n.name)))?;
-        let gateway: Ipv4Addr = n
-            .gateway
-            .parse()
-            .map_err(|_| Error::Invalid(format!("network {}: bad gateway", n.name)))?;
+        let subnet = n.subnet()?;
+        let gateway = n.gateway_ip()?;
         let mut nl = Netlink::open().map_err(|e| net_err("netlink")(e.to_string()))?;
         link::ensure_bridge(&mut nl, &n.bridge, gateway, subnet.prefix)
             .map_err(|e| net_err(&format!("bridge {}", n.bridge))(e.to_string()))?;

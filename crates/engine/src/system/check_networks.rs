@@ -18,56 +18,53 @@ impl Engine {
             .map(|r| r.id)
             .collect();
         let netns_dir = self.paths.run.join("netns");
-        if let Ok(entries) = fs::read_dir(&netns_dir) {
-            let mut stale: Vec<String> = entries
-                .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|id| !containers.contains(id))
-                .collect();
-            stale.sort();
-            for id in stale {
-                let path = netns_dir.join(&id);
-                f.fixable(
-                    "network namespace without container",
-                    id,
-                    "unmounted and removed (its veth pair goes with it)",
-                    move || {
-                        berth_net::link::remove_netns(&path)
-                            .map_err(|e| crate::error::Error::Invalid(e.to_string()))
-                    },
-                );
-            }
+        for id in unknown_entries(&netns_dir, &containers) {
+            let path = netns_dir.join(&id);
+            f.fixable(
+                "network namespace without container",
+                id,
+                "unmounted and removed (its veth pair goes with it)",
+                move || {
+                    berth_net::link::remove_netns(&path)
+                        .map_err(|e| crate::error::Error::Invalid(e.to_string()))
+                },
+            );
         }
         let networks: HashSet<String> = crate::network::record::list(&self.db)?
             .into_iter()
             .map(|n| n.name)
             .collect();
         let net_dir = self.paths.run.join("net");
-        if let Ok(entries) = fs::read_dir(&net_dir) {
-            let mut stale: Vec<String> = entries
-                .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| !networks.contains(n))
-                .collect();
-            stale.sort();
-            for name in stale {
-                let dir = net_dir.join(&name);
-                f.fixable(
-                    "run-time files of a removed network",
-                    name,
-                    "its DNS server is stopped and its files removed",
-                    move || {
-                        stop_dns_in(&dir);
-                        fs::remove_dir_all(&dir).map_err(crate::error::io_err("remove", &dir))
-                    },
-                );
-            }
+        for name in unknown_entries(&net_dir, &networks) {
+            let dir = net_dir.join(&name);
+            f.fixable(
+                "run-time files of a removed network",
+                name,
+                "its DNS server is stopped and its files removed",
+                move || {
+                    stop_dns_in(&dir);
+                    fs::remove_dir_all(&dir).map_err(crate::error::io_err("remove", &dir))
+                },
+            );
         }
         if f.repairing() && !networks.is_empty() {
             self.apply_firewall()?;
         }
         Ok(())
     }
+}
+
+/// The names in `dir` that `known` lacks, sorted (none when `dir` does not exist).
+fn unknown_entries(dir: &std::path::Path, known: &HashSet<String>) -> Vec<String> {
+    let mut out: Vec<String> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !known.contains(n))
+        .collect();
+    out.sort();
+    out
 }
 
 /// Stops the DNS server whose pid file is in `dir`, if it is still a berth DNS server.
