@@ -445,3 +445,99 @@ fn system_check_removes_network_leftovers() {
     b.cmd(&["system", "check"]).ok();
     assert!(!ghost_ns.exists() && !ghost_net.exists());
 }
+
+#[test]
+fn network_connect_and_disconnect() {
+    let Some(b) = Berth::new("net-connect") else {
+        return;
+    };
+    b.busybox_image("bb:1");
+    b.cmd(&["network", "create", "left"]).ok();
+    b.cmd(&["network", "create", "right"]).ok();
+    b.cmd(&[
+        "run",
+        "-d",
+        "--name",
+        "bridge-box",
+        "--network",
+        "left",
+        "bb:1",
+        "sleep",
+        "1000",
+    ])
+    .ok();
+    // A stopped container joins too (plugged when it starts).
+    b.cmd(&[
+        "create",
+        "--name",
+        "late",
+        "--network",
+        "left",
+        "bb:1",
+        "sleep",
+        "1000",
+    ])
+    .ok();
+    let reach = |name: &str| {
+        b.cmd(&[
+            "run",
+            "--rm",
+            "--network",
+            "right",
+            "bb:1",
+            "sh",
+            "-c",
+            &format!("ping -c1 -W2 {name} >/dev/null 2>&1 && echo yes || echo no"),
+        ])
+        .ok()
+        .out()
+        .to_string()
+    };
+    assert_eq!(reach("bridge-box"), "no");
+    b.cmd(&[
+        "network",
+        "connect",
+        "--alias",
+        "boxy",
+        "right",
+        "bridge-box",
+    ])
+    .ok();
+    b.cmd(&["network", "connect", "right", "late"]).ok();
+    b.cmd(&["start", "late"]).ok();
+    assert_eq!(reach("bridge-box"), "yes");
+    assert_eq!(reach("boxy"), "yes");
+    assert_eq!(reach("late"), "yes");
+    let o = b
+        .cmd(&[
+            "exec",
+            "bridge-box",
+            "sh",
+            "-c",
+            "ip -o -4 addr show | awk '{print $2}'",
+        ])
+        .ok();
+    assert!(
+        o.stdout.contains("eth0") && o.stdout.contains("eth1"),
+        "{o}"
+    );
+    let nets = b
+        .cmd(&[
+            "inspect",
+            "-f",
+            "{{len .NetworkSettings.Networks}}",
+            "bridge-box",
+        ])
+        .ok();
+    assert_eq!(nets.out(), "2");
+    // Twice is an error; leaving the first network is refused.
+    b.cmd(&["network", "connect", "right", "bridge-box"])
+        .code_is(1);
+    b.cmd(&["network", "disconnect", "left", "bridge-box"])
+        .code_is(1);
+    b.cmd(&["network", "disconnect", "right", "bridge-box"])
+        .ok();
+    assert_eq!(reach("bridge-box"), "no");
+    b.cmd(&["rm", "-f", "bridge-box", "late"]).ok();
+    b.cmd(&["network", "rm", "left", "right"]).ok();
+}

@@ -146,7 +146,7 @@ pub enum NetworkCommand {
     /// Connect a container to a network.
     Connect(NetworkConnectArgs),
     /// Disconnect a container from a network.
-    Disconnect(NetworkConnectArgs),
+    Disconnect(NetworkDisconnectArgs),
 }
 
 /// `network create`.
@@ -219,9 +219,27 @@ pub struct NetworkRmArgs {
     pub names: Vec<String>,
 }
 
-/// `network connect` / `disconnect`.
+/// `network connect`.
 #[derive(Args, Debug)]
 pub struct NetworkConnectArgs {
+    /// Extra names for the container on this network.
+    #[arg(long)]
+    pub alias: Vec<String>,
+    /// The container's IPv4 address on this network.
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Network.
+    pub network: String,
+    /// Container.
+    pub container: String,
+}
+
+/// `network disconnect`.
+#[derive(Args, Debug)]
+pub struct NetworkDisconnectArgs {
+    /// Accepted for compatibility.
+    #[arg(short, long)]
+    pub force: bool,
     /// Network.
     pub network: String,
     /// Container.

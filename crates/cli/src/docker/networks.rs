@@ -22,7 +22,7 @@ fn predefined_id(name: &str) -> String {
 fn inspect_json(e: &Engine, n: &NetworkRecord) -> anyhow::Result<Value> {
     let mut containers = serde_json::Map::new();
     for (r, _) in e.containers()? {
-        let Some(a) = r.net.as_ref().filter(|a| a.network == n.name) else {
+        let Some(a) = r.attachments().find(|a| a.network == n.name) else {
             continue;
         };
         containers.insert(
@@ -186,8 +186,13 @@ pub fn dispatch(g: &Globals, c: NetworkCommand) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
-        NetworkCommand::Connect(_) | NetworkCommand::Disconnect(_) => {
-            bail!("network connect/disconnect are not supported yet: choose the network with `run --network`")
+        NetworkCommand::Connect(a) => {
+            e.connect_network(&a.network, &a.container, &a.alias, a.ip.as_deref())?;
+            Ok(0)
+        }
+        NetworkCommand::Disconnect(a) => {
+            e.disconnect_network(&a.network, &a.container)?;
+            Ok(0)
         }
     }
 }

@@ -319,6 +319,7 @@ impl Engine {
             network_mode,
             monitor,
             net,
+            extra_nets: Vec::new(),
         })
     }
 

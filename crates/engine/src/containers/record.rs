@@ -68,9 +68,17 @@ pub struct ContainerRecord {
     /// Its place on a bridge network (none for `--network none|host|container:`).
     #[serde(default)]
     pub net: Option<crate::network::Attachment>,
+    /// Networks joined later with `network connect` (`eth1`, `eth2`, ...).
+    #[serde(default)]
+    pub extra_nets: Vec<crate::network::Attachment>,
 }
 
 impl ContainerRecord {
+    /// Every network attachment: the first network's, then those `network connect` added.
+    pub fn attachments(&self) -> impl Iterator<Item = &crate::network::Attachment> {
+        self.net.iter().chain(self.extra_nets.iter())
+    }
+
     /// The 12-character short ID.
     pub fn short_id(&self) -> &str {
         &self.id[..12]

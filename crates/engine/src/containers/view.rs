@@ -109,18 +109,24 @@ fn network_settings(r: &ContainerRecord, pid: i32) -> Value {
             list.push(json!({"HostIp": host_ip, "HostPort": p.host_port.to_string()}));
         }
     }
-    let endpoint = json!({
-        "IPAMConfig": null,
-        "Aliases": a.aliases,
-        "NetworkID": a.network_id,
-        "Gateway": a.gateway,
-        "IPAddress": a.ip,
-        "IPPrefixLen": a.prefix,
-        "MacAddress": a.mac,
-        "DNSNames": [r.name.clone(), r.id[..12].to_string()],
-    });
+    let networks: serde_json::Map<String, Value> = r
+        .attachments()
+        .map(|n| {
+            let endpoint = json!({
+                "IPAMConfig": null,
+                "Aliases": n.aliases,
+                "NetworkID": n.network_id,
+                "Gateway": n.gateway,
+                "IPAddress": n.ip,
+                "IPPrefixLen": n.prefix,
+                "MacAddress": n.mac,
+                "DNSNames": [r.name.clone(), r.id[..12].to_string()],
+            });
+            (n.network.clone(), endpoint)
+        })
+        .collect();
     json!({
-        "Networks": {a.network.clone(): endpoint},
+        "Networks": networks,
         "Ports": ports,
         "SandboxKey": sandbox,
         "IPAddress": a.ip,

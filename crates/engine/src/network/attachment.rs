@@ -57,4 +57,18 @@ pub struct Attachment {
     pub netns: PathBuf,
     /// The host end of the container's veth pair.
     pub host_veth: String,
+    /// The container-side interface; empty means `eth0` (the first network's).
+    #[serde(default)]
+    pub ifname: String,
+}
+
+impl Attachment {
+    /// The container-side interface name.
+    pub fn interface(&self) -> &str {
+        if self.ifname.is_empty() {
+            "eth0"
+        } else {
+            &self.ifname
+        }
+    }
 }

@@ -43,7 +43,7 @@ impl Engine {
         let mut records = berth_net::dns::Records::new(None);
         if n.dns_names {
             for r in crate::containers::record::list(&self.db)? {
-                let Some(a) = r.net.as_ref().filter(|a| a.network == n.name) else {
+                let Some(a) = r.attachments().find(|a| a.network == n.name) else {
                     continue;
                 };
                 let Ok(ip) = a.ip.parse::<std::net::IpAddr>() else {

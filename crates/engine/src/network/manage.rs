@@ -183,7 +183,7 @@ impl Engine {
     pub fn network_containers(&self, name: &str) -> Result<Vec<(String, String)>> {
         Ok(crate::containers::record::list(&self.db)?
             .into_iter()
-            .filter(|r| r.net.as_ref().is_some_and(|a| a.network == name))
+            .filter(|r| r.attachments().any(|a| a.network == name))
             .map(|r| (r.id, r.name))
             .collect())
     }

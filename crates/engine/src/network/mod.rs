@@ -3,6 +3,7 @@
 
 mod attachment;
 pub mod build_step;
+pub mod connect;
 pub mod dns;
 pub mod manage;
 pub mod plan;

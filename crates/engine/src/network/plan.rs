@@ -48,39 +48,7 @@ impl Engine {
         let subnet = n.subnet()?;
         let gateway = n.gateway_ip()?;
         let others = crate::containers::record::list(&self.db)?;
-        let used: BTreeSet<Ipv4Addr> = others
-            .iter()
-            .filter_map(|r| r.net.as_ref())
-            .filter(|a| a.network == n.name)
-            .filter_map(|a| a.ip.parse().ok())
-            .collect();
-        let ip = match &opts.ip {
-            Some(want) => {
-                let want: Ipv4Addr = want
-                    .parse()
-                    .map_err(|_| Error::Invalid(format!("invalid IPv4 address: {want}")))?;
-                if !subnet.contains(want)
-                    || want == gateway
-                    || want == subnet.addr
-                    || want == subnet.broadcast()
-                {
-                    return Err(Error::Invalid(format!(
-                        "address {want} is not a usable address of network {} ({subnet})",
-                        n.name
-                    )));
-                }
-                if used.contains(&want) {
-                    return Err(Error::Conflict(format!("Address already in use: {want}")));
-                }
-                want
-            }
-            None => (1..)
-                .map_while(|i| subnet.nth_host(i))
-                .find(|a| *a != gateway && !used.contains(a))
-                .ok_or_else(|| {
-                    Error::Conflict(format!("no available IPv4 addresses on network {}", n.name))
-                })?,
-        };
+        let ip = allocate_ip(n, opts.ip.as_deref(), &others)?;
         let ports = self.plan_ports(opts, image, &others)?;
         let mac = berth_net::link::mac_for(ip);
         Ok(Attachment {
@@ -99,6 +67,7 @@ impl Engine {
             ports,
             netns: self.netns_path(id),
             host_veth: format!("veth{}", &id[..8]),
+            ifname: String::new(),
         })
     }
 
@@ -187,4 +156,50 @@ impl Engine {
         }
         Ok(out)
     }
+}
+
+/// An address on `n` for a container: `requested` (`--ip`, checked: in the subnet, not
+/// the gateway, network or broadcast address, not taken) or the first free one. `others`
+/// are the recorded containers, whose attachments hold the taken addresses.
+pub fn allocate_ip(
+    n: &NetworkRecord,
+    requested: Option<&str>,
+    others: &[ContainerRecord],
+) -> Result<Ipv4Addr> {
+    let subnet = n.subnet()?;
+    let gateway = n.gateway_ip()?;
+    let used: BTreeSet<Ipv4Addr> = others
+        .iter()
+        .flat_map(|r| r.attachments())
+        .filter(|a| a.network == n.name)
+        .filter_map(|a| a.ip.parse().ok())
+        .collect();
+    let ip = match requested {
+        Some(want) => {
+            let want: Ipv4Addr = want
+                .parse()
+                .map_err(|_| Error::Invalid(format!("invalid IPv4 address: {want}")))?;
+            if !subnet.contains(want)
+                || want == gateway
+                || want == subnet.addr
+                || want == subnet.broadcast()
+            {
+                return Err(Error::Invalid(format!(
+                    "address {want} is not a usable address of network {} ({subnet})",
+                    n.name
+                )));
+            }
+            if used.contains(&want) {
+                return Err(Error::Conflict(format!("Address already in use: {want}")));
+            }
+            want
+        }
+        None => (1..)
+            .map_while(|i| subnet.nth_host(i))
+            .find(|a| *a != gateway && !used.contains(a))
+            .ok_or_else(|| {
+                Error::Conflict(format!("no available IPv4 addresses on network {}", n.name))
+            })?,
+    };
+    Ok(ip)
 }

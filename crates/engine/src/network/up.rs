@@ -156,7 +156,7 @@ impl Engine {
         if !a.ports.is_empty() {
             self.apply_firewall()?;
         }
-        Ok(())
+        self.plug_extra_networks(r)
     }
 
     /// The network namespace of container `what` (for `--network container:<what>`): its
@@ -190,19 +190,17 @@ impl Engine {
     /// firewall. Networks stay up (`network prune` takes the default bridge down when no
     /// container uses it).
     pub fn forget_container_network(&self, r: &ContainerRecord) -> Result<()> {
-        let Some(a) = &r.net else {
-            return Ok(());
-        };
-        let Some(n) = record::by_name(&self.db, &a.network)? else {
-            return Ok(());
-        };
-        if n.dns_names {
-            self.write_dns_records(&n)?;
+        for a in r.attachments() {
+            if let Some(n) = record::by_name(&self.db, &a.network)? {
+                if n.dns_names {
+                    self.write_dns_records(&n)?;
+                }
+            }
         }
-        if a.ports.is_empty() {
-            return Ok(());
+        match &r.net {
+            Some(a) if !a.ports.is_empty() => self.apply_firewall(),
+            _ => Ok(()),
         }
-        self.apply_firewall()
     }
 
     /// Takes the default bridge down (bridge, DNS server, firewall entries) when no

@@ -32,8 +32,9 @@ pub fn ensure_bridge(
 
 /// Plugs a container into a bridge: creates veth `host_name` (up, on `bridge`) with its
 /// peer `eth0` made directly in the netns at `netns` with MAC [`mac_for`]`(ip)`; there
-/// gives it `ip/prefix`, sets it and lo up and adds the default route via `gateway`. On any error everything it created is removed
-/// (deleting the host end removes the container end, wherever it is).
+/// gives it `ip/prefix`, sets it and lo up and adds the default route via `gateway`.
+/// On any error everything it created is removed (deleting the host end removes the
+/// container end, wherever it is).
 pub fn attach(
     nl: &mut Netlink,
     bridge: &str,
@@ -43,40 +44,64 @@ pub fn attach(
     prefix: u8,
     gateway: Ipv4Addr,
 ) -> Result<(), LinkError> {
+    attach_as(
+        nl,
+        bridge,
+        host_name,
+        netns,
+        CONTAINER_IF,
+        ip,
+        prefix,
+        Some(gateway),
+    )
+}
+
+/// [`attach`] with the container-side name `ifname` (`eth1` for a second network) and,
+/// when `gateway` is `None`, no default route (the first network keeps it).
+#[allow(clippy::too_many_arguments)]
+pub fn attach_as(
+    nl: &mut Netlink,
+    bridge: &str,
+    host_name: &str,
+    netns: &Path,
+    ifname: &str,
+    ip: Ipv4Addr,
+    prefix: u8,
+    gateway: Option<Ipv4Addr>,
+) -> Result<(), LinkError> {
     let ns = File::open(netns).map_err(|source| LinkError::Io {
         op: "open netns",
         path: netns.to_path_buf(),
         source,
     })?;
     let master = nl.require_index(bridge, "attach to bridge")?;
-    // One request makes both ends: the host end up on the bridge, `eth0` already in the
-    // container's namespace with its MAC.
-    nl.create_veth_into(host_name, master, CONTAINER_IF, ns.as_fd(), mac_for(ip))?;
-    let plugged = configure_container(netns, CONTAINER_IF, ip, prefix, gateway);
+    // One request makes both ends: the host end up on the bridge, the container end
+    // already in the container's namespace with its MAC.
+    nl.create_veth_into(host_name, master, ifname, ns.as_fd(), mac_for(ip))?;
+    let plugged = configure_container(netns, ifname, ip, prefix, gateway);
     if plugged.is_err() {
         let _ = nl.delete_link(host_name);
     }
     plugged
 }
 
-/// Inside the container's namespace: names the moved veth end `eth0`, gives it its MAC and
-/// address, sets it and `lo` up and routes everything via `gateway`.
+/// Inside the container's namespace: gives `ifname` its address, sets it and `lo` up
+/// and, with a gateway, routes everything through it.
 fn configure_container(
     netns: &Path,
-    peer: &str,
+    ifname: &str,
     ip: Ipv4Addr,
     prefix: u8,
-    gateway: Ipv4Addr,
+    gateway: Option<Ipv4Addr>,
 ) -> Result<(), LinkError> {
     in_netns(netns, || -> Result<(), LinkError> {
         let mut inner = Netlink::open()?;
-        if peer != CONTAINER_IF {
-            inner.rename(peer, CONTAINER_IF)?;
-            inner.set_mac(CONTAINER_IF, mac_for(ip))?;
-        }
-        inner.add_address(CONTAINER_IF, ip, prefix)?;
+        inner.add_address(ifname, ip, prefix)?;
         inner.set_up("lo")?;
-        inner.set_up(CONTAINER_IF)?;
-        inner.add_default_route(gateway)
+        inner.set_up(ifname)?;
+        match gateway {
+            Some(gw) => inner.add_default_route(gw),
+            None => Ok(()),
+        }
     })?
 }

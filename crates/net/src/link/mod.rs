@@ -19,7 +19,7 @@ mod socket;
 mod tests;
 
 pub use addr::Route;
-pub use attach::{attach, ensure_bridge, mac_for};
+pub use attach::{attach, attach_as, ensure_bridge, mac_for};
 pub use error::LinkError;
 pub use links::LinkInfo;
 pub use names::{check_name, MAX_NAME_LEN};

@@ -1,0 +1,162 @@
+//! `network connect` and `network disconnect`: a container joins (or leaves) another bridge
+//! network through a second interface (`eth1`, ...) in its network namespace; the first
+//! network keeps the default route and the DNS resolver. A running container is plugged
+//! at once, a stopped one when it next starts.
+
+use std::net::Ipv4Addr;
+
+use berth_net::link::{self, Netlink};
+
+use super::attachment::Attachment;
+use super::plan::allocate_ip;
+use super::record::{self, NetworkRecord};
+use crate::containers::record::{self as ctr_record, ContainerRecord};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::lock::Lock;
+
+fn net_err(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Invalid(format!("{what}: {e}"))
+}
+
+impl Engine {
+    /// Connects container `what` to network `network` with `aliases` and, optionally, the
+    /// address `ip`.
+    pub fn connect_network(
+        &self,
+        network: &str,
+        what: &str,
+        aliases: &[String],
+        ip: Option<&str>,
+    ) -> Result<()> {
+        let n = self.network(network)?;
+        let _lock = Lock::exclusive(&self.paths.locks(), &format!("net-{}", n.name))?;
+        let mut r = self.container(what)?;
+        if r.attachments().any(|a| a.network == n.name) {
+            return Err(Error::Conflict(format!(
+                "endpoint with name {} already exists in network {}",
+                r.name, n.name
+            )));
+        }
+        let Some(primary) = r.net.clone() else {
+            return Err(Error::Conflict(format!(
+                "container {} uses network mode {}: it cannot join a bridge network",
+                r.name, r.network_mode
+            )));
+        };
+        let others = ctr_record::list(&self.db)?;
+        let addr = allocate_ip(&n, ip, &others)?;
+        let index = r.extra_nets.len() + 1;
+        let a = Attachment {
+            network: n.name.clone(),
+            network_id: n.id.clone(),
+            bridge: n.bridge.clone(),
+            ip: addr.to_string(),
+            prefix: n.subnet()?.prefix,
+            gateway: n.gateway.clone(),
+            mac: link::mac_for(addr)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":"),
+            aliases: aliases.to_vec(),
+            ports: Vec::new(),
+            netns: primary.netns.clone(),
+            host_veth: format!("vx{}{index}", &r.id[..8]),
+            ifname: format!("eth{index}"),
+        };
+        if self.state(&r).is_running() {
+            self.plug_extra(&n, &a)?;
+        }
+        r.extra_nets.push(a);
+        ctr_record::update(&self.db, &r)?;
+        if n.dns_names {
+            self.write_dns_records(&n)?;
+        }
+        self.event(
+            "network",
+            "connect",
+            &n.id,
+            &[("container", &r.id), ("name", &n.name)],
+        );
+        Ok(())
+    }
+
+    /// Disconnects container `what` from network `network` (not from its first network).
+    pub fn disconnect_network(&self, network: &str, what: &str) -> Result<()> {
+        let n = self.network(network)?;
+        let mut r = self.container(what)?;
+        if r.net.as_ref().is_some_and(|a| a.network == n.name) {
+            return Err(Error::Conflict(format!(
+                "container {} cannot be disconnected from {}, the network it was created on",
+                r.name, n.name
+            )));
+        }
+        let Some(pos) = r.extra_nets.iter().position(|a| a.network == n.name) else {
+            return Err(Error::Conflict(format!(
+                "container {} is not connected to network {}",
+                r.name, n.name
+            )));
+        };
+        let a = r.extra_nets.remove(pos);
+        if let Ok(mut nl) = Netlink::open() {
+            let _ = nl.delete_link(&a.host_veth);
+        }
+        ctr_record::update(&self.db, &r)?;
+        if n.dns_names {
+            self.write_dns_records(&n)?;
+        }
+        self.event(
+            "network",
+            "disconnect",
+            &n.id,
+            &[("container", &r.id), ("name", &n.name)],
+        );
+        Ok(())
+    }
+
+    /// Plugs the extra networks of container `r` whose veth is missing (at start).
+    pub(crate) fn plug_extra_networks(&self, r: &ContainerRecord) -> Result<()> {
+        for a in &r.extra_nets {
+            let n = record::by_name(&self.db, &a.network)?.ok_or_else(|| {
+                Error::Invalid(format!(
+                    "network {} of container {} no longer exists",
+                    a.network, r.name
+                ))
+            })?;
+            let present = Netlink::open()
+                .ok()
+                .and_then(|mut nl| nl.link_index(&a.host_veth).ok().flatten())
+                .is_some();
+            if !present {
+                self.plug_extra(&n, a)?;
+            }
+            if n.dns_names {
+                self.write_dns_records(&n)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings `n` up if needed and plugs attachment `a` into the container's namespace.
+    fn plug_extra(&self, n: &NetworkRecord, a: &Attachment) -> Result<()> {
+        let mut nl = Netlink::open().map_err(|e| net_err("netlink", e))?;
+        if nl.link_index(&n.bridge).ok().flatten().is_none() || !self.dns_running(n) {
+            self.bring_up_network(n)?;
+        }
+        let ip: Ipv4Addr =
+            a.ip.parse()
+                .map_err(|_| Error::Invalid(format!("bad address {}", a.ip)))?;
+        link::attach_as(
+            &mut nl,
+            &n.bridge,
+            &a.host_veth,
+            &a.netns,
+            a.interface(),
+            ip,
+            a.prefix,
+            None,
+        )
+        .map_err(|e| net_err(&format!("connect to network {}", n.name), e))
+    }
+}
