@@ -541,3 +541,28 @@ fn network_connect_and_disconnect() {
     b.cmd(&["rm", "-f", "bridge-box", "late"]).ok();
     b.cmd(&["network", "rm", "left", "right"]).ok();
 }
+
+#[test]
+fn default_bridge_subnet_is_configurable() {
+    let Some(b) = Berth::new("net-default-subnet") else {
+        return;
+    };
+    b.busybox_image("bb:1");
+    let script = format!(
+        "BERTH_BRIDGE_SUBNET=10.77.0.0/24 {} --root {} run --rm bb:1 ip -o -4 addr show eth0",
+        b.real_bin.display(),
+        b.root.display()
+    );
+    let o = b.in_netns(&["sh", "-c", &script]).ok();
+    assert!(o.stdout.contains("10.77.0.2/24"), "{o}");
+    let gw = b
+        .cmd(&[
+            "network",
+            "inspect",
+            "-f",
+            "{{(index .IPAM.Config 0).Gateway}}",
+            "bridge",
+        ])
+        .ok();
+    assert_eq!(gw.out(), "10.77.0.1");
+}

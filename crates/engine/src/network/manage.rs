@@ -26,6 +26,9 @@ pub struct NetworkCreate {
     pub driver: Option<String>,
 }
 
+/// The environment variable that sets the default bridge's subnet when it is first made.
+pub const DEFAULT_SUBNET_ENV: &str = "BERTH_BRIDGE_SUBNET";
+
 /// The names `network ls` shows besides the recorded ones (Docker's predefined networks
 /// that have no bridge).
 pub const PREDEFINED: [&str; 2] = ["host", "none"];
@@ -46,12 +49,16 @@ impl Engine {
         if let Some(n) = record::by_name(&self.db, DEFAULT_NETWORK)? {
             return Ok(n);
         }
-        let n = self.new_network_record(
-            DEFAULT_NETWORK,
-            DEFAULT_BRIDGE.to_string(),
-            &NetworkCreate::default(),
-            false,
-        )?;
+        // The default bridge's subnet: `BERTH_BRIDGE_SUBNET` (like dockerd's `--bip`), else
+        // the first of berth's pools that overlaps no host route.
+        let opts = NetworkCreate {
+            subnet: std::env::var(DEFAULT_SUBNET_ENV)
+                .ok()
+                .filter(|s| !s.is_empty()),
+            ..Default::default()
+        };
+        let n =
+            self.new_network_record(DEFAULT_NETWORK, DEFAULT_BRIDGE.to_string(), &opts, false)?;
         record::insert(&self.db, &n)?;
         Ok(n)
     }
