@@ -109,11 +109,18 @@ impl Engine {
     }
 
     /// Removes unused volumes (anonymous only unless `all`); returns names and bytes freed.
-    pub fn prune_volumes(&self, all: bool) -> Result<(Vec<String>, u64)> {
+    pub fn prune_volumes(
+        &self,
+        all: bool,
+        filter: &crate::system::prune_filter::PruneFilter,
+    ) -> Result<(Vec<String>, u64)> {
         let mut removed = Vec::new();
         let mut bytes = 0;
         for v in self.volumes()? {
-            if (!all && !v.anonymous) || !self.volume_users(&v.name)?.is_empty() {
+            if (!all && !v.anonymous)
+                || !filter.matches(&v.created, &v.labels)
+                || !self.volume_users(&v.name)?.is_empty()
+            {
                 continue;
             }
             bytes += dir_size(&self.volume_path(&v.name));

@@ -589,3 +589,49 @@ fn system_check_cross_checks_volumes() {
         "user data"
     );
 }
+
+#[test]
+fn prune_filters_by_label_and_time() {
+    let Some(b) = Berth::new("prune-filters") else {
+        return;
+    };
+    b.busybox_image("bb");
+    b.cmd(&["create", "--name", "dev", "-l", "env=dev", "bb", "true"])
+        .ok();
+    b.cmd(&["create", "--name", "prod", "-l", "env=prod", "bb", "true"])
+        .ok();
+    b.cmd(&["create", "--name", "plain", "bb", "true"]).ok();
+    // Nothing was created before 2000.
+    b.cmd(&[
+        "container",
+        "prune",
+        "-f",
+        "--filter",
+        "until=2000-01-01T00:00:00Z",
+    ])
+    .ok();
+    assert_eq!(b.container_ids().len(), 3);
+    b.cmd(&["container", "prune", "-f", "--filter", "label=env=dev"])
+        .ok();
+    let names = b.cmd(&["ps", "-a", "--format", "{{.Names}}"]).ok().lines();
+    assert!(
+        !names.contains(&"dev".to_string()) && names.len() == 2,
+        "{names:?}"
+    );
+    // label!= keeps the labelled one; system prune takes the rest (and unused networks).
+    b.cmd(&["network", "create", "--label", "env=prod", "kept"])
+        .ok();
+    b.cmd(&["network", "create", "spare"]).ok();
+    b.cmd(&["system", "prune", "-f", "--filter", "label!=env=prod"])
+        .ok();
+    let names = b.cmd(&["ps", "-a", "--format", "{{.Names}}"]).ok().lines();
+    assert_eq!(names, ["prod"]);
+    let nets = b
+        .cmd(&["network", "ls", "--format", "{{.Name}}"])
+        .ok()
+        .stdout;
+    assert!(nets.contains("kept") && !nets.contains("spare"), "{nets}");
+    b.cmd(&["system", "prune", "-f", "--filter", "colour=red"])
+        .code_is(1)
+        .stderr_mentions(&["invalid filter 'colour'"]);
+}

@@ -1109,7 +1109,7 @@ pub struct SystemPruneArgs {
     /// Unused anonymous volumes too.
     #[arg(long)]
     pub volumes: bool,
-    /// Filters (accepted; not applied).
+    /// Filters: `until=<time>`, `label=<key>[=<value>]`, `label!=...`.
     #[arg(long)]
     pub filter: Vec<String>,
 }

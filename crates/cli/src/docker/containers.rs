@@ -37,9 +37,11 @@ pub fn dispatch(g: &Globals, c: ContainerCommand) -> anyhow::Result<i32> {
         ContainerCommand::Attach(a) => Command::Attach(a),
         ContainerCommand::Cp(a) => return super::cp::cp(g, a),
         ContainerCommand::Stats(a) => return super::stats::stats(g, a),
-        ContainerCommand::Prune(_) => {
+        ContainerCommand::Prune(a) => {
             let e = engine(g)?;
-            let removed = e.prune_containers()?;
+            let removed = e.prune_containers(
+                &berth_engine::system::prune_filter::PruneFilter::parse(&a.filter)?,
+            )?;
             if !removed.is_empty() {
                 println!("Deleted Containers:");
                 for id in removed {
@@ -288,15 +290,11 @@ fn logs(e: &Engine, a: LogsArgs) -> anyhow::Result<i32> {
 
 /// `--since`/`--until`: RFC 3339, unix seconds, or a duration before now (`10m`).
 fn parse_time(s: &str) -> anyhow::Result<std::time::SystemTime> {
-    use std::time::{Duration, SystemTime, UNIX_EPOCH};
-    if let Some(t) = crate::format::parse_rfc3339(s) {
-        return Ok(t);
-    }
-    if let Ok(secs) = s.parse::<f64>() {
-        return Ok(UNIX_EPOCH + Duration::from_secs_f64(secs.max(0.0)));
-    }
-    let d = berth_engine::spec::parse::parse_duration("--since", s)?;
-    Ok(SystemTime::now() - d)
+    Ok(berth_engine::system::prune_filter::parse_time(
+        "--since",
+        s,
+        std::time::SystemTime::now(),
+    )?)
 }
 
 fn exec(e: &Engine, a: ExecArgs) -> anyhow::Result<i32> {

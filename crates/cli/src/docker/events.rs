@@ -80,14 +80,7 @@ pub fn events(g: &Globals, a: EventsArgs) -> anyhow::Result<i32> {
 /// `--since`/`--until`: RFC 3339, unix seconds (with a fraction), or a Go duration before
 /// `now` (`10m`), as Docker reads them; in unix nanoseconds.
 fn parse_time(flag: &str, s: &str, now: SystemTime) -> anyhow::Result<i64> {
-    let t = if let Some(t) = crate::format::parse_rfc3339(s) {
-        t
-    } else if let Ok(secs) = s.parse::<f64>() {
-        UNIX_EPOCH + Duration::from_secs_f64(secs.max(0.0))
-    } else {
-        let d = berth_engine::spec::parse::parse_duration(flag, s).map_err(|_| anyhow::anyhow!("invalid value {s:?} for {flag}: expected an RFC 3339 time, unix seconds or a duration like 10m"))?;
-        now.checked_sub(d).unwrap_or(UNIX_EPOCH)
-    };
+    let t = berth_engine::system::prune_filter::parse_time(flag, s, now)?;
     Ok(t.duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as i64)
         .unwrap_or(0))

@@ -196,7 +196,10 @@ pub fn rmi(g: &Globals, a: RmiArgs) -> anyhow::Result<i32> {
 /// `image prune`.
 pub fn prune(g: &Globals, a: PruneArgs) -> anyhow::Result<i32> {
     let mut e = engine(g)?;
-    let (r, reclaimed) = e.prune_images(a.all)?;
+    let (r, reclaimed) = e.prune_images(
+        a.all,
+        &berth_engine::system::prune_filter::PruneFilter::parse(&a.filter)?,
+    )?;
     if !r.untagged.is_empty() || !r.deleted.is_empty() {
         println!("Deleted Images:");
         for u in r.untagged {

@@ -180,7 +180,9 @@ pub fn dispatch(g: &Globals, c: NetworkCommand) -> anyhow::Result<i32> {
             if !a.force && !super::system::confirm("WARNING! This will remove all custom networks not used by at least one container.\n")? {
                 return Ok(0);
             }
-            let names = e.prune_networks()?;
+            let names = e.prune_networks(
+                &berth_engine::system::prune_filter::PruneFilter::parse(&a.filter)?,
+            )?;
             if !names.is_empty() {
                 println!("Deleted Networks:\n{}", names.join("\n"));
             }

@@ -201,6 +201,7 @@ fn prune(g: &Globals, a: SystemPruneArgs) -> anyhow::Result<i32> {
         } else {
             "  - all dangling images\n"
         });
+        warning.push_str("  - all networks not used by at least one container\n");
         if a.all {
             warning.push_str("  - all build cache\n");
         }
@@ -212,9 +213,13 @@ fn prune(g: &Globals, a: SystemPruneArgs) -> anyhow::Result<i32> {
     let r = e.system_prune(PruneOptions {
         all: a.all,
         volumes: a.volumes,
+        filter: berth_engine::system::prune_filter::PruneFilter::parse(&a.filter)?,
     })?;
     if !r.containers.is_empty() {
         println!("Deleted Containers:\n{}\n", r.containers.join("\n"));
+    }
+    if !r.networks.is_empty() {
+        println!("Deleted Networks:\n{}\n", r.networks.join("\n"));
     }
     if !r.volumes.is_empty() {
         println!("Deleted Volumes:\n{}\n", r.volumes.join("\n"));

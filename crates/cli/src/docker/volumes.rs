@@ -83,7 +83,10 @@ pub fn dispatch(g: &Globals, c: VolumeCommand) -> anyhow::Result<i32> {
             Ok(code)
         }
         VolumeCommand::Prune(a) => {
-            let (removed, bytes) = e.prune_volumes(a.all)?;
+            let (removed, bytes) = e.prune_volumes(
+                a.all,
+                &berth_engine::system::prune_filter::PruneFilter::parse(&a.filter)?,
+            )?;
             if !removed.is_empty() {
                 println!("Deleted Volumes:");
                 for n in removed {

@@ -70,9 +70,16 @@ impl Engine {
     }
 
     /// Removes every stopped container; returns their IDs.
-    pub fn prune_containers(&self) -> Result<Vec<String>> {
+    pub fn prune_containers(
+        &self,
+        filter: &crate::system::prune_filter::PruneFilter,
+    ) -> Result<Vec<String>> {
         let mut removed = Vec::new();
         for r in record::list(&self.db)? {
+            let labels = crate::system::prune_filter::labels_of(&r.config["Labels"]);
+            if !filter.matches(&r.created, &labels) {
+                continue;
+            }
             let s = self.state(&r);
             if !s.is_running() && s.status != "restarting" {
                 self.remove_container(&r, false, false)?;

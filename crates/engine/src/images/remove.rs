@@ -71,7 +71,11 @@ impl Engine {
 
     /// Removes dangling images (no tag, no container); with `all`, every image no container
     /// uses. Returns the removal lines and the space reclaimed.
-    pub fn prune_images(&mut self, all: bool) -> Result<(Removed, u64)> {
+    pub fn prune_images(
+        &mut self,
+        all: bool,
+        filter: &crate::system::prune_filter::PruneFilter,
+    ) -> Result<(Removed, u64)> {
         let mut out = Removed::default();
         let mut reclaimed = 0;
         for img in index::list(&self.db)? {
@@ -79,6 +83,16 @@ impl Engine {
                 || !index::containers_using(&self.db, &img.id)?.is_empty()
             {
                 continue;
+            }
+            if *filter != crate::system::prune_filter::PruneFilter::default() {
+                let labels = self
+                    .image_by_id(&img.id)
+                    .ok()
+                    .and_then(|i| i.config.config.labels)
+                    .unwrap_or_default();
+                if !filter.matches(img.created.as_deref().unwrap_or_default(), &labels) {
+                    continue;
+                }
             }
             for t in &img.tags {
                 out.untagged.push(familiar(t));

@@ -224,11 +224,17 @@ impl Engine {
 
     /// `network prune`: removes user networks no container uses (and takes the default
     /// bridge down if unused); returns the removed networks' names.
-    pub fn prune_networks(&self) -> Result<Vec<String>> {
+    pub fn prune_networks(
+        &self,
+        filter: &crate::system::prune_filter::PruneFilter,
+    ) -> Result<Vec<String>> {
         self.bring_down_default_if_unused()?;
         let mut out = Vec::new();
         for n in self.networks()? {
-            if n.name == DEFAULT_NETWORK || !self.network_containers(&n.name)?.is_empty() {
+            if n.name == DEFAULT_NETWORK
+                || !filter.matches(&n.created, &n.labels)
+                || !self.network_containers(&n.name)?.is_empty()
+            {
                 continue;
             }
             self.remove_network(&n.name)?;

@@ -10,4 +10,5 @@ pub mod df;
 pub mod event_filter;
 pub mod info;
 pub mod prune;
+pub mod prune_filter;
 mod util;

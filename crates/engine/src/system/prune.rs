@@ -7,12 +7,14 @@ use crate::images::remove::Removed;
 use crate::volumes::dir_size;
 
 /// What `system prune` removes.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct PruneOptions {
     /// Every unused image, not only dangling ones.
     pub all: bool,
     /// Unused anonymous volumes too (as Docker 23+ does).
     pub volumes: bool,
+    /// `--filter` (until, label).
+    pub filter: crate::system::prune_filter::PruneFilter,
 }
 
 /// What `system prune` removed.
@@ -24,6 +26,8 @@ pub struct PruneReport {
     pub volumes: Vec<String>,
     /// `untagged:` and `deleted:` lines.
     pub images: Removed,
+    /// Networks removed.
+    pub networks: Vec<String>,
     /// Build cache entries removed (with `all`).
     pub build_cache: u64,
     /// Bytes freed.
@@ -44,20 +48,21 @@ impl Engine {
                 (r.id, size)
             })
             .collect();
-        report.containers = self.prune_containers()?;
+        report.containers = self.prune_containers(&opts.filter)?;
         report.reclaimed += sizes
             .iter()
             .filter(|(id, _)| report.containers.contains(id))
             .map(|(_, s)| s)
             .sum::<u64>();
         if opts.volumes {
-            let (names, bytes) = self.prune_volumes(false)?;
+            let (names, bytes) = self.prune_volumes(false, &opts.filter)?;
             report.volumes = names;
             report.reclaimed += bytes;
         }
-        let (images, bytes) = self.prune_images(opts.all)?;
+        let (images, bytes) = self.prune_images(opts.all, &opts.filter)?;
         report.images = images;
         report.reclaimed += bytes;
+        report.networks = self.prune_networks(&opts.filter)?;
         if opts.all {
             report.build_cache = self.prune_build_cache()?;
         }
