@@ -158,6 +158,18 @@ fn hardlinks_must_point_at_earlier_entries() {
 
 #[test]
 fn device_nodes_are_never_created() {
+    // Outside /dev a device node is refused.
+    for kind in [EntryType::Char, EntryType::Block] {
+        refused(
+            |_| {
+                Tar::new()
+                    .raw(kind, "etc/sda", None, &[], Attrs::mode(0o666))
+                    .finish()
+            },
+            "device node etc/sda not allowed in an image layer",
+        );
+    }
+    // Under /dev it is skipped.
     for kind in [EntryType::Char, EntryType::Block] {
         let s = Scene::new();
         let tar = Tar::new()

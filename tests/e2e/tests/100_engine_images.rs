@@ -195,7 +195,14 @@ fn corrupt_and_hostile_tarballs_are_refused_cleanly() {
         assert_eq!(o.code, Some(1), "{what}: {o}");
         assert!(!o.stderr.trim().is_empty(), "{what}: no error message");
     }
-    // Device nodes (a debootstrap rootfs has /dev nodes) are accepted but never created.
+    // A device node outside /dev is refused; under /dev (a debootstrap rootfs has them)
+    // it is accepted but never created.
+    let evil = hostile_tar(&b, "device-etc", |t| {
+        raw_entry(t, "etc/sda", tar::EntryType::Block, None, b"")
+    });
+    b.cmd(&["import", &evil, "evil-device"])
+        .code_is(1)
+        .stderr_mentions(&["device node"]);
     let dev = hostile_tar(&b, "device", |t| {
         raw_entry(t, "dev/sda", tar::EntryType::Block, None, b"");
         raw_entry(t, "marker", tar::EntryType::Regular, None, b"m");

@@ -91,7 +91,14 @@ pub fn read_meta<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Option<Meta>>
             Kind::Hardlink(target)
         }
         EntryType::Fifo => Kind::Fifo,
-        EntryType::Char | EntryType::Block => Kind::Device,
+        // A rootfs made from a real system (debootstrap) has device nodes in /dev, which
+        // containers replace with a tmpfs: those are skipped. Anywhere else one is refused.
+        EntryType::Char | EntryType::Block if in_dev(&raw) => Kind::Device,
+        EntryType::Char | EntryType::Block => {
+            return Err(Error::BadArchive(format!(
+                "device node {shown} not allowed in an image layer (only under /dev, where it is skipped)"
+            )))
+        }
         other => {
             return Err(Error::BadArchive(format!(
                 "layer entry {shown} has unsupported tar entry type {:?}",
@@ -192,4 +199,19 @@ mod tests {
         assert_eq!(parse_pax_time("-1.5"), Some((-2, 500_000_000)));
         assert_eq!(parse_pax_time("x"), None);
     }
+}
+
+/// Whether a raw entry path lies under `dev/` (`dev/null`, `./dev/sda`, `/dev/x`).
+fn in_dev(raw: &[u8]) -> bool {
+    let mut p = raw;
+    loop {
+        if let Some(rest) = p.strip_prefix(b"./") {
+            p = rest;
+        } else if let Some(rest) = p.strip_prefix(b"/") {
+            p = rest;
+        } else {
+            break;
+        }
+    }
+    p.starts_with(b"dev/") && !p[4..].split(|b| *b == b'/').any(|c| c == b"..")
 }

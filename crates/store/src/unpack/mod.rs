@@ -4,7 +4,7 @@
 //! Path-safe: names are normalised lexically (`..` may not leave the root) and every parent
 //! is opened component by component with `O_NOFOLLOW`, so no entry is written through a
 //! symlink. OCI whiteouts become overlayfs whiteouts (0:0 character devices, and the
-//! `trusted.overlay.opaque` xattr for opaque directories). Device nodes are skipped (kept in the blob, never created).
+//! `trusted.overlay.opaque` xattr for opaque directories). Device nodes under /dev are skipped (kept in the blob, never created); elsewhere they are refused.
 
 mod apply;
 pub mod meta;
