@@ -187,20 +187,6 @@ fn parse_pax_time(s: &str) -> Option<(i64, u32)> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::parse_pax_time;
-
-    #[test]
-    fn pax_times() {
-        assert_eq!(parse_pax_time("12"), Some((12, 0)));
-        assert_eq!(parse_pax_time("12.5"), Some((12, 500_000_000)));
-        assert_eq!(parse_pax_time("12.1234567891"), Some((12, 123_456_789)));
-        assert_eq!(parse_pax_time("-1.5"), Some((-2, 500_000_000)));
-        assert_eq!(parse_pax_time("x"), None);
-    }
-}
-
 /// Whether a raw entry path lies under `dev/` (`dev/null`, `./dev/sda`, `/dev/x`).
 fn in_dev(raw: &[u8]) -> bool {
     let mut p = raw;
@@ -214,4 +200,18 @@ fn in_dev(raw: &[u8]) -> bool {
         }
     }
     p.starts_with(b"dev/") && !p[4..].split(|b| *b == b'/').any(|c| c == b"..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_pax_time;
+
+    #[test]
+    fn pax_times() {
+        assert_eq!(parse_pax_time("12"), Some((12, 0)));
+        assert_eq!(parse_pax_time("12.5"), Some((12, 500_000_000)));
+        assert_eq!(parse_pax_time("12.1234567891"), Some((12, 123_456_789)));
+        assert_eq!(parse_pax_time("-1.5"), Some((-2, 500_000_000)));
+        assert_eq!(parse_pax_time("x"), None);
+    }
 }
