@@ -635,3 +635,67 @@ fn prune_filters_by_label_and_time() {
         .code_is(1)
         .stderr_mentions(&["invalid filter 'colour'"]);
 }
+
+#[test]
+fn start_all_after_a_simulated_reboot() {
+    let Some(b) = Berth::new("reboot-restore") else {
+        return;
+    };
+    b.busybox_image("bb");
+    for (name, policy) in [
+        ("always", "always"),
+        ("unless", "unless-stopped"),
+        ("stopped", "unless-stopped"),
+        ("plain", "no"),
+    ] {
+        b.cmd(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--restart",
+            policy,
+            "bb",
+            "sleep",
+            "1000",
+        ])
+        .ok();
+    }
+    b.cmd(&["stop", "-t", "0", "stopped"]).ok();
+    // "Reboot": every monitor, then every container process, killed by pid.
+    let inits: Vec<i32> = ["always", "unless", "plain"]
+        .iter()
+        .map(|n| {
+            b.cmd(&["inspect", "-f", "{{.State.Pid}}", n])
+                .ok()
+                .out()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    for pid in berth_e2e::engine::monitor_pids(&b.root) {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+    for pid in inits {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && !b.cmd(&["ps", "-q"]).ok().stdout.trim().is_empty() {
+        sleep(Duration::from_millis(50));
+    }
+    assert_eq!(b.cmd(&["ps", "-q"]).ok().stdout.trim(), "");
+    b.cmd(&[
+        "start",
+        "--all",
+        "--filter",
+        "restart-policy=always",
+        "--filter",
+        "restart-policy=unless-stopped",
+    ])
+    .ok();
+    let mut running = b.cmd(&["ps", "--format", "{{.Names}}"]).ok().lines();
+    running.sort();
+    assert_eq!(running, ["always", "unless"]);
+    b.cmd(&["start", "--all"]).ok();
+    assert_eq!(b.cmd(&["ps", "-q"]).ok().lines().len(), 4);
+}

@@ -806,8 +806,15 @@ pub struct StartArgs {
     /// Attach stdin.
     #[arg(short, long)]
     pub interactive: bool,
+    /// Every container that is not running (after a reboot: with
+    /// `--filter restart-policy=always --filter restart-policy=unless-stopped`).
+    #[arg(long, conflicts_with = "containers")]
+    pub all: bool,
+    /// With --all: `restart-policy=<no|always|unless-stopped|on-failure>` (repeatable).
+    #[arg(long, requires = "all")]
+    pub filter: Vec<String>,
     /// Containers.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "all")]
     pub containers: Vec<String>,
 }
 

@@ -80,6 +80,26 @@ fn each(
 pub fn dispatch_top(g: &Globals, c: Command) -> anyhow::Result<i32> {
     let e = engine(g)?;
     Ok(match c {
+        Command::Start(a) if a.all => {
+            let mut policies = Vec::new();
+            for f in &a.filter {
+                match f.split_once('=') {
+                    Some(("restart-policy", p)) => policies.push(p.to_string()),
+                    _ => anyhow::bail!("invalid filter {f:?} (restart-policy=<policy>)"),
+                }
+            }
+            let mut code = 0;
+            for r in e.containers_to_start(&policies)? {
+                match e.start_container(&r) {
+                    Ok(()) => println!("{}", r.name),
+                    Err(err) => {
+                        eprintln!("Error response from daemon: {}: {err}", r.name);
+                        code = 1;
+                    }
+                }
+            }
+            code
+        }
         Command::Start(a) => {
             if a.attach && a.containers.len() == 1 {
                 let r = e.container(&a.containers[0])?;

@@ -42,6 +42,33 @@ impl Engine {
         spawn(&self.exe(), &dir).map_err(|e| classify_start_error(e.to_string()))
     }
 
+    /// The containers `start --all` starts: every one not running whose restart policy is
+    /// one of `policies` (all when empty); when filtering by policy, an `unless-stopped`
+    /// container a user stopped stays stopped. After a reboot, `--filter restart-policy=always --filter
+    /// restart-policy=unless-stopped` brings back what Docker's daemon would.
+    pub fn containers_to_start(&self, policies: &[String]) -> Result<Vec<ContainerRecord>> {
+        let mut out = Vec::new();
+        for (r, s) in self.containers()? {
+            if s.is_running() {
+                continue;
+            }
+            let policy = r.host_config["RestartPolicy"]["Name"]
+                .as_str()
+                .unwrap_or("no")
+                .to_string();
+            if !policies.is_empty() && !policies.contains(&policy) {
+                continue;
+            }
+            let stopped_by_user = self.paths.container(&r.id).join(STOP_REQUESTED).exists();
+            if !policies.is_empty() && policy == "unless-stopped" && stopped_by_user {
+                continue;
+            }
+            out.push(r);
+        }
+        out.reverse();
+        Ok(out)
+    }
+
     /// Starts a created or stopped container in the background.
     pub fn start_container(&self, r: &ContainerRecord) -> Result<()> {
         if self.state(r).is_running() {
