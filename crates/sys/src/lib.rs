@@ -10,6 +10,7 @@ pub mod bpf;
 pub mod clone;
 pub mod misc;
 pub mod mount;
+pub mod sched;
 pub mod seccomp;
 
 pub use clone::{clone3, CloneResult};
