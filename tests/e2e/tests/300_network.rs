@@ -169,6 +169,14 @@ fn outbound_nat_and_every_publish_form() {
         ])
         .ok();
     assert!(o.stdout.contains("hello-web"), "from a container: {o}");
+    // The container itself, through the host's address (hairpin on its bridge port).
+    let o = b
+        .cmd(&[
+            "exec", "web", "sh", "-c",
+            &format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {HOST_IP} 8080"),
+        ])
+        .ok();
+    assert!(o.stdout.contains("hello-web"), "from itself: {o}");
     // inspect shows the address and the ports.
     let ip = b
         .cmd(&["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "web"])
