@@ -11,14 +11,14 @@ fn record_key(st: &StageState) -> String {
 }
 
 /// Records the inputs `why` of the step just executed.
-pub(crate) fn record(sh: &Shared, st: &StageState, _key: &str, why: &str) {
+pub(crate) fn record(sh: &Shared, st: &StageState, why: &str) {
     if !why.is_empty() {
         let _ = sh.runner.cache_put(&record_key(st), why);
     }
 }
 
 /// The reason the step with inputs `why` missed, if it can be told.
-pub(crate) fn reason(sh: &Shared, st: &StageState, _key: &str, why: &str) -> Option<String> {
+pub(crate) fn reason(sh: &Shared, st: &StageState, why: &str) -> Option<String> {
     let old = sh.runner.cache_get(&record_key(st));
     let Some(old) = old else {
         return Some("not built before".into());

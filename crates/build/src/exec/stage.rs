@@ -457,7 +457,7 @@ pub(crate) fn layer_step_with(
         }
     }
     if sh.opts.explain_misses && !sh.opts.no_cache {
-        if let Some(reason) = explain::reason(sh, st, key, why) {
+        if let Some(reason) = explain::reason(sh, st, why) {
             step.note(&format!("cache miss: {reason}"));
         }
     }
@@ -467,7 +467,7 @@ pub(crate) fn layer_step_with(
     let layer = commit_upper(sh.runner, &snap.upper(), &st.layers, sh.epoch.0, exact)?;
     drop(snap);
     remember(sh.runner, key, layer.as_ref(), &st.layers)?;
-    explain::record(sh, st, key, why);
+    explain::record(sh, st, why);
     st.missed = true;
     let added = layer.is_some();
     st.layers.extend(layer);
