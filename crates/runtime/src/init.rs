@@ -132,6 +132,7 @@ fn setup_and_exec(ctx: &InitContext<'_>) -> Result<Never> {
     }
     process::apply_rlimits(process)?;
     process::apply_io_priority(process)?;
+    process::apply_placement(spec, process)?;
     let exec = ExecPlan::new(process)?;
     berth_sys::misc::cloexec_from(3 + ctx.preserve_fds)
         .ctx(|| "mark inherited fds close-on-exec".into())?;

@@ -11,15 +11,20 @@
 //! sysctls, rlimits, user and capabilities, then blocks on the exec fifo until `start`
 //! releases it, applies its seccomp filter and `execve`s the user process.
 
+pub mod affinity;
 pub mod capabilities;
 pub mod cgroups;
 pub mod error;
 pub mod hooks;
 pub mod init;
+pub mod mempolicy;
 pub mod namespaces;
 pub mod ops;
+pub mod personality;
 pub mod process;
+pub mod ranges;
 pub mod rootfs;
+pub mod sched;
 pub mod seccomp;
 pub mod spec;
 pub mod state;

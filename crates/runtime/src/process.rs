@@ -1,6 +1,6 @@
 //! The container process's own attributes: rlimits, oom score, identity (uid, gid,
-//! supplementary groups, umask), no_new_privs, I/O priority, the executable lookup in `PATH`,
-//! and the final `execve`.
+//! supplementary groups, umask), no_new_privs, I/O priority, scheduling and memory placement,
+//! the executable lookup in `PATH`, and the final `execve`.
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use nix::sys::stat::Mode;
 use nix::unistd::{Gid, Uid};
-use oci_spec::runtime::{PosixRlimitType, Process};
+use oci_spec::runtime::{PosixRlimitType, Process, Spec};
 
 use crate::error::{Error, IoContext, Result};
 
@@ -78,6 +78,26 @@ pub fn apply_io_priority(process: &Process) -> Result<()> {
     };
     berth_sys::misc::ioprio_set_self(class, p.priority() as i32)
         .ctx(|| "set the I/O priority".into())
+}
+
+/// Checks `process.scheduler`, `process.execCPUAffinity`, `linux.personality` and
+/// `linux.memoryPolicy` in the runtime, before it forks, so bad values fail with a clear
+/// message and nothing to undo.
+pub fn validate_placement(spec: &Spec, process: &Process) -> Result<()> {
+    crate::sched::validate(process)?;
+    crate::affinity::validate(process)?;
+    crate::personality::validate(spec)?;
+    crate::mempolicy::validate(spec)
+}
+
+/// Applies the scheduler, memory policy, personality and final CPU affinity to the calling
+/// process, which is already in the container's cgroup and still privileged (real-time
+/// policies need CAP_SYS_NICE). All four are kept across `execve`.
+pub fn apply_placement(spec: &Spec, process: &Process) -> Result<()> {
+    crate::sched::apply(process)?;
+    crate::mempolicy::apply(spec)?;
+    crate::personality::apply(spec)?;
+    crate::affinity::apply_final(process)
 }
 
 /// Switches to the process's user: supplementary groups, gid, uid (in that order), with

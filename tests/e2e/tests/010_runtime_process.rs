@@ -1,5 +1,6 @@
 //! process: user (uid, gid, additionalGids, umask), env, cwd, capabilities, rlimits,
-//! noNewPrivileges, oomScoreAdj.
+//! noNewPrivileges, oomScoreAdj, scheduler, execCPUAffinity; linux.personality and
+//! linux.memoryPolicy.
 
 use std::fs;
 
@@ -254,4 +255,178 @@ fn args_are_passed_verbatim() {
     b.args(&["printf", "[%s]\\n", "a b", "", "$HOME", "'q'"]);
     let o = t.rt.run(&b.id, &b).ok();
     assert_eq!(o.lines(), ["[a b]", "[]", "[$HOME]", "['q']"], "{o}");
+}
+
+/// Fields 19 (nice) and 41 (policy) of a /proc/<pid>/stat line (1-based, as proc(5) counts).
+fn stat_nice_policy(stat: &str) -> (String, String) {
+    // The command name (field 2) may contain spaces; it ends at the last ')'.
+    let rest = &stat[stat.rfind(')').expect("stat has (comm)") + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // `rest` starts at field 3.
+    (f[19 - 3].to_string(), f[41 - 3].to_string())
+}
+
+#[test]
+fn personality_linux32() {
+    let Some(t) = Test::new("personality") else {
+        return;
+    };
+    let mut b = t.bundle("pers");
+    b.set("/linux/personality", json!({"domain": "LINUX32"}))
+        .sh("uname -m; cat /proc/self/personality");
+    let o = t.rt.run(&b.id, &b).ok();
+    let l = o.lines();
+    assert_eq!(l[1], "00000008", "personality: {o}");
+    if std::env::consts::ARCH == "x86_64" {
+        assert_eq!(l[0], "i686", "uname -m under LINUX32: {o}");
+    }
+}
+
+#[test]
+fn personality_unknown_flag_is_rejected() {
+    let Some(t) = Test::new("personality_bad") else {
+        return;
+    };
+    let mut b = t.bundle("persbad");
+    b.set(
+        "/linux/personality",
+        json!({"domain": "LINUX", "flags": ["NO_SUCH_FLAG"]}),
+    );
+    t.rt.create(&b.id, &b)
+        .fails()
+        .stderr_mentions(&["NO_SUCH_FLAG"]);
+    t.rt.state(&b.id).fails();
+    t.assert_nothing_left(&b.id);
+}
+
+#[test]
+fn scheduler_batch_nice() {
+    let Some(t) = Test::new("sched_batch") else {
+        return;
+    };
+    let mut b = t.bundle("sched");
+    b.set(
+        "/process/scheduler",
+        json!({"policy": "SCHED_BATCH", "nice": 5}),
+    )
+    .args(&["cat", "/proc/self/stat"]);
+    let o = t.rt.run(&b.id, &b).ok();
+    let (nice, policy) = stat_nice_policy(o.out());
+    assert_eq!(policy, "3", "policy must be SCHED_BATCH (3): {o}");
+    assert_eq!(nice, "5", "nice: {o}");
+}
+
+#[test]
+fn scheduler_applies_to_exec() {
+    let Some(t) = Test::new("sched_exec") else {
+        return;
+    };
+    let b = t.sleeper("schedx");
+    t.rt.create_and_start(&b.id, &b);
+    let p = t.dir.join("process.json");
+    let process = json!({
+        "terminal": false,
+        "user": {"uid": 0, "gid": 0},
+        "args": ["cat", "/proc/self/stat"],
+        "env": ["PATH=/bin"],
+        "cwd": "/",
+        "scheduler": {"policy": "SCHED_IDLE"},
+        "execCPUAffinity": {"initial": "0", "final": "0"}
+    });
+    fs::write(&p, serde_json::to_vec(&process).unwrap()).unwrap();
+    let o = t.rt.exec(&b.id, &["-p", &p.display().to_string()], &[]).ok();
+    let (_, policy) = stat_nice_policy(o.out());
+    assert_eq!(policy, "5", "policy must be SCHED_IDLE (5): {o}");
+    let p2 = t.dir.join("process2.json");
+    let mut process2 = process.clone();
+    process2["args"] = json!(["grep", "Cpus_allowed_list", "/proc/self/status"]);
+    fs::write(&p2, serde_json::to_vec(&process2).unwrap()).unwrap();
+    let o = t.rt.exec(&b.id, &["-p", &p2.display().to_string()], &[]).ok();
+    assert_eq!(
+        o.out().trim_start_matches("Cpus_allowed_list:").trim(),
+        "0",
+        "{o}"
+    );
+}
+
+#[test]
+fn scheduler_iso_is_rejected() {
+    let Some(t) = Test::new("sched_iso") else {
+        return;
+    };
+    let mut b = t.bundle("schediso");
+    b.set("/process/scheduler", json!({"policy": "SCHED_ISO"}));
+    t.rt.create(&b.id, &b)
+        .fails()
+        .stderr_mentions(&["SCHED_ISO"]);
+    t.rt.state(&b.id).fails();
+    t.assert_nothing_left(&b.id);
+}
+
+#[test]
+fn exec_cpu_affinity_final() {
+    let Some(t) = Test::new("cpu_affinity") else {
+        return;
+    };
+    let mut b = t.bundle("affin");
+    b.set("/process/execCPUAffinity", json!({"final": "0"}))
+        .args(&["grep", "Cpus_allowed_list", "/proc/self/status"]);
+    let o = t.rt.run(&b.id, &b).ok();
+    assert_eq!(
+        o.out().trim_start_matches("Cpus_allowed_list:").trim(),
+        "0",
+        "{o}"
+    );
+}
+
+#[test]
+fn exec_cpu_affinity_bad_lists_are_rejected() {
+    let Some(t) = Test::new("cpu_affinity_bad") else {
+        return;
+    };
+    for list in ["abc", "3-1", "100000"] {
+        let mut b = t.bundle("affbad");
+        b.set("/process/execCPUAffinity", json!({"final": list}));
+        t.rt.create(&b.id, &b)
+            .fails()
+            .stderr_mentions(&["execCPUAffinity"]);
+        t.rt.state(&b.id).fails();
+        t.assert_nothing_left(&b.id);
+    }
+}
+
+#[test]
+fn memory_policy_bind() {
+    let Some(t) = Test::new("mempolicy") else {
+        return;
+    };
+    if !std::path::Path::new("/proc/self/numa_maps").exists() {
+        eprintln!("skipped: the kernel has no NUMA support (no /proc/self/numa_maps)");
+        return;
+    }
+    let mut b = t.bundle("mpol");
+    b.set(
+        "/linux/memoryPolicy",
+        json!({"mode": "MPOL_BIND", "nodes": "0"}),
+    )
+    .args(&["cat", "/proc/self/numa_maps"]);
+    let o = t.rt.run(&b.id, &b).ok();
+    assert!(
+        o.lines().iter().any(|l| l.contains("bind:0")),
+        "no mapping bound to node 0: {o}"
+    );
+}
+
+#[test]
+fn memory_policy_bind_without_nodes_is_rejected() {
+    let Some(t) = Test::new("mempolicy_bad") else {
+        return;
+    };
+    let mut b = t.bundle("mpolbad");
+    b.set("/linux/memoryPolicy", json!({"mode": "MPOL_BIND"}));
+    t.rt.create(&b.id, &b)
+        .fails()
+        .stderr_mentions(&["memoryPolicy"]);
+    t.rt.state(&b.id).fails();
+    t.assert_nothing_left(&b.id);
 }

@@ -128,6 +128,7 @@ fn build(
         Some(c) => capabilities::resolve(c)?,
         None => Default::default(),
     };
+    crate::process::validate_placement(spec, process)?;
     let filter = match linux.and_then(|l| l.seccomp().as_ref()) {
         Some(s) => Some(seccomp::compile(s, Some(&g.root.join(".cache/seccomp")))?),
         None => None,
@@ -204,6 +205,8 @@ fn build(
     };
     drop(ctx);
     cleanup.pid = Some(pid);
+    // Before the handshake puts the process in the cgroup (unless clone3 already did).
+    crate::affinity::apply_initial(process, pid)?;
     handshake(
         spec,
         &parent_end,

@@ -75,6 +75,7 @@ pub fn exec(g: &Globals, o: &ExecOptions) -> Result<i32> {
         Some(c) => capabilities::resolve(c)?,
         None => Default::default(),
     };
+    crate::process::validate_placement(&cspec, &process)?;
     let filter = match cspec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
         Some(s) => Some(seccomp::compile(s, Some(&g.root.join(".cache/seccomp")))?),
         None => None,
@@ -109,6 +110,7 @@ pub fn exec(g: &Globals, o: &ExecOptions) -> Result<i32> {
             let err = match child(
                 &child_end,
                 &nss,
+                &cspec,
                 &process,
                 &caps,
                 filter.as_ref(),
@@ -126,6 +128,7 @@ pub fn exec(g: &Globals, o: &ExecOptions) -> Result<i32> {
     drop(child_end);
     drop(nss);
     let ready = (|| {
+        crate::affinity::apply_initial(&process, pid)?;
         CgroupManager::from_paths(st.cgroup.clone()).add_pid(pid)?;
         parent_end.send(&Msg::Go)?;
         parent_end.expect(Msg::Ready)?;
@@ -163,6 +166,7 @@ enum Never {}
 fn child(
     ch: &Channel,
     nss: &[(LinuxNamespaceType, OwnedFd)],
+    cspec: &oci_spec::runtime::Spec,
     process: &Process,
     caps: &capabilities::CapSets,
     filter: Option<&seccomp::CompiledFilter>,
@@ -183,6 +187,7 @@ fn child(
     }
     crate::process::apply_rlimits(process)?;
     crate::process::apply_oom_score(process)?;
+    crate::process::apply_placement(cspec, process)?;
     let plan = ExecPlan::new(process)?;
     berth_sys::misc::cloexec_from(3 + preserve_fds)
         .ctx(|| "mark inherited fds close-on-exec".into())?;
