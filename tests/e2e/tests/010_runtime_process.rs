@@ -334,14 +334,18 @@ fn scheduler_applies_to_exec() {
         "execCPUAffinity": {"initial": "0", "final": "0"}
     });
     fs::write(&p, serde_json::to_vec(&process).unwrap()).unwrap();
-    let o = t.rt.exec(&b.id, &["-p", &p.display().to_string()], &[]).ok();
+    let o =
+        t.rt.exec(&b.id, &["-p", &p.display().to_string()], &[])
+            .ok();
     let (_, policy) = stat_nice_policy(o.out());
     assert_eq!(policy, "5", "policy must be SCHED_IDLE (5): {o}");
     let p2 = t.dir.join("process2.json");
     let mut process2 = process.clone();
     process2["args"] = json!(["grep", "Cpus_allowed_list", "/proc/self/status"]);
     fs::write(&p2, serde_json::to_vec(&process2).unwrap()).unwrap();
-    let o = t.rt.exec(&b.id, &["-p", &p2.display().to_string()], &[]).ok();
+    let o =
+        t.rt.exec(&b.id, &["-p", &p2.display().to_string()], &[])
+            .ok();
     assert_eq!(
         o.out().trim_start_matches("Cpus_allowed_list:").trim(),
         "0",

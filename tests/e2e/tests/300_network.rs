@@ -172,7 +172,10 @@ fn outbound_nat_and_every_publish_form() {
     // The container itself, through the host's address (hairpin on its bridge port).
     let o = b
         .cmd(&[
-            "exec", "web", "sh", "-c",
+            "exec",
+            "web",
+            "sh",
+            "-c",
             &format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {HOST_IP} 8080"),
         ])
         .ok();

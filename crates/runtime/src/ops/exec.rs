@@ -107,16 +107,15 @@ pub fn exec(g: &Globals, o: &ExecOptions) -> Result<i32> {
     let pid = match berth_sys::clone::fork().ctx(|| "fork the exec process".into())? {
         CloneResult::Child => {
             drop(parent_end);
-            let err = match child(
-                &child_end,
-                &nss,
-                &cspec,
-                &process,
-                &caps,
-                filter.as_ref(),
-                console,
-                o.preserve_fds,
-            ) {
+            let args = ChildArgs {
+                nss: &nss,
+                spec: &cspec,
+                process: &process,
+                caps: &caps,
+                filter: filter.as_ref(),
+                preserve_fds: o.preserve_fds,
+            };
+            let err = match child(&child_end, &args, console) {
                 Ok(never) => match never {},
                 Err(e) => e,
             };
@@ -163,16 +162,24 @@ pub fn exec(g: &Globals, o: &ExecOptions) -> Result<i32> {
 
 enum Never {}
 
-fn child(
-    ch: &Channel,
-    nss: &[(LinuxNamespaceType, OwnedFd)],
-    cspec: &oci_spec::runtime::Spec,
-    process: &Process,
-    caps: &capabilities::CapSets,
-    filter: Option<&seccomp::CompiledFilter>,
-    console: Option<OwnedFd>,
+/// What the forked exec process needs, prepared before the fork.
+struct ChildArgs<'a> {
+    /// The container's namespaces to join.
+    nss: &'a [(LinuxNamespaceType, OwnedFd)],
+    /// The container's configuration (for linux.personality and linux.memoryPolicy).
+    spec: &'a oci_spec::runtime::Spec,
+    /// The process to run.
+    process: &'a Process,
+    /// Its resolved capabilities.
+    caps: &'a capabilities::CapSets,
+    /// The container's compiled seccomp filter.
+    filter: Option<&'a seccomp::CompiledFilter>,
+    /// File descriptors beyond stdio to keep open.
     preserve_fds: u32,
-) -> Result<Never> {
+}
+
+fn child(ch: &Channel, a: &ChildArgs<'_>, console: Option<OwnedFd>) -> Result<Never> {
+    let (nss, process) = (a.nss, a.process);
     init::protect_runtime_binary()?;
     ch.expect(Msg::Go)?;
     let rest: Vec<_> = nss
@@ -187,11 +194,11 @@ fn child(
     }
     crate::process::apply_rlimits(process)?;
     crate::process::apply_oom_score(process)?;
-    crate::process::apply_placement(cspec, process)?;
+    crate::process::apply_placement(a.spec, process)?;
     let plan = ExecPlan::new(process)?;
-    berth_sys::misc::cloexec_from(3 + preserve_fds)
+    berth_sys::misc::cloexec_from(3 + a.preserve_fds)
         .ctx(|| "mark inherited fds close-on-exec".into())?;
-    init::finish_process(process, caps, filter)?;
+    init::finish_process(process, a.caps, a.filter)?;
     ch.send(&Msg::Ready)?;
     Err(plan.exec())
 }
