@@ -78,7 +78,9 @@ pub fn attach_as(
     // One request makes both ends: the host end up on the bridge, the container end
     // already in the container's namespace with its MAC.
     nl.create_veth_into(host_name, master, ifname, ns.as_fd(), mac_for(ip))?;
-    let plugged = configure_container(netns, ifname, ip, prefix, gateway);
+    let plugged = nl
+        .set_hairpin(host_name)
+        .and_then(|()| configure_container(netns, ifname, ip, prefix, gateway));
     if plugged.is_err() {
         let _ = nl.delete_link(host_name);
     }

@@ -86,3 +86,11 @@ pub const IFF_UP: u32 = 0x1;
 
 /// Attribute type bits that are flags, not part of the type number.
 pub const NLA_TYPE_MASK: u16 = 0x3fff;
+/// `IFLA_PROTINFO`: protocol-specific link data (a bridge port's settings with AF_BRIDGE).
+pub const IFLA_PROTINFO: u16 = 12;
+/// `IFLA_BRPORT_MODE`: a bridge port's hairpin mode.
+pub const IFLA_BRPORT_MODE: u16 = 4;
+/// `NLA_F_NESTED`: the attribute holds attributes.
+pub const NLA_F_NESTED: u16 = 0x8000;
+/// `AF_BRIDGE`.
+pub const AF_BRIDGE: u8 = 7;

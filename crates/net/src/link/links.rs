@@ -194,6 +194,21 @@ impl Netlink {
         })
     }
 
+    /// Turns on hairpin mode on bridge port `name`: the bridge may send a frame back out
+    /// of the port it came in on, so a container reaches its own published port through a
+    /// host address (the DNAT'ed packet returns to the same veth).
+    pub fn set_hairpin(&mut self, name: &str) -> Result<(), LinkError> {
+        let index = self.require_index(name, "set hairpin")?;
+        let mut req = Request::new(RTM_SETLINK, 0);
+        let mut msg = ifinfomsg(index, 0, 0);
+        msg[0] = AF_BRIDGE;
+        req.push(&msg);
+        req.begin_nest(IFLA_PROTINFO | NLA_F_NESTED)
+            .attr(IFLA_BRPORT_MODE, &[1]);
+        req.end_nest();
+        self.exchange(req, "set hairpin", name).map(drop)
+    }
+
     /// Sets `name` administratively up.
     pub fn set_up(&mut self, name: &str) -> Result<(), LinkError> {
         self.set_link(name, "set up", IFF_UP, IFF_UP, |_| {})
