@@ -37,9 +37,14 @@ impl Engine {
     /// Makes the network's bridge (with its gateway address), turns forwarding on, applies
     /// the firewall and starts its DNS server. Idempotent.
     pub fn bring_up_network(&self, n: &NetworkRecord) -> Result<()> {
+        // Concurrent first starts on a network bring it up once: one DNS server, one table.
+        let _lock = Lock::exclusive(&self.paths.locks(), &format!("netup-{}", n.name))?;
         let subnet = n.subnet()?;
         let gateway = n.gateway_ip()?;
         let mut nl = Netlink::open().map_err(|e| net_err("netlink")(e.to_string()))?;
+        if nl.link_index(&n.bridge).ok().flatten().is_some() && self.dns_running(n) {
+            return Ok(());
+        }
         link::ensure_bridge(&mut nl, &n.bridge, gateway, subnet.prefix)
             .map_err(|e| net_err(&format!("bridge {}", n.bridge))(e.to_string()))?;
         firewall::enable_forwarding(&n.bridge)
