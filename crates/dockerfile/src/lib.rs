@@ -2,6 +2,7 @@
 //! spans, directives, heredocs, JSON vs shell forms, flags), BuildKit's shell-word expansion,
 //! and moby's `.dockerignore` pattern matching.
 
+pub mod csv;
 pub mod dockerignore;
 pub mod expand;
 pub mod parser;

@@ -283,6 +283,7 @@ mod tests {
         let tree = SourceTree {
             root: ctx,
             ignore: Some(&ig),
+            context: true,
         };
         let pats: Vec<String> = pats.iter().map(|s| s.to_string()).collect();
         let sources = resolve_sources(&tree, &pats)?;
@@ -531,6 +532,7 @@ mod tests {
         let tree = SourceTree {
             root: stage.path(),
             ignore: None,
+            context: false,
         };
         let sources = resolve_sources(&tree, &["/lnk/bin".to_string()]).unwrap();
         let root = tempfile::tempdir().unwrap();

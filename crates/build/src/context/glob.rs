@@ -248,6 +248,7 @@ mod tests {
         let tr = SourceTree {
             root: t.path(),
             ignore: None,
+            context: false,
         };
         let got = resolve_sources(&tr, &pats(&["*.txt", "./src/", "/c.md", "."])).unwrap();
         let rels: Vec<_> = got.iter().map(|s| (s.rel.as_str(), s.is_dir)).collect();
@@ -271,6 +272,7 @@ mod tests {
         let tr = SourceTree {
             root: t.path(),
             ignore: None,
+            context: false,
         };
         let e = resolve_sources(&tr, &pats(&["missing"])).unwrap_err();
         assert_eq!(
@@ -296,6 +298,7 @@ mod tests {
         let tr = SourceTree {
             root: t.path(),
             ignore: Some(&ig),
+            context: true,
         };
         let got = resolve_sources(&tr, &pats(&["*.txt"])).unwrap();
         assert_eq!(got.len(), 1);
@@ -314,6 +317,7 @@ mod tests {
         let tr = SourceTree {
             root: t.path(),
             ignore: Some(&ig),
+            context: true,
         };
         for p in ["out", "src/up/x", "out/"] {
             assert!(
@@ -328,6 +332,7 @@ mod tests {
         let tr = SourceTree {
             root: t.path(),
             ignore: None,
+            context: false,
         };
         let got = resolve_sources(&tr, &pats(&["src/up/a.txt"])).unwrap();
         assert!(!got[0].is_dir);

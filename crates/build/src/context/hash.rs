@@ -101,6 +101,7 @@ mod tests {
         let tree = SourceTree {
             root: p,
             ignore: None,
+            context: false,
         };
         let s = resolve_sources(&tree, &["src".to_string()]).unwrap();
         content_hash(&tree, &s, &[]).unwrap()
@@ -138,6 +139,7 @@ mod tests {
         let tree = SourceTree {
             root: a.path(),
             ignore: None,
+            context: false,
         };
         let s = resolve_sources(&tree, &["src".to_string()]).unwrap();
         let all = content_hash(&tree, &s, &[]).unwrap();

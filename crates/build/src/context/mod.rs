@@ -40,9 +40,11 @@ use resolve::{resolve, Confine};
 pub struct SourceTree<'a> {
     /// The tree's root directory on the host.
     pub root: &'a Path,
-    /// The context's ignore rules; `Some` marks the tree as the build context, where paths
-    /// leading outside the root are errors rather than re-rooted.
+    /// The context's ignore rules, if it has any.
     pub ignore: Option<&'a DockerIgnore>,
+    /// Whether this is the build context: there a path or symlink leading outside the root
+    /// is an error; in an image's tree it is re-rooted, as in a chroot.
+    pub context: bool,
 }
 
 /// One matched source: its path relative to the tree root ("" never; "." means the whole
@@ -62,7 +64,7 @@ impl<'a> SourceTree<'a> {
         'a: 'b,
     {
         Confine {
-            strict: self.ignore.is_some(),
+            strict: self.context,
             ignore: self.ignore,
             display,
         }
@@ -144,6 +146,7 @@ mod tests {
         let tree = SourceTree {
             root: t.path(),
             ignore: None,
+            context: false,
         };
         let s = resolve_sources(&tree, &["l".to_string()]).unwrap();
         assert_eq!(source_path(&tree, &s[0]).unwrap(), t.path().join("real"));

@@ -168,6 +168,7 @@ mod tests {
         let tree = SourceTree {
             root: p,
             ignore: Some(&ig),
+            context: true,
         };
         let ex = excludes_matcher(&["*.log".to_string()]).unwrap();
         let got: Vec<_> = walk(&tree, "d", ex.as_ref())
@@ -192,6 +193,7 @@ mod tests {
         let tree = SourceTree {
             root: std::path::Path::new("/dev"),
             ignore: None,
+            context: false,
         };
         assert!(matches!(
             walk(&tree, "null", None),

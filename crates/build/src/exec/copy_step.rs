@@ -34,6 +34,8 @@ pub(crate) struct Tree<'a> {
     pub root: PathBuf,
     /// Its ignore rules (the context's).
     pub ignore: Option<&'a DockerIgnore>,
+    /// Whether it is the build context.
+    pub context: bool,
     /// What keeps it mounted.
     pub guard: Option<TreeGuard<'a>>,
     /// What stands for its content when that is known without hashing (a stage's key,
@@ -51,6 +53,7 @@ pub(crate) fn source_tree<'a>(
         return Ok(Tree {
             root: sh.context.to_path_buf(),
             ignore: sh.ignore,
+            context: true,
             guard: None,
             key: None,
         });
@@ -70,6 +73,7 @@ pub(crate) fn source_tree<'a>(
     Ok(Tree {
         root: snap.rootfs.clone(),
         ignore: None,
+        context: false,
         guard: Some(snap),
         key: Some(key),
     })
@@ -165,6 +169,7 @@ fn prepare_and_copy(
     let tree = SourceTree {
         root: &src_tree.root,
         ignore: src_tree.ignore,
+        context: src_tree.context,
     };
     let mut why = vec![format!("instruction: {}", cmd.location.original)];
     let mut hash_parts = Vec::new();
@@ -216,6 +221,7 @@ fn prepare_and_copy(
         let htree = SourceTree {
             root: &dir.0,
             ignore: None,
+            context: false,
         };
         let h = content_hash(&htree, &heredoc_sources, &[])
             .map_err(|e| BuildError::Invalid(e.to_string()))?;
@@ -281,6 +287,7 @@ fn prepare_and_copy(
             let htree = SourceTree {
                 root: &dir.0,
                 ignore: None,
+                context: false,
             };
             let hopts = CopyOptions {
                 extract_archives: false,
@@ -308,17 +315,17 @@ fn display_rel(rel: &str) -> &str {
     }
 }
 
-/// A scratch directory holding a COPY's heredoc files; removed on drop.
-struct HeredocDir(PathBuf);
+/// A scratch directory holding a COPY's heredoc files and an ADD's downloads; removed on drop.
+struct ScratchFiles(PathBuf);
 
-impl Drop for HeredocDir {
+impl Drop for ScratchFiles {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.0);
     }
 }
 
-fn write_heredocs(sh: &Shared, st: &StageState, cp: &Copy) -> Result<HeredocDir> {
-    let dir = HeredocDir(sh.runner.scratch_dir().map_err(BuildError::Runner)?);
+fn write_heredocs(sh: &Shared, st: &StageState, cp: &Copy) -> Result<ScratchFiles> {
+    let dir = ScratchFiles(sh.runner.scratch_dir().map_err(BuildError::Runner)?);
     let env = st.expand_env();
     let lexer = Lexer {
         skip_process_quotes: true,

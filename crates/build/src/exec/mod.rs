@@ -84,20 +84,13 @@ pub fn build(
     let plan = plan(&df, file)?;
     let target = plan.target_index(opts.target.as_deref())?;
     let meta = args::meta_args(&plan, opts, file)?;
-    // An ignore set (even empty) marks the context tree: symlinks leading out of it are
-    // errors there, not re-rooted.
-    let ignore = match input.ignore {
-        Some(i) => i,
-        None => DockerIgnore::from_patterns(Vec::<String>::new())
-            .map_err(|e| BuildError::Invalid(e.to_string()))?,
-    };
     let shared = Shared {
         plan: &plan,
         opts,
         runner,
         progress,
         context: input.context,
-        ignore: Some(&ignore),
+        ignore: input.ignore.as_ref(),
         epoch: (0, String::new()),
         meta,
         results: schedule::Results::new(plan.stages.len()),

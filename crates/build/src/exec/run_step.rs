@@ -193,6 +193,7 @@ fn mount_key(sh: &Shared, stage: &Stage, m: &RunMount) -> Result<String> {
     let tree = SourceTree {
         root: &src.root,
         ignore: src.ignore,
+        context: src.context,
     };
     let src = m.source.clone().unwrap_or_else(|| "/".into());
     let sources = resolve_sources(&tree, std::slice::from_ref(&src))
@@ -221,6 +222,7 @@ fn prepare_mount<'a>(
             let tree = SourceTree {
                 root: &src_tree.root,
                 ignore: src_tree.ignore,
+                context: src_tree.context,
             };
             let src = m.source.clone().unwrap_or_else(|| "/".into());
             let found = resolve_sources(&tree, std::slice::from_ref(&src))
@@ -321,6 +323,7 @@ fn missing_targets(rootfs: &std::path::Path, mounts: &[StepMount]) -> Vec<(Strin
     let tree = SourceTree {
         root: rootfs,
         ignore: None,
+        context: false,
     };
     let exists = |rel: &str| {
         crate::context::source_path(
@@ -362,6 +365,7 @@ fn remove_stubs(rootfs: &std::path::Path, stubs: &[(String, String)]) {
     let tree = SourceTree {
         root: rootfs,
         ignore: None,
+        context: false,
     };
     for (top, target) in stubs {
         let mut rel = target.as_str();

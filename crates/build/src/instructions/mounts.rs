@@ -2,62 +2,6 @@
 
 use super::{MountKind, RunMount};
 
-/// Splits one CSV record like Go's `encoding/csv` (double-quoted fields, `""` escapes).
-fn csv_fields(spec: &str) -> Result<Vec<String>, String> {
-    let mut fields = Vec::new();
-    let mut chars = spec.chars().peekable();
-    loop {
-        let mut field = String::new();
-        if chars.peek() == Some(&'"') {
-            chars.next();
-            loop {
-                match chars.next() {
-                    None => {
-                        return Err(format!(
-                            "invalid mount {spec:?}: extraneous or missing \" in quoted-field"
-                        ))
-                    }
-                    Some('"') if chars.peek() == Some(&'"') => {
-                        chars.next();
-                        field.push('"');
-                    }
-                    Some('"') => break,
-                    Some(c) => field.push(c),
-                }
-            }
-            match chars.next() {
-                None => {
-                    fields.push(field);
-                    return Ok(fields);
-                }
-                Some(',') => fields.push(field),
-                Some(_) => {
-                    return Err(format!(
-                        "invalid mount {spec:?}: extraneous or missing \" in quoted-field"
-                    ))
-                }
-            }
-        } else {
-            loop {
-                match chars.next() {
-                    None => {
-                        fields.push(field);
-                        return Ok(fields);
-                    }
-                    Some(',') => break,
-                    Some('"') => {
-                        return Err(format!(
-                            "invalid mount {spec:?}: bare \" in non-quoted-field"
-                        ))
-                    }
-                    Some(c) => field.push(c),
-                }
-            }
-            fields.push(field);
-        }
-    }
-}
-
 fn parse_bool(key: &str, v: &str) -> Result<bool, String> {
     match v {
         "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
@@ -107,7 +51,9 @@ pub(crate) fn parse_mount(
     };
     let mut ro_set: Option<bool> = None;
     let mut source_set = false;
-    for field in csv_fields(spec)? {
+    for field in
+        berth_dockerfile::csv::fields(spec).map_err(|e| format!("invalid mount {spec:?}: {e}"))?
+    {
         let (key, value) = match field.split_once('=') {
             Some((k, v)) => (k.to_ascii_lowercase(), Some(v.to_string())),
             None => (field.to_ascii_lowercase(), None),

@@ -54,7 +54,8 @@ impl Engine {
         let dir = self.paths.container(&id);
         // Addresses on a bridge network are handed out under the network's lock, held
         // until the record (which holds the address) is stored.
-        let _net_lock = match crate::network::plan::bridge_network(self, &opts.network)? {
+        let network = crate::network::plan::bridge_network(self, &opts.network)?;
+        let _net_lock = match &network {
             Some(n) => Some(crate::lock::Lock::exclusive(
                 &self.paths.locks(),
                 &format!("net-{}", n.name),
@@ -68,7 +69,15 @@ impl Engine {
                 fs::write(&marker, b"").map_err(io_err("write", &marker))?;
             }
             let rootfs = mount_rootfs(&dir, &lowers)?;
-            let rec = self.prepare(&id, &name, image_name, &image, opts, &dir, &rootfs)?;
+            let rec = self.prepare(
+                &id,
+                &name,
+                (image_name, &image),
+                opts,
+                network.as_ref(),
+                &dir,
+                &rootfs,
+            )?;
             record::insert(&self.db, &rec)?;
             Ok(rec)
         })();
@@ -97,9 +106,9 @@ impl Engine {
         &self,
         id: &str,
         name: &str,
-        image_name: &str,
-        image: &crate::images::Image,
+        (image_name, image): (&str, &crate::images::Image),
         opts: &RunOptions,
+        network: Option<&crate::network::NetworkRecord>,
         dir: &Path,
         rootfs: &Path,
     ) -> Result<ContainerRecord> {
@@ -115,8 +124,8 @@ impl Engine {
             .clone()
             .unwrap_or_else(|| id[..12].to_string());
         let (mounts, mount_records) = self.resolve_mounts(opts, icfg, rootfs)?;
-        let net = match crate::network::plan::bridge_network(self, &opts.network)? {
-            Some(n) => Some(self.plan_attachment(id, &n, opts, icfg)?),
+        let net = match network {
+            Some(n) => Some(self.plan_attachment(id, n, opts, icfg)?),
             None => None,
         };
         let etc = self.write_etc_files(dir, &hostname, opts, net.as_ref())?;

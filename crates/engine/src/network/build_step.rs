@@ -38,9 +38,7 @@ impl Engine {
     pub fn attach_build_step(&self, key: &str) -> Result<StepNet> {
         let n = self.default_network()?;
         let mut nl = Netlink::open().map_err(|e| err("netlink")(e.to_string()))?;
-        if nl.link_index(&n.bridge).ok().flatten().is_none() || !self.dns_running(&n) {
-            self.bring_up_network(&n)?;
-        }
+        self.ensure_network_up(&mut nl, &n)?;
         let subnet = n.subnet()?;
         let gateway = n.gateway_ip()?;
         let leases = self.network_run_dir(&n.name).join("build-leases.json");

@@ -141,9 +141,7 @@ impl Engine {
     /// Brings `n` up if needed and plugs attachment `a` into the container's namespace.
     fn plug_extra(&self, n: &NetworkRecord, a: &Attachment) -> Result<()> {
         let mut nl = Netlink::open().map_err(|e| net_err("netlink", e))?;
-        if nl.link_index(&n.bridge).ok().flatten().is_none() || !self.dns_running(n) {
-            self.bring_up_network(n)?;
-        }
+        self.ensure_network_up(&mut nl, n)?;
         let ip: Ipv4Addr =
             a.ip.parse()
                 .map_err(|_| Error::Invalid(format!("bad address {}", a.ip)))?;

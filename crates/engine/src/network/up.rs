@@ -34,6 +34,20 @@ impl Engine {
         self.paths.run.join("netns").join(id)
     }
 
+    /// Whether network `n` is up: its bridge exists and its DNS server runs.
+    fn network_is_up(&self, nl: &mut Netlink, n: &NetworkRecord) -> bool {
+        nl.link_index(&n.bridge).ok().flatten().is_some() && self.dns_running(n)
+    }
+
+    /// Brings network `n` up unless it is (the check every start makes; the work, under the
+    /// network's lock, only the first time).
+    pub fn ensure_network_up(&self, nl: &mut Netlink, n: &NetworkRecord) -> Result<()> {
+        if self.network_is_up(nl, n) {
+            return Ok(());
+        }
+        self.bring_up_network(n)
+    }
+
     /// Makes the network's bridge (with its gateway address), turns forwarding on, applies
     /// the firewall and starts its DNS server. Idempotent.
     pub fn bring_up_network(&self, n: &NetworkRecord) -> Result<()> {
@@ -42,7 +56,7 @@ impl Engine {
         let subnet = n.subnet()?;
         let gateway = n.gateway_ip()?;
         let mut nl = Netlink::open().map_err(|e| net_err("netlink")(e.to_string()))?;
-        if nl.link_index(&n.bridge).ok().flatten().is_some() && self.dns_running(n) {
+        if self.network_is_up(&mut nl, n) {
             return Ok(());
         }
         link::ensure_bridge(&mut nl, &n.bridge, gateway, subnet.prefix)
@@ -127,9 +141,7 @@ impl Engine {
             ))
         })?;
         let mut nl = Netlink::open().map_err(|e| net_err("netlink")(e.to_string()))?;
-        if nl.link_index(&n.bridge).ok().flatten().is_none() || !self.dns_running(&n) {
-            self.bring_up_network(&n)?;
-        }
+        self.ensure_network_up(&mut nl, &n)?;
         let attached = a.netns.exists() && nl.link_index(&a.host_veth).ok().flatten().is_some();
         if !attached {
             let _ = nl.delete_link(&a.host_veth);

@@ -117,52 +117,6 @@ pub fn parse_volume(value: &str) -> Result<MountSpec> {
     Ok(m)
 }
 
-/// Splits one CSV record as Go's `encoding/csv` does for `--mount`: fields separated by
-/// commas; a field starting with `"` is quoted (`""` is a literal quote); a quote inside an
-/// unquoted field is an error.
-fn csv_fields(s: &str) -> Result<Vec<String>, String> {
-    let mut fields = Vec::new();
-    let mut chars = s.chars().peekable();
-    loop {
-        let mut field = String::new();
-        if chars.peek() == Some(&'"') {
-            chars.next();
-            loop {
-                match chars.next() {
-                    Some('"') if chars.peek() == Some(&'"') => {
-                        chars.next();
-                        field.push('"');
-                    }
-                    Some('"') => break,
-                    Some(c) => field.push(c),
-                    None => return Err("extraneous or missing \" in quoted-field".into()),
-                }
-            }
-            match chars.next() {
-                None => {
-                    fields.push(field);
-                    return Ok(fields);
-                }
-                Some(',') => fields.push(field),
-                Some(_) => return Err("extraneous or missing \" in quoted-field".into()),
-            }
-        } else {
-            loop {
-                match chars.next() {
-                    None => {
-                        fields.push(field);
-                        return Ok(fields);
-                    }
-                    Some(',') => break,
-                    Some('"') => return Err("bare \" in non-quoted-field".into()),
-                    Some(c) => field.push(c),
-                }
-            }
-            fields.push(field);
-        }
-    }
-}
-
 fn parse_bool(s: &str) -> Option<bool> {
     match s {
         "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
@@ -176,7 +130,7 @@ fn parse_bool(s: &str) -> Option<bool> {
 pub fn parse_mount(value: &str) -> Result<MountSpec> {
     const F: &str = "--mount";
     let err = |r: String| Error::flag(F, value, r);
-    let fields = csv_fields(value).map_err(err)?;
+    let fields = berth_dockerfile::csv::fields(value).map_err(err)?;
     let mut m = MountSpec::default();
     let mut kind = None;
     let (mut bind_opt, mut vol_opt, mut tmpfs_opt) = (None, None, None);
