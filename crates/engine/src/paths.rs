@@ -19,10 +19,12 @@ pub struct Paths {
 
 impl Paths {
     /// The paths for an explicit root (both under it), else `BERTH_ROOT`, else the defaults.
+    /// A relative root is made absolute: monitors and DNS servers run in other directories.
     pub fn new(root: Option<&Path>) -> Paths {
         let explicit = root
             .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os("BERTH_ROOT").map(PathBuf::from));
+            .or_else(|| std::env::var_os("BERTH_ROOT").map(PathBuf::from))
+            .map(|r| std::path::absolute(&r).unwrap_or(r));
         match explicit {
             Some(r) => Paths {
                 run: r.join("run"),

@@ -8,6 +8,7 @@
 
 pub mod bpf;
 pub mod clone;
+pub mod memory;
 pub mod misc;
 pub mod mount;
 pub mod sched;

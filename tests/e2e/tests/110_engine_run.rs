@@ -133,6 +133,41 @@ fn detached_ps_logs_stop() {
 }
 
 #[test]
+fn a_relative_root_and_an_idle_monitor() {
+    let Some(b) = setup("relative-root") else {
+        return;
+    };
+    // `--root root` from the test dir names the same store as the absolute b.root; the
+    // monitor runs in the container's directory, so the root must be made absolute.
+    let o = std::process::Command::new(&b.bin)
+        .current_dir(&b.dir)
+        .args(["--root", "root", "run", "-d", "--name", "rel", "bb"])
+        .args(["sh", "-c", "echo hi; exec sleep 1000"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Half a second after the start the idle monitor gives back its start-up code pages;
+    // it must serve every client the same afterwards.
+    std::thread::sleep(Duration::from_millis(1200));
+    let mut logs = b.cmd(&["logs", "rel"]).ok();
+    for _ in 0..100 {
+        if logs.stdout == "hi\n" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        logs = b.cmd(&["logs", "rel"]).ok();
+    }
+    assert_eq!(logs.stdout, "hi\n");
+    assert_eq!(b.cmd(&["exec", "rel", "echo", "x"]).ok().stdout, "x\n");
+    b.cmd(&["stop", "-t", "1", "rel"]).ok();
+    let o = b
+        .cmd(&["inspect", "--format", "{{.State.ExitCode}}", "rel"])
+        .ok();
+    assert_eq!(o.out().trim(), "137");
+    b.cmd(&["rm", "rel"]).ok();
+}
+
+#[test]
 fn graceful_stop_is_quick() {
     let Some(b) = setup("graceful-stop") else {
         return;

@@ -40,6 +40,11 @@ const FORWARDED: [Signal; 6] = [
     Signal::SIGUSR2,
 ];
 
+/// How long after the container starts the monitor gives back the clean file pages (code,
+/// read-only data) that starting it mapped: the monitor then sleeps in `poll` and needs few
+/// of them. Later than the start so that a short-lived container's exit is not delayed.
+const TRIM_AFTER: Duration = Duration::from_millis(500);
+
 /// What a ready fd in the poll set is.
 #[derive(Clone, Copy)]
 enum Tok {
@@ -71,6 +76,8 @@ pub struct Monitor {
     backoff: Backoff,
     restart_at: Option<Instant>,
     health: Option<HealthRunner>,
+    /// When to give back the start-up's clean file pages (see [`TRIM_AFTER`]).
+    trim_at: Option<Instant>,
     finished: bool,
 }
 
@@ -148,6 +155,7 @@ impl Monitor {
             backoff: Backoff::default(),
             restart_at: None,
             health,
+            trim_at: None,
             finished: false,
         };
         if let Err(e) = status::write_status(&m.cfg.ctr_dir, &m.status) {
@@ -191,6 +199,7 @@ impl Monitor {
     fn timeout(&self) -> PollTimeout {
         let next = [
             self.restart_at,
+            self.trim_at,
             self.health.as_ref().and_then(|h| h.deadline()),
         ]
         .into_iter()
@@ -268,7 +277,11 @@ impl Monitor {
                 Tok::Signal => self.signals(),
             }
         }
-        self.clients.retain(|c| !c.dead);
+        if self.clients.iter().any(|c| c.dead) {
+            // A client (attach, logs -f, exec) is done: what serving it mapped can go.
+            self.trim_later();
+            self.clients.retain(|c| !c.dead);
+        }
         self.timers();
         Ok(())
     }
@@ -441,6 +454,7 @@ impl Monitor {
         self.started_at = Instant::now();
         self.status.status = state::RUNNING.into();
         self.status.started_at = crate::time::now();
+        self.trim_later();
         if let Some(h) = self.health.as_mut() {
             h.container_started();
         }
@@ -501,9 +515,16 @@ impl Monitor {
                 h.reaped(pid, code);
             }
         }
+        self.health_tick();
+    }
+
+    /// Advances the healthcheck; a finished check's status is written, and what running it
+    /// mapped is given back later.
+    fn health_tick(&mut self) {
         if let Some(h) = self.health.as_mut() {
             if h.tick(&self.cfg) {
                 self.write_status();
+                self.trim_later();
             }
         }
     }
@@ -559,10 +580,17 @@ impl Monitor {
         self.read_output(Stream::Stderr);
     }
 
+    /// Gives back the clean file pages once the monitor has been idle for [`TRIM_AFTER`].
+    fn trim_later(&mut self) {
+        self.trim_at = Some(Instant::now() + TRIM_AFTER);
+    }
+
     fn timers(&mut self) {
-        if let Some(h) = self.health.as_mut() {
-            if h.tick(&self.cfg) {
-                self.write_status();
+        self.health_tick();
+        if self.trim_at.is_some_and(|t| Instant::now() >= t) {
+            self.trim_at = None;
+            if let Err(e) = berth_sys::memory::release_clean_file_pages() {
+                self.note("release start-up pages", &e);
             }
         }
         if self.restart_at.is_some_and(|t| Instant::now() >= t) {
