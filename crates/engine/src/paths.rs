@@ -49,6 +49,10 @@ impl Paths {
     pub fn layers(&self) -> PathBuf {
         self.root.clone()
     }
+    /// Mount-point skeletons shared by containers (see `containers::skeleton`).
+    pub fn skeletons(&self) -> PathBuf {
+        self.root.join("skeletons")
+    }
     /// One directory per container.
     pub fn containers(&self) -> PathBuf {
         self.root.join("containers")

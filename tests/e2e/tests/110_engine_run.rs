@@ -168,6 +168,39 @@ fn a_relative_root_and_an_idle_monitor() {
 }
 
 #[test]
+fn mount_points_come_from_the_shared_skeleton() {
+    let Some(b) = setup("skeleton") else { return };
+    // The busybox image has no /proc, /sys, /dev or /etc/hosts: they come from one shared
+    // read-only skeleton layer, so a container that writes nothing leaves its upper empty.
+    let o = b
+        .cmd(&[
+            "run",
+            "--name",
+            "s1",
+            "bb",
+            "sh",
+            "-c",
+            "ls -d /proc /sys /dev; cat /etc/hostname",
+        ])
+        .ok();
+    assert!(o.out().starts_with("/dev\n/proc\n/sys\n"), "{o}");
+    let upper = b
+        .cmd(&["inspect", "-f", "{{.GraphDriver.Data.UpperDir}}", "s1"])
+        .ok();
+    let entries: Vec<_> = std::fs::read_dir(upper.out().trim())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(entries.is_empty(), "upper dir holds {entries:?}");
+    b.cmd(&["run", "--rm", "bb", "true"]).ok();
+    let skeletons: Vec<_> = std::fs::read_dir(b.root.join("skeletons"))
+        .unwrap()
+        .collect();
+    assert_eq!(skeletons.len(), 1, "one skeleton for one image");
+    b.cmd(&["rm", "s1"]).ok();
+}
+
+#[test]
 fn graceful_stop_is_quick() {
     let Some(b) = setup("graceful-stop") else {
         return;

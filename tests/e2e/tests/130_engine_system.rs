@@ -415,6 +415,22 @@ fn import_killed_midway_is_repaired() {
 }
 
 #[test]
+fn a_half_made_skeleton_is_repaired() {
+    let Some(b) = Berth::new("sys-skeleton") else {
+        return;
+    };
+    b.busybox_image("bb");
+    b.cmd(&["run", "--rm", "bb", "true"]).ok();
+    // A command killed while making a mount-point skeleton leaves its temp dir.
+    let left = b.root.join("skeletons/.tmp-999999999-0123abcd");
+    fs::create_dir_all(left.join("proc")).unwrap();
+    check_finds_and_repairs(&b, &["half-made skeleton"]);
+    assert!(!left.exists());
+    assert_eq!(fs::read_dir(b.root.join("skeletons")).unwrap().count(), 1);
+    b.cmd(&["run", "--rm", "bb", "true"]).ok();
+}
+
+#[test]
 fn load_killed_midway_is_repaired() {
     let Some(b) = Berth::new("sys-kill-load") else {
         return;

@@ -34,7 +34,7 @@ impl Engine {
         opts: &RunOptions,
     ) -> Result<ContainerRecord> {
         let image = self.image(image_name)?;
-        let (lowers, _) = self.ensure_layers(&image)?;
+        let lowers = self.container_lowers(&image)?;
         let id = random_id()?;
         let name = match &opts.name {
             Some(n) => {

@@ -8,6 +8,7 @@ pub mod record;
 pub mod remove;
 pub mod rootfs;
 pub mod safe_path;
+pub mod skeleton;
 pub mod state;
 pub mod stats;
 pub mod view;

@@ -88,9 +88,20 @@ impl crate::engine::Engine {
         if is_mounted(&RootfsDirs::of(&dir).merged) {
             return Ok(false);
         }
-        let lowers = self.ensure_layers(&self.image_by_id(&r.image_id)?)?.0;
+        let lowers = self.container_lowers(&self.image_by_id(&r.image_id)?)?;
         mount_rootfs(&dir, &lowers)?;
         Ok(true)
+    }
+
+    /// The read-only layers of a container of `image`, bottom first: the image's unpacked
+    /// layers, then the mount-point skeleton when the image lacks some mount point.
+    pub fn container_lowers(&self, image: &crate::images::Image) -> Result<Vec<PathBuf>> {
+        let mut lowers = self.ensure_layers(image)?.0;
+        if let Some(s) = crate::containers::skeleton::for_layers(&self.paths.skeletons(), &lowers)?
+        {
+            lowers.push(s);
+        }
+        Ok(lowers)
     }
 }
 

@@ -6,7 +6,8 @@
 //! * store: temp files and dirs in `<root>/store/tmp` and `<root>/layers/tmp-*` whose
 //!   owning process is gone; blobs and unpacked layers no indexed image references
 //!   (half-done imports, loads and removals); indexed images whose blobs are missing
-//!   (reported only: `berth rmi -f` them);
+//!   (reported only: `berth rmi -f` them); half-made mount-point skeletons
+//!   (`<root>/skeletons/.tmp-<pid>-*`) whose process is gone;
 //! * containers: container directories without a record (older than a minute: younger
 //!   ones may be a `create` in progress) and records without a directory; containers whose
 //!   monitor died (recorded as exited with code 255, or, when the init still runs

@@ -94,40 +94,53 @@ impl Engine {
         Ok(())
     }
 
-    /// `<root>/store/tmp`: blob and archive work files whose process is gone.
+    /// `<root>/store/tmp`: blob and archive work files whose process is gone; and the
+    /// half-made mount-point skeletons (`<root>/skeletons/.tmp-<pid>-*`) of such processes.
     fn check_store_tmp(&self, f: &mut Findings) -> Result<()> {
         let tmp = self.paths.store().join("tmp");
-        let entries = match fs::read_dir(&tmp) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(io_err("list", &tmp)(e)),
-        };
-        let mut found = Vec::new();
-        for e in entries {
-            let e = e.map_err(io_err("list", &tmp))?;
-            let name = e.file_name().to_string_lossy().into_owned();
-            let owner = owner_pid(&name);
-            if owner.is_some_and(process_running) {
-                continue;
-            }
-            found.push((e.path(), owner));
-        }
-        found.sort();
-        for (path, owner) in found {
-            let detail = match owner {
-                Some(pid) => format!("left by process {pid}, which is gone"),
-                None => "not a berth work file".to_string(),
-            };
-            let p = path.clone();
-            f.fixable(
-                "store temp file",
-                path.display().to_string(),
-                detail,
-                move || remove_path(&p),
-            );
-        }
-        Ok(())
+        work_files_left(f, &tmp, "store temp file", |_| true)?;
+        let skel = self.paths.skeletons();
+        work_files_left(f, &skel, "half-made skeleton", |n| n.starts_with(".tmp-"))
     }
+}
+
+/// The entries of `dir` that `ours` selects whose owning process (named in them) is gone.
+fn work_files_left(
+    f: &mut Findings,
+    dir: &Path,
+    what: &'static str,
+    ours: impl Fn(&str) -> bool,
+) -> Result<()> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err("list", dir)(e)),
+    };
+    let mut found = Vec::new();
+    for e in entries {
+        let e = e.map_err(io_err("list", dir))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !ours(&name) {
+            continue;
+        }
+        let owner = owner_pid(&name);
+        if owner.is_some_and(process_running) {
+            continue;
+        }
+        found.push((e.path(), owner));
+    }
+    found.sort();
+    for (path, owner) in found {
+        let detail = match owner {
+            Some(pid) => format!("left by process {pid}, which is gone"),
+            None => "not a berth work file".to_string(),
+        };
+        let p = path.clone();
+        f.fixable(what, path.display().to_string(), detail, move || {
+            remove_path(&p)
+        });
+    }
+    Ok(())
 }
 
 /// Removes a file or a directory tree; missing is fine.
