@@ -625,9 +625,12 @@ impl Monitor {
 
     /// Final status, socket files removed, then `on_exit` (exec) or return.
     fn finish(&mut self) -> i32 {
-        self.status.status = state::EXITED.into();
-        self.status.pid = 0;
-        self.write_status();
+        // Usually already written so by the init's exit: a rewrite would cost a new file.
+        if self.status.status != state::EXITED || self.status.pid != 0 {
+            self.status.status = state::EXITED.into();
+            self.status.pid = 0;
+            self.write_status();
+        }
         let _ = std::fs::remove_file(&self.cfg.socket);
         self.io.cleanup();
         if let Some(argv) = self.cfg.on_exit.as_ref().filter(|a| !a.is_empty()) {
