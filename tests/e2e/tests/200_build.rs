@@ -841,3 +841,39 @@ fn labels_iidfile_copy_from_image_and_source_date_epoch() {
         inspect(&b, "meta:2", "{{.Id}}")
     );
 }
+
+#[test]
+fn a_run_layer_holds_only_what_the_step_wrote() {
+    let Some(b) = Berth::new("build-run-layer") else {
+        return;
+    };
+    // The busybox base has no /proc, /sys, /dev or /etc/hosts: the step's mount points come
+    // from the shared skeleton, so they do not end up in the layer it makes.
+    b.busybox_image("bb");
+    let ctx = context(&b, "c", &[("Dockerfile", "FROM bb\nRUN echo hi > /x\n")]);
+    build(&b, &ctx, &["-t", "one-file"]).ok();
+    let archive = b.dir.join("one-file.tar");
+    b.cmd(&["save", "-o", archive.to_str().unwrap(), "one-file"])
+        .ok();
+    let out = b.dir.join("one-file");
+    fs::create_dir_all(&out).unwrap();
+    let tar = |args: &[&str]| {
+        let o = std::process::Command::new("tar")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "tar {args:?}: {o:?}");
+        String::from_utf8(o.stdout).unwrap()
+    };
+    tar(&[
+        "-C",
+        out.to_str().unwrap(),
+        "-xf",
+        archive.to_str().unwrap(),
+    ]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let layers = manifest[0]["Layers"].as_array().unwrap();
+    let last = out.join(layers.last().unwrap().as_str().unwrap());
+    assert_eq!(tar(&["-tf", last.to_str().unwrap()]), "x\n");
+}

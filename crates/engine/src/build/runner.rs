@@ -24,6 +24,7 @@ pub struct EngineRunner<'a> {
     scratch: PathBuf,
     cache_mounts: PathBuf,
     runtime_root: PathBuf,
+    skeletons: PathBuf,
 }
 
 impl<'a> EngineRunner<'a> {
@@ -39,6 +40,7 @@ impl<'a> EngineRunner<'a> {
         fs::create_dir_all(&scratch).map_err(crate::error::io_err("create", &scratch))?;
         let cache_mounts = engine.paths.root.join("build-cache");
         let runtime_root = engine.paths.runtime();
+        let skeletons = engine.paths.skeletons();
         Ok(EngineRunner {
             engine: Mutex::new(engine),
             blobs,
@@ -46,6 +48,7 @@ impl<'a> EngineRunner<'a> {
             scratch,
             cache_mounts,
             runtime_root,
+            skeletons,
         })
     }
 
@@ -119,7 +122,7 @@ impl Runner for EngineRunner<'_> {
         readonly: bool,
     ) -> std::result::Result<PathBuf, String> {
         if !readonly {
-            return mount_rootfs(dir, lowers).map_err(|e| e.to_string());
+            return mount_rootfs(dir, lowers, &self.skeletons).map_err(|e| e.to_string());
         }
         match lowers {
             [] => {

@@ -34,7 +34,7 @@ impl Engine {
         opts: &RunOptions,
     ) -> Result<ContainerRecord> {
         let image = self.image(image_name)?;
-        let lowers = self.container_lowers(&image)?;
+        let (lowers, _) = self.ensure_layers(&image)?;
         let id = random_id()?;
         let name = match &opts.name {
             Some(n) => {
@@ -68,7 +68,7 @@ impl Engine {
                 let marker = dir.join(crate::containers::rootfs::VOLATILE_MARKER);
                 fs::write(&marker, b"").map_err(io_err("write", &marker))?;
             }
-            let rootfs = mount_rootfs(&dir, &lowers)?;
+            let rootfs = mount_rootfs(&dir, &lowers, &self.paths.skeletons())?;
             let rec = self.prepare(
                 &id,
                 &name,

@@ -34,9 +34,10 @@ impl RootfsDirs {
     }
 }
 
-/// Mounts the overlay of `lowers` (bottom first) for the container in `ctr_dir`, unless it
-/// is already mounted. Returns the mount point.
-pub fn mount_rootfs(ctr_dir: &Path, lowers: &[PathBuf]) -> Result<PathBuf> {
+/// Mounts the overlay of `layers` (bottom first) for the container or build step in
+/// `ctr_dir`, unless it is already mounted, with the mount-point skeleton the layers need
+/// (made under `skeletons`) on top of them. Returns the mount point.
+pub fn mount_rootfs(ctr_dir: &Path, layers: &[PathBuf], skeletons: &Path) -> Result<PathBuf> {
     let d = RootfsDirs::of(ctr_dir);
     for dir in [&d.upper, &d.work, &d.merged] {
         fs::create_dir_all(dir).map_err(io_err("create", dir))?;
@@ -44,20 +45,16 @@ pub fn mount_rootfs(ctr_dir: &Path, lowers: &[PathBuf]) -> Result<PathBuf> {
     if is_mounted(&d.merged) {
         return Ok(d.merged);
     }
-    let empty;
-    let lower = if lowers.is_empty() {
-        empty = ctr_dir.join("empty");
-        fs::create_dir_all(&empty).map_err(io_err("create", &empty))?;
-        empty.display().to_string()
-    } else {
-        // overlayfs wants the top layer first.
-        lowers
-            .iter()
-            .rev()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(":")
-    };
+    // Never empty: with no layers (FROM scratch) the skeleton has every mount point.
+    let mut lowers = layers.to_vec();
+    lowers.extend(crate::containers::skeleton::for_layers(skeletons, layers)?);
+    // overlayfs wants the top layer first.
+    let lower = lowers
+        .iter()
+        .rev()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(":");
     let opts = format!(
         "lowerdir={lower},upperdir={},workdir={}",
         d.upper.display(),
@@ -88,20 +85,9 @@ impl crate::engine::Engine {
         if is_mounted(&RootfsDirs::of(&dir).merged) {
             return Ok(false);
         }
-        let lowers = self.container_lowers(&self.image_by_id(&r.image_id)?)?;
-        mount_rootfs(&dir, &lowers)?;
+        let lowers = self.ensure_layers(&self.image_by_id(&r.image_id)?)?.0;
+        mount_rootfs(&dir, &lowers, &self.paths.skeletons())?;
         Ok(true)
-    }
-
-    /// The read-only layers of a container of `image`, bottom first: the image's unpacked
-    /// layers, then the mount-point skeleton when the image lacks some mount point.
-    pub fn container_lowers(&self, image: &crate::images::Image) -> Result<Vec<PathBuf>> {
-        let mut lowers = self.ensure_layers(image)?.0;
-        if let Some(s) = crate::containers::skeleton::for_layers(&self.paths.skeletons(), &lowers)?
-        {
-            lowers.push(s);
-        }
-        Ok(lowers)
     }
 }
 

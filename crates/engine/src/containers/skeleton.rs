@@ -1,10 +1,12 @@
 //! The mount-point skeleton of a container's root filesystem (Docker's "init layer"): the
 //! directories and files the runtime mounts over - `/proc`, `/sys`, `/dev`, `/etc/hosts`,
 //! `/etc/hostname`, `/etc/resolv.conf` - that the image lacks, made once and shared by every
-//! container as the top read-only layer of its overlay.
+//! container and build step as the top read-only layer of its overlay
+//! (`rootfs::mount_rootfs` adds it).
 //!
 //! Without it each start creates them in the container's upper directory (seven new inodes
-//! and a copy-up of `/etc`), which was ~4 ms of a `run --rm` on this project's machines. Only
+//! and a copy-up of `/etc`), which was ~4 ms of a `run --rm` on this project's machines, and
+//! a build's RUN step left them as empty entries in the layer it made. Only
 //! missing paths are added, never over anything the image has: a path the image has as a
 //! symlink or file, or below a symlinked `/etc`, is left to the runtime as before.
 
@@ -79,13 +81,14 @@ pub fn for_layers(dir: &Path, lowers: &[PathBuf]) -> Result<Option<PathBuf>> {
     if plan.is_empty() {
         return Ok(None);
     }
-    let path = dir.join(plan.key());
+    let key = plan.key();
+    let path = dir.join(&key);
     if path.is_dir() {
         return Ok(Some(path));
     }
     fs::create_dir_all(dir).map_err(io_err("create", dir))?;
-    let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), plan.key()));
-    let _ = fs::remove_dir_all(&tmp);
+    // Unique per call: a build's stages make skeletons from parallel threads.
+    let tmp = dir.join(format!(".tmp-{}", berth_store::blobs::unique_suffix()));
     let made = write(&tmp, &plan).and_then(|()| match fs::rename(&tmp, &path) {
         Ok(()) => Ok(()),
         // Another command made the same skeleton meanwhile: use theirs.
@@ -248,6 +251,26 @@ mod tests {
         assert!(a.join("proc").is_dir() && a.join("etc/hosts").is_file());
         let m = fs::metadata(a.join("etc")).unwrap();
         assert_eq!(m.mode() & 0o7777, 0o750);
+        assert_eq!(fs::read_dir(&skel).unwrap().count(), 1, "no temp dir left");
+    }
+
+    #[test]
+    fn threads_making_the_same_skeleton_all_get_it() {
+        let t = tempfile::tempdir().unwrap();
+        let base = layer(t.path(), "base");
+        let skel = t.path().join("skeletons");
+        let made: Vec<PathBuf> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| for_layers(&skel, std::slice::from_ref(&base))))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap().unwrap().unwrap())
+                .collect()
+        });
+        assert!(made
+            .iter()
+            .all(|p| p == &made[0] && p.join("etc/resolv.conf").is_file()));
         assert_eq!(fs::read_dir(&skel).unwrap().count(), 1, "no temp dir left");
     }
 
