@@ -26,4 +26,6 @@ pub struct BuildOptions {
     pub network: Option<String>,
     /// `--progress=plain`: explain cache misses.
     pub explain_misses: bool,
+    /// `--pull`: fetch every base image from its registry again, even when stored.
+    pub pull: bool,
 }

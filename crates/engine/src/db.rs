@@ -39,6 +39,17 @@ CREATE TABLE IF NOT EXISTS networks(
     id TEXT UNIQUE NOT NULL,
     record TEXT NOT NULL          -- JSON: the network's configuration
 );
+CREATE TABLE IF NOT EXISTS image_blobs(
+    image_id TEXT NOT NULL,       -- an image's ID
+    digest TEXT NOT NULL,         -- a blob it keeps besides its manifest, config and layers:
+                                  -- the index it was pulled through, a pushed manifest and
+                                  -- its compressed layers
+    PRIMARY KEY(image_id, digest)
+);
+CREATE TABLE IF NOT EXISTS compressed_layers(
+    digest TEXT PRIMARY KEY,      -- an uncompressed layer blob
+    gzip TEXT NOT NULL            -- the gzip blob a push made of it
+);
 CREATE TABLE IF NOT EXISTS build_cache(
     key TEXT PRIMARY KEY,         -- a build step's cache key, or why:<place> for its inputs
     value TEXT NOT NULL,          -- JSON: the layer it made; or the inputs, one per line
@@ -65,7 +76,7 @@ pub fn open(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "wal_autocheckpoint", 64)?;
     // Only create the schema when it is missing: DDL takes a write lock.
     let have: i64 = conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='networks'",
+        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='compressed_layers'",
         [],
         |r| r.get(0),
     )?;

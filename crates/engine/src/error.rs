@@ -30,6 +30,9 @@ pub enum Error {
     /// Spec generation or option parsing failed.
     #[error(transparent)]
     Spec(#[from] crate::spec::Error),
+    /// Talking to a registry failed.
+    #[error(transparent)]
+    Registry(#[from] berth_registry::Error),
     /// No image by that name or ID.
     #[error("No such image: {0}")]
     NoSuchImage(String),

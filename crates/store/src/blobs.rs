@@ -114,6 +114,22 @@ impl BlobStore {
         Ok((digest, size))
     }
 
+    /// Stores what `write` writes (crash-safe, like [`BlobStore::put_reader`]); returns the
+    /// digest and the size.
+    pub fn put_writer(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> Result<()>,
+    ) -> Result<(Digest, u64)> {
+        let tmp = TempBlob::new(&self.root)?;
+        let mut w = DigestWriter::new(io::BufWriter::with_capacity(256 * 1024, &tmp.file));
+        write(&mut w)?;
+        let (digest, size, mut bw) = w.finish();
+        bw.flush().map_err(io_err("write blob", &tmp.path))?;
+        drop(bw);
+        tmp.commit(&self.path(&digest))?;
+        Ok((digest, size))
+    }
+
     /// Removes a blob; a missing blob is not an error.
     pub fn delete(&self, digest: &Digest) -> Result<()> {
         let p = self.path(digest);

@@ -15,6 +15,7 @@ pub use error::{Error, Result};
 pub mod archive;
 pub mod compression;
 pub mod diff;
+pub mod gzip;
 pub mod import;
 pub mod layers;
 pub mod unpack;

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use super::registry_args::{LoginArgs, LogoutArgs, PullArgs, PushArgs};
+
 /// berth: a daemonless, Docker-compatible container engine.
 #[derive(Parser, Debug)]
 #[command(name = "berth", version, disable_help_subcommand = true)]
@@ -51,6 +53,14 @@ pub enum Command {
     Save(SaveArgs),
     /// Load images from a tar archive.
     Load(LoadArgs),
+    /// Download an image from a registry.
+    Pull(PullArgs),
+    /// Upload an image to a registry.
+    Push(PushArgs),
+    /// Log in to a registry.
+    Login(LoginArgs),
+    /// Log out from a registry.
+    Logout(LogoutArgs),
     /// Manage containers.
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -331,6 +341,10 @@ pub enum ImageCommand {
     Save(SaveArgs),
     /// Load images.
     Load(LoadArgs),
+    /// Download an image from a registry.
+    Pull(PullArgs),
+    /// Upload an image to a registry.
+    Push(PushArgs),
 }
 
 /// `container` subcommands.

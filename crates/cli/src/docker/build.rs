@@ -166,6 +166,7 @@ pub fn build(g: &Globals, a: BuildArgs) -> anyhow::Result<i32> {
         secrets,
         network: a.network.clone(),
         explain_misses: a.progress == "plain",
+        pull: a.pull,
     };
     let outputs = a
         .output

@@ -27,6 +27,8 @@ pub fn dispatch(g: &Globals, c: ImageCommand) -> anyhow::Result<i32> {
         ImageCommand::Tag(a) => tag(g, a),
         ImageCommand::Save(a) => save(g, a),
         ImageCommand::Load(a) => load(g, a),
+        ImageCommand::Pull(a) => super::registry::pull(g, a),
+        ImageCommand::Push(a) => super::registry::push(g, a),
     }
 }
 

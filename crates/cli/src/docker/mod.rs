@@ -12,10 +12,13 @@ mod exec_tty;
 mod images;
 mod networks;
 mod output;
+mod registry;
+mod registry_args;
 mod run;
 mod run_options;
 mod stats;
 pub mod system;
+mod transfer_progress;
 mod volumes;
 
 use std::ffi::OsString;
@@ -86,6 +89,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::History(a) => images::history(g, a),
         Command::Save(a) => images::save(g, a),
         Command::Load(a) => images::load(g, a),
+        Command::Pull(a) => registry::pull(g, a),
+        Command::Push(a) => registry::push(g, a),
+        Command::Login(a) => registry::login(g, a),
+        Command::Logout(a) => registry::logout(g, a),
         Command::Volume(c) => volumes::dispatch(g, c),
         Command::Network(c) => networks::dispatch(g, c),
         Command::Port(a) => networks::port(g, a),

@@ -19,7 +19,7 @@ impl Engine {
         dir: Option<&Path>,
         tar_out: Option<Box<dyn Write + '_>>,
     ) -> Result<()> {
-        let runner = EngineRunner::new(self)?;
+        let runner = EngineRunner::new(self, false)?;
         let result = (|| {
             let image = runner.image(id).map_err(Error::Invalid)?;
             let lowers: Vec<_> = image.layers.iter().map(|l| l.dir.clone()).collect();

@@ -28,8 +28,8 @@ impl Engine {
     ) -> std::result::Result<BuildResult, berth_build::BuildError> {
         let _lock = Lock::shared(&self.paths.locks(), "store")
             .map_err(|e| berth_build::BuildError::Runner(e.to_string()))?;
-        let runner =
-            EngineRunner::new(self).map_err(|e| berth_build::BuildError::Runner(e.to_string()))?;
+        let runner = EngineRunner::new(self, opts.pull)
+            .map_err(|e| berth_build::BuildError::Runner(e.to_string()))?;
         let result = build(input, opts, &runner, progress);
         runner.finish();
         result

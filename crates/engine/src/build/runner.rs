@@ -25,11 +25,13 @@ pub struct EngineRunner<'a> {
     cache_mounts: PathBuf,
     runtime_root: PathBuf,
     skeletons: PathBuf,
+    /// `build --pull`: base images are pulled again even when stored.
+    pull_always: bool,
 }
 
 impl<'a> EngineRunner<'a> {
     /// A runner over `engine`, with a fresh scratch directory.
-    pub fn new(engine: &'a mut Engine) -> Result<Self> {
+    pub fn new(engine: &'a mut Engine, pull_always: bool) -> Result<Self> {
         let blobs = engine.blobs.clone();
         let layers = engine.layer_store()?;
         let scratch = engine
@@ -49,6 +51,7 @@ impl<'a> EngineRunner<'a> {
             cache_mounts,
             runtime_root,
             skeletons,
+            pull_always,
         })
     }
 
@@ -76,8 +79,9 @@ impl<'a> EngineRunner<'a> {
 
 impl Runner for EngineRunner<'_> {
     fn image(&self, reference: &str) -> std::result::Result<BaseImage, String> {
+        let pull_always = self.pull_always;
         self.with_engine(|e| {
-            let image = e.image(reference)?;
+            let image = e.image_or_pull(reference, pull_always)?;
             let (dirs, _) = e.ensure_layers(&image)?;
             let layers = image
                 .manifest

@@ -132,7 +132,48 @@ pub fn untag(conn: &Connection, name: &str) -> Result<bool> {
 /// Removes an image row and its tags.
 pub fn delete(conn: &Connection, id: &str) -> Result<()> {
     conn.execute("DELETE FROM tags WHERE image_id = ?1", [id])?;
+    conn.execute("DELETE FROM image_blobs WHERE image_id = ?1", [id])?;
     conn.execute("DELETE FROM images WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+/// Records that image `id` keeps the blobs `digests` (see the `image_blobs` table).
+pub fn keep_blobs(conn: &Connection, id: &str, digests: &[String]) -> Result<()> {
+    for d in digests {
+        conn.execute(
+            "INSERT OR IGNORE INTO image_blobs(image_id, digest) VALUES (?1, ?2)",
+            params![id, d],
+        )?;
+    }
+    Ok(())
+}
+
+/// The extra blobs image `id` keeps.
+pub fn kept_blobs(conn: &Connection, id: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT digest FROM image_blobs WHERE image_id = ?1")?;
+    let v = stmt
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(v)
+}
+
+/// The gzip blob a push made of the uncompressed layer blob `digest`, if any.
+pub fn compressed_of(conn: &Connection, digest: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT gzip FROM compressed_layers WHERE digest = ?1",
+            [digest],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Records the gzip blob made of an uncompressed layer blob.
+pub fn set_compressed(conn: &Connection, digest: &str, gzip: &str) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO compressed_layers(digest, gzip) VALUES (?1, ?2)",
+        params![digest, gzip],
+    )?;
     Ok(())
 }
 

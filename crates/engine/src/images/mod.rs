@@ -2,10 +2,15 @@
 
 pub mod archive;
 pub mod changes;
+pub mod connect;
+pub mod implicit;
 pub mod import;
 pub mod index;
 pub mod inspect;
 pub mod layers;
+pub mod login;
+pub mod pull;
+pub mod push;
 pub mod remove;
 pub mod resolve;
 

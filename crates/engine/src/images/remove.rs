@@ -122,6 +122,7 @@ impl Engine {
             for l in &image.manifest.layers {
                 blobs.insert(l.digest.clone());
             }
+            blobs.extend(kept_blob_digests(&self.db, &img.id)?);
             chains.extend(Engine::chain_ids(&image));
         }
         let (cached_blobs, cached_chains) = crate::build::cache::referenced(&self.db)?;
@@ -153,4 +154,13 @@ impl Engine {
         self.image_event("tag", &id, Some(&r.to_string()));
         index::tag(&self.db, &r.to_string(), &id)
     }
+}
+
+/// The extra blobs image `id` keeps (pulled indexes, pushed manifests, compressed layers),
+/// as digests; unparsable rows are skipped.
+pub fn kept_blob_digests(db: &rusqlite::Connection, id: &str) -> Result<Vec<berth_store::Digest>> {
+    Ok(index::kept_blobs(db, id)?
+        .iter()
+        .filter_map(|d| d.parse().ok())
+        .collect())
 }

@@ -51,6 +51,7 @@ impl Engine {
                 image.manifest.config.digest.clone(),
             ];
             wanted.extend(image.manifest.layers.iter().map(|l| l.digest.clone()));
+            wanted.extend(crate::images::remove::kept_blob_digests(&self.db, &row.id)?);
             for d in &wanted {
                 if !self.blobs.exists(d) {
                     all_readable = false;
