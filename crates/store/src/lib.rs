@@ -18,4 +18,5 @@ pub mod diff;
 pub mod gzip;
 pub mod import;
 pub mod layers;
+pub mod pending;
 pub mod unpack;

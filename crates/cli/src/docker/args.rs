@@ -471,9 +471,13 @@ pub struct BuildArgs {
     /// Network for RUN steps: default, host, none.
     #[arg(long)]
     pub network: Option<String>,
-    /// Also export the result: `type=local|tar|docker|oci,dest=PATH` (or just a path).
+    /// Also export the result: `type=local|tar|docker|oci,dest=PATH` (or just a path), or
+    /// push it: `type=image,push=true` / `type=registry` (with `name=REF`, else the tags).
     #[arg(short, long)]
     pub output: Vec<String>,
+    /// Push the image to its registry (`--output=type=registry`).
+    #[arg(long)]
+    pub push: bool,
     /// Print only the image ID.
     #[arg(short, long)]
     pub quiet: bool,

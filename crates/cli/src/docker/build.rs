@@ -168,11 +168,14 @@ pub fn build(g: &Globals, a: BuildArgs) -> anyhow::Result<i32> {
         explain_misses: a.progress == "plain",
         pull: a.pull,
     };
-    let outputs = a
+    let mut outputs = a
         .output
         .iter()
         .map(|o| parse_output(o))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    if a.push {
+        outputs.push(parse_output("type=registry")?);
+    }
     let progress = Progress::new(mode, Box::new(io::stderr()));
     let mut e = engine(g)?;
     let input = BuildInput {
@@ -194,8 +197,20 @@ pub fn build(g: &Globals, a: BuildArgs) -> anyhow::Result<i32> {
         );
     }
     let id = format!("sha256:{}", result.image_id);
-    for (kind, dest) in &outputs {
-        export(&mut e, &result.image_id, kind, dest)?;
+    for o in &outputs {
+        export(&mut e, &result.image_id, &o.kind, &o.dest)?;
+        if o.push {
+            let names = if o.names.is_empty() { &a.tag } else { &o.names };
+            if names.is_empty() {
+                bail!("pushing the build result needs a name: give -t NAME or name= in --output");
+            }
+            for n in names {
+                if !o.names.is_empty() {
+                    e.tag_image(&result.image_id, n)?;
+                }
+                super::registry::push_names(&mut e, &[n.clone()], quiet, true)?;
+            }
+        }
     }
     if let Some(f) = &a.iidfile {
         fs::write(f, &id).with_context(|| format!("write {f}"))?;
@@ -308,25 +323,52 @@ fn parse_secrets(
 }
 
 /// `-o`: `type=KIND,dest=PATH`, or a bare path (local).
-fn parse_output(s: &str) -> anyhow::Result<(String, String)> {
+/// One `-o` output: its type, destination, and for images whether to push and under which
+/// names (none: the build's tags).
+struct Output {
+    kind: String,
+    dest: String,
+    push: bool,
+    names: Vec<String>,
+}
+
+fn parse_output(s: &str) -> anyhow::Result<Output> {
     if !s.contains('=') {
-        return Ok(("local".into(), s.into()));
+        return Ok(Output {
+            kind: "local".into(),
+            dest: s.into(),
+            push: false,
+            names: Vec::new(),
+        });
     }
     let mut kind = None;
     let mut dest = None;
+    let mut push = false;
+    let mut names = Vec::new();
     for part in s.split(',') {
         match part.split_once('=') {
             Some(("type", v)) => kind = Some(v.to_string()),
             Some(("dest", v)) => dest = Some(v.to_string()),
+            Some(("push", v)) => push = v == "true" || v == "1",
+            Some(("name", v)) => names.extend(v.split(',').map(String::from)),
             _ => {}
         }
     }
-    let kind = kind.ok_or_else(|| anyhow!("invalid output {s:?}: type= is required"))?;
+    let mut kind = kind.ok_or_else(|| anyhow!("invalid output {s:?}: type= is required"))?;
+    if kind == "registry" {
+        kind = "image".into();
+        push = true;
+    }
     if !matches!(kind.as_str(), "local" | "tar" | "docker" | "oci" | "image") {
-        bail!("unsupported output type {kind:?} (local, tar, docker, oci)");
+        bail!("unsupported output type {kind:?} (local, tar, docker, oci, image, registry)");
     }
     let dest = dest.unwrap_or_else(|| "-".into());
-    Ok((kind, dest))
+    Ok(Output {
+        kind,
+        dest,
+        push,
+        names,
+    })
 }
 
 fn export(e: &mut berth_engine::Engine, id: &str, kind: &str, dest: &str) -> anyhow::Result<()> {

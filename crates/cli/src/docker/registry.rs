@@ -151,14 +151,45 @@ pub fn push(g: &Globals, a: PushArgs) -> anyhow::Result<i32> {
     } else {
         vec![reference.to_string()]
     };
-    let opts = registry_options(&a.registry);
-    let progress = TransferProgress::new(Direction::Push, a.quiet, false);
-    progress.line(&format!(
-        "The push refers to repository [{}]",
-        reference.name()
-    ));
-    for n in &names {
-        let outcome = e.push(n, &opts, &progress);
+    push_with(
+        &mut e,
+        &names,
+        &registry_options(&a.registry),
+        a.quiet,
+        false,
+    )?;
+    if a.quiet {
+        println!("{}", reference);
+    }
+    Ok(0)
+}
+
+/// Pushes local names with Docker's output (to stderr for a build's push).
+pub fn push_names(
+    e: &mut Engine,
+    names: &[String],
+    quiet: bool,
+    to_stderr: bool,
+) -> anyhow::Result<()> {
+    push_with(e, names, &RegistryOptions::default(), quiet, to_stderr)
+}
+
+fn push_with(
+    e: &mut Engine,
+    names: &[String],
+    opts: &RegistryOptions,
+    quiet: bool,
+    to_stderr: bool,
+) -> anyhow::Result<()> {
+    let progress = TransferProgress::new(Direction::Push, quiet, to_stderr);
+    if let Some(first) = names.first() {
+        progress.line(&format!(
+            "The push refers to repository [{}]",
+            Reference::parse(first)?.name()
+        ));
+    }
+    for n in names {
+        let outcome = e.push(n, opts, &progress);
         progress.finish();
         let outcome = outcome?;
         progress.line(&format!(
@@ -166,10 +197,7 @@ pub fn push(g: &Globals, a: PushArgs) -> anyhow::Result<i32> {
             outcome.tag, outcome.digest, outcome.size
         ));
     }
-    if a.quiet {
-        println!("{}", reference);
-    }
-    Ok(0)
+    Ok(())
 }
 
 /// `login [-u U] [-p P | --password-stdin] [SERVER]`.

@@ -34,6 +34,7 @@ impl Engine {
         opts: &RunOptions,
     ) -> Result<ContainerRecord> {
         let image = self.image(image_name)?;
+        crate::images::platform::check_runnable(&image, image_name)?;
         let (lowers, _) = self.ensure_layers(&image)?;
         let id = random_id()?;
         let name = match &opts.name {

@@ -58,6 +58,8 @@ impl Engine {
         let (conf, endpoints) = connect::endpoints(&reference.registry, &reference.repository)?;
         let _lock = Lock::shared(&self.paths.locks(), "store")?;
         let layers = self.layer_store()?;
+        // Work dirs of killed unpacks (their process is gone) would otherwise stay behind.
+        layers.remove_stale()?;
         let before = index::by_tag(&self.db, &reference.to_string())?;
         let mut last_err = None;
         let mut pulled = None;
@@ -106,6 +108,7 @@ impl Engine {
         if p.digest != p.manifest {
             index::keep_blobs(&self.db, &id, &[p.digest.to_string()])?;
         }
+        p.pending.finish()?;
         self.image_event("pull", &id, Some(&reference.to_string()));
         Ok(PullOutcome {
             up_to_date: !p.downloaded && before.as_deref() == Some(id.as_str()),

@@ -1,8 +1,6 @@
 //! `rmi`, `image prune` and the garbage collection of blobs and unpacked layers that no image
 //! references any more.
 
-use std::collections::HashSet;
-
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::images::index;
@@ -110,32 +108,15 @@ impl Engine {
     /// exclusively so concurrent imports and loads are not cut short.
     pub fn collect_garbage(&self) -> Result<()> {
         let _lock = Lock::exclusive(&self.paths.locks(), "store")?;
-        let mut blobs = HashSet::new();
-        let mut chains = HashSet::new();
-        for img in index::list(&self.db)? {
-            let image = match self.image_by_id(&img.id) {
-                Ok(i) => i,
-                Err(_) => continue,
-            };
-            blobs.insert(image.manifest_digest.clone());
-            blobs.insert(image.manifest.config.digest.clone());
-            for l in &image.manifest.layers {
-                blobs.insert(l.digest.clone());
-            }
-            blobs.extend(kept_blob_digests(&self.db, &img.id)?);
-            chains.extend(Engine::chain_ids(&image));
-        }
-        let (cached_blobs, cached_chains) = crate::build::cache::referenced(&self.db)?;
-        blobs.extend(cached_blobs);
-        chains.extend(cached_chains);
+        let live = self.live_content(&mut |_, _| {})?;
         for d in self.blobs.list()? {
-            if !blobs.contains(&d) {
+            if !live.blobs.contains(&d) {
                 self.blobs.delete(&d)?;
             }
         }
         let layers = self.layer_store()?;
         for c in layers.list()? {
-            if !chains.contains(&c) {
+            if !live.chains.contains(&c) {
                 layers.remove(&c)?;
             }
         }
@@ -154,13 +135,4 @@ impl Engine {
         self.image_event("tag", &id, Some(&r.to_string()));
         index::tag(&self.db, &r.to_string(), &id)
     }
-}
-
-/// The extra blobs image `id` keeps (pulled indexes, pushed manifests, compressed layers),
-/// as digests; unparsable rows are skipped.
-pub fn kept_blob_digests(db: &rusqlite::Connection, id: &str) -> Result<Vec<berth_store::Digest>> {
-    Ok(index::kept_blobs(db, id)?
-        .iter()
-        .filter_map(|d| d.parse().ok())
-        .collect())
 }

@@ -1,15 +1,11 @@
 //! The store half of `system check`: temp files, unreferenced blobs and layers, images whose
 //! blobs are missing.
 
-use std::collections::HashSet;
 use std::fs;
 use std::path::Path;
 
-use berth_store::Digest;
-
 use crate::engine::Engine;
 use crate::error::{io_err, Result};
-use crate::images::index;
 use crate::system::check::Findings;
 use crate::system::util::{owner_pid, process_running};
 
@@ -27,40 +23,36 @@ impl Engine {
                 move || remove_path(&d),
             );
         }
-        let mut blobs: HashSet<Digest> = HashSet::new();
-        let mut chains: HashSet<Digest> = HashSet::new();
         let mut all_readable = true;
-        for row in index::list(&self.db)? {
-            let image = match self.image_by_id(&row.id) {
-                Ok(i) => i,
-                Err(e) => {
-                    all_readable = false;
-                    f.unfixable(
-                        "broken image",
-                        format!("sha256:{}", row.id),
-                        format!(
-                            "{e}; remove it with `berth rmi -f {}`",
-                            &row.id[..12.min(row.id.len())]
-                        ),
-                    );
-                    continue;
-                }
-            };
-            let mut wanted = vec![
-                image.manifest_digest.clone(),
-                image.manifest.config.digest.clone(),
-            ];
-            wanted.extend(image.manifest.layers.iter().map(|l| l.digest.clone()));
-            wanted.extend(crate::images::remove::kept_blob_digests(&self.db, &row.id)?);
-            for d in &wanted {
-                if !self.blobs.exists(d) {
-                    all_readable = false;
-                    f.unfixable("missing blob", d.to_string(), format!("image sha256:{} needs it; remove the image with `berth rmi -f` and pull or load it again", row.id));
+        let blobs_store = &self.blobs;
+        let live = self.live_content(&mut |id, image| match image {
+            Err(e) => {
+                all_readable = false;
+                f.unfixable(
+                    "broken image",
+                    format!("sha256:{id}"),
+                    format!(
+                        "{e}; remove it with `berth rmi -f {}`",
+                        &id[..12.min(id.len())]
+                    ),
+                );
+            }
+            Ok((_, wanted)) => {
+                for d in wanted {
+                    if !blobs_store.exists(d) {
+                        all_readable = false;
+                        f.unfixable(
+                            "missing blob",
+                            d.to_string(),
+                            format!(
+                                "image sha256:{id} needs it; remove the image with `berth rmi -f` and pull or load it again"
+                            ),
+                        );
+                    }
                 }
             }
-            blobs.extend(wanted);
-            chains.extend(Engine::chain_ids(&image));
-        }
+        })?;
+        let (blobs, chains) = (live.blobs, live.chains);
         for d in self.blobs.list()? {
             if blobs.contains(&d) {
                 continue;

@@ -59,6 +59,8 @@ impl Engine {
             report.volumes = names;
             report.reclaimed += bytes;
         }
+        // Partial downloads of unfinished pulls go first, so what they kept is collected.
+        berth_store::pending::clear(&self.blobs)?;
         let (images, bytes) = self.prune_images(opts.all, &opts.filter)?;
         report.images = images;
         report.reclaimed += bytes;

@@ -5,7 +5,9 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use berth_store::pending::partial_dir;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use berth_store::oci::Descriptor;
@@ -21,11 +23,6 @@ use crate::progress::{LayerState, Progress};
 const RESUMES: u32 = 5;
 /// Read size.
 const CHUNK: usize = 256 * 1024;
-
-/// The directory of partial downloads in a blob store.
-pub fn partial_dir(blobs: &BlobStore) -> PathBuf {
-    blobs.root().join("partial")
-}
 
 /// Makes sure the blob `desc` is in `blobs`, downloading it from `repository` if needed.
 /// Returns whether it was downloaded (false: it was there already).

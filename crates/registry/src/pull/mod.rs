@@ -7,11 +7,11 @@
 mod blob;
 mod layers;
 
-use berth_store::layers::LayerStore;
+use berth_store::layers::{chain_ids, LayerStore};
+use berth_store::pending::{Pending, PendingRecord};
 use berth_store::oci::{Descriptor, ImageConfig, Manifest};
 use berth_store::{BlobStore, Digest};
 
-pub use blob::partial_dir;
 
 use crate::client::Registry;
 use crate::error::{Error, Result};
@@ -39,8 +39,11 @@ pub struct PullRequest<'a> {
 }
 
 /// What a pull stored.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Pulled {
+    /// The record that keeps the pulled blobs and layers referenced until the caller has
+    /// named the image; [`PendingRecord::finish`] it then.
+    pub pending: PendingRecord,
     /// The digest the reference resolved to (an index's when it was one): Docker's
     /// `Digest:` line and repo digest.
     pub digest: Digest,
@@ -107,6 +110,16 @@ pub fn pull(
             config.rootfs.diff_ids.len()
         )));
     }
+    let mut kept = Pending {
+        blobs: manifest_doc.layers.iter().map(|l| l.digest.clone()).collect(),
+        chains: chain_ids(&config.rootfs.diff_ids),
+    };
+    kept.blobs.extend([
+        manifest_doc.config.digest.clone(),
+        manifest_digest.clone(),
+        top.digest.clone(),
+    ]);
+    let pending = PendingRecord::write(blobs, &top.digest, &kept)?;
     let downloaded = layers::fetch_and_unpack(
         reg,
         req,
@@ -122,6 +135,7 @@ pub fn pull(
         blobs.put_bytes(&top.bytes)?;
     }
     Ok(Pulled {
+        pending,
         digest: top.digest,
         manifest: manifest_digest,
         config: manifest_doc.config.digest.clone(),
