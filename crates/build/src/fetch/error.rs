@@ -3,6 +3,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use ureq::http::Uri;
+
 /// Why an `ADD <url>` download failed. Every variant names the URL or file involved.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -29,28 +31,26 @@ pub enum FetchError {
         algorithm: String,
     },
     /// The host name did not resolve.
-    #[error("fetching {url}: resolving {host}: {source}")]
+    #[error("fetching {url}: resolving {host}: {reason}")]
     Resolve {
         /// The URL being fetched.
         url: String,
-        /// The host and port looked up.
+        /// The host (and port) looked up.
         host: String,
-        /// The resolver's error.
-        #[source]
-        source: io::Error,
+        /// What the resolver said.
+        reason: String,
     },
-    /// No address of the host accepted a connection.
-    #[error("fetching {url}: connecting to {addr}: {source}")]
+    /// No connection could be opened to the host (or to the proxy in front of it).
+    #[error("fetching {url}: connecting to {host}: {reason}")]
     Connect {
         /// The URL being fetched.
         url: String,
-        /// The last address tried.
-        addr: String,
-        /// The last connect error.
-        #[source]
-        source: io::Error,
+        /// The host and port connected to.
+        host: String,
+        /// Why the connection failed.
+        reason: String,
     },
-    /// TLS setup or handshake failed (no root certificates, bad server name, ...).
+    /// TLS setup or handshake failed (no root certificates, untrusted certificate, ...).
     #[error("fetching {url}: TLS: {reason}")]
     Tls {
         /// The URL being fetched.
@@ -58,7 +58,8 @@ pub enum FetchError {
         /// What failed.
         reason: String,
     },
-    /// Reading from or writing to the connection failed (including the 30 s timeouts).
+    /// Sending the request or reading the response failed, including the client's timeouts
+    /// (an error of kind [`io::ErrorKind::TimedOut`]).
     #[error("fetching {url}: {context}: {source}")]
     Io {
         /// The URL being fetched.
@@ -84,7 +85,8 @@ pub enum FetchError {
         url: String,
         /// The numeric status code.
         status: u16,
-        /// The status line as sent, e.g. `HTTP/1.1 404 Not Found`.
+        /// The status line, e.g. `HTTP/1.1 404 Not Found` (with the standard reason phrase
+        /// for the code, not the one the server sent).
         status_line: String,
     },
     /// More than the allowed number of redirects.
@@ -103,7 +105,7 @@ pub enum FetchError {
         /// The limit.
         limit: u64,
     },
-    /// The connection ended before the announced body length was received.
+    /// The connection ended before the announced body length (`Content-Length`) was received.
     #[error("fetching {url}: connection closed after {received} of {expected} bytes")]
     Truncated {
         /// The URL being fetched.
@@ -134,4 +136,80 @@ pub enum FetchError {
         #[source]
         source: io::Error,
     },
+}
+
+impl FetchError {
+    /// Maps an error of the HTTP client while fetching `uri` (`context`: what was being done,
+    /// for errors of the connection itself) to the variant that says what went wrong.
+    pub(crate) fn from_ureq(uri: &Uri, context: &'static str, e: ureq::Error) -> FetchError {
+        let url = uri.to_string();
+        let host = || {
+            uri.authority()
+                .map(|a| a.as_str().to_string())
+                .unwrap_or_default()
+        };
+        let reason = berth_registry::http::describe(&e);
+        match e {
+            ureq::Error::HostNotFound => FetchError::Resolve {
+                url,
+                host: host(),
+                reason,
+            },
+            ureq::Error::Io(source) if is_connect_error(source.kind()) => FetchError::Connect {
+                url,
+                host: host(),
+                reason: source.to_string(),
+            },
+            ureq::Error::ConnectionFailed
+            | ureq::Error::ConnectProxyFailed(_)
+            | ureq::Error::InvalidProxyUrl => FetchError::Connect {
+                url,
+                host: host(),
+                reason,
+            },
+            ureq::Error::Tls(_)
+            | ureq::Error::Pem(_)
+            | ureq::Error::Rustls(_)
+            | ureq::Error::TlsRequired => FetchError::Tls {
+                url,
+                reason: if berth_registry::http::system_roots().is_empty() {
+                    format!(
+                        "{reason} (no root certificates found in the system store: install \
+                         ca-certificates, or set SSL_CERT_FILE)"
+                    )
+                } else {
+                    reason
+                },
+            },
+            ureq::Error::TooManyRedirects => FetchError::TooManyRedirects {
+                url,
+                limit: super::MAX_REDIRECTS,
+            },
+            ureq::Error::BadUri(_) | ureq::Error::RequireHttpsOnly(_) => {
+                FetchError::InvalidUrl { url, reason }
+            }
+            ureq::Error::Io(source) => FetchError::Io {
+                url,
+                context,
+                source,
+            },
+            ureq::Error::Timeout(_) => FetchError::Io {
+                url,
+                context,
+                source: io::Error::new(io::ErrorKind::TimedOut, reason),
+            },
+            _ => FetchError::Protocol { url, reason },
+        }
+    }
+}
+
+/// Whether an I/O error kind can only come from opening a connection.
+fn is_connect_error(kind: io::ErrorKind) -> bool {
+    matches!(
+        kind,
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::NetworkUnreachable
+            | io::ErrorKind::HostUnreachable
+            | io::ErrorKind::AddrNotAvailable
+    )
 }

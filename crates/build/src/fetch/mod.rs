@@ -1,25 +1,22 @@
 //! Downloading a Dockerfile `ADD <url>` source.
 //!
-//! A small HTTP/1.1 client on [`std::net::TcpStream`] (no async runtime): one request per
-//! connection (`Connection: close`), `Content-Length`, chunked and read-to-close bodies,
-//! redirects, 30 s connect/read/write timeouts. `https://` goes through rustls (ring provider)
-//! with the system's root certificates, read at run time.
+//! The transport is berth's shared HTTP client, [`berth_registry::http`] (ureq over rustls with
+//! the ring provider, the system's root certificates read at run time, proxies from
+//! `HTTPS_PROXY`/`NO_PROXY`, 30 s connect and 60 s per-read timeouts); it follows the
+//! redirects and frames the body. This module picks the file name, streams and hashes the
+//! body into the destination directory, and checks the checksum and size limit.
 //!
 //! - [`fetch`]: download into a directory, with BuildKit's file naming, an optional
 //!   `--checksum` and size limit.
 //! - [`is_url`] / [`is_git_url`]: how `ADD` classifies a source.
 
-mod body;
 mod checksum;
-mod conn;
 mod date;
 mod download;
 mod error;
-mod http;
 mod name;
 mod partial;
 mod source;
-mod tls;
 mod url;
 
 #[cfg(test)]

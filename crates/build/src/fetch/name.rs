@@ -1,17 +1,19 @@
 //! The file name `ADD <url>` gives a download: `Content-Disposition: …; filename=…` when the
 //! server sends one, else the last segment of the final URL's path, else `download`.
 
-use super::url::{percent_decode, Url};
+use ureq::http::Uri;
+
+use super::url::percent_decode;
 
 /// The name used when neither the response nor the URL yields one.
 pub(crate) const DEFAULT_NAME: &str = "download";
 
 /// Picks the file name for a download from `Content-Disposition` and the final URL.
-pub(crate) fn file_name(content_disposition: Option<&str>, url: &Url) -> String {
+pub(crate) fn file_name(content_disposition: Option<&str>, url: &Uri) -> String {
     content_disposition
         .and_then(disposition_filename)
         .and_then(|n| base_name(&n))
-        .or_else(|| base_name(&percent_decode(&url.path)))
+        .or_else(|| base_name(&percent_decode(url.path())))
         .unwrap_or_else(|| DEFAULT_NAME.to_string())
 }
 
@@ -97,7 +99,7 @@ mod tests {
     use super::*;
 
     fn name(cd: Option<&str>, url: &str) -> String {
-        file_name(cd, &Url::parse(url).unwrap())
+        file_name(cd, &super::super::url::parse(url).unwrap())
     }
 
     #[test]

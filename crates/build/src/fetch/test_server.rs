@@ -69,9 +69,14 @@ impl Server {
     }
 }
 
-/// A complete response with `Content-Length`, extra header lines given as `Name: value`.
+/// A complete response with `Content-Length`, extra header lines given as `Name: value`, and
+/// `Connection: close` (the server closes every connection after one response, so a client
+/// must not keep it for the next request).
 pub(crate) fn respond(status: &str, headers: &[&str], body: &[u8]) -> Reply {
-    let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", body.len());
+    let mut head = format!(
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
     for h in headers {
         head.push_str(h);
         head.push_str("\r\n");

@@ -58,12 +58,13 @@ fn content_length_body_and_request_head() {
         head.starts_with("GET /files/hello.txt?v=1&x=%20 HTTP/1.1\r\n"),
         "{head}"
     );
+    let head_lower = head.to_ascii_lowercase();
     assert!(
-        head.contains(&format!("Host: {}\r\n", server.addr)),
+        head_lower.contains(&format!("\r\nhost: {}\r\n", server.addr)),
         "{head}"
     );
-    assert!(head.contains("User-Agent: berth\r\n"), "{head}");
-    assert!(head.contains("Connection: close\r\n"), "{head}");
+    assert!(head_lower.contains("\r\nuser-agent: berth/"), "{head}");
+    assert!(head_lower.contains("\r\naccept: */*\r\n"), "{head}");
 }
 
 #[test]
@@ -151,6 +152,50 @@ fn not_found_is_an_error_with_status_line_and_url() {
     assert!(msg.contains("HTTP/1.1 404 Not Found"), "{msg}");
     assert!(msg.contains(&url), "{msg}");
     assert!(entries(dir.path()).is_empty());
+}
+
+#[test]
+fn error_after_redirect_names_the_final_url() {
+    let server = serve(|target, _| match target {
+        "/old" => respond("301 Moved Permanently", &["Location: /gone.tgz"], b""),
+        _ => respond("410 Gone", &[], b""),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let err = fetch(&server.url("/old"), dir.path(), None, None).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        matches!(err, FetchError::Status { status: 410, .. }),
+        "{msg}"
+    );
+    assert!(msg.contains(&server.url("/gone.tgz")), "{msg}");
+    assert!(msg.contains("HTTP/1.1 410 Gone"), "{msg}");
+    assert!(entries(dir.path()).is_empty());
+}
+
+#[test]
+fn refused_connection_is_a_connect_error() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/x");
+    let dir = tempfile::tempdir().unwrap();
+    let err = fetch(&url, dir.path(), None, None).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, FetchError::Connect { .. }), "{msg}");
+    assert!(msg.contains(&url), "{msg}");
+    assert!(entries(dir.path()).is_empty());
+}
+
+#[test]
+fn invalid_urls_fail_before_connecting() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["ftp://h/x", "http://u:p@127.0.0.1:1/x", "http://h:99999/x"] {
+        let err = fetch(bad, dir.path(), None, None).unwrap_err();
+        assert!(matches!(err, FetchError::InvalidUrl { .. }), "{bad}: {err}");
+    }
 }
 
 #[test]
@@ -281,7 +326,8 @@ fn ipv6_literal_and_port() {
     assert_eq!(fs::read_to_string(got.path).unwrap(), "v6");
     let head = server.requests.lock().unwrap()[0].clone();
     assert!(
-        head.contains(&format!("Host: [::1]:{}\r\n", server.addr.port())),
+        head.to_ascii_lowercase()
+            .contains(&format!("\r\nhost: [::1]:{}\r\n", server.addr.port())),
         "{head}"
     );
 }
