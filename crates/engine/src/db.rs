@@ -46,6 +46,10 @@ CREATE TABLE IF NOT EXISTS image_blobs(
                                   -- its compressed layers
     PRIMARY KEY(image_id, digest)
 );
+CREATE TABLE IF NOT EXISTS repo_digests(
+    name TEXT PRIMARY KEY,        -- registry/repository@sha256:... (Docker's RepoDigests)
+    image_id TEXT NOT NULL        -- the image pulled or pushed under it
+);
 CREATE TABLE IF NOT EXISTS compressed_layers(
     digest TEXT PRIMARY KEY,      -- an uncompressed layer blob
     gzip TEXT NOT NULL            -- the gzip blob a push made of it
@@ -76,7 +80,7 @@ pub fn open(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "wal_autocheckpoint", 64)?;
     // Only create the schema when it is missing: DDL takes a write lock.
     let have: i64 = conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='compressed_layers'",
+        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='repo_digests'",
         [],
         |r| r.get(0),
     )?;

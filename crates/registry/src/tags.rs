@@ -13,6 +13,7 @@ pub fn list_tags(reg: &Registry, repository: &str) -> Result<Vec<String>> {
     }
     let mut out = Vec::new();
     let mut path = format!("/v2/{repository}/tags/list");
+    let mut seen = std::collections::HashSet::from([path.clone()]);
     for _ in 0..1000 {
         let resp = reg.send("GET", &path, &[Scope::pull(repository)], &[], Body::Empty)?;
         if !(200..300).contains(&resp.status().as_u16()) {
@@ -42,7 +43,15 @@ pub fn list_tags(reg: &Registry, repository: &str) -> Result<Vec<String>> {
             .map_err(|e| Error::BadManifest(format!("the tag list of {repository}: {e}")))?;
         out.extend(tags.tags.unwrap_or_default());
         match next {
-            Some(n) if !n.is_empty() => path = n,
+            Some(n) if !n.is_empty() => {
+                // A `Link` back to a page already listed would loop (and repeat its tags).
+                if !seen.insert(n.clone()) {
+                    return Err(Error::BadManifest(format!(
+                        "the tag list of {repository}: its pages loop (next is {n} again)"
+                    )));
+                }
+                path = n
+            }
             _ => break,
         }
     }

@@ -17,6 +17,7 @@ pub mod engine;
 pub mod image_archive;
 pub mod leaks;
 pub mod peers;
+pub mod registry;
 pub mod runtime;
 
 use std::env;

@@ -96,9 +96,18 @@ fn killed_pull_resumes_and_leaves_a_clean_store() {
     let o = in_root(&b, &fresh, &["pull", &reference]).ok();
     assert!(o.stdout.contains("Downloaded newer image"), "{o}");
     check("after the resumed pull");
-    let got = in_root(&b, &fresh, &["image", "inspect", "--format", "{{.Id}}", &reference]).ok();
+    let got = in_root(
+        &b,
+        &fresh,
+        &["image", "inspect", "--format", "{{.Id}}", &reference],
+    )
+    .ok();
     assert_eq!(got.out().trim(), id, "the resumed pull made another image");
-    assert_eq!(partial_bytes(&fresh), 0, "partial downloads left after a pull");
+    assert_eq!(
+        partial_bytes(&fresh),
+        0,
+        "partial downloads left after a pull"
+    );
 }
 
 #[test]
@@ -128,7 +137,12 @@ fn two_pulls_of_one_image_at_once_both_succeed() {
             String::from_utf8_lossy(&o.stderr)
         );
     }
-    let got = in_root(&b, &fresh, &["image", "inspect", "--format", "{{.Id}}", &reference]).ok();
+    let got = in_root(
+        &b,
+        &fresh,
+        &["image", "inspect", "--format", "{{.Id}}", &reference],
+    )
+    .ok();
     assert_eq!(got.out().trim(), id);
     let o = in_root(&b, &fresh, &["system", "check"]);
     assert!(o.stdout.contains("No problems found"), "{o}");

@@ -208,7 +208,7 @@ pub fn build(g: &Globals, a: BuildArgs) -> anyhow::Result<i32> {
                 if !o.names.is_empty() {
                     e.tag_image(&result.image_id, n)?;
                 }
-                super::registry::push_names(&mut e, &[n.clone()], quiet, true)?;
+                super::registry::push_names(&mut e, std::slice::from_ref(n), quiet, true)?;
             }
         }
     }

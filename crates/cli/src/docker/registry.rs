@@ -22,6 +22,7 @@ fn registry_options(f: &RegistryFlags) -> RegistryOptions {
         cert_dir: f.cert_dir.clone(),
         credential: None,
         insecure: f.tls_verify == Some(false),
+        secure_only: f.tls_verify == Some(true),
     }
 }
 
@@ -83,12 +84,7 @@ fn pull_one(
         .clone()
         .or_else(|| reference.digest.clone())
         .unwrap_or_default();
-    let repo_path = if reference.registry == berth_engine::reference::DEFAULT_REGISTRY {
-        reference.repository.clone()
-    } else {
-        reference.familiar_name()
-    };
-    progress.line(&format!("{what}: Pulling from {repo_path}"));
+    progress.line(&format!("{what}: Pulling from {}", reference.repository));
     let outcome = e.pull(name, opts, &progress);
     progress.finish();
     let outcome = outcome?;

@@ -20,6 +20,9 @@ pub struct RegistryOptions {
     pub credential: Option<Credential>,
     /// Allow plain HTTP (podman's `--tls-verify=false`).
     pub insecure: bool,
+    /// Never fall back to plain HTTP, not even for loopback or configured-insecure
+    /// registries (`--tls-verify=true`).
+    pub secure_only: bool,
 }
 
 /// The endpoints to try for `registry/repository`, mirrors first.
@@ -53,10 +56,11 @@ pub fn connect(
         )?,
     };
     let certs_dirs = berth_registry::config::certs::certs_dirs();
-    let insecure = opts.insecure
-        || endpoint.insecure
-        || conf.is_insecure(&endpoint.host)
-        || name::is_loopback(&endpoint.host);
+    let insecure = !opts.secure_only
+        && (opts.insecure
+            || endpoint.insecure
+            || conf.is_insecure(&endpoint.host)
+            || name::is_loopback(&endpoint.host));
     let copts = ConnectOptions {
         credential,
         insecure,

@@ -133,8 +133,39 @@ pub fn untag(conn: &Connection, name: &str) -> Result<bool> {
 pub fn delete(conn: &Connection, id: &str) -> Result<()> {
     conn.execute("DELETE FROM tags WHERE image_id = ?1", [id])?;
     conn.execute("DELETE FROM image_blobs WHERE image_id = ?1", [id])?;
+    conn.execute("DELETE FROM repo_digests WHERE image_id = ?1", [id])?;
     conn.execute("DELETE FROM images WHERE id = ?1", [id])?;
     Ok(())
+}
+
+/// Records `name` (`registry/repository@sha256:...`) as a repo digest of image `id`.
+pub fn set_repo_digest(conn: &Connection, name: &str, id: &str) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO repo_digests(name, image_id) VALUES (?1, ?2)",
+        params![name, id],
+    )?;
+    Ok(())
+}
+
+/// The repo digests of image `id`.
+pub fn repo_digests_of(conn: &Connection, id: &str) -> Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare("SELECT name FROM repo_digests WHERE image_id = ?1 ORDER BY name")?;
+    let v = stmt
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(v)
+}
+
+/// The image a repo digest names.
+pub fn by_repo_digest(conn: &Connection, name: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT image_id FROM repo_digests WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 /// Records that image `id` keeps the blobs `digests` (see the `image_blobs` table).

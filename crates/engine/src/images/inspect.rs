@@ -14,7 +14,8 @@ impl Engine {
         let image = self.image(what)?;
         let row = index::get(&self.db, &image.id)?;
         let (tags, size) = row.map(|r| (r.tags, r.size)).unwrap_or_default();
-        Ok(inspect_json(&image, &tags, size))
+        let digests = index::repo_digests_of(&self.db, &image.id)?;
+        Ok(inspect_json(&image, &tags, &digests, size))
     }
 
     /// Docker's `history` rows (newest first) for the image `what` names.
@@ -63,12 +64,12 @@ impl Engine {
 }
 
 /// Builds Docker's inspect object.
-pub fn inspect_json(image: &Image, tags: &[String], size: u64) -> Value {
+pub fn inspect_json(image: &Image, tags: &[String], repo_digests: &[String], size: u64) -> Value {
     let c = &image.config;
     json!({
         "Id": format!("sha256:{}", image.id),
         "RepoTags": tags.iter().map(|t| familiar(t)).collect::<Vec<_>>(),
-        "RepoDigests": [],
+        "RepoDigests": repo_digests.iter().map(|t| familiar(t)).collect::<Vec<_>>(),
         "Parent": "",
         "Comment": c.history.last().and_then(|h| h.comment.clone()).unwrap_or_default(),
         "Created": c.created.clone().unwrap_or_default(),

@@ -9,6 +9,10 @@ use crate::error::{Error, Result};
 use crate::images::index;
 use crate::images::resolve::Image;
 
+/// What [`Engine::live_content`] shows its visitor for each image: the image and the blobs
+/// it needs, or why it could not be read.
+pub type Visited<'a> = std::result::Result<(&'a Image, &'a [Digest]), &'a Error>;
+
 /// The blobs and unpacked layers something still needs.
 #[derive(Debug, Default)]
 pub struct Live {
@@ -25,7 +29,7 @@ impl Engine {
     /// be read (such an image's content cannot be known).
     pub fn live_content(
         &self,
-        visit: &mut dyn FnMut(&str, std::result::Result<(&Image, &[Digest]), &Error>),
+        visit: &mut dyn FnMut(&str, Visited<'_>),
     ) -> Result<Live> {
         let mut live = Live::default();
         for row in index::list(&self.db)? {

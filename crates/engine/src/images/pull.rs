@@ -60,7 +60,7 @@ impl Engine {
         let layers = self.layer_store()?;
         // Work dirs of killed unpacks (their process is gone) would otherwise stay behind.
         layers.remove_stale()?;
-        let before = index::by_tag(&self.db, &reference.to_string())?;
+        let before = self.resolve_image_id(&reference.to_string()).ok();
         let mut last_err = None;
         let mut pulled = None;
         for ep in &endpoints {
@@ -104,7 +104,14 @@ impl Engine {
             added: now_secs(),
             tags: Vec::new(),
         };
-        index::insert(&mut self.db, &row, &[reference.to_string()])?;
+        // A pull by digest names no tag; its repo digest names the image.
+        let tags: Vec<String> = if reference.digest.is_some() {
+            Vec::new()
+        } else {
+            vec![reference.to_string()]
+        };
+        index::insert(&mut self.db, &row, &tags)?;
+        index::set_repo_digest(&self.db, &format!("{}@{}", reference.name(), p.digest), &id)?;
         if p.digest != p.manifest {
             index::keep_blobs(&self.db, &id, &[p.digest.to_string()])?;
         }

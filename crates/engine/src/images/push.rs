@@ -78,6 +78,11 @@ impl Engine {
             jobs: JOBS,
         };
         let pushed = rpush::push(&reg, &req, &self.blobs, progress)?;
+        index::set_repo_digest(
+            &self.db,
+            &format!("{}@{}", reference.name(), pushed.digest),
+            &id,
+        )?;
         self.image_event("push", &id, Some(&full));
         Ok(PushOutcome {
             tag,

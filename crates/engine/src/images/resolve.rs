@@ -28,6 +28,12 @@ impl Engine {
             if let Some(id) = index::by_tag(&self.db, &r.to_string())? {
                 return Ok(id);
             }
+            if let Some(d) = &r.digest {
+                let name = format!("{}@{d}", r.name());
+                if let Some(id) = index::by_repo_digest(&self.db, &name)? {
+                    return Ok(id);
+                }
+            }
         }
         let hex = what.strip_prefix("sha256:").unwrap_or(what);
         if !hex.is_empty()

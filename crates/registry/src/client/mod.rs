@@ -69,10 +69,14 @@ impl Registry {
         };
         match reg.ping() {
             Ok(()) => Ok(reg),
-            Err(Error::Transport { .. }) if opts.insecure => {
+            Err(https_err @ Error::Transport { .. }) if opts.insecure => {
                 reg.base = format!("http://{host}");
-                reg.ping()?;
-                Ok(reg)
+                match reg.ping() {
+                    Ok(()) => Ok(reg),
+                    // Neither spoke the API: the HTTPS failure says more (a certificate
+                    // error rather than HTTP's "400" to a TLS handshake).
+                    Err(_) => Err(https_err),
+                }
             }
             Err(e) => Err(e),
         }

@@ -157,6 +157,13 @@ fn download_from(
             .and_then(|v| v.strip_prefix("bytes "))
             .and_then(|v| v.split('-').next())
             .and_then(|s| s.parse::<u64>().ok());
+        if start != Some(have) && have == 0 {
+            // Starting over would ask the same again: a loop.
+            return Err(Step::Fatal(Error::Transport {
+                url: reg.url(&path),
+                reason: "the registry sent part of the blob (206) when asked for all of it".into(),
+            }));
+        }
         if start != Some(have) {
             return Err(Step::Restart);
         }

@@ -8,10 +8,9 @@ mod blob;
 mod layers;
 
 use berth_store::layers::{chain_ids, LayerStore};
-use berth_store::pending::{Pending, PendingRecord};
 use berth_store::oci::{Descriptor, ImageConfig, Manifest};
+use berth_store::pending::{Pending, PendingRecord};
 use berth_store::{BlobStore, Digest};
-
 
 use crate::client::Registry;
 use crate::error::{Error, Result};
@@ -111,7 +110,11 @@ pub fn pull(
         )));
     }
     let mut kept = Pending {
-        blobs: manifest_doc.layers.iter().map(|l| l.digest.clone()).collect(),
+        blobs: manifest_doc
+            .layers
+            .iter()
+            .map(|l| l.digest.clone())
+            .collect(),
         chains: chain_ids(&config.rootfs.diff_ids),
     };
     kept.blobs.extend([
