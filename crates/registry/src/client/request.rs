@@ -82,7 +82,7 @@ impl Registry {
                     }
                     return Ok(resp);
                 }
-                Err(e) if attempt < ATTEMPTS && retryable(&e) => {
+                Err(e) if attempt < ATTEMPTS && retryable(&e, attempt) => {
                     sleep(backoff(attempt, None));
                 }
                 Err(e) => {
@@ -141,12 +141,15 @@ impl Registry {
     }
 }
 
-/// Whether a transport error may go away on a retry (resets, timeouts, refused).
-fn retryable(e: &ureq::Error) -> bool {
-    matches!(
-        e,
-        ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed
-    )
+/// Whether a transport error may go away on a retry: resets and refused connections, and a
+/// timeout once (a registry that stalls twice is given up on).
+fn retryable(e: &ureq::Error, attempt: u32) -> bool {
+    match e {
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => attempt < 2,
+        ureq::Error::Io(_) | ureq::Error::ConnectionFailed => true,
+        ureq::Error::Timeout(_) => attempt < 2,
+        _ => false,
+    }
 }
 
 fn retry_after(resp: &Response<ureq::Body>) -> Option<Duration> {

@@ -83,9 +83,13 @@ pub fn ensure_blob(
                 have = 0;
             }
             Err(Step::Broken(e)) if resumes < RESUMES => {
+                let now = file.stream_position().map_err(local("seek", &path))?;
+                // An attempt that brought nothing (a stalled registry) is not retried.
+                if now == have {
+                    return Err(e);
+                }
                 resumes += 1;
-                drop(e);
-                have = file.stream_position().map_err(local("seek", &path))?;
+                have = now;
             }
             Err(Step::Broken(e)) | Err(Step::Fatal(e)) => return Err(e),
         }
