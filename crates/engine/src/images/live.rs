@@ -27,10 +27,7 @@ impl Engine {
     /// indexes, pushed manifests, compressed layers), the build cache and transfers in
     /// progress reference. `visit` sees each image ID with its image, or why it could not
     /// be read (such an image's content cannot be known).
-    pub fn live_content(
-        &self,
-        visit: &mut dyn FnMut(&str, Visited<'_>),
-    ) -> Result<Live> {
+    pub fn live_content(&self, visit: &mut dyn FnMut(&str, Visited<'_>)) -> Result<Live> {
         let mut live = Live::default();
         for row in index::list(&self.db)? {
             let image = match self.image_by_id(&row.id) {

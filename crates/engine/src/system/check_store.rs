@@ -14,15 +14,10 @@ impl Engine {
     pub(crate) fn check_store(&self, f: &mut Findings) -> Result<()> {
         self.check_store_tmp(f)?;
         let layers = self.layer_store()?;
-        for dir in layers.stale_tmp_dirs()? {
-            let d = dir.clone();
-            f.fixable(
-                "stale layer work dir",
-                dir.display().to_string(),
-                "left by a killed unpack or removal",
-                move || remove_path(&d),
-            );
-        }
+        // Half-unpacked layers of killed commands (a killed pull unpacks while it downloads)
+        // are debris, not problems: cleaned here under the exclusive store lock, as a pull
+        // cleans them when it starts. What the pull completed is kept by its pending record.
+        layers.remove_stale()?;
         let mut all_readable = true;
         let blobs_store = &self.blobs;
         let live = self.live_content(&mut |id, image| match image {

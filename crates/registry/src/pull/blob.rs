@@ -14,6 +14,7 @@ use berth_store::oci::Descriptor;
 use berth_store::{BlobStore, Digest};
 use sha2::{Digest as _, Sha256};
 
+use super::follow::{FinishOnDrop, Growth};
 use crate::auth::Scope;
 use crate::client::{registry_error, Body, Registry};
 use crate::error::{Error, Result};
@@ -33,8 +34,11 @@ pub fn ensure_blob(
     blobs: &BlobStore,
     progress: &dyn Progress,
     cancel: &AtomicBool,
+    growth: &Growth,
 ) -> Result<bool> {
+    let _end = FinishOnDrop(growth);
     if blobs.exists(&desc.digest) {
+        already_there(blobs, desc, growth)?;
         return Ok(false);
     }
     let dir = partial_dir(blobs);
@@ -52,10 +56,12 @@ pub fn ensure_blob(
         .map_err(|e| local("lock", &path)(e.into()))?;
     if blobs.exists(&desc.digest) {
         let _ = fs::remove_file(&path);
+        already_there(blobs, desc, growth)?;
         return Ok(false);
     }
     let mut hasher = Sha256::new();
     let mut have = hash_prefix(&mut file, &mut hasher, desc.size, &path)?;
+    growth.attach(file.try_clone().map_err(local("open", &path))?, have);
     let mut resumes = 0;
     loop {
         if cancel.load(Ordering::Relaxed) {
@@ -64,18 +70,15 @@ pub fn ensure_blob(
                 reason: "cancelled".into(),
             });
         }
-        match download_from(
-            reg,
-            repository,
-            desc,
-            &mut file,
-            &mut hasher,
-            have,
-            progress,
-            cancel,
-        ) {
+        let sink = Sink {
+            file: &mut file,
+            hasher: &mut hasher,
+            growth,
+        };
+        match download_from(reg, repository, desc, sink, have, progress, cancel) {
             Ok(()) => break,
             Err(Step::Restart) => {
+                growth.restart();
                 file.set_len(0).map_err(local("truncate", &path))?;
                 file.seek(SeekFrom::Start(0))
                     .map_err(local("seek", &path))?;
@@ -107,8 +110,28 @@ pub fn ensure_blob(
     file.sync_all().map_err(local("fsync", &path))?;
     let dest = blobs.path(&desc.digest);
     fs::rename(&path, &dest).map_err(local("rename into", &dest))?;
+    growth.finish(true);
     progress.layer(&desc.digest, LayerState::DownloadComplete);
     Ok(true)
+}
+
+/// Where a download's bytes go: the partial file, the digest, and the following unpacker.
+struct Sink<'a> {
+    file: &'a mut File,
+    hasher: &'a mut Sha256,
+    growth: &'a Growth,
+}
+
+/// The blob is in the store already (another pull put it there): a follower reads that.
+fn already_there(blobs: &BlobStore, desc: &Descriptor, growth: &Growth) -> Result<()> {
+    let f = blobs.open_blob(&desc.digest)?;
+    let len = f
+        .metadata()
+        .map_err(local("stat", &blobs.path(&desc.digest)))?
+        .len();
+    growth.attach(f, len);
+    growth.finish(true);
+    Ok(())
 }
 
 /// How one download attempt ended, when not with the whole blob.
@@ -121,13 +144,11 @@ enum Step {
     Fatal(Error),
 }
 
-#[allow(clippy::too_many_arguments)]
 fn download_from(
     reg: &Registry,
     repository: &str,
     desc: &Descriptor,
-    file: &mut File,
-    hasher: &mut Sha256,
+    sink: Sink<'_>,
     have: u64,
     progress: &dyn Progress,
     cancel: &AtomicBool,
@@ -212,10 +233,12 @@ fn download_from(
                 actual: "(longer content)".into(),
             }));
         }
-        hasher.update(&buf[..n]);
-        file.write_all(&buf[..n])
+        sink.hasher.update(&buf[..n]);
+        sink.file
+            .write_all(&buf[..n])
             .map_err(|e| Step::Fatal(local_err("write", e)))?;
         done += n as u64;
+        sink.growth.grew(done);
         progress.layer(
             &desc.digest,
             LayerState::Downloading {

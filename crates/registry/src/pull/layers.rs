@@ -1,6 +1,7 @@
 //! The two stages of a pull's layers: up to `jobs` threads download the missing blobs (in
 //! layer order, so the bottom layers come first), and the calling thread unpacks layer after
-//! layer as soon as each blob is in, so unpacking overlaps the downloads still running.
+//! layer, each while its blob is still downloading (reading close behind the download, see
+//! [`super::follow`]), so network, decompression and disk all overlap.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,6 +14,7 @@ use berth_store::oci::Descriptor;
 use berth_store::{BlobStore, Digest};
 
 use super::blob::ensure_blob;
+use super::follow::Growth;
 use super::PullRequest;
 use crate::client::Registry;
 use crate::error::{Error, Result};
@@ -51,6 +53,7 @@ pub(super) fn fetch_and_unpack(
         .iter()
         .map(|d| AtomicBool::new(blobs.exists(&d.digest)))
         .collect();
+    let growths: Vec<Growth> = descs.iter().map(|_| Growth::default()).collect();
     let queue = Mutex::new(queue);
     let cancel = AtomicBool::new(false);
     let workers = req
@@ -61,16 +64,27 @@ pub(super) fn fetch_and_unpack(
         let (tx, rx) = mpsc::channel::<(usize, Result<()>)>();
         for _ in 0..workers {
             let tx = tx.clone();
-            let (queue, cancel) = (&queue, &cancel);
+            let (queue, cancel, growths) = (&queue, &cancel, &growths);
             s.spawn(move || loop {
                 if cancel.load(Ordering::Relaxed) {
+                    abandon(queue, growths);
                     return;
                 }
                 let next = queue.lock().ok().and_then(|mut q| q.pop_front());
                 let Some(i) = next else { return };
-                let r = ensure_blob(reg, req.repository, &descs[i], blobs, progress, cancel);
+                let r = ensure_blob(
+                    reg,
+                    req.repository,
+                    &descs[i],
+                    blobs,
+                    progress,
+                    cancel,
+                    &growths[i],
+                );
                 let failed = r.is_err();
                 if tx.send((i, r.map(|_| ()))).is_err() || failed {
+                    cancel.store(true, Ordering::Relaxed);
+                    abandon(queue, growths);
                     return;
                 }
             });
@@ -80,6 +94,7 @@ pub(super) fn fetch_and_unpack(
             chains: &chains,
             ready: &ready,
             fresh: &fresh,
+            growths: &growths,
         };
         let result = unpack_in_order(descs, diff_ids, &stages, &rx, blobs, layers, progress);
         if result.is_err() {
@@ -89,11 +104,22 @@ pub(super) fn fetch_and_unpack(
     })
 }
 
-/// Per layer: its chain ID, whether its blob is in, whether this pull downloads it.
+/// Per layer: its chain ID, whether its blob is in, whether this pull downloads it, and its
+/// download as it grows.
 struct Stages<'a> {
     chains: &'a [Digest],
     ready: &'a [AtomicBool],
     fresh: &'a [bool],
+    growths: &'a [Growth],
+}
+
+/// Marks every download still queued as failed (its follower stops waiting).
+fn abandon(queue: &Mutex<VecDeque<usize>>, growths: &[Growth]) {
+    if let Ok(mut q) = queue.lock() {
+        for i in q.drain(..) {
+            growths[i].finish(false);
+        }
+    }
 }
 
 /// Unpacks each layer once its blob is in (waiting on `rx` for the downloads).
@@ -110,38 +136,60 @@ fn unpack_in_order(
         chains,
         ready,
         fresh,
+        growths,
     } = stages;
-    for (i, desc) in descs.iter().enumerate() {
+    // Waits until the download of layer `i` has ended well (its digest checked).
+    let wait_ready = |i: usize| -> Result<()> {
         while !ready[i].load(Ordering::Relaxed) {
             match rx.recv() {
                 Ok((j, Ok(()))) => ready[j].store(true, Ordering::Relaxed),
                 Ok((_, Err(e))) => return Err(e),
                 Err(_) => {
                     return Err(Error::Transport {
-                        url: desc.digest.to_string(),
+                        url: descs[i].digest.to_string(),
                         reason: "the download stopped".into(),
                     })
                 }
             }
         }
-        if layers.exists(&chains[i]) {
+        Ok(())
+    };
+    let from_blob = |i: usize| {
+        layers.ensure(&chains[i], &diff_ids[i], || {
+            blobs.open_blob(&descs[i].digest)
+        })
+    };
+    for (i, desc) in descs.iter().enumerate() {
+        if !layers.exists(&chains[i]) {
             if fresh[i] {
-                progress.layer(&desc.digest, LayerState::PullComplete);
+                let streamed = layers.ensure(&chains[i], &diff_ids[i], || Ok(growths[i].follow()));
+                wait_ready(i)?;
+                if streamed.is_err() {
+                    // The download restarted, or the stream was bad: the verified blob decides.
+                    from_blob(i).map_err(|e| unpack_error(desc, e))?;
+                }
+            } else {
+                wait_ready(i)?;
+                progress.layer(&desc.digest, LayerState::Extracting);
+                from_blob(i).map_err(|e| unpack_error(desc, e))?;
             }
-            continue;
+        } else {
+            wait_ready(i)?;
         }
-        progress.layer(&desc.digest, LayerState::Extracting);
-        layers
-            .ensure(&chains[i], &diff_ids[i], || blobs.open_blob(&desc.digest))
-            .map_err(|e| match e {
-                berth_store::Error::DigestMismatch { expected, actual } => Error::DigestMismatch {
-                    what: format!("layer {} (uncompressed content)", desc.digest),
-                    expected,
-                    actual,
-                },
-                other => Error::Store(other),
-            })?;
-        progress.layer(&desc.digest, LayerState::PullComplete);
+        if fresh[i] {
+            progress.layer(&desc.digest, LayerState::PullComplete);
+        }
     }
     Ok(())
+}
+
+fn unpack_error(desc: &Descriptor, e: berth_store::Error) -> Error {
+    match e {
+        berth_store::Error::DigestMismatch { expected, actual } => Error::DigestMismatch {
+            what: format!("layer {} (uncompressed content)", desc.digest),
+            expected,
+            actual,
+        },
+        other => Error::Store(other),
+    }
 }

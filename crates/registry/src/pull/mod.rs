@@ -5,6 +5,7 @@
 //! name: the caller tags the image once this returns.
 
 mod blob;
+mod follow;
 mod layers;
 
 use berth_store::layers::{chain_ids, LayerStore};
