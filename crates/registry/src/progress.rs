@@ -60,6 +60,13 @@ impl LayerState {
 pub trait Progress: Send + Sync {
     /// The blob `digest` is now in `state`.
     fn layer(&self, digest: &Digest, state: LayerState);
+
+    /// The blob `digest` was mounted from the repository `from` (Docker's `Mounted from
+    /// NAME`); by default the plain [`LayerState::Mounted`].
+    fn mounted(&self, digest: &Digest, from: &str) {
+        let _ = from;
+        self.layer(digest, LayerState::Mounted);
+    }
 }
 
 /// Progress that goes nowhere (`-q`).

@@ -145,7 +145,7 @@ fn push_blob(
         )?;
         match resp.status().as_u16() {
             201 => {
-                progress.layer(&desc.digest, LayerState::Mounted);
+                progress.mounted(&desc.digest, from);
                 return Ok(());
             }
             202 => {

@@ -92,6 +92,27 @@ impl TransferProgress {
         }
     }
 
+    /// Shows `text` as the layer's state (a bar's message, or a plain line).
+    fn say(&self, digest: &Digest, text: &str) {
+        if self.quiet {
+            return;
+        }
+        let bar = self
+            .layers
+            .lock()
+            .ok()
+            .and_then(|l| l.get(digest).and_then(|l| l.bar.clone()));
+        match bar {
+            Some(b) => {
+                b.disable_steady_tick();
+                b.set_style(plain_style());
+                b.set_message(text.to_string());
+                b.tick();
+            }
+            None => self.write_plain(&format!("{}: {text}", digest.short())),
+        }
+    }
+
     fn words(&self, state: LayerState) -> &'static str {
         match (state, self.direction) {
             (LayerState::Waiting, Direction::Pull) => "Pulling fs layer",
@@ -102,6 +123,10 @@ impl TransferProgress {
 }
 
 impl Progress for TransferProgress {
+    fn mounted(&self, digest: &Digest, from: &str) {
+        self.say(digest, &format!("Mounted from {from}"));
+    }
+
     fn layer(&self, digest: &Digest, state: LayerState) {
         if self.quiet {
             return;

@@ -202,7 +202,28 @@ impl Authenticator {
             url: realm.to_string(),
             reason: http::describe(&e),
         };
-        let response = match &self.credential {
+        let response =
+            crate::client::with_retries(true, || self.request_token(realm, service, scopes))
+                .map_err(transport)?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .with_config()
+            .limit(MAX_TOKEN_RESPONSE)
+            .read_to_vec()
+            .map_err(transport)?;
+        self.parse_token(realm, status, &body, started)
+    }
+
+    /// One token request: an OAuth2 refresh grant with an identity token, else a `GET` with
+    /// basic credentials or none.
+    fn request_token(
+        &self,
+        realm: &str,
+        service: Option<&str>,
+        scopes: &[Scope],
+    ) -> std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        match &self.credential {
             Some(Credential::IdentityToken { token, .. }) => {
                 let mut form: Vec<(&str, String)> = vec![
                     ("grant_type", "refresh_token".into()),
@@ -223,7 +244,6 @@ impl Authenticator {
                 self.agent
                     .post(realm)
                     .send_form(form.iter().map(|(k, v)| (*k, v.as_str())))
-                    .map_err(transport)?
             }
             other => {
                 let mut req = self.agent.get(realm);
@@ -238,16 +258,19 @@ impl Authenticator {
                         .query("account", username)
                         .header("Authorization", basic_header(username, password));
                 }
-                req.call().map_err(transport)?
+                req.call()
             }
-        };
-        let status = response.status().as_u16();
-        let body = response
-            .into_body()
-            .with_config()
-            .limit(MAX_TOKEN_RESPONSE)
-            .read_to_vec()
-            .map_err(transport)?;
+        }
+    }
+
+    /// The token from a token server's answer.
+    fn parse_token(
+        &self,
+        realm: &str,
+        status: u16,
+        body: &[u8],
+        started: Instant,
+    ) -> Result<Token> {
         if status == 401 || status == 403 {
             return Err(Error::Unauthorized(if self.credential.is_some() {
                 "unauthorized: incorrect username or password".into()

@@ -8,6 +8,7 @@ mod request;
 use std::path::PathBuf;
 
 pub use errors::registry_error;
+pub(crate) use request::with_retries;
 pub use request::Body;
 
 use crate::auth::Authenticator;
@@ -85,10 +86,13 @@ impl Registry {
     /// `GET /v2/`: checks the registry speaks the API, and learns its challenge.
     fn ping(&self) -> Result<()> {
         let url = format!("{}/v2/", self.base);
-        let resp = self.agent.get(&url).call().map_err(|e| Error::Transport {
-            url: url.clone(),
-            reason: http::describe(&e),
-        })?;
+        // A busy registry (5xx, 429) is asked again; a transport error is not: it is how a
+        // plain-HTTP registry answers the HTTPS attempt, and the fallback must be quick.
+        let resp =
+            with_retries(false, || self.agent.get(&url).call()).map_err(|e| Error::Transport {
+                url: url.clone(),
+                reason: http::describe(&e),
+            })?;
         let status = resp.status().as_u16();
         if status == 401 {
             let h = resp

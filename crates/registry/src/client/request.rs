@@ -141,6 +141,33 @@ impl Registry {
     }
 }
 
+/// Runs `send` until it gives an answer that is not 5xx or 429, or (unless
+/// `retry_transport`) any transport error, or one a retry cannot help; at most [`ATTEMPTS`]
+/// times with backoff. For requests outside [`Registry::send`]: tokens, the first `/v2/`.
+pub(crate) fn with_retries(
+    retry_transport: bool,
+    mut send: impl FnMut() -> std::result::Result<Response<ureq::Body>, ureq::Error>,
+) -> std::result::Result<Response<ureq::Body>, ureq::Error> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match send() {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                if (status == 429 || status >= 500) && attempt < ATTEMPTS {
+                    sleep(backoff(attempt, retry_after(&resp)));
+                    continue;
+                }
+                return Ok(resp);
+            }
+            Err(e) if retry_transport && attempt < ATTEMPTS && retryable(&e, attempt) => {
+                sleep(backoff(attempt, None));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Whether a transport error may go away on a retry: resets and refused connections, and a
 /// timeout once (a registry that stalls twice is given up on).
 fn retryable(e: &ureq::Error, attempt: u32) -> bool {
