@@ -1,0 +1,1 @@
+//! Loading compose files (filled in by the loader work).

@@ -1,0 +1,1 @@
+//! The typed project model (filled in by the model work).
