@@ -79,7 +79,7 @@ impl LayerStore {
     /// Returns the unpacked layer `chain`, unpacking it first if needed from the blob `open`
     /// gives (plain, gzip or zstd), which must have the diff ID `diff_id`. Safe against
     /// concurrent callers (threads or processes): one unpack wins, the others use it.
-    pub fn ensure<R: Read>(
+    pub fn ensure<R: Read + Send>(
         &self,
         chain: &Digest,
         diff_id: &Digest,

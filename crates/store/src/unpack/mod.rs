@@ -9,13 +9,13 @@
 mod apply;
 pub mod meta;
 pub mod path;
+mod pipeline;
 mod tree;
 
 use std::io::{self, Read};
 use std::path::Path;
 
-use crate::compression::decompressed;
-use crate::digest::{Digest, DigestReader};
+use crate::digest::Digest;
 use crate::error::{Error, Result};
 
 pub use meta::{read_meta, Kind, Meta};
@@ -37,8 +37,23 @@ pub struct UnpackStats {
 /// Unpacks the layer `reader` yields into `dest`, an existing empty directory. On error,
 /// `dest` may hold part of the layer (the caller removes it) but nothing outside `dest` has
 /// been written.
-pub fn unpack_layer(reader: impl Read, dest: &Path) -> Result<UnpackStats> {
-    let stream = DigestReader::new(decompressed(reader)?);
+pub fn unpack_layer(reader: impl Read + Send, dest: &Path) -> Result<UnpackStats> {
+    std::thread::scope(|scope| {
+        let (stream, hasher) = pipeline::start(scope, reader);
+        let (size, entries) = apply_stream(stream, dest)?;
+        let (diff_id, tar_size) = hasher.join().map_err(|_| pipeline::hasher_failed())?;
+        Ok(UnpackStats {
+            diff_id,
+            size,
+            entries,
+            tar_size,
+        })
+    })
+}
+
+/// Applies the tar `stream` to `dest` and reads it to its end (so the diff ID covers the end
+/// padding); returns the bytes of file content written and the entries applied.
+fn apply_stream(stream: impl Read, dest: &Path) -> Result<(u64, u64)> {
     let mut archive = tar::Archive::new(stream);
     let mut unpacker = apply::Unpacker::new(dest)?;
     let mut entries = 0u64;
@@ -58,13 +73,7 @@ pub fn unpack_layer(reader: impl Read, dest: &Path) -> Result<UnpackStats> {
     let size = unpacker.finish()?;
     let mut rest = archive.into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(|e| read_error(last.as_deref(), e))?;
-    let (diff_id, tar_size) = rest.finish();
-    Ok(UnpackStats {
-        diff_id,
-        size,
-        entries,
-        tar_size,
-    })
+    Ok((size, entries))
 }
 
 /// A read error of the tar stream: corrupt, truncated, or the source failed.

@@ -1,1 +1,0 @@
-//! The typed project model (filled in by the model work).
