@@ -170,3 +170,35 @@ fn build_pulls_its_base_image() {
         "built on the pulled base:\n{o}\n{o2}"
     );
 }
+
+#[test]
+fn build_pushes_its_result() {
+    let name = "registry-build-push";
+    let Some((b, seed)) = setup(name) else {
+        return;
+    };
+    let (one, _) = seed_archive(&seed, "bb:1", Some("base"));
+    let r = Registry::plain(&b.netns, &b.dir);
+    r.skopeo_push(&one, "bb:1", &[]).ok();
+    let c = Client::new(&b);
+    let ctx = b.host_dir("ctx");
+    fs::write(
+        ctx.join("Dockerfile"),
+        format!("FROM {}\nRUN echo pushed > /y\n", r.image("bb:1")),
+    )
+    .unwrap();
+    // `--push` pushes the -t names; `-o type=registry,name=...` a name of its own.
+    let out = r.image("out:1");
+    let o = c
+        .cmd(&["build", "--push", "-t", &out, ctx.to_str().unwrap()])
+        .ok();
+    assert_eq!(r.tags("out"), ["1"], "{o}");
+    let other = r.image("other:2");
+    let spec = format!("type=registry,name={other}");
+    c.cmd(&["build", "-o", &spec, ctx.to_str().unwrap()]).ok();
+    assert_eq!(r.tags("other"), ["2"]);
+    // Gone from the store, it comes back from the registry and runs.
+    c.cmd(&["rmi", &out]).ok();
+    let o = c.cmd(&["run", "--rm", &out, "cat", "/y"]).ok();
+    assert_eq!(o.stdout, "pushed\n", "{o}");
+}
