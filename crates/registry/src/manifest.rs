@@ -122,21 +122,32 @@ pub fn parse(media_type: &str, bytes: &[u8], what: &str) -> Result<Document> {
 }
 
 impl Registry {
-    /// `HEAD` of a manifest: its digest and media type, or `None` when the registry sent no
-    /// `Docker-Content-Digest` (then a `GET` must resolve it).
-    pub fn head_manifest(&self, repository: &str, reference: &str) -> Result<Option<Resolved>> {
+    /// `method` (`HEAD` or `GET`) of a manifest with the `Accept` berth takes; a non-2xx
+    /// answer is the registry's error.
+    fn manifest_request(
+        &self,
+        method: &str,
+        repository: &str,
+        reference: &str,
+    ) -> Result<ureq::http::Response<ureq::Body>> {
         let path = format!("/v2/{repository}/manifests/{reference}");
         let resp = self.send(
-            "HEAD",
+            method,
             &path,
             &[Scope::pull(repository)],
             &[("Accept", ACCEPT.to_string())],
             Body::Empty,
         )?;
-        let status = resp.status().as_u16();
-        if !(200..300).contains(&status) {
+        if !(200..300).contains(&resp.status().as_u16()) {
             return Err(registry_error(resp));
         }
+        Ok(resp)
+    }
+
+    /// `HEAD` of a manifest: its digest and media type, or `None` when the registry sent no
+    /// `Docker-Content-Digest` (then a `GET` must resolve it).
+    pub fn head_manifest(&self, repository: &str, reference: &str) -> Result<Option<Resolved>> {
+        let resp = self.manifest_request("HEAD", repository, reference)?;
         let header = |n: &str| {
             resp.headers()
                 .get(n)
@@ -151,18 +162,7 @@ impl Registry {
     /// `GET` of a manifest or index by tag or digest. The content is checked against the
     /// digest (the one asked for, else the `Docker-Content-Digest` the registry sent).
     pub fn get_manifest(&self, repository: &str, reference: &str) -> Result<Fetched> {
-        let path = format!("/v2/{repository}/manifests/{reference}");
-        let resp = self.send(
-            "GET",
-            &path,
-            &[Scope::pull(repository)],
-            &[("Accept", ACCEPT.to_string())],
-            Body::Empty,
-        )?;
-        let status = resp.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(registry_error(resp));
-        }
+        let resp = self.manifest_request("GET", repository, reference)?;
         let media_type = resp
             .headers()
             .get("content-type")

@@ -894,6 +894,23 @@ fn run_berth_env(b: &Berth, env: &[(&str, &str)], args: &[&str], stdin: Option<&
     cmd::run_with_stdin(&env_bin(), &full, &b.dir.join("out"), ENGINE_TIMEOUT, stdin)
 }
 
+/// The engine test, or `None` when it or the registry tools are missing (skipped, printed).
+pub fn setup(name: &str) -> Option<Berth> {
+    let b = Berth::new(name)?;
+    if skip(name) {
+        return None;
+    }
+    Some(b)
+}
+
+/// berth's ID of the image `name`.
+pub fn image_id(b: &Berth, name: &str) -> String {
+    b.cmd(&["image", "inspect", "--format", "{{.Id}}", name])
+        .ok()
+        .out()
+        .to_string()
+}
+
 /// berth with a private `DOCKER_CONFIG` (where `login` stores credentials), fresh per client.
 pub struct Client<'a> {
     /// The engine test it runs in.

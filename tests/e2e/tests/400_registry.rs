@@ -17,23 +17,6 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// The engine test and the registry tools, or `None` (skipped, printed).
-fn setup(name: &str) -> Option<Berth> {
-    let b = Berth::new(name)?;
-    if registry::skip(name) {
-        return None;
-    }
-    Some(b)
-}
-
-/// berth's ID of the image `name`.
-fn image_id(b: &Berth, name: &str) -> String {
-    b.cmd(&["image", "inspect", "--format", "{{.Id}}", name])
-        .ok()
-        .out()
-        .to_string()
-}
-
 /// An OCI archive of a busybox image berth made (`bb:1`), and its image ID.
 fn berth_oci_archive(b: &Berth) -> (String, String) {
     let id = b.busybox_image("bb:1");
@@ -66,7 +49,7 @@ fn assert_serves(r: &Registry, path: &str, id: &str) {
 #[test]
 fn registry_harness_modes_work() {
     let name = "registry-harness";
-    let Some(b) = setup(name) else {
+    let Some(b) = registry::setup(name) else {
         return;
     };
     let (src, id) = berth_oci_archive(&b);
@@ -306,7 +289,7 @@ fn tagged_busybox(b: &Berth, r: &Registry) -> String {
 #[test]
 fn push_rmi_pull_round_trip() {
     let name = "registry-round-trip";
-    let Some(b) = setup(name) else {
+    let Some(b) = registry::setup(name) else {
         return;
     };
     let r = Registry::plain(&b.netns, &b.dir);
@@ -363,7 +346,7 @@ fn push_rmi_pull_round_trip() {
         "{o}"
     );
     assert_eq!(
-        image_id(&b, &reference),
+        registry::image_id(&b, &reference),
         id,
         "same image ID after the round trip"
     );
@@ -396,14 +379,14 @@ fn push_rmi_pull_round_trip() {
     b.cmd(&["rmi", &reference]).ok();
     let o = c.cmd(&["pull", "-q", &reference]).ok();
     assert_eq!(o.lines(), std::slice::from_ref(&reference), "pull -q:\n{o}");
-    assert_eq!(image_id(&b, &reference), id);
+    assert_eq!(registry::image_id(&b, &reference), id);
 
     // By digest.
     let by_digest = format!("{}/bb@{digest}", r.addr());
     b.cmd(&["rmi", &reference]).ok();
     let o = c.cmd(&["pull", &by_digest]).ok();
     assert_eq!(o.lines().last(), Some(&by_digest), "{o}");
-    assert_eq!(image_id(&b, &by_digest), id);
+    assert_eq!(registry::image_id(&b, &by_digest), id);
     let o = b
         .cmd(&["run", "--rm", &by_digest, "echo", "by digest"])
         .ok();
@@ -417,7 +400,7 @@ fn pull_digest_of(o: &Output) -> String {
 #[test]
 fn pull_of_what_the_registry_lacks_fails_cleanly() {
     let name = "registry-pull-missing";
-    let Some(b) = setup(name) else {
+    let Some(b) = registry::setup(name) else {
         return;
     };
     let r = Registry::plain(&b.netns, &b.dir);
@@ -454,7 +437,7 @@ fn pull_of_what_the_registry_lacks_fails_cleanly() {
 #[test]
 fn push_and_pull_all_tags() {
     let name = "registry-all-tags";
-    let Some(b) = setup(name) else {
+    let Some(b) = registry::setup(name) else {
         return;
     };
     let r = Registry::plain(&b.netns, &b.dir);
@@ -487,7 +470,7 @@ fn push_and_pull_all_tags() {
     assert!(o.stdout.contains("Status:"), "{o}");
     for (tag, id) in [("1", &id1), ("2", &id1), ("3", &id3)] {
         assert_eq!(
-            &image_id(&b, &format!("{repo}:{tag}")),
+            &registry::image_id(&b, &format!("{repo}:{tag}")),
             id,
             "{repo}:{tag}\n{o}"
         );

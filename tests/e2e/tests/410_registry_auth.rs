@@ -12,22 +12,6 @@ use std::time::Duration;
 use berth_e2e::registry::{self, base64_decode, Client, Registry};
 use berth_e2e::{Berth, Output};
 
-/// The engine test and the registry tools, or `None` (skipped, printed).
-fn setup(name: &str) -> Option<Berth> {
-    let b = Berth::new(name)?;
-    if registry::skip(name) {
-        return None;
-    }
-    Some(b)
-}
-
-fn image_id(b: &Berth, name: &str) -> String {
-    b.cmd(&["image", "inspect", "--format", "{{.Id}}", name])
-        .ok()
-        .out()
-        .to_string()
-}
-
 /// A file holding `text` (for `--password-stdin`).
 fn stdin_file(b: &Berth, name: &str, text: &str) -> std::path::PathBuf {
     let p = b.dir.join(name);
@@ -92,7 +76,7 @@ fn assert_login_succeeded(o: &Output) {
 #[test]
 fn tls_basic_auth_login_push_pull_logout() {
     let name = "registry-tls-basic";
-    let Some(b) = setup(name) else {
+    let Some(b) = registry::setup(name) else {
         return;
     };
     let (user, password) = ("berth", "s3cret-pw");
@@ -147,7 +131,7 @@ fn tls_basic_auth_login_push_pull_logout() {
     b.cmd(&["rmi", &reference, "bb:1"]).ok();
     let o = c.cmd(&["pull", &reference]).ok();
     assert_eq!(o.lines().last(), Some(&reference), "{o}");
-    assert_eq!(image_id(&b, &reference), id);
+    assert_eq!(registry::image_id(&b, &reference), id);
     let o = b.cmd(&["run", "--rm", &reference, "echo", "over tls"]).ok();
     assert_eq!(o.stdout, "over tls\n");
 
@@ -180,7 +164,7 @@ fn tls_basic_auth_login_push_pull_logout() {
 #[test]
 fn token_auth_anonymous_pull_authenticated_push() {
     let name = "registry-token";
-    let Some(b) = setup(name) else {
+    let Some(b) = registry::setup(name) else {
         return;
     };
     let (user, password) = ("pusher", "tok3n-pw");
@@ -220,7 +204,7 @@ fn token_auth_anonymous_pull_authenticated_push() {
     b.cmd(&["rmi", &reference, &private, "bb:1"]).ok();
     let o = anon.cmd(&["pull", &reference]).ok();
     assert_eq!(o.lines().last(), Some(&reference), "{o}");
-    assert_eq!(image_id(&b, &reference), id);
+    assert_eq!(registry::image_id(&b, &reference), id);
     let o = b.cmd(&["run", "--rm", &reference, "echo", "token"]).ok();
     assert_eq!(o.stdout, "token\n");
 
@@ -237,7 +221,7 @@ fn token_auth_anonymous_pull_authenticated_push() {
     b.cmd(&["image", "inspect", &private]).fails();
     // The logged-in client may.
     c.cmd(&["pull", &private]).ok();
-    assert_eq!(image_id(&b, &private), id);
+    assert_eq!(registry::image_id(&b, &private), id);
 
     let o = c.cmd(&["logout", &server]).ok();
     assert!(o.stdout.contains("Removing login credentials for"), "{o}");
@@ -263,7 +247,7 @@ fn throttle_loopback(b: &Berth) {
 #[test]
 fn short_lived_tokens_are_renewed_during_a_long_push() {
     let name = "registry-token-expiry";
-    let Some(b) = setup(name) else {
+    let Some(b) = registry::setup(name) else {
         return;
     };
     if berth_e2e::peers::skip_unless_installed(name, &[("tc", "iproute2"), ("ip", "iproute2")]) {
@@ -330,13 +314,13 @@ fn short_lived_tokens_are_renewed_during_a_long_push() {
         "pull with {lifetime:?} tokens:\n{o}\n{}",
         r.log_tail(20)
     );
-    assert_eq!(image_id(&b, &reference), id);
+    assert_eq!(registry::image_id(&b, &reference), id);
 }
 
 #[test]
 fn tls_ca_from_certs_d_or_cert_dir() {
     let name = "registry-tls-ca";
-    let Some(b) = setup(name) else {
+    let Some(b) = registry::setup(name) else {
         return;
     };
     let (user, password) = ("berth", "ca-test-pw");
@@ -363,7 +347,7 @@ fn tls_ca_from_certs_d_or_cert_dir() {
     // Verified with the CA in certs.d/<host:port>/.
     b.cmd(&["rmi", &reference, "bb:1"]).ok();
     c.cmd(&["pull", "--tls-verify=true", &reference]).ok();
-    assert_eq!(image_id(&b, &reference), id);
+    assert_eq!(registry::image_id(&b, &reference), id);
 
     // Without it, verification fails; --cert-dir gives it back.
     r.remove_ca_from_certs_d();
@@ -381,5 +365,5 @@ fn tls_ca_from_certs_d_or_cert_dir() {
         &reference,
     ])
     .ok();
-    assert_eq!(image_id(&b, &reference), id);
+    assert_eq!(registry::image_id(&b, &reference), id);
 }

@@ -44,13 +44,6 @@ fn seed_archive(seed: &Berth, tag: &str, version: Option<&str>) -> (String, Stri
     (format!("oci-archive:{}", path.display()), id)
 }
 
-fn image_id(b: &Berth, name: &str) -> String {
-    b.cmd(&["image", "inspect", "--format", "{{.Id}}", name])
-        .ok()
-        .out()
-        .to_string()
-}
-
 #[test]
 fn run_and_create_pull_missing_images() {
     let name = "registry-implicit-run";
@@ -91,7 +84,7 @@ fn run_and_create_pull_missing_images() {
         o.stderr.contains("Digest: sha256:"),
         "the pull's output:\n{o}"
     );
-    assert_eq!(image_id(&b, &ref1), id1);
+    assert_eq!(registry::image_id(&b, &ref1), id1);
     // Present now: no pull.
     let o = c.cmd(&["run", "--rm", &ref1, "echo", "again"]).ok();
     assert_eq!(o.stdout, "again\n");
@@ -106,7 +99,7 @@ fn run_and_create_pull_missing_images() {
     );
     let cid = o.lines().last().cloned().unwrap_or_default();
     assert!(cid.len() == 64, "create prints the container ID last:\n{o}");
-    assert_eq!(image_id(&b, &ref2), id2);
+    assert_eq!(registry::image_id(&b, &ref2), id2);
     b.cmd(&["rm", &cid]).ok();
 
     // The tag moves in the registry: the default keeps the local image, --pull always
@@ -124,7 +117,7 @@ fn run_and_create_pull_missing_images() {
         o.stdout, "2\n",
         "--pull always takes the tag's new image:\n{o}"
     );
-    assert_eq!(image_id(&b, &ref1), id2);
+    assert_eq!(registry::image_id(&b, &ref1), id2);
     // --pull always with nothing new: still runs.
     let mut args = vec!["run", "--rm", "--pull", "always", ref1.as_str()];
     args.extend(probe);

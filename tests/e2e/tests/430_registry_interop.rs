@@ -19,22 +19,6 @@ use berth_e2e::peers::{Docker, Podman};
 use berth_e2e::registry::{self, in_netns, Client, Registry};
 use berth_e2e::{json, make_busybox_rootfs, Berth, Value};
 
-/// The engine test and the registry tools, or `None` (skipped, printed).
-fn setup(name: &str) -> Option<Berth> {
-    let b = Berth::new(name)?;
-    if registry::skip(name) {
-        return None;
-    }
-    Some(b)
-}
-
-fn image_id(b: &Berth, name: &str) -> String {
-    b.cmd(&["image", "inspect", "--format", "{{.Id}}", name])
-        .ok()
-        .out()
-        .to_string()
-}
-
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -72,7 +56,7 @@ fn registry_digest(r: &Registry, repo: &str, reference: &str) -> String {
 #[test]
 fn berth_pulls_what_docker_pushed() {
     let name = "registry-docker-push";
-    let Some(b) = setup(name) else {
+    let Some(b) = registry::setup(name) else {
         return;
     };
     let r = Registry::plain(&b.netns, &b.dir);
@@ -116,7 +100,7 @@ fn berth_pulls_what_docker_pushed() {
         "docker's RepoDigest and berth's pulled digest:\n{o}"
     );
     assert_eq!(
-        image_id(&b, &reference),
+        registry::image_id(&b, &reference),
         docker_id,
         "same image ID as docker's"
     );
@@ -127,7 +111,7 @@ fn berth_pulls_what_docker_pushed() {
 #[test]
 fn docker_podman_and_skopeo_pull_what_berth_pushed() {
     let name = "registry-berth-push";
-    let Some(b) = setup(name) else {
+    let Some(b) = registry::setup(name) else {
         return;
     };
     let r = Registry::plain(&b.netns, &b.dir);
@@ -305,7 +289,7 @@ fn multi_platform_layout(b: &Berth) -> (PathBuf, String, String) {
 #[test]
 fn multi_platform_index_pulls_by_platform() {
     let name = "registry-multi-platform";
-    let Some(b) = setup(name) else {
+    let Some(b) = registry::setup(name) else {
         return;
     };
     let r = Registry::plain(&b.netns, &b.dir);
@@ -345,7 +329,7 @@ fn multi_platform_index_pulls_by_platform() {
         Some(index_digest.as_str()),
         "pull's Digest: is the index's:\n{o}"
     );
-    assert_eq!(image_id(&b, &reference), host_id, "{o}");
+    assert_eq!(registry::image_id(&b, &reference), host_id, "{o}");
     assert_eq!(inspect("{{.Architecture}}"), go_arch());
     let o = b.cmd(&["run", "--rm", &reference, "echo", "native"]).ok();
     assert_eq!(o.stdout, "native\n");
@@ -353,7 +337,7 @@ fn multi_platform_index_pulls_by_platform() {
     // The other platform when asked.
     let (arch, _, platform) = other_platform();
     let o = c.cmd(&["pull", "--platform", platform, &reference]).ok();
-    assert_eq!(image_id(&b, &reference), other_id, "{o}");
+    assert_eq!(registry::image_id(&b, &reference), other_id, "{o}");
     assert_eq!(inspect("{{.Architecture}}"), arch);
     assert_eq!(inspect("{{.Os}}"), "linux");
     let o = b.cmd(&["run", "--rm", &reference]).fails();
@@ -368,7 +352,7 @@ fn multi_platform_index_pulls_by_platform() {
         .code_is(1)
         .stderr_mentions(&["no matching manifest", "linux/s390x"]);
     assert_eq!(
-        image_id(&b, &reference),
+        registry::image_id(&b, &reference),
         other_id,
         "the failed pull changed nothing"
     );
