@@ -284,7 +284,7 @@ impl Authenticator {
                 reason: format!("token server answered {status}"),
             });
         }
-        let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
+        let parsed: TokenResponse = serde_json::from_slice(body).map_err(|e| {
             Error::BadManifest(format!("token server {realm} sent no valid JSON: {e}"))
         })?;
         let value = parsed
