@@ -4,11 +4,13 @@
 use std::io::{self, BufRead, IsTerminal, Write};
 
 use anyhow::{bail, Context};
+use berth_engine::containers::ContainerRecord;
 use berth_engine::images::connect::RegistryOptions;
 use berth_engine::images::implicit::PullPolicy;
 use berth_engine::images::login;
 use berth_engine::images::pull::PullOptions;
 use berth_engine::reference::Reference;
+use berth_engine::spec::RunOptions;
 use berth_engine::Engine;
 use berth_registry::credentials::StoredIn;
 
@@ -104,31 +106,40 @@ fn pull_one(
     Ok(())
 }
 
-/// The implicit pull before `run`/`create` creates a container from `image`.
-pub fn pull_for_run(
+/// Creates the container `run`/`create` asked for, pulling its image as `--pull` says:
+/// `always` pulls first; `missing` (the default) pulls only when the store has no such image,
+/// so a stored image costs the run path nothing more than the create; `never` never pulls.
+pub fn create_pulling(
     e: &mut Engine,
     image: &str,
+    opts: &RunOptions,
     policy: Option<&str>,
     platform: Option<&str>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<ContainerRecord> {
     let policy = match policy {
         Some(p) => PullPolicy::parse(p)?,
         None => PullPolicy::Missing,
     };
-    if !e.needs_pull(image, policy)? {
-        return Ok(());
-    }
-    if policy == PullPolicy::Missing {
-        let shown = Reference::parse(image)
-            .map(|r| r.familiar())
-            .unwrap_or_else(|_| image.to_string());
-        eprintln!("Unable to find image '{shown}' locally");
-    }
-    let opts = PullOptions {
+    let pull_opts = PullOptions {
         platform: platform.map(String::from),
         ..Default::default()
     };
-    pull_one(e, image, &opts, false, false, true)
+    if policy == PullPolicy::Always && e.needs_pull(image, policy)? {
+        pull_one(e, image, &pull_opts, false, false, true)?;
+    }
+    match e.create_container(image, opts) {
+        Err(berth_engine::Error::NoSuchImage(_))
+            if policy == PullPolicy::Missing && e.needs_pull(image, policy)? =>
+        {
+            let shown = Reference::parse(image)
+                .map(|r| r.familiar())
+                .unwrap_or_else(|_| image.to_string());
+            eprintln!("Unable to find image '{shown}' locally");
+            pull_one(e, image, &pull_opts, false, false, true)?;
+            Ok(e.create_container(image, opts)?)
+        }
+        other => Ok(other?),
+    }
 }
 
 /// `push [-a] [-q] NAME[:TAG]`.

@@ -18,8 +18,13 @@ use super::run_options::run_options;
 pub fn create(g: &Globals, a: RunArgs) -> anyhow::Result<i32> {
     let opts = run_options(&a)?;
     let mut e = engine(g)?;
-    super::registry::pull_for_run(&mut e, &a.image, a.pull.as_deref(), a.platform.as_deref())?;
-    let r = e.create_container(&a.image, &opts)?;
+    let r = super::registry::create_pulling(
+        &mut e,
+        &a.image,
+        &opts,
+        a.pull.as_deref(),
+        a.platform.as_deref(),
+    )?;
     println!("{}", r.id);
     Ok(0)
 }
@@ -28,8 +33,13 @@ pub fn create(g: &Globals, a: RunArgs) -> anyhow::Result<i32> {
 pub fn run(g: &Globals, a: RunArgs) -> anyhow::Result<i32> {
     let opts = run_options(&a)?;
     let mut e = engine(g)?;
-    super::registry::pull_for_run(&mut e, &a.image, a.pull.as_deref(), a.platform.as_deref())?;
-    let r = e.create_container(&a.image, &opts)?;
+    let r = super::registry::create_pulling(
+        &mut e,
+        &a.image,
+        &opts,
+        a.pull.as_deref(),
+        a.platform.as_deref(),
+    )?;
     if a.detach {
         if let Err(err) = e.start_container(&r) {
             return Err(err.into());
