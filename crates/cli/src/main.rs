@@ -2,6 +2,7 @@
 //! is the runc-compatible OCI runtime CLI; `berth` is the Docker-style CLI, whose
 //! `berth runtime ...` is that same runtime CLI.
 
+mod compose;
 mod dns_server;
 mod docker;
 #[allow(dead_code)]
@@ -21,6 +22,10 @@ fn main() {
                 .map(|f| f.to_string_lossy().into_owned())
         })
         .unwrap_or_default();
+    if argv0 == "docker-compose" {
+        // `docker-compose ...` == `berth compose ...`.
+        args.insert(1, OsString::from("compose"));
+    }
     let code = if argv0 == "berth-runc" || argv0 == "runc" {
         runc::main(args)
     } else if args.get(1).is_some_and(|a| a == "__monitor") {

@@ -119,6 +119,8 @@ pub enum Command {
     /// Manage berth (df, prune, check, info, events).
     #[command(subcommand)]
     System(SystemCommand),
+    /// Define and run multi-container applications (docker compose).
+    Compose(Box<crate::compose::args::ComposeCli>),
 }
 
 /// `volume` subcommands.

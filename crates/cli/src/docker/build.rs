@@ -257,7 +257,10 @@ fn is_tar(b: &[u8]) -> bool {
 }
 
 /// `<Dockerfile>.dockerignore` next to the Dockerfile, else the context's `.dockerignore`.
-fn read_ignore(context: &Path, dockerfile: Option<&Path>) -> anyhow::Result<Option<DockerIgnore>> {
+pub(crate) fn read_ignore(
+    context: &Path,
+    dockerfile: Option<&Path>,
+) -> anyhow::Result<Option<DockerIgnore>> {
     let df = dockerfile
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| context.join("Dockerfile").display().to_string());

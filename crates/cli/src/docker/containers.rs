@@ -194,7 +194,7 @@ pub fn dispatch_top(g: &Globals, c: Command) -> anyhow::Result<i32> {
 }
 
 /// Docker's STATUS column.
-fn status_text(s: &State) -> String {
+pub(crate) fn status_text(s: &State) -> String {
     use crate::format::{container_status, parse_rfc3339, StatusInfo};
     let time = |t: &str| if t.is_empty() { None } else { parse_rfc3339(t) };
     let info = StatusInfo {

@@ -4,15 +4,15 @@
 //! other commands fail with 1, as Docker's do.
 
 mod args;
-mod build;
-mod containers;
+pub(crate) mod build;
+pub(crate) mod containers;
 mod cp;
 mod events;
 mod exec_tty;
 mod images;
 mod networks;
-mod output;
-mod registry;
+pub(crate) mod output;
+pub(crate) mod registry;
 mod registry_args;
 mod run;
 mod run_options;
@@ -101,6 +101,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Create(a) => run::create(g, *a),
         Command::Cp(a) => cp::cp(g, a),
         Command::Stats(a) => stats::stats(g, a),
+        Command::Compose(c) => Ok(crate::compose::run(g.root.as_deref(), *c)),
         other => containers::dispatch_top(g, other),
     }
 }

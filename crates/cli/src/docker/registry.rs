@@ -68,7 +68,7 @@ pub fn pull(g: &Globals, a: PullArgs) -> anyhow::Result<i32> {
 }
 
 /// Pulls one reference with Docker's output: to stdout, or to stderr for an implicit pull.
-fn pull_one(
+pub(crate) fn pull_one(
     e: &mut Engine,
     name: &str,
     opts: &PullOptions,

@@ -106,3 +106,36 @@ pub const STATS: ListFormat = ListFormat {
         ("PIDs", "PIDS"),
     ],
 };
+
+/// `compose ps`.
+pub const COMPOSE_PS: ListFormat = ListFormat {
+    default_table: "table {{.Name}}\t{{.Image}}\t{{.Command}}\t{{.Service}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}",
+    headers: &[
+        ("ID", "CONTAINER ID"),
+        ("Name", "NAME"),
+        ("Names", "NAMES"),
+        ("Image", "IMAGE"),
+        ("Command", "COMMAND"),
+        ("Project", "PROJECT"),
+        ("Service", "SERVICE"),
+        ("CreatedAt", "CREATED AT"),
+        ("RunningFor", "CREATED"),
+        ("State", "STATE"),
+        ("Status", "STATUS"),
+        ("Health", "HEALTH"),
+        ("ExitCode", "EXIT CODE"),
+        ("Ports", "PORTS"),
+        ("Labels", "LABELS"),
+        ("Networks", "NETWORKS"),
+    ],
+};
+
+/// `compose ls`.
+pub const COMPOSE_LS: ListFormat = ListFormat {
+    default_table: "table {{.Name}}\t{{.Status}}\t{{.ConfigFiles}}",
+    headers: &[
+        ("Name", "NAME"),
+        ("Status", "STATUS"),
+        ("ConfigFiles", "CONFIG FILES"),
+    ],
+};

@@ -583,9 +583,10 @@ fn health_config(opts: &RunOptions, icfg: &ContainerConfig) -> Option<Health> {
         return None;
     }
     let image = icfg.healthcheck.clone().unwrap_or_default();
-    let test = match &h.cmd {
-        Some(c) => vec!["CMD-SHELL".to_string(), c.clone()],
-        None => image.test.clone(),
+    let test = match (&h.test, &h.cmd) {
+        (Some(t), _) => t.clone(),
+        (None, Some(c)) => vec!["CMD-SHELL".to_string(), c.clone()],
+        (None, None) => image.test.clone(),
     };
     if test.is_empty() || test[0] == "NONE" {
         return None;

@@ -330,6 +330,9 @@ pub struct DeviceMapping {
 pub struct HealthOptions {
     /// `--health-cmd` (run with the shell, `CMD-SHELL`).
     pub cmd: Option<String>,
+    /// A whole test (`["CMD", ...]`, `["CMD-SHELL", cmd]` or `["NONE"]`), as compose's
+    /// `healthcheck.test` gives it; wins over `cmd`.
+    pub test: Option<Vec<String>>,
     /// `--health-interval`.
     pub interval: Option<Duration>,
     /// `--health-timeout`.

@@ -1,0 +1,288 @@
+//! `up`'s and `create`'s core: each service's containers brought to what the file says, in
+//! dependency order with services of one level in parallel. A container whose config hash
+//! (the service's resolved model, the image ID and its dependencies) is unchanged is left
+//! alone; a changed one is recreated; missing replicas are created and surplus ones removed.
+//! Before a service starts, its dependencies' conditions hold: started, healthy, or
+//! completed successfully.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail};
+use berth_compose::model::{Project, Service, SERVICE_COMPLETED_SUCCESSFULLY, SERVICE_HEALTHY};
+use berth_engine::containers::ContainerRecord;
+use berth_engine::{Engine, Paths};
+use sha2::{Digest, Sha256};
+
+use super::labels::{self, ProjectContainer};
+use super::{convert, graph, progress};
+
+/// How `up` / `create` treat existing containers.
+#[derive(Debug, Default, Clone)]
+pub struct ConvergeOptions {
+    /// `--force-recreate`.
+    pub force_recreate: bool,
+    /// `--no-recreate`.
+    pub no_recreate: bool,
+    /// `--always-recreate-deps`: dependents of a recreated service are recreated too.
+    pub always_recreate_deps: bool,
+    /// `--no-start` / `create`.
+    pub no_start: bool,
+    /// `-t`: stop timeout for recreated and surplus containers.
+    pub timeout: Option<i64>,
+    /// `--scale SERVICE=N`.
+    pub scale: BTreeMap<String, u64>,
+}
+
+/// The hash recorded in `com.docker.compose.config-hash`: the service's model, the image
+/// it runs, and what it depends on.
+pub fn service_hash(project: &Project, s: &Service, image_id: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(project.config_hash(&s.name).as_bytes());
+    h.update(b"\0");
+    h.update(image_id.as_bytes());
+    h.update(b"\0");
+    h.update(convert::depends_on_label(s).as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where a project's secret and config files are written.
+pub fn files_dir(paths: &Paths, project: &str) -> PathBuf {
+    paths.root.join("compose").join(project)
+}
+
+/// Converges `services` (in start order); `images` maps each to its image ID.
+pub fn converge(
+    paths: &Paths,
+    project: &Project,
+    services: &[String],
+    images: &BTreeMap<String, String>,
+    opts: &ConvergeOptions,
+) -> anyhow::Result<()> {
+    let recreated = std::sync::Mutex::new(Vec::<String>::new());
+    let errors = graph::walk(
+        services,
+        |s| {
+            project
+                .services
+                .get(s)
+                .map(|s| s.depends_on.keys().cloned().collect())
+                .unwrap_or_default()
+        },
+        |name| {
+            let s = project
+                .services
+                .get(name)
+                .ok_or_else(|| anyhow!("no such service: {name}"))?;
+            let mut e = Engine::open(paths.clone())?;
+            if !opts.no_start {
+                for (dep, d) in &s.depends_on {
+                    if services.contains(dep) {
+                        wait_condition(&e, project, dep, &d.condition)?;
+                    }
+                }
+            }
+            let force = opts.always_recreate_deps && {
+                let r = recreated.lock().unwrap_or_else(|p| p.into_inner());
+                s.depends_on.keys().any(|d| r.contains(d))
+            };
+            let image_id = images
+                .get(name)
+                .ok_or_else(|| anyhow!("service {name}: no image"))?;
+            if converge_service(&mut e, paths, project, s, image_id, opts, force)? {
+                recreated
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(name.to_string());
+            }
+            Ok(())
+        },
+    );
+    graph::first_error(errors)
+}
+
+/// Brings one service's containers in line; returns whether any was recreated.
+fn converge_service(
+    e: &mut Engine,
+    paths: &Paths,
+    project: &Project,
+    s: &Service,
+    image_id: &str,
+    opts: &ConvergeOptions,
+    force: bool,
+) -> anyhow::Result<bool> {
+    let replicas = opts
+        .scale
+        .get(&s.name)
+        .copied()
+        .unwrap_or_else(|| s.replicas()) as u32;
+    if s.container_name.is_some() && replicas > 1 {
+        bail!(
+            "service {} has a container_name and cannot be scaled to {replicas}",
+            s.name
+        );
+    }
+    let hash = service_hash(project, s, image_id);
+    let existing =
+        labels::service_containers(e, &project.name, std::slice::from_ref(&s.name), false)?;
+    let mut recreated = false;
+    for c in existing
+        .iter()
+        .filter(|c| c.number == 0 || c.number > replicas)
+    {
+        stop_and_remove(e, c, opts.timeout, false)?;
+    }
+    for n in 1..=replicas {
+        let current = existing.iter().find(|c| c.number == n);
+        let rec = match current {
+            Some(c) => {
+                let changed = c.label(labels::CONFIG_HASH) != Some(hash.as_str());
+                if !opts.no_recreate && (opts.force_recreate || force || changed) {
+                    progress::container(&c.rec.name, "Recreate");
+                    stop_and_remove(e, c, opts.timeout, true)?;
+                    let r = create_one(e, paths, project, s, n, &hash, image_id)?;
+                    progress::container(&r.name, "Recreated");
+                    recreated = true;
+                    r
+                } else {
+                    if c.is_running() {
+                        progress::container(&c.rec.name, "Running");
+                        continue;
+                    }
+                    c.rec.clone()
+                }
+            }
+            None => {
+                let name = s
+                    .container_name
+                    .clone()
+                    .unwrap_or_else(|| labels::container_name(&project.name, &s.name, n));
+                progress::container(&name, "Creating");
+                let r = create_one(e, paths, project, s, n, &hash, image_id)?;
+                progress::container(&r.name, "Created");
+                r
+            }
+        };
+        if !opts.no_start {
+            progress::container(&rec.name, "Starting");
+            e.start_container(&rec)?;
+            progress::container(&rec.name, "Started");
+        }
+    }
+    Ok(recreated)
+}
+
+/// Creates replica `number` of `s`, joined to all its networks.
+pub fn create_one(
+    e: &mut Engine,
+    paths: &Paths,
+    project: &Project,
+    s: &Service,
+    number: u32,
+    hash: &str,
+    image_id: &str,
+) -> anyhow::Result<ContainerRecord> {
+    let name = s
+        .container_name
+        .clone()
+        .unwrap_or_else(|| labels::container_name(&project.name, &s.name, number));
+    let lbls = convert::container_labels(project, s, number, false, hash, image_id);
+    let plan = convert::plan(project, s, &name, lbls, &files_dir(paths, &project.name))?;
+    let image = s.image_name(&project.name);
+    let r = e.create_container(&image, &plan.opts)?;
+    for n in &plan.extra_networks {
+        if let Err(err) = e.connect_network(&n.name, &r.id, &n.aliases, n.ip.as_deref()) {
+            let _ = e.remove_container(&r, true, true);
+            return Err(err.into());
+        }
+    }
+    Ok(e.container(&r.id)?)
+}
+
+/// Stops (with progress) and removes a container; `quiet` leaves out the progress lines
+/// (a recreate prints its own).
+pub fn stop_and_remove(
+    e: &Engine,
+    c: &ProjectContainer,
+    timeout: Option<i64>,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let name = &c.rec.name;
+    if c.is_running() {
+        if !quiet {
+            progress::container(name, "Stopping");
+        }
+        e.stop_container(&c.rec, timeout, None)?;
+        if !quiet {
+            progress::container(name, "Stopped");
+        }
+    }
+    if !quiet {
+        progress::container(name, "Removing");
+    }
+    e.remove_container(&c.rec, true, true)?;
+    if !quiet {
+        progress::container(name, "Removed");
+    }
+    Ok(())
+}
+
+/// How often dependency conditions are polled.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Waits until `dep`'s containers meet `condition`.
+fn wait_condition(e: &Engine, project: &Project, dep: &str, condition: &str) -> anyhow::Result<()> {
+    if condition != SERVICE_HEALTHY && condition != SERVICE_COMPLETED_SUCCESSFULLY {
+        return Ok(());
+    }
+    let containers = labels::service_containers(e, &project.name, &[dep.to_string()], false)?;
+    for c in containers {
+        progress::container(&c.rec.name, "Waiting");
+        loop {
+            let st = e.state(&c.rec);
+            if condition == SERVICE_HEALTHY {
+                let Some(h) = &st.health else {
+                    bail!(
+                        "dependency failed to start: container {} has no healthcheck configured",
+                        c.rec.name
+                    );
+                };
+                match h.status.as_str() {
+                    "healthy" => {
+                        progress::container(&c.rec.name, "Healthy");
+                        break;
+                    }
+                    "unhealthy" => {
+                        progress::container(&c.rec.name, "Error");
+                        bail!(
+                            "dependency failed to start: container {} is unhealthy",
+                            c.rec.name
+                        );
+                    }
+                    _ => {}
+                }
+                if !st.is_running() && st.status != "restarting" {
+                    progress::container(&c.rec.name, "Error");
+                    bail!(
+                        "dependency failed to start: container {} exited ({})",
+                        c.rec.name,
+                        st.exit_code
+                    );
+                }
+            } else if !st.is_running() && st.status != "restarting" && st.status != "created" {
+                if st.exit_code == 0 {
+                    progress::container(&c.rec.name, "Exited");
+                    break;
+                }
+                progress::container(&c.rec.name, "Error");
+                bail!(
+                    "service {dep:?} didn't complete successfully: exit {}",
+                    st.exit_code
+                );
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+    Ok(())
+}

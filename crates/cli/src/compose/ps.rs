@@ -1,0 +1,123 @@
+//! `ps`: the project's containers as docker compose lists them (NAME, IMAGE, COMMAND,
+//! SERVICE, CREATED, STATUS, PORTS), `-q`, `--services`, `--status`, `--format json`.
+
+use berth_engine::{Engine, Paths};
+use serde_json::{json, Value};
+
+use super::args::{ProjectOptions, PsArgs};
+use super::labels::{self, ProjectContainer};
+use super::project;
+use crate::docker::containers::status_text;
+use crate::docker::output;
+use crate::format::headers::COMPOSE_PS;
+
+/// The project name for commands that also work without a compose file.
+pub fn project_name(o: &ProjectOptions) -> anyhow::Result<String> {
+    match project::load_or_name(o, &[])? {
+        Some(p) => Ok(p.name),
+        None => Ok(project::name_only(o).unwrap_or_default()),
+    }
+}
+
+/// One row, with docker compose's field names.
+fn row(c: &ProjectContainer, project: &str, no_trunc: bool) -> Value {
+    let r = &c.rec;
+    let cmd = std::iter::once(r.path.clone())
+        .chain(r.args.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let command = crate::format::command_column(&cmd, no_trunc);
+    let ports = if c.state.is_running() {
+        r.net
+            .as_ref()
+            .map(|n| {
+                n.ports
+                    .iter()
+                    .map(|p| p.display())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let labels = r.config["Labels"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    json!({
+        "ID": if no_trunc { r.id.clone() } else { r.short_id().to_string() },
+        "Name": r.name,
+        "Names": r.name,
+        "Image": r.image,
+        "Command": command,
+        "Project": project,
+        "Service": c.service,
+        "CreatedAt": r.created,
+        "RunningFor": output::since(Some(&r.created)),
+        "State": c.state.status,
+        "Status": status_text(&c.state),
+        "Health": c.state.health.as_ref().map(|h| h.status.clone()).unwrap_or_default(),
+        "ExitCode": c.state.exit_code,
+        "Ports": ports,
+        "Labels": labels,
+        "Networks": r.attachments().map(|a| a.network.clone()).collect::<Vec<_>>().join(","),
+        "LocalVolumes": r.mounts.iter().filter(|m| m.kind == "volume").count().to_string(),
+        "Mounts": r.mounts.iter().map(|m| m.name.clone().unwrap_or_else(|| m.source.clone())).collect::<Vec<_>>().join(","),
+        "Size": 0,
+    })
+}
+
+/// `ps`.
+pub fn ps(paths: &Paths, o: &ProjectOptions, a: PsArgs) -> anyhow::Result<i32> {
+    let name = project_name(o)?;
+    let e = Engine::open(paths.clone())?;
+    let mut list = labels::service_containers(&e, &name, &a.names, true)?;
+    let mut statuses = a.status.clone();
+    if let Some(f) = &a.filter {
+        match f.split_once('=') {
+            Some(("status", v)) => statuses.push(v.to_string()),
+            _ => anyhow::bail!("invalid filter {f:?}: only status=<state> is supported"),
+        }
+    }
+    if !statuses.is_empty() {
+        list.retain(|c| statuses.contains(&c.state.status));
+    } else if !a.all {
+        list.retain(|c| c.is_running());
+    }
+    if a.services {
+        let mut seen = Vec::new();
+        for c in &list {
+            if !seen.contains(&c.service) {
+                println!("{}", c.service);
+                seen.push(c.service.clone());
+            }
+        }
+        return Ok(0);
+    }
+    if a.quiet {
+        for c in &list {
+            println!(
+                "{}",
+                if a.no_trunc {
+                    &c.rec.id
+                } else {
+                    c.rec.short_id()
+                }
+            );
+        }
+        return Ok(0);
+    }
+    let rows: Vec<Value> = list.iter().map(|c| row(c, &name, a.no_trunc)).collect();
+    let format = match a.format.as_deref() {
+        None | Some("table") => None,
+        Some(f) => Some(f),
+    };
+    output::print_rows(format, COMPOSE_PS.default_table, COMPOSE_PS.headers, &rows)?;
+    Ok(0)
+}
