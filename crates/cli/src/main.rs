@@ -22,11 +22,10 @@ fn main() {
                 .map(|f| f.to_string_lossy().into_owned())
         })
         .unwrap_or_default();
-    if argv0 == "docker-compose" {
+    let code = if argv0 == "docker-compose" {
         // `docker-compose ...` == `berth compose ...`.
-        args.insert(1, OsString::from("compose"));
-    }
-    let code = if argv0 == "berth-runc" || argv0 == "runc" {
+        compose::main_as_docker_compose(args)
+    } else if argv0 == "berth-runc" || argv0 == "runc" {
         runc::main(args)
     } else if args.get(1).is_some_and(|a| a == "__monitor") {
         // The per-container monitor, spawned by the engine (not for users).

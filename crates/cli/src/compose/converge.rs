@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 use berth_compose::model::{Project, Service, SERVICE_COMPLETED_SUCCESSFULLY, SERVICE_HEALTHY};
 use berth_engine::containers::ContainerRecord;
+use berth_engine::spec::{MountKind, MountSpec};
 use berth_engine::{Engine, Paths};
 use sha2::{Digest, Sha256};
 
@@ -33,6 +34,8 @@ pub struct ConvergeOptions {
     pub timeout: Option<i64>,
     /// `--scale SERVICE=N`.
     pub scale: BTreeMap<String, u64>,
+    /// `-V`: recreated containers get new anonymous volumes instead of the old ones'.
+    pub renew_anon_volumes: bool,
 }
 
 /// The hash recorded in `com.docker.compose.config-hash`: the service's model, the image
@@ -131,7 +134,7 @@ fn converge_service(
         .iter()
         .filter(|c| c.number == 0 || c.number > replicas)
     {
-        stop_and_remove(e, c, opts.timeout, false)?;
+        stop_and_remove(e, c, opts.timeout)?;
     }
     for n in 1..=replicas {
         let current = existing.iter().find(|c| c.number == n);
@@ -140,8 +143,19 @@ fn converge_service(
                 let changed = c.label(labels::CONFIG_HASH) != Some(hash.as_str());
                 if !opts.no_recreate && (opts.force_recreate || force || changed) {
                     progress::container(&c.rec.name, "Recreate");
-                    stop_and_remove(e, c, opts.timeout, true)?;
-                    let r = create_one(e, paths, project, s, n, &hash, image_id)?;
+                    let keep = !opts.renew_anon_volumes;
+                    let inherit: Vec<(String, String)> = if keep {
+                        c.rec
+                            .mounts
+                            .iter()
+                            .filter(|m| m.anonymous)
+                            .filter_map(|m| Some((m.destination.clone(), m.name.clone()?)))
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    stop_and_remove_keeping(e, c, opts.timeout, keep)?;
+                    let r = create_one(e, paths, project, s, n, &hash, image_id, &inherit)?;
                     progress::container(&r.name, "Recreated");
                     recreated = true;
                     r
@@ -159,7 +173,7 @@ fn converge_service(
                     .clone()
                     .unwrap_or_else(|| labels::container_name(&project.name, &s.name, n));
                 progress::container(&name, "Creating");
-                let r = create_one(e, paths, project, s, n, &hash, image_id)?;
+                let r = create_one(e, paths, project, s, n, &hash, image_id, &[])?;
                 progress::container(&r.name, "Created");
                 r
             }
@@ -173,7 +187,9 @@ fn converge_service(
     Ok(recreated)
 }
 
-/// Creates replica `number` of `s`, joined to all its networks.
+/// Creates replica `number` of `s`, joined to all its networks, reusing the anonymous
+/// volumes `inherit` (`(path in the container, volume)`) of the container it replaces.
+#[allow(clippy::too_many_arguments)]
 pub fn create_one(
     e: &mut Engine,
     paths: &Paths,
@@ -182,13 +198,30 @@ pub fn create_one(
     number: u32,
     hash: &str,
     image_id: &str,
+    inherit: &[(String, String)],
 ) -> anyhow::Result<ContainerRecord> {
     let name = s
         .container_name
         .clone()
         .unwrap_or_else(|| labels::container_name(&project.name, &s.name, number));
     let lbls = convert::container_labels(project, s, number, false, hash, image_id);
-    let plan = convert::plan(project, s, &name, lbls, &files_dir(paths, &project.name))?;
+    let mut plan = convert::plan(project, s, &name, lbls, &files_dir(paths, &project.name))?;
+    for (target, volume) in inherit {
+        let at =
+            |m: &&mut MountSpec| m.target.trim_end_matches('/') == target.trim_end_matches('/');
+        match plan.opts.mounts.iter_mut().find(|m| at(m)) {
+            Some(m) if m.kind == MountKind::Volume && m.source.is_empty() => {
+                m.source = volume.clone();
+            }
+            Some(_) => {}
+            None => plan.opts.mounts.push(MountSpec {
+                kind: MountKind::Volume,
+                source: volume.clone(),
+                target: target.clone(),
+                ..Default::default()
+            }),
+        }
+    }
     let image = s.image_name(&project.name);
     let r = e.create_container(&image, &plan.opts)?;
     for n in &plan.extra_networks {
@@ -200,31 +233,36 @@ pub fn create_one(
     Ok(e.container(&r.id)?)
 }
 
-/// Stops (with progress) and removes a container; `quiet` leaves out the progress lines
-/// (a recreate prints its own).
+/// Stops (with progress) and removes a container and its anonymous volumes.
 pub fn stop_and_remove(
     e: &Engine,
     c: &ProjectContainer,
     timeout: Option<i64>,
-    quiet: bool,
 ) -> anyhow::Result<()> {
     let name = &c.rec.name;
     if c.is_running() {
-        if !quiet {
-            progress::container(name, "Stopping");
-        }
+        progress::container(name, "Stopping");
         e.stop_container(&c.rec, timeout, None)?;
-        if !quiet {
-            progress::container(name, "Stopped");
-        }
+        progress::container(name, "Stopped");
     }
-    if !quiet {
-        progress::container(name, "Removing");
-    }
+    progress::container(name, "Removing");
     e.remove_container(&c.rec, true, true)?;
-    if !quiet {
-        progress::container(name, "Removed");
+    progress::container(name, "Removed");
+    Ok(())
+}
+
+/// Stops and removes a container being recreated (its progress says "Recreate"), keeping
+/// its anonymous volumes for the new one when `keep_volumes`.
+fn stop_and_remove_keeping(
+    e: &Engine,
+    c: &ProjectContainer,
+    timeout: Option<i64>,
+    keep_volumes: bool,
+) -> anyhow::Result<()> {
+    if c.is_running() {
+        e.stop_container(&c.rec, timeout, None)?;
     }
+    e.remove_container(&c.rec, true, !keep_volumes)?;
     Ok(())
 }
 
@@ -232,7 +270,12 @@ pub fn stop_and_remove(
 const POLL: Duration = Duration::from_millis(50);
 
 /// Waits until `dep`'s containers meet `condition`.
-fn wait_condition(e: &Engine, project: &Project, dep: &str, condition: &str) -> anyhow::Result<()> {
+pub(super) fn wait_condition(
+    e: &Engine,
+    project: &Project,
+    dep: &str,
+    condition: &str,
+) -> anyhow::Result<()> {
     if condition != SERVICE_HEALTHY && condition != SERVICE_COMPLETED_SUCCESSFULLY {
         return Ok(());
     }

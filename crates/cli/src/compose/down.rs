@@ -96,7 +96,7 @@ pub fn down(paths: &Paths, o: &ProjectOptions, a: DownArgs) -> anyhow::Result<i3
     }
     let timeout = a.timeout;
     in_stop_order(paths, project.as_ref(), &list, |e, c| {
-        converge::stop_and_remove(e, c, timeout, false)
+        converge::stop_and_remove(e, c, timeout)
     })?;
     if a.services.is_empty() {
         resources::remove_networks(&e, &name, project.as_ref())?;

@@ -6,20 +6,28 @@
 
 pub mod args;
 mod attached;
+mod build;
 mod config;
 mod converge;
 mod convert;
+mod cp;
 mod down;
+mod events;
+mod exec;
 mod graph;
 mod images;
+mod info;
 mod labels;
 mod lifecycle;
 mod logs;
 mod progress;
 mod project;
 mod ps;
+mod registry;
 mod resources;
+mod run;
 mod up;
+mod wait;
 
 use berth_engine::Paths;
 
@@ -53,15 +61,50 @@ fn dispatch(paths: &Paths, cli: ComposeCli) -> anyhow::Result<i32> {
         C::Pause(a) => lifecycle::pause(paths, o, a, true),
         C::Unpause(a) => lifecycle::pause(paths, o, a, false),
         C::Rm(a) => lifecycle::rm(paths, o, a),
-        other => anyhow::bail!("compose {}: not implemented yet", command_name(&other)),
+        C::Exec(a) => exec::exec(paths, o, a),
+        C::Run(a) => run::run(paths, o, *a),
+        C::Build(a) => build::build(paths, o, a),
+        C::Pull(a) => registry::pull(paths, o, a),
+        C::Push(a) => registry::push(paths, o, a),
+        C::Top(a) => info::top(paths, o, a),
+        C::Images(a) => info::images(paths, o, a),
+        C::Port(a) => info::port(paths, o, a),
+        C::Events(a) => events::events(paths, o, a),
+        C::Ls(a) => info::ls(paths, o, a),
+        C::Cp(a) => cp::cp(paths, o, a),
+        C::Wait(a) => wait::wait(paths, o, a),
+        C::Version(a) => info::version(a),
     }
 }
 
-/// The subcommand's name, for messages.
-fn command_name(c: &C) -> String {
-    let dbg = format!("{c:?}");
-    dbg.split(['(', ' '])
-        .next()
-        .unwrap_or_default()
-        .to_lowercase()
+/// `docker-compose [OPTIONS] COMMAND`: berth invoked by that name.
+#[derive(clap::Parser, Debug)]
+#[command(
+    name = "docker-compose",
+    version = labels::COMPOSE_VERSION,
+    about = "Define and run multi-container applications (berth compose)",
+    disable_help_subcommand = true
+)]
+struct DockerCompose {
+    /// State root (default /var/lib/berth; also BERTH_ROOT).
+    #[arg(long)]
+    root: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    cli: ComposeCli,
+}
+
+/// The entry point when berth runs as `docker-compose`.
+pub fn main_as_docker_compose(args: Vec<std::ffi::OsString>) -> i32 {
+    use clap::Parser;
+    match DockerCompose::try_parse_from(args) {
+        Ok(d) => run(d.root.as_deref(), d.cli),
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 1,
+            };
+            let _ = e.print();
+            code
+        }
+    }
 }

@@ -75,7 +75,7 @@ fn prepare(paths: &Paths, project: &Project, p: Prepare<'_>) -> anyhow::Result<V
 }
 
 /// Warns about (or with `remove` removes) containers of services the file no longer has.
-fn orphans(
+pub(super) fn orphans(
     e: &Engine,
     project: &Project,
     remove: bool,
@@ -92,7 +92,7 @@ fn orphans(
     }
     if remove {
         for c in &list {
-            converge::stop_and_remove(e, c, timeout, false)?;
+            converge::stop_and_remove(e, c, timeout)?;
         }
     } else {
         let names: Vec<&str> = list.iter().map(|c| c.rec.name.as_str()).collect();
@@ -127,6 +127,7 @@ pub fn up(paths: &Paths, o: &ProjectOptions, a: UpArgs) -> anyhow::Result<i32> {
                 no_start: a.no_start,
                 timeout: a.timeout,
                 scale: parse_scale(&a.scale)?,
+                renew_anon_volumes: a.renew_anon_volumes,
             },
             remove_orphans: a.remove_orphans,
             services: &a.services,

@@ -140,7 +140,7 @@ fn parse_detach_keys(s: Option<&str>) -> Vec<u8> {
 }
 
 /// The terminal's size (rows, cols), when stdout or stdin is one.
-pub(super) fn window_size() -> Option<(u16, u16)> {
+pub(crate) fn window_size() -> Option<(u16, u16)> {
     for fd in [io::stdin().as_fd(), io::stdout().as_fd()] {
         if let Ok(ws) = rustix::termios::tcgetwinsize(fd) {
             return Some((ws.ws_row, ws.ws_col));

@@ -376,10 +376,13 @@ impl Engine {
                     (p, None, false)
                 }
                 MountKind::Volume => {
+                    // An existing anonymous volume handed on (compose's recreate keeps the
+                    // old container's) stays anonymous: it goes with the new container.
                     let (name, anonymous) = if m.source.is_empty() {
                         (random_id()?, true)
                     } else {
-                        (m.source.clone(), false)
+                        let inherited = self.volume(&m.source).is_ok_and(|v| v.anonymous);
+                        (m.source.clone(), inherited)
                     };
                     let new = self.create_volume(&name, &m.volume_labels, anonymous)?;
                     let data = self.volume_path(&name);

@@ -38,6 +38,9 @@ impl Engine {
     /// Writes the network's DNS records: every attached container's name, short ID and
     /// aliases (user networks only; the default bridge resolves no names, as in Docker).
     pub fn write_dns_records(&self, n: &NetworkRecord) -> Result<()> {
+        // One writer at a time, each reading the containers under the lock: the last file
+        // written is from the newest state, whichever process or thread wrote it.
+        let _lock = crate::lock::Lock::exclusive(&self.paths.locks(), &format!("dns-{}", n.name))?;
         let dir = self.network_run_dir(&n.name);
         fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
         let mut records = berth_net::dns::Records::new(None);

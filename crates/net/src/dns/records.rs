@@ -178,7 +178,10 @@ impl Records {
             source,
         })?;
         let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-        tmp_name.push(format!(".tmp.{}", std::process::id()));
+        // Unique per writer: threads of one process may save at the same time.
+        static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tmp_name.push(format!(".tmp.{}.{n}", std::process::id()));
         let tmp = path.with_file_name(tmp_name);
         let written = fs::File::create(&tmp).and_then(|mut f| {
             f.write_all(&json)?;
