@@ -1,6 +1,6 @@
 //! `up`'s and `create`'s core: each service's containers brought to what the file says, in
 //! dependency order with services of one level in parallel. A container whose config hash
-//! (the service's resolved model, the image ID and its dependencies) is unchanged is left
+//! (the service's resolved model), image ID and dependencies are unchanged is left
 //! alone; a changed one is recreated; missing replicas are created and surplus ones removed.
 //! Before a service starts, its dependencies' conditions hold: started, healthy, or
 //! completed successfully.
@@ -14,7 +14,6 @@ use berth_compose::model::{Project, Service, SERVICE_COMPLETED_SUCCESSFULLY, SER
 use berth_engine::containers::ContainerRecord;
 use berth_engine::spec::{MountKind, MountSpec};
 use berth_engine::{Engine, Paths};
-use sha2::{Digest, Sha256};
 
 use super::labels::{self, ProjectContainer};
 use super::{convert, graph, progress};
@@ -38,16 +37,12 @@ pub struct ConvergeOptions {
     pub renew_anon_volumes: bool,
 }
 
-/// The hash recorded in `com.docker.compose.config-hash`: the service's model, the image
-/// it runs, and what it depends on.
-pub fn service_hash(project: &Project, s: &Service, image_id: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(project.config_hash(&s.name).as_bytes());
-    h.update(b"\0");
-    h.update(image_id.as_bytes());
-    h.update(b"\0");
-    h.update(convert::depends_on_label(s).as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+/// Whether container `c` no longer matches service `s`: its config hash (the normalised
+/// model, as `config --hash` prints it), the image ID it runs, or its dependencies differ.
+pub fn outdated(c: &ProjectContainer, project: &Project, s: &Service, image_id: &str) -> bool {
+    c.label(labels::CONFIG_HASH) != Some(project.config_hash(&s.name).as_str())
+        || c.label(labels::IMAGE) != Some(format!("sha256:{image_id}").as_str())
+        || c.label(labels::DEPENDS_ON).unwrap_or_default() != convert::depends_on_label(s)
 }
 
 /// Where a project's secret and config files are written.
@@ -126,7 +121,7 @@ fn converge_service(
             s.name
         );
     }
-    let hash = service_hash(project, s, image_id);
+    let hash = project.config_hash(&s.name);
     let existing =
         labels::service_containers(e, &project.name, std::slice::from_ref(&s.name), false)?;
     let mut recreated = false;
@@ -140,7 +135,7 @@ fn converge_service(
         let current = existing.iter().find(|c| c.number == n);
         let rec = match current {
             Some(c) => {
-                let changed = c.label(labels::CONFIG_HASH) != Some(hash.as_str());
+                let changed = outdated(c, project, s, image_id);
                 if !opts.no_recreate && (opts.force_recreate || force || changed) {
                     progress::container(&c.rec.name, "Recreate");
                     let keep = !opts.renew_anon_volumes;

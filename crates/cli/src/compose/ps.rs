@@ -101,15 +101,9 @@ pub fn ps(paths: &Paths, o: &ProjectOptions, a: PsArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     if a.quiet {
+        // docker compose prints full IDs.
         for c in &list {
-            println!(
-                "{}",
-                if a.no_trunc {
-                    &c.rec.id
-                } else {
-                    c.rec.short_id()
-                }
-            );
+            println!("{}", c.rec.id);
         }
         return Ok(0);
     }

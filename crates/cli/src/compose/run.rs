@@ -200,7 +200,7 @@ pub fn run(paths: &Paths, o: &ProjectOptions, a: RunArgs) -> anyhow::Result<i32>
         .name
         .clone()
         .unwrap_or_else(|| oneoff_name(&project.name, &a.service, &slug));
-    let hash = converge::service_hash(&project, &original, &image_id);
+    let hash = project.config_hash(&original.name);
     let mut lbls = convert::container_labels(&project, &s, 1, true, &hash, &image_id);
     lbls.insert(SLUG.to_string(), slug);
     let plan = run_options(paths, &project, &s, &name, lbls, &a)?;

@@ -66,7 +66,8 @@ impl Engine {
             ifname: format!("eth{index}"),
         };
         if self.state(&r).is_running() {
-            self.plug_extra(&n, &a)?;
+            let route = self.needs_default_route(&r, &n)?;
+            self.plug_extra(&n, &a, route)?;
         }
         r.extra_nets.push(a);
         ctr_record::update(&self.db, &r)?;
@@ -117,7 +118,7 @@ impl Engine {
 
     /// Plugs the extra networks of container `r` whose veth is missing (at start).
     pub(crate) fn plug_extra_networks(&self, r: &ContainerRecord) -> Result<()> {
-        for a in &r.extra_nets {
+        for (i, a) in r.extra_nets.iter().enumerate() {
             let n = record::by_name(&self.db, &a.network)?.ok_or_else(|| {
                 Error::Invalid(format!(
                     "network {} of container {} no longer exists",
@@ -129,7 +130,12 @@ impl Engine {
                 .and_then(|mut nl| nl.link_index(&a.host_veth).ok().flatten())
                 .is_some();
             if !present {
-                self.plug_extra(&n, a)?;
+                let earlier = ContainerRecord {
+                    extra_nets: r.extra_nets[..i].to_vec(),
+                    ..r.clone()
+                };
+                let route = self.needs_default_route(&earlier, &n)?;
+                self.plug_extra(&n, a, route)?;
             }
             if n.dns_names {
                 self.write_dns_records(&n)?;
@@ -138,8 +144,25 @@ impl Engine {
         Ok(())
     }
 
-    /// Brings `n` up if needed and plugs attachment `a` into the container's namespace.
-    fn plug_extra(&self, n: &NetworkRecord, a: &Attachment) -> Result<()> {
+    /// Whether joining `n` gives container `r` its default route: `n` is not internal and
+    /// every network `r` is on already is (as Docker routes through the first network that
+    /// leads out).
+    fn needs_default_route(&self, r: &ContainerRecord, n: &NetworkRecord) -> Result<bool> {
+        if n.internal {
+            return Ok(false);
+        }
+        for a in r.attachments() {
+            match record::by_name(&self.db, &a.network)? {
+                Some(other) if !other.internal => return Ok(false),
+                _ => {}
+            }
+        }
+        Ok(true)
+    }
+
+    /// Brings `n` up if needed and plugs attachment `a` into the container's namespace,
+    /// routing everything through `n`'s gateway when `default_route`.
+    fn plug_extra(&self, n: &NetworkRecord, a: &Attachment, default_route: bool) -> Result<()> {
         let mut nl = Netlink::open().map_err(|e| net_err("netlink", e))?;
         self.ensure_network_up(&mut nl, n)?;
         let ip: Ipv4Addr =
@@ -153,7 +176,10 @@ impl Engine {
             a.interface(),
             ip,
             a.prefix,
-            None,
+            match default_route {
+                true => Some(n.gateway_ip()?),
+                false => None,
+            },
         )
         .map_err(|e| net_err(&format!("connect to network {}", n.name), e))
     }

@@ -158,9 +158,18 @@ impl Engine {
                 .gateway
                 .parse()
                 .map_err(|_| Error::Invalid(format!("bad gateway {}", a.gateway)))?;
-            if let Err(e) =
-                link::attach(&mut nl, &n.bridge, &a.host_veth, &a.netns, ip, a.prefix, gw)
-            {
+            // An internal network gives no default route (nothing outside to reach).
+            let route = (!n.internal).then_some(gw);
+            if let Err(e) = link::attach_as(
+                &mut nl,
+                &n.bridge,
+                &a.host_veth,
+                &a.netns,
+                a.interface(),
+                ip,
+                a.prefix,
+                route,
+            ) {
                 let _ = link::remove_netns(&a.netns);
                 return Err(net_err("attach the container to its network")(
                     e.to_string(),
