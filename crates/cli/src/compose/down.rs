@@ -94,12 +94,26 @@ pub fn down(paths: &Paths, o: &ProjectOptions, a: DownArgs) -> anyhow::Result<i3
             ));
         }
     }
+    // Stops in reverse dependency order; removals (which wait for each monitor to finish)
+    // then all at once.
     let timeout = a.timeout;
     in_stop_order(paths, project.as_ref(), &list, |e, c| {
-        converge::stop_and_remove(e, c, timeout)
+        if c.is_running() {
+            progress::container(&c.rec.name, "Stopping");
+            e.stop_container(&c.rec, timeout, None)?;
+            progress::container(&c.rec.name, "Stopped");
+        }
+        Ok(())
+    })?;
+    graph::each(&list, |c| {
+        let e = Engine::open(paths.clone())?;
+        progress::container(&c.rec.name, "Removing");
+        e.remove_container(&c.rec, true, true)?;
+        progress::container(&c.rec.name, "Removed");
+        Ok(())
     })?;
     if a.services.is_empty() {
-        resources::remove_networks(&e, &name, project.as_ref())?;
+        resources::remove_networks(paths, &name)?;
         if a.volumes {
             resources::remove_volumes(&e, &name)?;
         }

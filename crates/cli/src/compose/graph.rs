@@ -88,6 +88,25 @@ where
     errs
 }
 
+/// Runs `f` on every item at once, each on its own thread; returns the first error (in item
+/// order) after all have finished.
+pub fn each<T: Sync>(
+    items: &[T],
+    f: impl Fn(&T) -> anyhow::Result<()> + Sync,
+) -> anyhow::Result<()> {
+    let results: Vec<anyhow::Result<()>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = items.iter().map(|i| scope.spawn(|| f(i))).collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a worker panicked")))
+            })
+            .collect()
+    });
+    results.into_iter().collect()
+}
+
 /// The first error of a walk, or `Ok`.
 pub fn first_error(errors: Vec<(String, anyhow::Error)>) -> anyhow::Result<()> {
     match errors.into_iter().next() {

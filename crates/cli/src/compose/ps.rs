@@ -19,6 +19,26 @@ pub fn project_name(o: &ProjectOptions) -> anyhow::Result<String> {
     }
 }
 
+/// The published ports as docker compose's JSON lists them (while the container runs).
+fn publishers(c: &ProjectContainer) -> Vec<Value> {
+    if !c.state.is_running() {
+        return Vec::new();
+    }
+    c.rec
+        .net
+        .iter()
+        .flat_map(|n| &n.ports)
+        .map(|p| {
+            json!({
+                "URL": if p.host_ip.is_empty() { "0.0.0.0" } else { p.host_ip.as_str() },
+                "TargetPort": p.container_port,
+                "PublishedPort": p.host_port,
+                "Protocol": p.proto,
+            })
+        })
+        .collect()
+}
+
 /// One row, with docker compose's field names.
 fn row(c: &ProjectContainer, project: &str, no_trunc: bool) -> Value {
     let r = &c.rec;
@@ -65,6 +85,7 @@ fn row(c: &ProjectContainer, project: &str, no_trunc: bool) -> Value {
         "Health": c.state.health.as_ref().map(|h| h.status.clone()).unwrap_or_default(),
         "ExitCode": c.state.exit_code,
         "Ports": ports,
+        "Publishers": publishers(c),
         "Labels": labels,
         "Networks": r.attachments().map(|a| a.network.clone()).collect::<Vec<_>>().join(","),
         "LocalVolumes": r.mounts.iter().filter(|m| m.kind == "volume").count().to_string(),

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use anyhow::{anyhow, bail};
 use berth_compose::model::Project;
 use berth_engine::network::NetworkCreate;
-use berth_engine::Engine;
+use berth_engine::{Engine, Paths};
 
-use super::{labels, progress};
+use super::{graph, labels, progress};
 
 /// The network keys the `services` use.
 pub fn used_networks(project: &Project, services: &[String]) -> BTreeSet<String> {
@@ -30,51 +30,57 @@ pub fn used_volumes(project: &Project, services: &[String]) -> BTreeSet<String> 
         .collect()
 }
 
-/// Creates the networks `keys` that do not exist; an external one must.
+/// Creates the networks `keys` that do not exist (in parallel); an external one must exist.
 pub fn ensure_networks(
-    e: &Engine,
+    paths: &Paths,
     project: &Project,
     keys: &BTreeSet<String>,
 ) -> anyhow::Result<()> {
-    for key in keys {
-        let n = project
-            .networks
-            .get(key)
-            .ok_or_else(|| anyhow!("service network {key:?} is not declared"))?;
-        if let Ok(existing) = e.network(&n.name) {
-            if !n.external {
-                let owner = existing.labels.get(labels::PROJECT);
-                if owner.is_some_and(|p| *p != project.name) {
-                    progress::warn_line(&format!(
-                        "a network with name {} exists but was not created for project {:?}",
-                        n.name, project.name
-                    ));
-                }
+    let keys: Vec<&String> = keys.iter().collect();
+    graph::each(&keys, |key| {
+        let e = Engine::open(paths.clone())?;
+        ensure_network(&e, project, key)
+    })
+}
+
+fn ensure_network(e: &Engine, project: &Project, key: &str) -> anyhow::Result<()> {
+    let n = project
+        .networks
+        .get(key)
+        .ok_or_else(|| anyhow!("service network {key:?} is not declared"))?;
+    if let Ok(existing) = e.network(&n.name) {
+        if !n.external {
+            let owner = existing.labels.get(labels::PROJECT);
+            if owner.is_some_and(|p| *p != project.name) {
+                progress::warn_line(&format!(
+                    "a network with name {} exists but was not created for project {:?}",
+                    n.name, project.name
+                ));
             }
-            continue;
         }
-        if n.external {
-            bail!(
-                "network {} declared as external, but could not be found",
-                n.name
-            );
-        }
-        let mut lbls = n.labels.clone();
-        lbls.insert(labels::PROJECT.into(), project.name.clone());
-        lbls.insert(labels::NETWORK.into(), key.clone());
-        lbls.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
-        let pool = n.ipam.config.first();
-        let opts = NetworkCreate {
-            subnet: pool.and_then(|p| p.subnet.clone()),
-            gateway: pool.and_then(|p| p.gateway.clone()),
-            internal: n.internal,
-            labels: lbls,
-            driver: n.driver.clone(),
-        };
-        progress::network(&n.name, "Creating");
-        e.create_network(&n.name, &opts)?;
-        progress::network(&n.name, "Created");
+        return Ok(());
     }
+    if n.external {
+        bail!(
+            "network {} declared as external, but could not be found",
+            n.name
+        );
+    }
+    let mut lbls = n.labels.clone();
+    lbls.insert(labels::PROJECT.into(), project.name.clone());
+    lbls.insert(labels::NETWORK.into(), key.to_string());
+    lbls.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
+    let pool = n.ipam.config.first();
+    let opts = NetworkCreate {
+        subnet: pool.and_then(|p| p.subnet.clone()),
+        gateway: pool.and_then(|p| p.gateway.clone()),
+        internal: n.internal,
+        labels: lbls,
+        driver: n.driver.clone(),
+    };
+    progress::network(&n.name, "Creating");
+    e.create_network(&n.name, &opts)?;
+    progress::network(&n.name, "Created");
     Ok(())
 }
 
@@ -112,39 +118,29 @@ pub fn ensure_volumes(
     Ok(())
 }
 
-/// Removes the project's networks (those labelled for it, and those the file declares that
-/// are not external); a network still in use is reported and kept.
-pub fn remove_networks(
-    e: &Engine,
-    project_name: &str,
-    project: Option<&Project>,
-) -> anyhow::Result<()> {
-    let mut names: BTreeSet<String> = e
+/// Removes the project's networks (those labelled for it) in parallel; a network still in
+/// use is reported and kept.
+pub fn remove_networks(paths: &Paths, project_name: &str) -> anyhow::Result<()> {
+    let e = Engine::open(paths.clone())?;
+    let names: Vec<String> = e
         .networks()?
         .into_iter()
         .filter(|n| n.labels.get(labels::PROJECT).map(String::as_str) == Some(project_name))
         .map(|n| n.name)
         .collect();
-    if let Some(p) = project {
-        for n in p.networks.values().filter(|n| !n.external) {
-            if e.network(&n.name).is_ok_and(|r| {
-                r.labels.get(labels::PROJECT).map(String::as_str) == Some(project_name)
-            }) {
-                names.insert(n.name.clone());
-            }
-        }
-    }
-    for name in names {
-        progress::network(&name, "Removing");
-        match e.remove_network(&name) {
-            Ok(_) => progress::network(&name, "Removed"),
+    drop(e);
+    graph::each(&names, |name| {
+        let e = Engine::open(paths.clone())?;
+        progress::network(name, "Removing");
+        match e.remove_network(name) {
+            Ok(_) => progress::network(name, "Removed"),
             Err(err) => {
-                progress::network(&name, "Error");
+                progress::network(name, "Error");
                 progress::warn_line(&format!("network {name}: {err}"));
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Removes the project's named volumes (labelled for it; external ones never).

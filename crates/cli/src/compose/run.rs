@@ -109,7 +109,7 @@ fn bring_up_dependencies(
         pull: a.pull.clone(),
     };
     let ids = images::ensure(&mut e, project, &deps, &flags)?;
-    resources::ensure_networks(&e, project, &resources::used_networks(project, &deps))?;
+    resources::ensure_networks(paths, project, &resources::used_networks(project, &deps))?;
     resources::ensure_volumes(&e, project, &resources::used_volumes(project, &deps))?;
     drop(e);
     converge::converge(paths, project, &deps, &ids, &ConvergeOptions::default())?;
@@ -190,7 +190,7 @@ pub fn run(paths: &Paths, o: &ProjectOptions, a: RunArgs) -> anyhow::Result<i32>
         .remove(&a.service)
         .ok_or_else(|| anyhow!("service {}: no image", a.service))?;
     let mine = std::slice::from_ref(&a.service);
-    resources::ensure_networks(&e, &project, &resources::used_networks(&project, mine))?;
+    resources::ensure_networks(paths, &project, &resources::used_networks(&project, mine))?;
     resources::ensure_volumes(&e, &project, &resources::used_volumes(&project, mine))?;
 
     let tty = exec::wants_tty(a.no_tty);

@@ -67,7 +67,11 @@ fn prepare(paths: &Paths, project: &Project, p: Prepare<'_>) -> anyhow::Result<V
     let mut e = Engine::open(paths.clone())?;
     let image_ids = images::ensure(&mut e, project, &selected, &p.ensure)?;
     orphans(&e, project, p.remove_orphans, p.converge.timeout)?;
-    resources::ensure_networks(&e, project, &resources::used_networks(project, &selected))?;
+    resources::ensure_networks(
+        paths,
+        project,
+        &resources::used_networks(project, &selected),
+    )?;
     resources::ensure_volumes(&e, project, &resources::used_volumes(project, &selected))?;
     drop(e);
     converge::converge(paths, project, &selected, &image_ids, &p.converge)?;

@@ -74,16 +74,21 @@ impl Engine {
             return Err(Error::Invalid(format!("invalid network name {name:?}")));
         }
         self.default_network()?;
-        let _lock = Lock::exclusive(&self.paths.locks(), "networks")?;
-        if record::by_name(&self.db, name)?.is_some() {
-            return Err(Error::Conflict(format!(
-                "network with name {name} already exists"
-            )));
-        }
-        let id = random_id()?;
-        let bridge = format!("br-{}", &id[..12]);
-        let n = self.new_network_record_with_id(name, bridge, opts, true, id)?;
-        record::insert(&self.db, &n)?;
+        // The lock covers choosing the subnet and recording the network; the bring-up that
+        // follows has its own per-network lock, so networks are made in parallel.
+        let n = {
+            let _lock = Lock::exclusive(&self.paths.locks(), "networks")?;
+            if record::by_name(&self.db, name)?.is_some() {
+                return Err(Error::Conflict(format!(
+                    "network with name {name} already exists"
+                )));
+            }
+            let id = random_id()?;
+            let bridge = format!("br-{}", &id[..12]);
+            let n = self.new_network_record_with_id(name, bridge, opts, true, id)?;
+            record::insert(&self.db, &n)?;
+            n
+        };
         if let Err(e) = self.bring_up_network(&n) {
             let _ = self.bring_down_network(&n);
             let _ = record::delete(&self.db, name);
@@ -203,7 +208,10 @@ impl Engine {
             )));
         }
         let n = self.network(what)?;
-        let _lock = Lock::exclusive(&self.paths.locks(), "networks")?;
+        // The network's own lock (the one `create` holds while it gives a container an
+        // address on it): no container can join while it goes, and other networks can go
+        // at the same time.
+        let _lock = Lock::exclusive(&self.paths.locks(), &format!("net-{}", n.name))?;
         if !self.network_containers(&n.name)?.is_empty() {
             return Err(Error::Conflict(format!(
                 "error while removing network: network {} id {} has active endpoints",
