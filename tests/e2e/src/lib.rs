@@ -11,6 +11,7 @@
 mod bundle;
 pub mod cgroup;
 pub mod cmd;
+pub mod compose;
 mod console;
 pub mod containerd;
 pub mod engine;

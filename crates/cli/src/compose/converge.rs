@@ -50,7 +50,9 @@ pub fn files_dir(paths: &Paths, project: &str) -> PathBuf {
     paths.root.join("compose").join(project)
 }
 
-/// Converges `services` (in start order); `images` maps each to its image ID.
+/// Converges `services` (in start order); `images` maps each to its image ID. Every
+/// service's containers are created (or recreated) at once; they then start in dependency
+/// order, each service once its dependencies' conditions hold.
 pub fn converge(
     paths: &Paths,
     project: &Project,
@@ -58,7 +60,48 @@ pub fn converge(
     images: &BTreeMap<String, String>,
     opts: &ConvergeOptions,
 ) -> anyhow::Result<()> {
-    let recreated = std::sync::Mutex::new(Vec::<String>::new());
+    let image_of = |name: &str| -> anyhow::Result<&String> {
+        images
+            .get(name)
+            .ok_or_else(|| anyhow!("service {name}: no image"))
+    };
+    let service = |name: &str| -> anyhow::Result<&Service> {
+        project
+            .services
+            .get(name)
+            .ok_or_else(|| anyhow!("no such service: {name}"))
+    };
+    let forced = forced_services(paths, project, services, images, opts)?;
+    // A service in another's network namespace (`network_mode: service:x`) is created once
+    // x has started: its namespace is resolved at creation.
+    let joins_another = |name: &str| {
+        project
+            .services
+            .get(name)
+            .and_then(|s| s.network_mode.as_deref())
+            .is_some_and(|m| m.starts_with("service:"))
+    };
+    let early: Vec<String> = services
+        .iter()
+        .filter(|s| opts.no_start || !joins_another(s))
+        .cloned()
+        .collect();
+    let to_start: std::sync::Mutex<BTreeMap<String, Vec<ContainerRecord>>> = Default::default();
+    graph::each(&early, |name| {
+        let s = service(name)?;
+        let mut e = Engine::open(paths.clone())?;
+        let force = forced.contains(name);
+        let recs = converge_service(&mut e, paths, project, s, image_of(name)?, opts, force)?;
+        to_start
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.clone(), recs);
+        Ok(())
+    })?;
+    if opts.no_start {
+        return Ok(());
+    }
+    let to_start = to_start.into_inner().unwrap_or_else(|p| p.into_inner());
     let errors = graph::walk(
         services,
         |s| {
@@ -69,30 +112,23 @@ pub fn converge(
                 .unwrap_or_default()
         },
         |name| {
-            let s = project
-                .services
-                .get(name)
-                .ok_or_else(|| anyhow!("no such service: {name}"))?;
+            let s = service(name)?;
             let mut e = Engine::open(paths.clone())?;
-            if !opts.no_start {
-                for (dep, d) in &s.depends_on {
-                    if services.contains(dep) {
-                        wait_condition(&e, project, dep, &d.condition)?;
-                    }
+            for (dep, d) in &s.depends_on {
+                if services.contains(dep) {
+                    wait_condition(&e, project, dep, &d.condition)?;
                 }
             }
-            let force = opts.always_recreate_deps && {
-                let r = recreated.lock().unwrap_or_else(|p| p.into_inner());
-                s.depends_on.keys().any(|d| r.contains(d))
+            let late = if early.iter().any(|e| e == name) {
+                Vec::new()
+            } else {
+                let force = forced.iter().any(|f| f == name);
+                converge_service(&mut e, paths, project, s, image_of(name)?, opts, force)?
             };
-            let image_id = images
-                .get(name)
-                .ok_or_else(|| anyhow!("service {name}: no image"))?;
-            if converge_service(&mut e, paths, project, s, image_id, opts, force)? {
-                recreated
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(name.to_string());
+            for rec in to_start.get(name).into_iter().flatten().chain(&late) {
+                progress::container(&rec.name, "Starting");
+                e.start_container(rec)?;
+                progress::container(&rec.name, "Started");
             }
             Ok(())
         },
@@ -100,7 +136,43 @@ pub fn converge(
     graph::first_error(errors)
 }
 
-/// Brings one service's containers in line; returns whether any was recreated.
+/// The services to recreate even if unchanged: with `--always-recreate-deps`, those that
+/// depend (directly or not) on a service that will be recreated.
+fn forced_services(
+    paths: &Paths,
+    project: &Project,
+    services: &[String],
+    images: &BTreeMap<String, String>,
+    opts: &ConvergeOptions,
+) -> anyhow::Result<Vec<String>> {
+    if !opts.always_recreate_deps || opts.no_recreate {
+        return Ok(Vec::new());
+    }
+    let e = Engine::open(paths.clone())?;
+    let existing = labels::project_containers(&e, &project.name, false)?;
+    let mut recreated: Vec<String> = Vec::new();
+    let mut forced = Vec::new();
+    // `services` is in start order: dependencies come first.
+    for name in services {
+        let (Some(s), Some(image_id)) = (project.services.get(name), images.get(name)) else {
+            continue;
+        };
+        let mine = existing.iter().filter(|c| c.service == *name);
+        let changed =
+            opts.force_recreate || mine.clone().any(|c| outdated(c, project, s, image_id));
+        let dep_recreated = s.depends_on.keys().any(|d| recreated.contains(d));
+        if dep_recreated {
+            forced.push(name.clone());
+        }
+        if (changed || dep_recreated) && mine.count() > 0 {
+            recreated.push(name.clone());
+        }
+    }
+    Ok(forced)
+}
+
+/// Brings one service's containers in line (created, recreated, surplus ones removed);
+/// returns those that need starting.
 fn converge_service(
     e: &mut Engine,
     paths: &Paths,
@@ -109,7 +181,7 @@ fn converge_service(
     image_id: &str,
     opts: &ConvergeOptions,
     force: bool,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Vec<ContainerRecord>> {
     let replicas = opts
         .scale
         .get(&s.name)
@@ -124,13 +196,13 @@ fn converge_service(
     let hash = project.config_hash(&s.name);
     let existing =
         labels::service_containers(e, &project.name, std::slice::from_ref(&s.name), false)?;
-    let mut recreated = false;
     for c in existing
         .iter()
         .filter(|c| c.number == 0 || c.number > replicas)
     {
         stop_and_remove(e, c, opts.timeout)?;
     }
+    let mut to_start = Vec::new();
     for n in 1..=replicas {
         let current = existing.iter().find(|c| c.number == n);
         let rec = match current {
@@ -152,7 +224,6 @@ fn converge_service(
                     stop_and_remove_keeping(e, c, opts.timeout, keep)?;
                     let r = create_one(e, paths, project, s, n, &hash, image_id, &inherit)?;
                     progress::container(&r.name, "Recreated");
-                    recreated = true;
                     r
                 } else {
                     if c.is_running() {
@@ -173,13 +244,9 @@ fn converge_service(
                 r
             }
         };
-        if !opts.no_start {
-            progress::container(&rec.name, "Starting");
-            e.start_container(&rec)?;
-            progress::container(&rec.name, "Started");
-        }
+        to_start.push(rec);
     }
-    Ok(recreated)
+    Ok(to_start)
 }
 
 /// Creates replica `number` of `s`, joined to all its networks, reusing the anonymous
