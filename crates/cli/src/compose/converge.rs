@@ -86,22 +86,24 @@ pub fn converge(
         .filter(|s| opts.no_start || !joins_another(s))
         .cloned()
         .collect();
-    let to_start: std::sync::Mutex<BTreeMap<String, Vec<ContainerRecord>>> = Default::default();
+    let converged: std::sync::Mutex<BTreeMap<String, Converged>> = Default::default();
+    let lock = |m: &'_ std::sync::Mutex<BTreeMap<String, Converged>>| {
+        m.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    };
     graph::each(&early, |name| {
         let s = service(name)?;
         let mut e = Engine::open(paths.clone())?;
         let force = forced.contains(name);
-        let recs = converge_service(&mut e, paths, project, s, image_of(name)?, opts, force)?;
-        to_start
+        let c = converge_service(&mut e, paths, project, s, image_of(name)?, opts, force)?;
+        converged
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(name.clone(), recs);
+            .insert(name.clone(), c);
         Ok(())
     })?;
     if opts.no_start {
         return Ok(());
     }
-    let to_start = to_start.into_inner().unwrap_or_else(|p| p.into_inner());
     let errors = graph::walk(
         services,
         |s| {
@@ -119,16 +121,45 @@ pub fn converge(
                     wait_condition(&e, project, dep, &d.condition)?;
                 }
             }
-            let late = if early.iter().any(|e| e == name) {
-                Vec::new()
-            } else {
-                let force = forced.iter().any(|f| f == name);
-                converge_service(&mut e, paths, project, s, image_of(name)?, opts, force)?
+            let mine = match lock(&converged).remove(name) {
+                Some(c) => c,
+                None => {
+                    let force = forced.iter().any(|f| f == name);
+                    let c =
+                        converge_service(&mut e, paths, project, s, image_of(name)?, opts, force)?;
+                    converged
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(name.to_string(), c.clone());
+                    c
+                }
             };
-            for rec in to_start.get(name).into_iter().flatten().chain(&late) {
+            for rec in &mine.to_start {
                 progress::container(&rec.name, "Starting");
                 e.start_container(rec)?;
                 progress::container(&rec.name, "Started");
+            }
+            // `depends_on: {x: {restart: true}}`: x was recreated, so restart what runs.
+            let all = lock(&converged);
+            let restart = s
+                .depends_on
+                .iter()
+                .any(|(d, dep)| dep.restart && all.get(d).is_some_and(|c| c.recreated));
+            if restart && !mine.recreated {
+                for c in labels::service_containers(
+                    &e,
+                    &project.name,
+                    std::slice::from_ref(&s.name),
+                    false,
+                )? {
+                    if mine.to_start.iter().any(|r| r.id == c.rec.id) || !c.is_running() {
+                        continue;
+                    }
+                    progress::container(&c.rec.name, "Restarting");
+                    e.stop_container(&c.rec, opts.timeout, None)?;
+                    e.start_container(&c.rec)?;
+                    progress::container(&c.rec.name, "Started");
+                }
             }
             Ok(())
         },
@@ -171,8 +202,16 @@ fn forced_services(
     Ok(forced)
 }
 
-/// Brings one service's containers in line (created, recreated, surplus ones removed);
-/// returns those that need starting.
+/// What converging one service did.
+#[derive(Debug, Clone, Default)]
+struct Converged {
+    /// Containers to start (new, recreated, or stopped).
+    to_start: Vec<ContainerRecord>,
+    /// Some container was recreated.
+    recreated: bool,
+}
+
+/// Brings one service's containers in line (created, recreated, surplus ones removed).
 fn converge_service(
     e: &mut Engine,
     paths: &Paths,
@@ -181,7 +220,7 @@ fn converge_service(
     image_id: &str,
     opts: &ConvergeOptions,
     force: bool,
-) -> anyhow::Result<Vec<ContainerRecord>> {
+) -> anyhow::Result<Converged> {
     let replicas = opts
         .scale
         .get(&s.name)
@@ -203,6 +242,7 @@ fn converge_service(
         stop_and_remove(e, c, opts.timeout)?;
     }
     let mut to_start = Vec::new();
+    let mut recreated = false;
     for n in 1..=replicas {
         let current = existing.iter().find(|c| c.number == n);
         let rec = match current {
@@ -224,6 +264,7 @@ fn converge_service(
                     stop_and_remove_keeping(e, c, opts.timeout, keep)?;
                     let r = create_one(e, paths, project, s, n, &hash, image_id, &inherit)?;
                     progress::container(&r.name, "Recreated");
+                    recreated = true;
                     r
                 } else {
                     if c.is_running() {
@@ -246,7 +287,10 @@ fn converge_service(
         };
         to_start.push(rec);
     }
-    Ok(to_start)
+    Ok(Converged {
+        to_start,
+        recreated,
+    })
 }
 
 /// Creates replica `number` of `s`, joined to all its networks, reusing the anonymous
