@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # berth demo: build berth (release), import a busybox image, build the example app from its
-# multi-stage Dockerfile, and run containers from them.
+# multi-stage Dockerfile, run containers from them, and bring a compose project up and down.
 #
 # Run as root on Debian (bookworm) with a Rust toolchain. Installs what it needs
 # (busybox-static, libseccomp-dev, pkg-config) when missing. Idempotent: every run works
@@ -77,4 +77,15 @@ sleep 0.5
 b logs demo-ticker
 b stop demo-ticker
 b rm demo-ticker >/dev/null
+
+echo "==> berth compose up -d: examples/compose-app (a healthy web service, then a client)"
+compose_file="$repo/examples/compose-app/compose.yaml"
+b compose -f "$compose_file" up -d
+echo "==> berth compose wait client (its exit code)"
+b compose -f "$compose_file" wait client
+b compose -f "$compose_file" ps -a
+echo "==> berth compose logs client"
+b compose -f "$compose_file" logs client
+echo "==> berth compose down -v"
+b compose -f "$compose_file" down -v
 echo "==> done"
