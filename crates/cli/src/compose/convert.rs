@@ -203,8 +203,21 @@ pub fn plan(
     }
     health(s, &mut o);
     if let Some(l) = &s.logging {
-        o.log.driver = l.driver.clone();
-        o.log.opts = l.options.clone();
+        // berth's logs are json-file's (and local's) rotating files: max-size and max-file
+        // apply; another driver is reported, and the logs stay berth's.
+        match l.driver.as_deref() {
+            None | Some("json-file" | "local") => {}
+            Some(d) => super::progress::warn_line(&format!(
+                "service {}: logging driver {d:?} is not supported; berth keeps its own rotating log files",
+                s.name
+            )),
+        }
+        o.log.opts = l
+            .options
+            .iter()
+            .filter(|(k, _)| matches!(k.as_str(), "max-size" | "max-file"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
     }
     for p in &s.ports {
         o.publish.push(publish_spec(p));

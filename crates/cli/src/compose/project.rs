@@ -69,12 +69,12 @@ pub fn variable(name: &str) -> Option<String> {
 pub fn load(o: &ProjectOptions, services: &[String]) -> anyhow::Result<Project> {
     let (loaded, warnings) = load_with_warnings(&load_options(o)?)?;
     for w in &warnings {
-        warn(w);
+        super::progress::warn_line(w);
     }
     let project = project_for(&loaded, &profiles(o, &loaded), services)?;
     let _ = ENVIRONMENT.set(loaded.environment.clone());
     for w in &project.warnings {
-        warn(w);
+        super::progress::warn_line(w);
     }
     Ok(project)
 }
@@ -110,9 +110,4 @@ pub fn name_only(o: &ProjectOptions) -> Option<String> {
                 .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
                 .collect()
         })
-}
-
-/// Prints a warning as docker compose does.
-pub fn warn(w: &str) {
-    eprintln!("WARN[0000] {w}");
 }
