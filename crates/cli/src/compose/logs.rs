@@ -3,7 +3,6 @@
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
-use std::time::SystemTime;
 
 use berth_engine::containers::state::state_of;
 use berth_engine::containers::ContainerRecord;
@@ -156,14 +155,6 @@ pub fn stream(
     Ok(())
 }
 
-fn parse_time(s: &str) -> anyhow::Result<SystemTime> {
-    Ok(berth_engine::system::prune_filter::parse_time(
-        "--since",
-        s,
-        SystemTime::now(),
-    )?)
-}
-
 /// `logs`.
 pub fn logs(paths: &Paths, o: &ProjectOptions, a: LogsArgs) -> anyhow::Result<i32> {
     let name = match project::load_or_name(o, &[])? {
@@ -175,20 +166,13 @@ pub fn logs(paths: &Paths, o: &ProjectOptions, a: LogsArgs) -> anyhow::Result<i3
     if let Some(i) = a.index {
         list.retain(|c| c.number == i);
     }
-    let tail = match a.tail.as_deref() {
-        None | Some("all") => None,
-        Some(n) => Some(
-            n.parse::<usize>()
-                .map_err(|_| anyhow::anyhow!("invalid value for --tail: {n}"))?,
-        ),
-    };
-    let opts = LogsOptions {
-        follow: a.follow,
-        tail,
-        since: a.since.as_deref().map(parse_time).transpose()?,
-        until: a.until.as_deref().map(parse_time).transpose()?,
-        timestamps: a.timestamps,
-    };
+    let opts = crate::docker::containers::logs_options(
+        a.follow,
+        a.tail.as_deref(),
+        a.since.as_deref(),
+        a.until.as_deref(),
+        a.timestamps,
+    )?;
     let names: Vec<String> = list.iter().map(|c| display_name(&name, &c.rec)).collect();
     let style = PrefixStyle::new(&names, a.no_color, a.no_log_prefix, &o.ansi);
     std::thread::scope(|scope| {

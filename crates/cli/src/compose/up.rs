@@ -150,31 +150,21 @@ pub fn up(paths: &Paths, o: &ProjectOptions, a: UpArgs) -> anyhow::Result<i32> {
     attached::follow_up(paths, &project, &selected, &a, started)
 }
 
-/// `create`.
+/// `create`: `up --no-start`.
 pub fn create(paths: &Paths, o: &ProjectOptions, a: CreateArgs) -> anyhow::Result<i32> {
-    let project = project::load(o, &a.services)?;
-    prepare(
-        paths,
-        &project,
-        Prepare {
-            ensure: EnsureFlags {
-                build: a.build,
-                no_build: a.no_build,
-                pull: a.pull.clone(),
-            },
-            converge: ConvergeOptions {
-                force_recreate: a.force_recreate,
-                no_recreate: a.no_recreate,
-                no_start: true,
-                scale: parse_scale(&a.scale)?,
-                ..Default::default()
-            },
-            remove_orphans: a.remove_orphans,
-            services: &a.services,
-            no_deps: false,
-        },
-    )?;
-    Ok(0)
+    let up_args = UpArgs {
+        build: a.build,
+        no_build: a.no_build,
+        pull: a.pull,
+        force_recreate: a.force_recreate,
+        no_recreate: a.no_recreate,
+        remove_orphans: a.remove_orphans,
+        scale: a.scale,
+        services: a.services,
+        no_start: true,
+        ..Default::default()
+    };
+    up(paths, o, up_args)
 }
 
 /// `--wait`: every container of `services` running (and healthy when it has a healthcheck);

@@ -279,23 +279,41 @@ fn ps(e: &Engine, a: PsArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn logs(e: &Engine, a: LogsArgs) -> anyhow::Result<i32> {
-    use berth_monitor::log_reader::{read_logs, LogsOptions};
-    let r = e.container(&a.container)?;
-    let tail = match a.tail.as_deref() {
+/// The log reader's options from `logs` flags as typed (`--tail all|N`, `--since`,
+/// `--until`), shared by `logs` and `compose logs`.
+pub(crate) fn logs_options(
+    follow: bool,
+    tail: Option<&str>,
+    since: Option<&str>,
+    until: Option<&str>,
+    timestamps: bool,
+) -> anyhow::Result<berth_monitor::log_reader::LogsOptions> {
+    let tail = match tail {
         None | Some("all") => None,
         Some(n) => Some(
             n.parse::<usize>()
                 .map_err(|_| anyhow::anyhow!("invalid value for --tail: {n}"))?,
         ),
     };
-    let opts = LogsOptions {
-        follow: a.follow,
+    Ok(berth_monitor::log_reader::LogsOptions {
+        follow,
         tail,
-        since: a.since.as_deref().map(parse_time).transpose()?,
-        until: a.until.as_deref().map(parse_time).transpose()?,
-        timestamps: a.timestamps,
-    };
+        since: since.map(parse_time).transpose()?,
+        until: until.map(parse_time).transpose()?,
+        timestamps,
+    })
+}
+
+fn logs(e: &Engine, a: LogsArgs) -> anyhow::Result<i32> {
+    use berth_monitor::log_reader::read_logs;
+    let r = e.container(&a.container)?;
+    let opts = logs_options(
+        a.follow,
+        a.tail.as_deref(),
+        a.since.as_deref(),
+        a.until.as_deref(),
+        a.timestamps,
+    )?;
     let dir = e.paths.container(&r.id);
     let runtime_root = e.paths.runtime();
     let id = r.id.clone();

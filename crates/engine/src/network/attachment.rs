@@ -63,6 +63,33 @@ pub struct Attachment {
 }
 
 impl Attachment {
+    /// Plugs the container's end into `bridge` (a veth pair, the address, and with `route`
+    /// the default route through that gateway); `what` names the step in errors.
+    pub(crate) fn plug(
+        &self,
+        nl: &mut berth_net::link::Netlink,
+        bridge: &str,
+        route: Option<std::net::Ipv4Addr>,
+        what: &str,
+    ) -> crate::error::Result<()> {
+        let invalid = |m: String| crate::error::Error::Invalid(m);
+        let ip: std::net::Ipv4Addr = self
+            .ip
+            .parse()
+            .map_err(|_| invalid(format!("bad address {}", self.ip)))?;
+        berth_net::link::attach_as(
+            nl,
+            bridge,
+            &self.host_veth,
+            &self.netns,
+            self.interface(),
+            ip,
+            self.prefix,
+            route,
+        )
+        .map_err(|e| invalid(format!("{what}: {e}")))
+    }
+
     /// The container-side interface name.
     pub fn interface(&self) -> &str {
         if self.ifname.is_empty() {

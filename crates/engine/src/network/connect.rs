@@ -3,8 +3,6 @@
 //! network keeps the default route and the DNS resolver. A running container is plugged
 //! at once, a stopped one when it next starts.
 
-use std::net::Ipv4Addr;
-
 use berth_net::link::{self, Netlink};
 
 use super::attachment::Attachment;
@@ -165,22 +163,15 @@ impl Engine {
     fn plug_extra(&self, n: &NetworkRecord, a: &Attachment, default_route: bool) -> Result<()> {
         let mut nl = Netlink::open().map_err(|e| net_err("netlink", e))?;
         self.ensure_network_up(&mut nl, n)?;
-        let ip: Ipv4Addr =
-            a.ip.parse()
-                .map_err(|_| Error::Invalid(format!("bad address {}", a.ip)))?;
-        link::attach_as(
+        let route = match default_route {
+            true => Some(n.gateway_ip()?),
+            false => None,
+        };
+        a.plug(
             &mut nl,
             &n.bridge,
-            &a.host_veth,
-            &a.netns,
-            a.interface(),
-            ip,
-            a.prefix,
-            match default_route {
-                true => Some(n.gateway_ip()?),
-                false => None,
-            },
+            route,
+            &format!("connect to network {}", n.name),
         )
-        .map_err(|e| net_err(&format!("connect to network {}", n.name), e))
     }
 }

@@ -151,29 +151,20 @@ impl Engine {
             }
             link::create_netns(&a.netns)
                 .map_err(|e| net_err("create network namespace")(e.to_string()))?;
-            let ip: Ipv4Addr =
-                a.ip.parse()
-                    .map_err(|_| Error::Invalid(format!("bad address {}", a.ip)))?;
             let gw: Ipv4Addr = a
                 .gateway
                 .parse()
                 .map_err(|_| Error::Invalid(format!("bad gateway {}", a.gateway)))?;
             // An internal network gives no default route (nothing outside to reach).
             let route = (!n.internal).then_some(gw);
-            if let Err(e) = link::attach_as(
+            if let Err(e) = a.plug(
                 &mut nl,
                 &n.bridge,
-                &a.host_veth,
-                &a.netns,
-                a.interface(),
-                ip,
-                a.prefix,
                 route,
+                "attach the container to its network",
             ) {
                 let _ = link::remove_netns(&a.netns);
-                return Err(net_err("attach the container to its network")(
-                    e.to_string(),
-                ));
+                return Err(e);
             }
         }
         if n.dns_names {
