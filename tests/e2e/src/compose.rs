@@ -6,8 +6,9 @@
 //! --remove-orphans -t 0`, and fails the test if the project left containers, networks or
 //! volumes behind; the [`Berth`] guard then checks mounts, monitors and links. Also what
 //! several of those test files share: [`setup`] (a test with a busybox image), compose
-//! `command:`s ([`sleeper_cmd`], [`web_cmd`]), HTTP probes ([`http_get`], [`wait_http`],
-//! [`in_container_get`]), output helpers ([`sorted_lines`], [`strs`], [`progress`]) and
+//! `command:`s ([`sleeper_cmd`], [`web_cmd`]), projects of scripts ([`script_services`]),
+//! HTTP probes ([`http_get`], [`wait_http`], [`in_container_get`]), output helpers
+//! ([`sorted_lines`], [`strs`], [`progress`], [`assert_progress`], [`table_header`]) and
 //! [`wait_logs`].
 
 use std::cell::RefCell;
@@ -156,6 +157,20 @@ impl<'a> Project<'a> {
         let mut all = vec!["-p", self.name.as_str()];
         all.extend_from_slice(args);
         self.compose_in(&self.dir, env, &all)
+    }
+
+    /// [`Project::compose`], which must succeed and leave the project no containers (in any
+    /// state, one-off ones included); returns its output.
+    #[track_caller]
+    pub fn compose_removing_all(&self, args: &[&str]) -> Output {
+        let o = self.compose(args).ok();
+        assert_eq!(
+            self.ids(),
+            Vec::<String>::new(),
+            "`compose {}` left containers:\n{o}",
+            args.join(" ")
+        );
+        o
     }
 
     /// `berth --root R compose args...` (no `-p` added) from `cwd`, with `env` added.
@@ -461,6 +476,22 @@ pub fn sleeper_cmd() -> String {
     format!(r#"["sh", "-c", "{SLEEPER}"]"#)
 }
 
+/// A compose.yaml of services on `bb:1` that each run a shell script: `(service, script)`
+/// pairs, in this order. A script goes into a double-quoted YAML string as it is, so it must
+/// hold no `"` or `\`.
+pub fn script_services(services: &[(&str, &str)]) -> String {
+    let mut yaml = String::from("services:\n");
+    for (name, script) in services {
+        assert!(
+            !script.contains(['"', '\\']),
+            "a script with a quote or backslash: {script}"
+        );
+        yaml +=
+            &format!("  {name}:\n    image: bb:1\n    command: [\"sh\", \"-c\", \"{script}\"]\n");
+    }
+    yaml
+}
+
 /// An HTTP GET of `/` at 127.0.0.1:`port` from the test's network namespace (busybox nc).
 pub fn http_get(b: &Berth, port: u16) -> String {
     let script = format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 3 127.0.0.1 {port}");
@@ -506,6 +537,26 @@ pub fn progress(o: &Output, kind: &str, name: &str, state: &str) -> Option<usize
     o.stderr
         .lines()
         .position(|l| (l.contains(&needle) || l.contains(&quoted)) && l.trim_end().ends_with(state))
+}
+
+/// Asserts that a progress line on stderr says `<kind> <name>` reached `state` (see
+/// [`progress`]).
+#[track_caller]
+pub fn assert_progress(o: &Output, kind: &str, name: &str, state: &str) {
+    assert!(
+        progress(o, kind, name, state).is_some(),
+        "no `{kind} {name}  {state}`:\n{o}"
+    );
+}
+
+/// The column names of a table's header: the first stdout line, split at white space.
+pub fn table_header(o: &Output) -> Vec<&str> {
+    o.stdout
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect()
 }
 
 /// `compose logs --no-color <service>`, polled until it contains `want`.

@@ -17,6 +17,7 @@ pub mod containerd;
 pub mod engine;
 pub mod image_archive;
 pub mod leaks;
+pub mod outside;
 pub mod peers;
 pub mod registry;
 pub mod runtime;

@@ -4,74 +4,9 @@
 //! and from another container, UDP, names and aliases on a user network, isolation between
 //! networks, `--internal`, `container:` sharing, port conflicts, and nothing left behind.
 
-use std::net::Ipv4Addr;
-use std::path::PathBuf;
-
+use berth_e2e::outside::{Outside, HOST_IP, OUTSIDE_IP};
 use berth_e2e::Berth;
-use berth_net::link::{self, Netlink};
-
-/// The test namespace's address on the uplink, and the outside one's.
-const HOST_IP: &str = "192.0.2.1";
-const OUTSIDE_IP: &str = "192.0.2.2";
-
-/// An "outside" network namespace joined to the test's by a veth pair; the test namespace's
-/// default route points at it. It has no route back to container subnets, so reaching it
-/// from a container proves masquerading.
-struct Outside {
-    ns: PathBuf,
-    test_ns: PathBuf,
-}
-
-impl Outside {
-    fn new(b: &Berth) -> Outside {
-        let ns = b.dir.join("outside-netns");
-        link::create_netns(&ns).expect("create the outside namespace");
-        let outside_fd = std::fs::File::open(&ns).expect("open the outside namespace");
-        link::in_netns(&b.netns, || {
-            let mut nl = Netlink::open().unwrap();
-            nl.create_veth("up0", "down0").unwrap();
-            use std::os::fd::AsFd;
-            nl.move_to_netns("down0", outside_fd.as_fd()).unwrap();
-            nl.add_address("up0", HOST_IP.parse().unwrap(), 24).unwrap();
-            nl.set_up("up0").unwrap();
-            nl.add_default_route(OUTSIDE_IP.parse::<Ipv4Addr>().unwrap())
-                .unwrap();
-        })
-        .unwrap();
-        link::in_netns(&ns, || {
-            let mut nl = Netlink::open().unwrap();
-            nl.add_address("down0", OUTSIDE_IP.parse().unwrap(), 24)
-                .unwrap();
-            nl.set_up("down0").unwrap();
-        })
-        .unwrap();
-        Outside {
-            ns,
-            test_ns: b.netns.clone(),
-        }
-    }
-
-    /// Runs a shell command in the outside namespace.
-    fn sh(&self, b: &Berth, script: &str) -> berth_e2e::Output {
-        let net = format!("--net={}", self.ns.display());
-        berth_e2e::Output::run_program(
-            std::path::Path::new("/usr/bin/nsenter"),
-            &[net, "sh".into(), "-c".into(), script.into()],
-            &b.dir.join("out"),
-        )
-    }
-}
-
-impl Drop for Outside {
-    fn drop(&mut self) {
-        let _ = link::in_netns(&self.test_ns, || {
-            if let Ok(mut nl) = Netlink::open() {
-                let _ = nl.delete_link("up0");
-            }
-        });
-        let _ = link::remove_netns(&self.ns);
-    }
-}
+use berth_net::link;
 
 /// An HTTP GET of `/` through busybox nc, in the test namespace (the host side).
 fn http_get_host(b: &Berth, ip: &str, port: u16) -> String {

@@ -13,10 +13,10 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use berth_e2e::compose::{
-    in_container_get, progress, setup, sleeper_cmd, sorted_lines, strs, wait_http, wait_logs,
-    web_cmd, Project, LONG, SLEEPER,
+    assert_progress, in_container_get, progress, script_services, setup, sleeper_cmd, sorted_lines,
+    strs, table_header, wait_http, wait_logs, web_cmd, Project, LONG, SLEEPER,
 };
-use berth_e2e::Value;
+use berth_e2e::{Berth, Output, Value};
 
 /// Services of the project with a running container, sorted and deduplicated.
 fn running_services(p: &Project) -> Vec<String> {
@@ -30,6 +30,42 @@ fn running_services(p: &Project) -> Vec<String> {
         .map(|id| p.label(id, "com.docker.compose.service"))
         .collect();
     set.into_iter().collect()
+}
+
+/// Asserts that the images `present` exist and the images `gone` do not.
+#[track_caller]
+fn assert_images(b: &Berth, present: &[&str], gone: &[&str]) {
+    for image in present {
+        b.cmd(&["image", "inspect", image]).ok();
+    }
+    for image in gone {
+        b.cmd(&["image", "inspect", image]).fails();
+    }
+}
+
+/// A service `name` (a block of compose.yaml's `services:`, without a final newline) that
+/// runs until stopped and whose health check always fails: unhealthy after two probes
+/// 200 ms apart.
+fn unhealthy_service(name: &str) -> String {
+    format!(
+        r#"  {name}:
+    image: bb:1
+    command: {sleep}
+    healthcheck:
+      test: ["CMD-SHELL", "exit 1"]
+      interval: 200ms
+      retries: 2"#,
+        sleep = sleeper_cmd()
+    )
+}
+
+/// `up -d <dependent>`, which must fail (a dependency of it fails) without starting
+/// `dependent`; returns the output.
+#[track_caller]
+fn up_fails_without_starting(p: &Project, dependent: &str) -> Output {
+    let o = p.compose(&["up", "-d", dependent]).fails();
+    assert!(!p.running(&p.container(dependent, 1)), "{o}");
+    o
 }
 
 #[test]
@@ -50,10 +86,10 @@ fn multi_service_project_from_images_and_a_dockerfile() {
   web:
     image: bb:1
     command: {web}
-    ports:
-      - "127.0.0.1:18080:80"
     depends_on:
       - api
+    ports:
+      - "127.0.0.1:18080:80"
   api:
     build:
       context: ./api
@@ -82,16 +118,9 @@ fn multi_service_project_from_images_and_a_dockerfile() {
 
     let up = p.compose(&["up", "-d"]).ok();
     for c in [&web, &api, &worker] {
-        assert!(
-            progress(&up, "Container", c, "Started").is_some(),
-            "no `Container {c}  Started`:\n{up}"
-        );
+        assert_progress(&up, "Container", c, "Started");
     }
-    assert!(
-        progress(&up, "Network", &p.scoped("default"), "Created").is_some(),
-        "no `Network {}  Created`:\n{up}",
-        p.scoped("default")
-    );
+    assert_progress(&up, "Network", &p.scoped("default"), "Created");
     // depends_on: api is started before web.
     assert!(
         progress(&up, "Container", &api, "Started") < progress(&up, "Container", &web, "Started"),
@@ -99,20 +128,13 @@ fn multi_service_project_from_images_and_a_dockerfile() {
     );
     // The build: service's image is `<project>-<service>`, built with its args.
     let built = format!("{}-api", p.name);
-    b.cmd(&["image", "inspect", &built]).ok();
+    assert_images(&b, &[&built], &[]);
     wait_logs(&p, "api", "built-with-arg");
 
     // ps: the table, --services, -q, --format json.
     let ps = p.compose(&["ps"]).ok();
-    let header: Vec<&str> = ps
-        .stdout
-        .lines()
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
     assert_eq!(
-        header,
+        table_header(&ps),
         ["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"],
         "{ps}"
     );
@@ -222,19 +244,12 @@ fn multi_service_project_from_images_and_a_dockerfile() {
     // down --rmi local: containers, the network and the built image go; bb:1 stays.
     let down = p.compose(&["down", "--rmi", "local"]).ok();
     for c in [&web, &api, &worker] {
-        assert!(
-            progress(&down, "Container", c, "Removed").is_some(),
-            "{down}"
-        );
+        assert_progress(&down, "Container", c, "Removed");
     }
-    assert!(
-        progress(&down, "Network", &p.scoped("default"), "Removed").is_some(),
-        "{down}"
-    );
+    assert_progress(&down, "Network", &p.scoped("default"), "Removed");
     assert_eq!(p.ids(), Vec::<String>::new());
     assert_eq!(p.networks(), Vec::<String>::new());
-    b.cmd(&["image", "inspect", &built]).fails();
-    b.cmd(&["image", "inspect", "bb:1"]).ok();
+    assert_images(&b, &["bb:1"], &[&built]);
 }
 
 #[test]
@@ -265,13 +280,7 @@ fn service_healthy_dependency_starts_the_dependent_only_when_healthy() {
     depends_on:
       db:
         condition: service_healthy
-  sick:
-    image: bb:1
-    command: {sleep}
-    healthcheck:
-      test: ["CMD-SHELL", "exit 1"]
-      interval: 200ms
-      retries: 2
+{sick}
   patient:
     image: bb:1
     command: {sleep}
@@ -281,7 +290,8 @@ fn service_healthy_dependency_starts_the_dependent_only_when_healthy() {
 volumes:
   flags:
 "#,
-            sleep = sleeper_cmd()
+            sleep = sleeper_cmd(),
+            sick = unhealthy_service("sick")
         ),
     );
     let (db, app) = (p.container("db", 1), p.container("app", 1));
@@ -318,16 +328,12 @@ volumes:
     assert!(logs.contains("dependency-was-ready"), "{logs}");
 
     // A dependency that turns unhealthy fails `up`, naming it; the dependent never starts.
-    let o = p
-        .compose(&["up", "-d", "patient"])
-        .fails()
-        .stderr_mentions(&["unhealthy"]);
+    let o = up_fails_without_starting(&p, "patient").stderr_mentions(&["unhealthy"]);
     assert!(o.stderr.contains(&p.container("sick", 1)), "{o}");
     assert_eq!(
         p.inspect(&p.container("sick", 1))["State"]["Health"]["Status"],
         "unhealthy"
     );
-    assert!(!p.running(&p.container("patient", 1)), "{o}");
 }
 
 #[test]
@@ -387,14 +393,13 @@ volumes:
     assert!(row.is_some_and(|r| r.contains("Exited (0)")), "{ps}");
 
     // A one-shot that exits non-zero fails `up`; its dependent is not started.
-    let o = p.compose(&["up", "-d", "app2"]).fails();
+    let o = up_fails_without_starting(&p, "app2");
     assert!(o.stderr.contains("badinit"), "{o}");
     assert!(o.stderr.contains("exit 3"), "the exit code is named:\n{o}");
     assert_eq!(
         p.inspect(&p.container("badinit", 1))["State"]["ExitCode"],
         3
     );
-    assert!(!p.running(&p.container("app2", 1)), "{o}");
 }
 
 #[test]
@@ -450,7 +455,6 @@ fn profiles_enable_services() {
     let Some(b) = setup("compose-profiles") else {
         return;
     };
-    let sleep = sleeper_cmd();
     let p = Project::new(
         &b,
         "prof",
@@ -471,7 +475,8 @@ fn profiles_enable_services() {
     image: bb:1
     command: {sleep}
     profiles: [extra]
-"#
+"#,
+            sleep = sleeper_cmd()
         ),
     );
     assert_eq!(
@@ -568,10 +573,7 @@ fn up_recreates_only_what_changed() {
     let second = ids();
     assert_ne!(second[0], first[0], "a was not recreated:\n{o}");
     assert_eq!(second[1..], first[1..], "only a may be recreated:\n{o}");
-    assert!(
-        progress(&o, "Container", &p.container("a", 1), "Recreated").is_some(),
-        "{o}"
-    );
+    assert_progress(&o, "Container", &p.container("a", 1), "Recreated");
     assert_eq!(v_of_a(), "2");
     let hash = p.compose(&["config", "--hash", "a"]).ok();
     assert_eq!(
@@ -621,8 +623,7 @@ fn up_recreates_only_what_changed() {
         after[0].is_none() && after[1].is_some() && after[2].is_none(),
         "down removes a and c and keeps the orphan b: {after:?}"
     );
-    p.compose(&["down", "--remove-orphans"]).ok();
-    assert_eq!(p.ids(), Vec::<String>::new());
+    p.compose_removing_all(&["down", "--remove-orphans"]);
 
     // up --no-deps: only the named service.
     p.compose(&["up", "-d", "--no-deps", "c"]).ok();
@@ -635,7 +636,6 @@ fn wait_fails_on_an_unhealthy_service() {
     let Some(b) = setup("compose-wait") else {
         return;
     };
-    let sleep = sleeper_cmd();
     let p = Project::new(
         &b,
         "wait",
@@ -647,13 +647,7 @@ fn wait_fails_on_an_unhealthy_service() {
     healthcheck:
       test: ["CMD", "true"]
       interval: 200ms
-  bad:
-    image: bb:1
-    command: {sleep}
-    healthcheck:
-      test: ["CMD-SHELL", "exit 1"]
-      interval: 200ms
-      retries: 2
+{bad}
   slow:
     image: bb:1
     command: {sleep}
@@ -662,7 +656,9 @@ fn wait_fails_on_an_unhealthy_service() {
       test: ["CMD", "test", "-f", "/never"]
       interval: 200ms
       retries: 1000
-"#
+"#,
+            sleep = sleeper_cmd(),
+            bad = unhealthy_service("bad")
         ),
     );
     // --wait returns once the service is healthy.
@@ -828,8 +824,7 @@ fn build_sections_and_up_build() {
     let built = format!("{}-app", p.name);
 
     p.compose(&["build"]).ok();
-    b.cmd(&["image", "inspect", &built]).ok();
-    b.cmd(&["image", "inspect", "localbuilt:v1"]).ok();
+    assert_images(&b, &[&built, "localbuilt:v1"], &[]);
     p.compose(&["up", "-d"]).ok();
     let logs = wait_logs(&p, "app", "final-stage");
     assert!(logs.contains("first"), "{logs}");
@@ -859,12 +854,10 @@ fn build_sections_and_up_build() {
 
     // down --rmi local: only the images without an `image:` name; --rmi all: those too.
     p.compose(&["down", "--rmi", "local"]).ok();
-    b.cmd(&["image", "inspect", &built]).fails();
-    b.cmd(&["image", "inspect", "localbuilt:v1"]).ok();
+    assert_images(&b, &["localbuilt:v1"], &[&built]);
     p.compose(&["up", "-d", "tagged"]).ok();
     p.compose(&["down", "--rmi", "all"]).ok();
-    b.cmd(&["image", "inspect", "localbuilt:v1"]).fails();
-    b.cmd(&["image", "inspect", "bb:1"]).ok();
+    assert_images(&b, &["bb:1"], &["localbuilt:v1"]);
 }
 
 #[test]
@@ -872,18 +865,11 @@ fn up_attached_streams_logs_until_the_containers_exit() {
     let Some(b) = setup("compose-attached") else {
         return;
     };
-    let p = Project::new(
-        &b,
-        "attached",
-        r#"services:
-  first:
-    image: bb:1
-    command: ["sh", "-c", "echo from-first"]
-  second:
-    image: bb:1
-    command: ["sh", "-c", "echo from-second; sleep 0.3; echo second-again"]
-"#,
-    );
+    let compose_yaml = script_services(&[
+        ("first", "echo from-first"),
+        ("second", "echo from-second; sleep 0.3; echo second-again"),
+    ]);
+    let p = Project::new(&b, "attached", &compose_yaml);
     let o = p.compose(&["up", "--no-color"]).ok();
     // Each container's lines with its prefix (padded to the longest name).
     let lines: Vec<(String, String)> = o

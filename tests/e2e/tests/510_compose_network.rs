@@ -7,15 +7,13 @@
 //! to addresses in the test's namespaces (127.0.0.1 there, container addresses, an "outside"
 //! namespace).
 
-use std::net::Ipv4Addr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use berth_e2e::compose::{
-    http_get, in_container_get, progress, setup, sleeper_cmd, wait_http, web_cmd, Project,
+    assert_progress, http_get, in_container_get, setup, sleeper_cmd, wait_http, web_cmd, Project,
 };
-use berth_e2e::{Berth, Value};
-use berth_net::link::{self, Netlink};
+use berth_e2e::outside::{Outside, HOST_IP, OUTSIDE_IP};
+use berth_e2e::Value;
 
 #[test]
 fn named_volumes_survive_down_and_go_with_down_v() {
@@ -50,7 +48,7 @@ volumes:
     b.cmd(&["volume", "create", &ext]).ok();
     let up = p.compose(&["up", "-d"]).ok();
     let data = p.scoped("data");
-    assert!(progress(&up, "Volume", &data, "Created").is_some(), "{up}");
+    assert_progress(&up, "Volume", &data, "Created");
     assert_eq!(p.volumes(), vec![data.clone()]);
     let v = b.cmd(&["volume", "inspect", &data]).ok();
     let v: Value = serde_json::from_str(&v.stdout).unwrap();
@@ -76,8 +74,7 @@ volumes:
     );
 
     // down: the container and network go, the volumes stay.
-    p.compose(&["down"]).ok();
-    assert_eq!(p.ids(), Vec::<String>::new());
+    p.compose_removing_all(&["down"]);
     assert_eq!(p.networks(), Vec::<String>::new());
     assert_eq!(p.volumes(), vec![data.clone()]);
     p.compose(&["up", "-d"]).ok();
@@ -86,66 +83,11 @@ volumes:
 
     // down -v: the project's volumes go; an external one is never removed.
     let down = p.compose(&["down", "-v"]).ok();
-    assert!(
-        progress(&down, "Volume", &data, "Removed").is_some(),
-        "{down}"
-    );
+    assert_progress(&down, "Volume", &data, "Removed");
     assert_eq!(p.volumes(), Vec::<String>::new());
     assert_eq!(p.ids(), Vec::<String>::new());
     b.cmd(&["volume", "inspect", &ext]).ok();
     b.cmd(&["volume", "rm", &ext]).ok();
-}
-
-/// The test namespace's address on an uplink to an "outside" namespace, and the outside's.
-const HOST_IP: &str = "192.0.2.1";
-const OUTSIDE_IP: &str = "192.0.2.2";
-
-/// An "outside" network namespace joined to the test's by a veth pair, the test namespace's
-/// default route pointing at it (see 300_network.rs).
-struct Outside {
-    ns: PathBuf,
-    test_ns: PathBuf,
-}
-
-impl Outside {
-    fn new(b: &Berth) -> Outside {
-        let ns = b.dir.join("outside-netns");
-        link::create_netns(&ns).expect("create the outside namespace");
-        let outside_fd = std::fs::File::open(&ns).expect("open the outside namespace");
-        link::in_netns(&b.netns, || {
-            let mut nl = Netlink::open().unwrap();
-            nl.create_veth("up0", "down0").unwrap();
-            use std::os::fd::AsFd;
-            nl.move_to_netns("down0", outside_fd.as_fd()).unwrap();
-            nl.add_address("up0", HOST_IP.parse().unwrap(), 24).unwrap();
-            nl.set_up("up0").unwrap();
-            nl.add_default_route(OUTSIDE_IP.parse::<Ipv4Addr>().unwrap())
-                .unwrap();
-        })
-        .unwrap();
-        link::in_netns(&ns, || {
-            let mut nl = Netlink::open().unwrap();
-            nl.add_address("down0", OUTSIDE_IP.parse().unwrap(), 24)
-                .unwrap();
-            nl.set_up("down0").unwrap();
-        })
-        .unwrap();
-        Outside {
-            ns,
-            test_ns: b.netns.clone(),
-        }
-    }
-}
-
-impl Drop for Outside {
-    fn drop(&mut self) {
-        let _ = link::in_netns(&self.test_ns, || {
-            if let Ok(mut nl) = Netlink::open() {
-                let _ = nl.delete_link("up0");
-            }
-        });
-        let _ = link::remove_netns(&self.ns);
-    }
 }
 
 #[test]
@@ -154,7 +96,6 @@ fn aliases_on_two_networks_and_an_internal_network() {
         return;
     };
     let _outside = Outside::new(&b);
-    let sleep = sleeper_cmd();
     let p = Project::new(
         &b,
         "nets",
@@ -197,6 +138,7 @@ networks:
     internal: true
 "#,
             web = web_cmd("api-says-hi"),
+            sleep = sleeper_cmd()
         ),
     );
     p.compose(&["up", "-d"]).ok();

@@ -7,9 +7,11 @@
 //! `ls`, `top`, `cp`, `wait`, `images` and `version`. Traffic goes only to addresses in the
 //! test's namespace (127.0.0.1 there).
 
+use std::path::Path;
+
 use berth_e2e::compose::{
-    parse_json_rows, setup, sleeper_cmd, sorted_lines, strs, wait_http, wait_logs, Project, LONG,
-    SLEEPER,
+    parse_json_rows, script_services, setup, sleeper_cmd, sorted_lines, strs, table_header,
+    wait_http, wait_logs, Project, LONG, SLEEPER,
 };
 use berth_e2e::Value;
 
@@ -176,8 +178,7 @@ volumes:
     assert_eq!(p.status(&p.container("db", 1)), None);
 
     // down removes the one-off containers too.
-    p.compose(&["down"]).ok();
-    assert_eq!(p.ids(), Vec::<String>::new());
+    p.compose_removing_all(&["down"]);
 }
 
 #[test]
@@ -234,20 +235,14 @@ fn logs_follow_until_the_container_exits() {
     let Some(b) = setup("compose-logs") else {
         return;
     };
-    let p = Project::new(
-        &b,
-        "logs",
-        &format!(
-            r#"services:
-  talker:
-    image: bb:1
-    command: ["sh", "-c", "echo one; echo two; while [ ! -f /tmp/go ]; do sleep 0.1; done; echo three"]
-  other:
-    image: bb:1
-    command: ["sh", "-c", "echo other-line; {SLEEPER}"]
-"#
+    let compose_yaml = script_services(&[
+        (
+            "talker",
+            "echo one; echo two; while [ ! -f /tmp/go ]; do sleep 0.1; done; echo three",
         ),
-    );
+        ("other", &format!("echo other-line; {SLEEPER}")),
+    ]);
+    let p = Project::new(&b, "logs", &compose_yaml);
     p.compose(&["up", "-d"]).ok();
     wait_logs(&p, "talker", "two");
     let f = p.spawn(&["logs", "-f", "--no-color", "talker"]);
@@ -487,57 +482,32 @@ volumes:
         .ok();
     assert_eq!(sorted_lines(&o), strs(&["builder", "db", "web"]));
     // The name: -p, else COMPOSE_PROJECT_NAME, else the file's `name:`, else the directory's.
-    let v = json_of(
-        p.compose_in(
-            &p.dir,
-            &[("COMPOSE_PROJECT_NAME", "from-env")],
-            &["config", "--format", "json"],
-        )
-        .ok(),
-    );
-    assert_eq!(v["name"], "from-env");
-    let named = b.dir.join("projects").join("named-dir");
-    std::fs::create_dir_all(&named).unwrap();
-    std::fs::write(
-        named.join("compose.yaml"),
+    let config_in = |dir: &Path, env: &[(&str, &str)], flags: &[&str]| {
+        let mut args = flags.to_vec();
+        args.extend(["config", "--format", "json"]);
+        json_of(p.compose_in(dir, env, &args).ok())
+    };
+    let project_dir = |name: &str, compose_yaml: &str| {
+        let dir = b.dir.join("projects").join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("compose.yaml"), compose_yaml).unwrap();
+        dir
+    };
+    let from_env = [("COMPOSE_PROJECT_NAME", "from-env")];
+    assert_eq!(config_in(&p.dir, &from_env, &[])["name"], "from-env");
+    let named = project_dir(
+        "named-dir",
         "name: from-file\nservices:\n  s:\n    image: bb:1\n",
-    )
-    .unwrap();
-    let v = json_of(
-        p.compose_in(&named, &[], &["config", "--format", "json"])
-            .ok(),
     );
-    assert_eq!(v["name"], "from-file");
-    let v = json_of(
-        p.compose_in(
-            &named,
-            &[("COMPOSE_PROJECT_NAME", "from-env")],
-            &["config", "--format", "json"],
-        )
-        .ok(),
+    assert_eq!(config_in(&named, &[], &[])["name"], "from-file");
+    assert_eq!(config_in(&named, &from_env, &[])["name"], "from-env");
+    assert_eq!(
+        config_in(&named, &from_env, &["-p", "from-flag"])["name"],
+        "from-flag"
     );
-    assert_eq!(v["name"], "from-env");
-    let v = json_of(
-        p.compose_in(
-            &named,
-            &[("COMPOSE_PROJECT_NAME", "from-env")],
-            &["-p", "from-flag", "config", "--format", "json"],
-        )
-        .ok(),
-    );
-    assert_eq!(v["name"], "from-flag");
     // The name from a directory name is normalised.
-    let odd = b.dir.join("projects").join("Odd.Name_X");
-    std::fs::create_dir_all(&odd).unwrap();
-    std::fs::write(
-        odd.join("compose.yaml"),
-        "services:\n  s:\n    image: bb:1\n",
-    )
-    .unwrap();
-    let v = json_of(
-        p.compose_in(&odd, &[], &["config", "--format", "json"])
-            .ok(),
-    );
+    let odd = project_dir("Odd.Name_X", "services:\n  s:\n    image: bb:1\n");
+    let v = config_in(&odd, &[], &[]);
     assert_eq!(v["name"], "oddname_x", "{v}");
 
     // config creates nothing.
@@ -630,8 +600,7 @@ fn lifecycle_commands() {
         p.running(&other),
         "rm -f without -s removes stopped containers only"
     );
-    p.compose(&["rm", "-f", "-s"]).ok();
-    assert_eq!(p.ids(), Vec::<String>::new());
+    p.compose_removing_all(&["rm", "-f", "-s"]);
 }
 
 #[test]
@@ -659,14 +628,11 @@ fn ls_top_cp_wait_images_version() {
 
     // ls: the project, running(1), its file.
     let o = p.compose(&["ls"]).ok();
-    let header: Vec<&str> = o
-        .stdout
-        .lines()
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    assert_eq!(header, ["NAME", "STATUS", "CONFIG", "FILES"], "{o}");
+    assert_eq!(
+        table_header(&o),
+        ["NAME", "STATUS", "CONFIG", "FILES"],
+        "{o}"
+    );
     let row = o.stdout.lines().find(|l| l.starts_with(&p.name));
     assert!(row.is_some_and(|r| r.contains("running(1)")), "{o}");
     let rows = parse_json_rows(&p.compose(&["ls", "--format", "json"]).ok());
