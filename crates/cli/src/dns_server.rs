@@ -1,10 +1,16 @@
 //! `berth __dns`: a network's DNS server, spawned by the engine when the network comes up
 //! and stopped (SIGTERM) when it goes. Answers container names from the records file the
-//! engine keeps; forwards everything else to the host's resolvers.
+//! engine keeps; forwards everything else to the host's resolvers. It also stops by itself
+//! when the network's state is gone without the engine stopping it (the run directory or
+//! the records file removed, as when a whole state root is deleted, or the bridge deleted):
+//! see [`berth_net::dns::lifeline`].
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use berth_net::dns::lifeline::{self, Lifeline};
 
 /// Runs the server with `--network NAME --listen IP:PORT --records FILE --pid-file FILE`;
 /// returns the exit code.
@@ -48,6 +54,16 @@ fn run(args: &[String]) -> Result<(), String> {
         std::fs::write(p, std::process::id().to_string())
             .map_err(|e| format!("write {}: {e}", p.display()))?;
     }
-    let stop = AtomicBool::new(false);
-    berth_net::dns::serve(socket, &records, upstreams, &stop).map_err(|e| e.to_string())
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = lifeline::watch(
+        Lifeline::new(&records, listen.ip()),
+        Arc::clone(&stop),
+        lifeline::CHECK_EVERY,
+    )
+    .map_err(|e| format!("start the network watch: {e}"))?;
+    berth_net::dns::serve(socket, &records, upstreams, &stop).map_err(|e| e.to_string())?;
+    if let Ok(Some(why)) = watcher.join() {
+        eprintln!("berth dns: stopping: {why}");
+    }
+    Ok(())
 }

@@ -41,6 +41,10 @@ pub enum Error {
         /// What went wrong.
         msg: String,
     },
+    /// Some of a container's cgroup directories could not be removed (all the others were):
+    /// each directory that stayed, with why.
+    #[error("{}", cgroups_left(.0))]
+    CgroupsLeft(Vec<(PathBuf, String)>),
     /// Compiling or loading the seccomp filter failed.
     #[error("seccomp: {0}")]
     Seccomp(String),
@@ -60,6 +64,20 @@ pub enum Error {
     /// Bad command-line input.
     #[error("{0}")]
     Usage(String),
+}
+
+/// The text of [`Error::CgroupsLeft`].
+fn cgroups_left(left: &[(PathBuf, String)]) -> String {
+    let list: Vec<String> = left
+        .iter()
+        .map(|(p, why)| format!("{} ({why})", p.display()))
+        .collect();
+    format!(
+        "could not remove {} cgroup director{}: {}",
+        left.len(),
+        if left.len() == 1 { "y" } else { "ies" },
+        list.join(", ")
+    )
 }
 
 /// The runtime's result type.

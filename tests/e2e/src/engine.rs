@@ -156,8 +156,8 @@ impl Berth {
         o.lines()
     }
 
-    /// What the test left behind after its containers were removed: mounts under the test
-    /// dir, monitor processes for this root, container cgroups.
+    /// What the test left behind after its containers and networks were removed: mounts
+    /// under the test dir, monitor and DNS server processes for this root, container cgroups.
     pub fn leftovers(&self, ids: &[String]) -> Vec<String> {
         let mut out = Vec::new();
         let dir = self.dir.display().to_string();
@@ -279,13 +279,11 @@ impl Drop for Berth {
         }
         let _ = self.cmd(&["network", "prune", "-f"]);
         let mut net_left = self.network_leftovers();
-        for pid in dns_pids(&self.root) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
+        // A DNS server keeps running in the namespace after its file is gone: it is judged
+        // (and killed) below, with the monitors.
         let _ = berth_net::link::remove_netns(&self.netns);
+        // By now berth must have stopped every process of this root: a container's monitor
+        // goes with the container, a network's DNS server with the network.
         let mut left = Vec::new();
         for _ in 0..50 {
             left = self.leftovers(&ids);
@@ -295,7 +293,10 @@ impl Drop for Berth {
             std::thread::sleep(Duration::from_millis(20));
         }
         // Clean up whatever leaked, touching only what this test made.
-        for pid in monitor_pids(&self.root) {
+        for pid in monitor_pids(&self.root)
+            .into_iter()
+            .chain(dns_pids(&self.root))
+        {
             let _ = nix::sys::signal::kill(
                 nix::unistd::Pid::from_raw(pid),
                 nix::sys::signal::Signal::SIGKILL,

@@ -1,10 +1,14 @@
 //! Cgroups: limits written under cgroupsPath before the process runs, enforced inside,
-//! relative paths, and removal on delete.
+//! relative paths, and removal on delete (also of busy cgroups: processes left in child
+//! cgroups are killed and waited for; a cgroup that stays busy is reported while every other
+//! one goes).
 
 use std::fs;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
-use berth_e2e::{cgroup, json, leaks, Test};
+use berth_e2e::{cgroup, json, leaks, wait_until, Test};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -154,4 +158,284 @@ fn relative_cgroups_path() {
         cgroup::existing_dirs(&pids_path).is_empty(),
         "cgroup {pids_path} left after delete"
     );
+}
+
+/// The container's directory in every mounted hierarchy where it exists.
+fn container_dirs(cg: &str) -> Vec<PathBuf> {
+    cgroup::existing_dirs(cg)
+}
+
+/// Creates `<dir>/<sub>` (a v1 cpuset child gets its parent's cpus and mems, or it takes no
+/// process) and returns it.
+fn make_child(dir: &Path, sub: &str) -> PathBuf {
+    let child = dir.join(sub);
+    fs::create_dir(&child).unwrap_or_else(|e| panic!("mkdir {}: {e}", child.display()));
+    for f in ["cpuset.cpus", "cpuset.mems"] {
+        if let Ok(v) = fs::read_to_string(dir.join(f)) {
+            let _ = fs::write(child.join(f), v.trim());
+        }
+    }
+    child
+}
+
+/// Moves `pid` into cgroup directory `dir`.
+fn move_into(dir: &Path, pid: i32) {
+    fs::write(dir.join("cgroup.procs"), pid.to_string())
+        .unwrap_or_else(|e| panic!("move {pid} into {}: {e}", dir.display()));
+}
+
+#[test]
+fn delete_force_kills_processes_in_child_cgroups_and_removes_every_cgroup() {
+    let Some(t) = Test::new("cgroup_delete_busy") else {
+        return;
+    };
+    let mut b = t.bundle("cgbusy");
+    // The host's pid namespace: the init's death does not take the others with it, so only
+    // the cgroup kill can (runc's "shared pid namespace" case).
+    b.remove_namespace("pid")
+        .remove_namespace("cgroup")
+        .sh("for i in 1 2 3 4 5 6 7 8; do sleep 1000 & done; exec sleep 1000");
+    let cg = b.cgroup();
+    t.rt.create_and_start(&b.id, &b);
+    assert!(
+        wait_until(Duration::from_secs(10), || cgroup::procs(&cg).len() >= 9),
+        "the container did not start its 9 processes: {:?}",
+        cgroup::procs(&cg)
+    );
+    let init = t.rt.pid(&b.id);
+    let moved = *cgroup::procs(&cg)
+        .iter()
+        .find(|p| **p != init)
+        .expect("a background sleep");
+    // One process one level down in every hierarchy, another two levels down.
+    let dirs = container_dirs(&cg);
+    let deeper = *cgroup::procs(&cg)
+        .iter()
+        .find(|p| **p != init && **p != moved)
+        .expect("another background sleep");
+    for d in &dirs {
+        let inner = make_child(d, "inner");
+        move_into(&inner, moved);
+        let deepest = make_child(&inner, "deeper");
+        move_into(&deepest, deeper);
+    }
+    // Paused too: the kill has to get past the freezer.
+    t.rt.pause(&b.id).ok();
+    let all = leaks::pids_in_cgroup(&cg);
+    assert!(all.len() >= 9, "{all:?}");
+
+    let start = Instant::now();
+    t.rt.delete_force(&b.id).ok();
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "delete --force took {:?}",
+        start.elapsed()
+    );
+    assert!(
+        container_dirs(&cg).is_empty(),
+        "cgroups left: {:?}",
+        container_dirs(&cg)
+    );
+    for p in all {
+        assert!(
+            wait_until(Duration::from_secs(2), || !leaks::alive(p)),
+            "process {p} survived delete --force"
+        );
+    }
+    t.assert_nothing_left(&b.id);
+}
+
+/// Keeps one child cgroup of a container busy until dropped (also when the test fails):
+/// on a v1 host a process frozen in a freezer cgroup of the test's own (a SIGKILL waits
+/// until it is thawed) and moved into the child in another hierarchy; on a pure v2 host a
+/// tmpfs mounted over the child.
+struct Pin {
+    /// The busy child cgroup.
+    child: PathBuf,
+    helper: Option<Child>,
+    freezer: Option<PathBuf>,
+    mounted: bool,
+}
+
+impl Pin {
+    /// Pins `<dir>/stuck` for one of the container's directories `dirs`; returns the pin
+    /// (its `child` is the busy directory).
+    fn new(dirs: &[PathBuf], unique: &str) -> Pin {
+        let mounts = cgroup::mounts();
+        let freezer = mounts
+            .iter()
+            .find(|m| !m.v2 && m.controllers.iter().any(|c| c == "freezer"));
+        let target = freezer.and_then(|f| {
+            dirs.iter()
+                .find(|d| {
+                    !d.starts_with(&f.path)
+                        && mounts.iter().any(|m| !m.v2 && d.starts_with(&m.path))
+                })
+                .cloned()
+        });
+        match (freezer, target) {
+            (Some(f), Some(target)) => {
+                let mut pin = Pin {
+                    child: target.join("stuck"),
+                    helper: None,
+                    freezer: Some(f.path.join(format!("berth-e2e-pin-{unique}"))),
+                    mounted: false,
+                };
+                let fz = pin.freezer.clone().expect("freezer dir");
+                fs::create_dir(&fz).unwrap_or_else(|e| panic!("mkdir {}: {e}", fz.display()));
+                let helper = Command::new("sleep")
+                    .arg("1000")
+                    .spawn()
+                    .expect("spawn sleep");
+                let pid = i32::try_from(helper.id()).expect("pid");
+                pin.helper = Some(helper);
+                move_into(&fz, pid);
+                fs::write(fz.join("freezer.state"), "FROZEN").expect("freeze the helper");
+                assert!(
+                    wait_until(Duration::from_secs(5), || {
+                        fs::read_to_string(fz.join("freezer.state"))
+                            .unwrap_or_default()
+                            .trim()
+                            == "FROZEN"
+                    }),
+                    "the helper's freezer cgroup did not freeze"
+                );
+                let child = make_child(&target, "stuck");
+                move_into(&child, pid);
+                pin
+            }
+            _ => {
+                let target = dirs.first().expect("a container cgroup dir").clone();
+                let child = make_child(&target, "stuck");
+                nix::mount::mount(
+                    Some("tmpfs"),
+                    &child,
+                    Some("tmpfs"),
+                    nix::mount::MsFlags::empty(),
+                    None::<&str>,
+                )
+                .unwrap_or_else(|e| panic!("mount over {}: {e}", child.display()));
+                Pin {
+                    child,
+                    helper: None,
+                    freezer: None,
+                    mounted: true,
+                }
+            }
+        }
+    }
+
+    /// Frees the child: thaws the helper (which then dies of the SIGKILL `delete` sent it)
+    /// or unmounts. Returns whether the helper died without being killed here.
+    fn release(&mut self) -> bool {
+        if self.mounted {
+            let _ = nix::mount::umount2(&self.child, nix::mount::MntFlags::MNT_DETACH);
+            self.mounted = false;
+        }
+        let mut died_of_delete = true;
+        if let Some(fz) = &self.freezer {
+            let _ = fs::write(fz.join("freezer.state"), "THAWED");
+        }
+        if let Some(mut h) = self.helper.take() {
+            let start = Instant::now();
+            loop {
+                if let Ok(Some(_)) = h.try_wait() {
+                    break;
+                }
+                if start.elapsed() > Duration::from_secs(3) {
+                    died_of_delete = false;
+                    let _ = h.kill();
+                    let _ = h.wait();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        died_of_delete
+    }
+}
+
+impl Drop for Pin {
+    fn drop(&mut self) {
+        self.release();
+        for d in [Some(self.child.clone()), self.freezer.clone()]
+            .into_iter()
+            .flatten()
+        {
+            for _ in 0..50 {
+                if fs::remove_dir(&d).is_ok() || !d.exists() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+#[test]
+fn delete_force_removes_every_cgroup_it_can_and_reports_the_busy_one() {
+    let Some(t) = Test::new("cgroup_delete_stuck") else {
+        return;
+    };
+    let mut b = t.sleeper("cgstuck");
+    b.remove_namespace("cgroup");
+    let cg = b.cgroup();
+    t.rt.create_and_start(&b.id, &b);
+    let dirs = container_dirs(&cg);
+    assert!(dirs.len() >= 2, "needs two hierarchies at least: {dirs:?}");
+    let unique = b.id.clone();
+    let mut pin = Pin::new(&dirs, &unique);
+    let stuck = pin.child.clone();
+    let parent = stuck.parent().expect("parent").to_path_buf();
+
+    let start = Instant::now();
+    let o = t.rt.delete_force(&b.id).fails();
+    let took = start.elapsed();
+    assert!(
+        took < Duration::from_secs(15),
+        "delete --force took {took:?}"
+    );
+    // Both stuck directories are named, with why; nothing else is.
+    for d in [&stuck, &parent] {
+        assert!(
+            o.stderr.contains(&format!("{} (", d.display())),
+            "{} not reported:\n{o}",
+            d.display()
+        );
+    }
+    assert!(
+        o.stderr.contains("could not remove 2 cgroup directories"),
+        "{o}"
+    );
+    assert!(o.stderr.contains("Device or resource busy"), "{o}");
+    // Every other hierarchy lost the container's cgroup; the stuck one is still there.
+    let left = container_dirs(&cg);
+    assert_eq!(
+        left,
+        std::slice::from_ref(&parent),
+        "only the pinned hierarchy stays"
+    );
+    assert!(stuck.is_dir());
+    // The container is still known, so delete can be retried.
+    assert!(
+        t.rt.state(&b.id).success(),
+        "the state was kept for a retry"
+    );
+
+    // Freed, the helper dies of the SIGKILL delete sent it, and a second delete finishes.
+    let died = pin.release();
+    if pin.freezer.is_some() {
+        assert!(
+            died,
+            "delete --force did not SIGKILL the process in the busy cgroup"
+        );
+    }
+    t.rt.delete_force(&b.id).ok();
+    assert!(
+        container_dirs(&cg).is_empty(),
+        "cgroups left after the retry: {:?}",
+        container_dirs(&cg)
+    );
+    drop(pin);
+    t.assert_nothing_left(&b.id);
 }

@@ -16,10 +16,13 @@
 //! - [`forward`]: relaying a question to the upstreams (UDP and TCP).
 //! - [`server`]: the UDP serving loop; [`tcp`]: the optional TCP listener (clients
 //!   retry there when a UDP reply comes back truncated).
+//! - [`lifeline`]: noticing that the network is gone (run directory, records file or
+//!   bridge removed), so the server stops instead of outliving it.
 
 mod error;
 pub mod forward;
 pub mod handle;
+pub mod lifeline;
 pub mod records;
 pub mod resolv;
 pub mod response;
@@ -29,6 +32,7 @@ mod watch;
 pub mod wire;
 
 pub use error::DnsError;
+pub use lifeline::Lifeline;
 pub use records::Records;
 pub use resolv::upstreams_from_resolv_conf;
 pub use server::serve;

@@ -4,9 +4,11 @@
 //! (or the hierarchy) lacks the feature, and writing it fails with ENOENT instead of
 //! creating a regular file. In fake mode (tests, [`super::CgroupManager::with_fs`]) the tree
 //! is plain files and directories: every write is also recorded, new directories get the
-//! parent's file names (as the kernel would populate them), removal is recursive, and
-//! signals are recorded instead of sent.
+//! parent's file names (as the kernel would populate them), removing a directory also removes
+//! its control files (but, as on cgroupfs, fails with EBUSY while it has sub-directories or
+//! a test marked it busy), and signals are recorded instead of sent.
 
+use std::collections::HashMap;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -21,11 +23,22 @@ use crate::{Error, Result};
 /// One recorded operation in fake mode: the file written (or `kill`) and the value.
 pub type FakeOp = (PathBuf, String);
 
+/// What a fake-mode filesystem records and simulates.
+#[derive(Debug, Default)]
+struct Fake {
+    /// The operations done so far, in order.
+    ops: Vec<FakeOp>,
+    /// Directories whose removal fails with EBUSY: the number of failures left (None: always).
+    busy: HashMap<PathBuf, Option<u32>>,
+    /// Every removal attempted, in order.
+    rmdirs: Vec<PathBuf>,
+}
+
 /// Access to the cgroup filesystem (real, or a fake tree for tests).
 #[derive(Debug, Clone, Default)]
 pub struct CgroupFs {
-    /// Present in fake mode: the operations done so far, in order.
-    fake: Option<Arc<Mutex<Vec<FakeOp>>>>,
+    /// Present in fake mode.
+    fake: Option<Arc<Mutex<Fake>>>,
 }
 
 impl CgroupFs {
@@ -34,6 +47,26 @@ impl CgroupFs {
         Self {
             fake: Some(Arc::default()),
         }
+    }
+
+    /// Fake mode: removing `dir` fails with EBUSY `times` times (None: every time), as if
+    /// processes were still leaving it.
+    #[cfg(test)]
+    pub fn set_busy(&self, dir: &Path, times: Option<u32>) {
+        if let Some(f) = &self.fake {
+            if let Ok(mut f) = f.lock() {
+                f.busy.insert(dir.to_path_buf(), times);
+            }
+        }
+    }
+
+    /// Fake mode: every directory removal attempted so far, in order.
+    #[cfg(test)]
+    pub fn rmdir_attempts(&self) -> Vec<PathBuf> {
+        self.fake
+            .as_ref()
+            .and_then(|f| f.lock().ok().map(|f| f.rmdirs.clone()))
+            .unwrap_or_default()
     }
 
     /// Whether this is a fake tree of plain files.
@@ -46,15 +79,15 @@ impl CgroupFs {
     pub fn recorded(&self) -> Vec<FakeOp> {
         self.fake
             .as_ref()
-            .and_then(|l| l.lock().ok().map(|v| v.clone()))
+            .and_then(|f| f.lock().ok().map(|f| f.ops.clone()))
             .unwrap_or_default()
     }
 
     /// Records an operation (fake mode only; a no-op otherwise).
     pub fn record(&self, path: PathBuf, value: &str) {
-        if let Some(log) = &self.fake {
-            if let Ok(mut v) = log.lock() {
-                v.push((path, value.to_string()));
+        if let Some(f) = &self.fake {
+            if let Ok(mut f) = f.lock() {
+                f.ops.push((path, value.to_string()));
             }
         }
     }
@@ -119,12 +152,29 @@ impl CgroupFs {
         Ok(true)
     }
 
-    /// Removes one cgroup directory (recursively in fake mode); ENOENT is success.
+    /// Removes one cgroup directory; ENOENT is success. In fake mode its control files go
+    /// with it, but a directory with sub-directories, or marked busy, gives EBUSY.
     pub fn rmdir(&self, dir: &Path) -> io::Result<()> {
-        let r = if self.is_fake() {
-            fs::remove_dir_all(dir)
-        } else {
-            fs::remove_dir(dir)
+        let r = match &self.fake {
+            Some(f) => {
+                let busy = f.lock().ok().is_some_and(|mut f| {
+                    f.rmdirs.push(dir.to_path_buf());
+                    match f.busy.get_mut(dir) {
+                        Some(None) => true,
+                        Some(Some(0)) | None => false,
+                        Some(Some(n)) => {
+                            *n -= 1;
+                            true
+                        }
+                    }
+                });
+                if busy || !self.children(dir).is_empty() {
+                    Err(io::Error::from_raw_os_error(Errno::EBUSY as i32))
+                } else {
+                    fs::remove_dir_all(dir)
+                }
+            }
+            None => fs::remove_dir(dir),
         };
         match r {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -143,6 +193,20 @@ impl CgroupFs {
         } else {
             let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
+    }
+
+    /// The immediate sub-directories (child cgroups) of `dir`, sorted; empty if it is gone.
+    pub fn children(&self, dir: &Path) -> Vec<PathBuf> {
+        let Ok(rd) = fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut out: Vec<PathBuf> = rd
+            .flatten()
+            .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+            .map(|e| e.path())
+            .collect();
+        out.sort();
+        out
     }
 
     /// The sub-directories (child cgroups) of `dir`, all levels, parents before children.

@@ -271,49 +271,71 @@ impl CgroupManager {
         }
     }
 
-    /// Removes every directory (after killing what is left in it with SIGKILL). Idempotent:
-    /// directories that are already gone are fine, so `delete --force` can run it after a crash.
+    /// Removes every directory, as runc and crun do: kills what is left in the cgroups
+    /// (`cgroup.kill` where the kernel has it, else SIGKILL to every listed pid with the
+    /// cgroup frozen meanwhile), waits (bounded, about 2 s) for the processes to leave, then
+    /// removes each hierarchy's tree depth first, retrying on EBUSY, in up to five passes.
+    /// One directory that stays does not stop the others: every hierarchy loses what it can,
+    /// and the error ([`crate::Error::CgroupsLeft`]) names each directory that stayed (named
+    /// v1 hierarchies such as `name=systemd` are best effort and not reported). Idempotent:
+    /// directories that are already gone are fine, so `delete --force` can run it again.
     pub fn destroy(&self) -> Result<()> {
-        let dirs = self.dirs();
-        if dirs.iter().all(|(d, _)| !d.is_dir()) {
+        let existing: Vec<(&Path, Kind)> = self
+            .dirs()
+            .into_iter()
+            .filter(|(d, _)| d.is_dir())
+            .collect();
+        if existing.is_empty() {
             return Ok(());
         }
-        let existing: Vec<&Path> = dirs
-            .iter()
-            .map(|(d, _)| *d)
-            .filter(|d| d.is_dir())
+        let dirs: Vec<&Path> = existing.iter().map(|(d, _)| *d).collect();
+        let patience = lifecycle::Patience::of(&self.fs);
+        if dirs.iter().any(|d| lifecycle::populated(&self.fs, d)) {
+            self.kill_all(&dirs);
+            lifecycle::wait_empty(&self.fs, &dirs, &patience);
+        }
+        let stayed: Vec<(PathBuf, String)> = lifecycle::remove_trees(&self.fs, &dirs, &patience)
+            .into_iter()
+            .filter(|(i, _)| existing[*i].1 != Kind::Named)
+            .map(|(_, s)| {
+                let pids = lifecycle::pids_under(&self.fs, &s.path).unwrap_or_default();
+                let why = if pids.is_empty() || s.why == lifecycle::CHILD_STAYED {
+                    s.why
+                } else {
+                    let list: Vec<String> = pids.iter().map(i32::to_string).collect();
+                    format!("{}; still holds pid(s) {}", s.why, list.join(", "))
+                };
+                (s.path, why)
+            })
             .collect();
-        let pids = lifecycle::all_pids(&self.fs, &existing);
-        if !pids.is_empty() {
-            let pure_v2 = self.paths.v1.is_empty();
-            let killed = pure_v2
-                && self
-                    .paths
-                    .unified
-                    .as_deref()
-                    .is_some_and(|u| self.fs.try_write(u, "cgroup.kill", "1").is_ok());
-            if !killed {
-                // Freeze first so nothing forks between listing and killing; a frozen
-                // process dies once thawed.
-                let frozen = self.set_frozen(true).is_ok();
-                for pid in lifecycle::all_pids(&self.fs, &existing) {
-                    self.fs.kill(pid);
-                }
-                if frozen {
-                    let _ = self.set_frozen(false);
-                }
-            }
-            lifecycle::wait_empty(&self.fs, &existing);
+        if stayed.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::Error::CgroupsLeft(stayed))
         }
-        let mut first_err = None;
-        for (dir, kind) in dirs {
-            if let Err(e) = lifecycle::remove_tree(&self.fs, dir) {
-                if kind != Kind::Named && first_err.is_none() {
-                    first_err = Some(e);
-                }
-            }
+    }
+
+    /// SIGKILLs every process in `dirs` (existing directories of this container): through
+    /// the unified directory's `cgroup.kill` when the kernel has it (atomic, forks included;
+    /// on a hybrid host the pids still listed in v1 hierarchies get a SIGKILL too), else by
+    /// pid with the cgroup frozen so nothing forks between listing and killing.
+    fn kill_all(&self, dirs: &[&Path]) {
+        let killed = self
+            .paths
+            .unified
+            .as_deref()
+            .is_some_and(|u| u.is_dir() && self.fs.try_write(u, "cgroup.kill", "1").is_ok());
+        if killed && self.paths.v1.is_empty() {
+            return;
         }
-        first_err.map_or(Ok(()), Err)
+        // A frozen process dies once thawed.
+        let frozen = !killed && self.set_frozen(true).is_ok();
+        for pid in lifecycle::all_pids(&self.fs, dirs) {
+            self.fs.kill(pid);
+        }
+        if frozen {
+            let _ = self.set_frozen(false);
+        }
     }
 
     /// Memory, cpu and pids usage (fields the host does not account are None).

@@ -43,6 +43,8 @@ pub fn delete(g: &Globals, id: &str, force: bool) -> Result<()> {
             })
         }
     }
+    // Every cgroup that can go goes; one that stays busy fails the delete before the state
+    // is removed (naming each directory left), so that `delete --force` can be run again.
     cgroup.destroy()?;
     std::fs::remove_dir_all(&dir).map_err(|e| Error::Io {
         what: format!("remove {}", dir.display()),

@@ -1,5 +1,6 @@
 //! Tests of the DNS module: wire format, records, resolv.conf, and a live server.
 
+mod lifeline;
 mod live;
 mod live_tcp;
 mod records;

@@ -6,6 +6,7 @@ mod hybrid;
 mod layout;
 mod real;
 mod real_bpf;
+mod teardown;
 mod v1;
 mod v1_more;
 mod v2;

@@ -181,3 +181,97 @@ fn real_hugetlb_goes_to_the_unified_tree_on_hybrid() {
         );
     }
 }
+
+/// Every directory of `g` with `sub` appended, created.
+fn make_sub(g: &Guard, sub: &str) -> Vec<PathBuf> {
+    g.dirs()
+        .into_iter()
+        .map(|d| {
+            let s = d.join(sub);
+            std::fs::create_dir(&s).unwrap_or_else(|e| panic!("mkdir {}: {e}", s.display()));
+            // A v1 cpuset child starts empty and takes no process until it gets the parent's.
+            for f in ["cpuset.cpus", "cpuset.mems"] {
+                if let Ok(v) = std::fs::read_to_string(d.join(f)) {
+                    let _ = std::fs::write(s.join(f), v.trim());
+                }
+            }
+            s
+        })
+        .collect()
+}
+
+#[test]
+fn real_destroy_kills_a_process_moved_into_a_child_cgroup() {
+    let Some(mut g) = setup("real_destroy_kills_a_process_moved_into_a_child_cgroup") else {
+        return;
+    };
+    g.mgr.create(None).expect("create");
+    let child = Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .expect("spawn sleep");
+    let pid = i32::try_from(child.id()).expect("pid");
+    g.child = Some(child);
+    g.mgr.add_pid(pid).expect("add_pid");
+    // Moved one level down in every hierarchy: destroy must find, kill and remove it there.
+    for s in make_sub(&g, "inner") {
+        std::fs::write(s.join("cgroup.procs"), pid.to_string())
+            .unwrap_or_else(|e| panic!("move into {}: {e}", s.display()));
+    }
+    g.mgr.destroy().expect("destroy");
+    let status = g.child.take().expect("child").wait().expect("wait");
+    assert_eq!(status.signal(), Some(9));
+    for d in g.dirs() {
+        assert!(!d.exists(), "{} removed", d.display());
+    }
+}
+
+/// Unmounts what a test mounted over cgroup directories, however it ends.
+struct Unmount(Vec<PathBuf>);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        for m in &self.0 {
+            let _ = nix::mount::umount2(m, nix::mount::MntFlags::MNT_DETACH);
+            let _ = std::fs::remove_dir(m);
+        }
+    }
+}
+
+#[test]
+fn real_destroy_reports_a_pinned_child_and_removes_everything_else() {
+    let Some(g) = setup("real_destroy_reports_a_pinned_child_and_removes_everything_else") else {
+        return;
+    };
+    g.mgr.create(None).expect("create");
+    let subs = make_sub(&g, "pinned");
+    // A mount over the child makes its rmdir fail with EBUSY for good (in any hierarchy).
+    let pinned = subs[0].clone();
+    nix::mount::mount(
+        Some("tmpfs"),
+        &pinned,
+        Some("tmpfs"),
+        nix::mount::MsFlags::empty(),
+        None::<&str>,
+    )
+    .expect("mount over the child");
+    let unmount = Unmount(vec![pinned.clone()]);
+    let parent = pinned.parent().expect("parent").to_path_buf();
+    let err = g.mgr.destroy().expect_err("the pinned child stays");
+    let crate::Error::CgroupsLeft(left) = &err else {
+        panic!("{err}");
+    };
+    let paths: Vec<&PathBuf> = left.iter().map(|(p, _)| p).collect();
+    assert_eq!(paths, [&pinned, &parent], "{err}");
+    assert!(left[0].1.contains("Device or resource busy"), "{err}");
+    for d in g.dirs().into_iter().filter(|d| *d != parent) {
+        assert!(
+            !d.exists(),
+            "{} removed despite the pinned one",
+            d.display()
+        );
+    }
+    drop(unmount);
+    g.mgr.destroy().expect("the rest goes once unpinned");
+    assert!(!parent.exists());
+}
