@@ -154,3 +154,51 @@ fn hostile_patterns_do_not_crash() {
     let stars = format!("{}y", "*".repeat(3));
     assert!(parse(&stars).matches("aaay"));
 }
+
+/// Issue 13's cases, each as docker's legacy builder showed it (a real dockerd, `COPY . /out`).
+#[test]
+fn excluded_dir_with_a_reincluded_file_is_walked() {
+    let ig = parse("junk\n!junk/keep.txt\n");
+    assert!(ig.matches("junk"), "the dir itself stays excluded");
+    assert!(ig.matches("junk/drop.txt"));
+    assert!(ig.matches("junk/sub/x.txt"));
+    assert!(!ig.matches("junk/keep.txt"));
+    assert!(ig.may_reinclude_below("junk"));
+    assert!(!ig.can_skip_dir("junk"), "keep.txt may be below it");
+    assert!(!ig.may_reinclude_below("junk/sub"));
+    assert!(
+        ig.can_skip_dir("junk/sub"),
+        "nothing below junk/sub comes back"
+    );
+    assert!(!ig.may_reinclude_below("other"));
+    // A dir that is not excluded is never skipped, whatever the exceptions.
+    assert!(!ig.can_skip_dir("other"));
+}
+
+#[test]
+fn exception_by_base_name_only_at_the_root() {
+    let ig = parse("**/*.log\n!important.log\n");
+    assert!(!ig.matches("important.log"));
+    assert!(ig.matches("sub/important.log"), "the exception is anchored");
+    assert!(ig.matches("a.log"));
+    assert!(ig.matches("sub/deep/c.log"));
+    assert!(!ig.matches("sub"));
+    assert!(!ig.matches("keep.txt"));
+}
+
+#[test]
+fn dir_children_excluded_but_one_subdir_reincluded() {
+    let ig = parse("dir/*\n!dir/sub/\n");
+    assert!(!ig.matches("dir"));
+    assert!(ig.matches("dir/f.txt"));
+    assert!(ig.matches("dir/other"));
+    assert!(ig.matches("dir/other/c.txt"));
+    assert!(
+        !ig.matches("dir/sub"),
+        "`!dir/sub/` is cleaned to `dir/sub`"
+    );
+    assert!(!ig.matches("dir/sub/a.txt"));
+    assert!(!ig.matches("dir/sub/in/b.txt"));
+    assert!(ig.can_skip_dir("dir/other"));
+    assert!(!ig.can_skip_dir("dir/sub"));
+}

@@ -308,6 +308,75 @@ fn dockerignore_filters_the_context() {
     assert!(files.iter().any(|f| f.contains("a.log")), "{files:?}");
 }
 
+/// Issue 13: an excluded dir with a file below it re-included (`junk` then `!junk/keep.txt`)
+/// is in the context as that file's parent, holding only it, for COPY of the dir (with or
+/// without a trailing slash), COPY of the whole context and a bind mount of it; what stays
+/// excluded never changes a cache key, the re-included file does.
+#[test]
+fn dockerignore_reincludes_below_an_excluded_dir() {
+    let Some(b) = Berth::new("build-ignore-reinclude") else {
+        return;
+    };
+    b.busybox_image("bb:1");
+    let ctx = context(
+        &b,
+        "reinc",
+        &[
+            (
+                "Dockerfile",
+                "FROM bb:1\nCOPY junk/ /slash/\nCOPY junk /plain\nCOPY . /ctx\n\
+                 RUN --mount=type=bind,source=junk,target=/j ls -A /j > /mounted\n\
+                 CMD [\"sh\", \"-c\", \"find /slash /plain /ctx | sort; cat /mounted\"]\n",
+            ),
+            (".dockerignore", "junk\n!junk/keep.txt\n"),
+            ("a.txt", "a"),
+            ("junk/keep.txt", "keep"),
+            ("junk/drop.txt", "drop"),
+            ("junk/sub/x.txt", "x"),
+        ],
+    );
+    let first = build(&b, &ctx, &["-t", "reinc:1"]).ok();
+    let listing = b.cmd(&["run", "--rm", "reinc:1"]).ok().lines();
+    assert_eq!(
+        listing,
+        [
+            "/ctx",
+            "/ctx/.dockerignore",
+            "/ctx/Dockerfile",
+            "/ctx/a.txt",
+            "/ctx/junk",
+            "/ctx/junk/keep.txt",
+            "/plain",
+            "/plain/keep.txt",
+            "/slash",
+            "/slash/keep.txt",
+            "keep.txt",
+        ],
+        "{first}"
+    );
+    // Excluded files changing, appearing: everything is cached.
+    fs::write(ctx.join("junk/drop.txt"), "changed").unwrap();
+    fs::write(ctx.join("junk/sub/x.txt"), "changed").unwrap();
+    fs::write(ctx.join("junk/new.txt"), "new").unwrap();
+    let again = build(&b, &ctx, &["-t", "reinc:1"]).ok();
+    let (cached, run) = cached_and_run(&again);
+    assert_eq!((cached.len(), run.len()), (4, 0), "{again}");
+    // The re-included file changing: every step reading it reruns.
+    fs::write(ctx.join("junk/keep.txt"), "changed").unwrap();
+    let changed = build(&b, &ctx, &["-t", "reinc:1"]).ok();
+    let (cached, run) = cached_and_run(&changed);
+    assert_eq!((cached.len(), run.len()), (0, 4), "{changed}");
+    assert!(
+        changed.stderr.contains("file junk/keep.txt changed"),
+        "{changed}"
+    );
+    // What is still excluded is not found.
+    fs::write(ctx.join("Dockerfile"), "FROM bb:1\nCOPY junk/drop.txt /\n").unwrap();
+    build(&b, &ctx, &[]).fails().stderr_mentions(&[
+        "file not found in build context or excluded by .dockerignore: junk/drop.txt",
+    ]);
+}
+
 #[test]
 fn build_args_and_targets() {
     let Some(b) = Berth::new("build-args") else {
@@ -583,6 +652,60 @@ fn stdin_context_and_outputs() {
         "{rootfs:?}"
     );
     assert!(names(&oci).iter().any(|n| n == "index.json"));
+}
+
+/// Issue 13: a context tarball on stdin is a plain tar, not an image layer: `.wh.x` is a
+/// file named `.wh.x` (not a whiteout), and a device node does not fail the build (docker's
+/// builder creates it, as root; berth's layer unpacker used to refuse the whole context).
+/// A `.wh.` name cannot go into a layer as is, so `COPY .wh.x /ctx/` says so instead of
+/// losing the file the way docker's legacy builder silently does.
+#[test]
+fn stdin_context_is_a_plain_tar() {
+    let Some(b) = Berth::new("build-stdin-plain") else {
+        return;
+    };
+    b.busybox_image("bb:1");
+    let dockerfile = "FROM bb:1\nCOPY .wh.x /ctx/wh-x\nCOPY f /ctx/\n\
+                      RUN --mount=type=bind,source=.wh.x,target=/wh stat -c %F /wh > /ctx/type\n\
+                      CMD [\"sh\", \"-c\", \"cat /ctx/wh-x /ctx/f /ctx/type\"]\n";
+    let tarball = |name: &str, dockerfile: &str| -> PathBuf {
+        let path = b.dir.join(name);
+        let mut t = tar::Builder::new(fs::File::create(&path).unwrap());
+        for (name, data) in [
+            ("Dockerfile", dockerfile.as_bytes()),
+            (".wh.x", b"not a whiteout\n"),
+            ("f", b"plain\n"),
+        ] {
+            let mut h = tar::Header::new_gnu();
+            h.set_path(name).unwrap();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            t.append(&h, data).unwrap();
+        }
+        let mut h = tar::Header::new_gnu();
+        h.set_path("null").unwrap();
+        h.set_entry_type(tar::EntryType::Char);
+        h.set_device_major(1).unwrap();
+        h.set_device_minor(3).unwrap();
+        h.set_mode(0o666);
+        h.set_size(0);
+        h.set_cksum();
+        t.append(&h, &b""[..]).unwrap();
+        t.finish().unwrap();
+        path
+    };
+    let ctx = tarball("plain.tar", dockerfile);
+    let o = b.cmd_stdin(&["build", "-t", "plain:1", "-"], &ctx).ok();
+    let out = b.cmd(&["run", "--rm", "plain:1"]).ok();
+    assert_eq!(
+        out.stdout, "not a whiteout\nplain\nregular file\n",
+        "{o}\n{out}"
+    );
+    let ctx = tarball("all.tar", "FROM bb:1\nCOPY .wh.x /ctx/\n");
+    b.cmd_stdin(&["build", "-"], &ctx)
+        .fails()
+        .stderr_mentions(&["which a layer reads as a whiteout"]);
 }
 
 #[test]

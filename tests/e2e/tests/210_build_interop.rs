@@ -162,3 +162,144 @@ fn built_image_runs_the_same_in_podman() {
         );
     }
 }
+
+/// One `.dockerignore` case of issue 13: the context's files, the ignore file, COPY sources
+/// each copied to `/o/<n>` (n: the source's index) in one Dockerfile, and the sources that
+/// must not be found.
+struct IgnoreCase {
+    name: &'static str,
+    ignore: &'static str,
+    files: &'static [&'static str],
+    sources: &'static [&'static str],
+    missing: &'static [&'static str],
+}
+
+const IGNORE_CASES: [IgnoreCase; 3] = [
+    IgnoreCase {
+        name: "junk",
+        ignore: "junk\n!junk/keep.txt\n",
+        files: &["a.txt", "junk/keep.txt", "junk/drop.txt", "junk/sub/x.txt"],
+        sources: &["junk/", "junk", ".", "jun*", "junk/keep.txt"],
+        missing: &["junk/drop.txt", "junk/sub"],
+    },
+    IgnoreCase {
+        name: "logs",
+        ignore: "**/*.log\n!important.log\n",
+        files: &[
+            "a.log",
+            "important.log",
+            "keep.txt",
+            "sub/important.log",
+            "sub/b.log",
+            "sub/deep/c.log",
+            "sub/x.txt",
+        ],
+        sources: &[".", "sub", "*.log"],
+        missing: &["sub/important.log"],
+    },
+    IgnoreCase {
+        name: "dirstar",
+        ignore: "dir/*\n!dir/sub/\n",
+        files: &[
+            "top.txt",
+            "dir/f.txt",
+            "dir/sub/a.txt",
+            "dir/sub/in/b.txt",
+            "dir/other/c.txt",
+        ],
+        sources: &[".", "dir", "dir/sub", "dir/*"],
+        missing: &["dir/other"],
+    },
+];
+
+/// What the built image holds under `/o`: one line per path, with its mode and type.
+const LIST_O: &str =
+    r#"CMD ["sh", "-c", "find /o | sort | while read f; do stat -c '%n %a %F' \"$f\"; done"]"#;
+
+/// Issue 13: `.dockerignore` exceptions below excluded directories give the same files,
+/// modes and "not found" errors in berth as in docker's legacy builder, and the same cache
+/// behaviour (excluded files changing: cached; the re-included one changing: rebuilt).
+#[test]
+fn dockerignore_exceptions_copy_what_docker_copies() {
+    let name = "build-ignore-docker";
+    let Some(b) = Berth::new(name) else {
+        return;
+    };
+    let Some(d) = Docker::start(name) else {
+        return;
+    };
+    let tar = b.busybox_tar("base", |_| {});
+    b.cmd(&["import", s(&tar), "base:1"]).ok();
+    d.cmd(&["import", s(&tar), "base:1"]).ok();
+    for case in &IGNORE_CASES {
+        let ctx = b.dir.join("ign").join(case.name);
+        for f in case.files {
+            let p = ctx.join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(&p, f).unwrap();
+        }
+        fs::write(ctx.join(".dockerignore"), case.ignore).unwrap();
+        let mut df = String::from("FROM base:1\n");
+        for (i, src) in case.sources.iter().enumerate() {
+            df.push_str(&format!("COPY {src} /o/{i}/\n"));
+        }
+        df.push_str(LIST_O);
+        df.push('\n');
+        fs::write(ctx.join("Dockerfile"), &df).unwrap();
+        let tag = format!("ign-{}:1", case.name);
+        b.cmd(&["build", "-q", "-t", &tag, s(&ctx)]).ok();
+        d.cmd(&["build", "-q", "-t", &tag, s(&ctx)]).ok();
+        let ours = b.cmd(&["run", "--rm", &tag]).ok();
+        let theirs = d.cmd(&["run", "--rm", "--network", "none", &tag]).ok();
+        assert!(
+            ours.stdout.lines().count() > case.sources.len(),
+            "{}: too little copied:\n{ours}",
+            case.name
+        );
+        assert_eq!(
+            ours.stdout, theirs.stdout,
+            "{}: berth and docker copied different things",
+            case.name
+        );
+        for src in case.missing {
+            let df = format!("FROM base:1\nCOPY {src} /o/\n");
+            fs::write(ctx.join("Dockerfile"), df).unwrap();
+            for o in [
+                b.cmd(&["build", "-q", s(&ctx)]),
+                d.cmd(&["build", "-q", s(&ctx)]),
+            ] {
+                o.fails()
+                    .stderr_mentions(&["not found in build context or excluded by .dockerignore"]);
+            }
+        }
+    }
+
+    // The cache: both engines reuse every COPY when only excluded files change, and redo
+    // them when the re-included file does.
+    let ctx = b.dir.join("ign").join("junk");
+    let mut df = String::from("FROM base:1\n");
+    for (i, src) in IGNORE_CASES[0].sources.iter().enumerate() {
+        df.push_str(&format!("COPY {src} /o/{i}/\n"));
+    }
+    fs::write(ctx.join("Dockerfile"), &df).unwrap();
+    let docker_id = || d.cmd(&["build", "-q", s(&ctx)]).ok().out().to_string();
+    let berth_steps = || {
+        let o = b.cmd(&["build", "--progress=plain", s(&ctx)]).ok();
+        let cached = o.stderr.lines().filter(|l| l.ends_with(" CACHED")).count();
+        (cached, o)
+    };
+    let (id, _) = (docker_id(), berth_steps());
+    fs::write(ctx.join("junk/drop.txt"), "changed").unwrap();
+    fs::write(ctx.join("junk/sub/x.txt"), "changed").unwrap();
+    assert_eq!(docker_id(), id, "docker reuses its cache");
+    let (cached, o) = berth_steps();
+    assert_eq!(
+        cached,
+        IGNORE_CASES[0].sources.len(),
+        "berth reuses its cache:\n{o}"
+    );
+    fs::write(ctx.join("junk/keep.txt"), "changed").unwrap();
+    assert_ne!(docker_id(), id, "docker rebuilds");
+    let (cached, o) = berth_steps();
+    assert_eq!(cached, 0, "berth rebuilds:\n{o}");
+}

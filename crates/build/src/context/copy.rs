@@ -550,4 +550,153 @@ mod tests {
             "elf"
         );
     }
+
+    /// Everything below `dir`, sorted, directories with a trailing `/`.
+    fn listing(dir: &Path) -> Vec<String> {
+        fn walk(base: &Path, sub: &str, out: &mut Vec<String>) {
+            for e in fs::read_dir(base.join(sub)).unwrap() {
+                let e = e.unwrap();
+                let rel = format!("{sub}{}", e.file_name().to_string_lossy());
+                if e.file_type().unwrap().is_dir() {
+                    out.push(format!("{rel}/"));
+                    walk(base, &format!("{rel}/"), out);
+                } else {
+                    out.push(rel);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(dir, "", &mut out);
+        out.sort();
+        out
+    }
+
+    /// A context holding `files` (each file's content is its path) with `ignore` as its
+    /// .dockerignore; `COPY <pattern> /out/` into an empty root; what /out then holds.
+    fn copied(files: &[&str], ignore: &str, pattern: &str) -> Result<Vec<String>, ContextError> {
+        let c = tempfile::tempdir().unwrap();
+        for f in files {
+            let p = c.path().join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(&p, f).unwrap();
+        }
+        let ig = DockerIgnore::parse(ignore).unwrap();
+        let tree = SourceTree {
+            root: c.path(),
+            ignore: Some(&ig),
+            context: true,
+        };
+        let sources = resolve_sources(&tree, &[pattern.to_string()])?;
+        let root = tempfile::tempdir().unwrap();
+        copy(
+            &tree,
+            &sources,
+            root.path(),
+            "/out/",
+            "/",
+            &CopyOptions::default(),
+        )?;
+        Ok(listing(&root.path().join("out")))
+    }
+
+    /// Issue 13's cases; the expected listings are what docker's legacy builder copied for
+    /// the same context, .dockerignore and COPY (a real dockerd 20.10).
+    #[test]
+    fn reincluded_entries_below_excluded_dirs_as_docker_copies_them() {
+        let junk = ["a.txt", "junk/keep.txt", "junk/drop.txt", "junk/sub/x.txt"];
+        let ig = "junk\n!junk/keep.txt\n";
+        for pattern in ["junk/", "junk", "./junk/", "jun*", "jun*/"] {
+            assert_eq!(
+                copied(&junk, ig, pattern).unwrap(),
+                ["keep.txt"],
+                "{pattern}"
+            );
+        }
+        assert_eq!(
+            copied(&junk, ig, ".").unwrap(),
+            ["a.txt", "junk/", "junk/keep.txt"]
+        );
+        for pattern in ["junk/drop.txt", "junk/sub", "junk/sub/x.txt", "junk/*.md"] {
+            assert!(
+                matches!(copied(&junk, ig, pattern), Err(ContextError::NotFound(_))),
+                "{pattern}"
+            );
+        }
+        assert_eq!(copied(&junk, ig, "junk/keep.txt").unwrap(), ["keep.txt"]);
+        // Re-included deeper: the dirs on the way are there as its parents.
+        let ig = "junk\n!junk/sub/x.txt\n";
+        assert_eq!(copied(&junk, ig, "junk").unwrap(), ["sub/", "sub/x.txt"]);
+        // An exception that re-includes nothing that exists: the dir is not there at all.
+        let ig = "junk\n!junk/missing\n";
+        assert!(matches!(
+            copied(&junk, ig, "junk"),
+            Err(ContextError::NotFound(_))
+        ));
+        assert_eq!(copied(&junk, ig, ".").unwrap(), ["a.txt"]);
+        // A wildcard exception is looked for below every excluded dir (as BuildKit does).
+        let ig = "junk\n!**/keep.txt\n";
+        assert_eq!(copied(&junk, ig, "junk/").unwrap(), ["keep.txt"]);
+
+        let logs = [
+            "a.log",
+            "important.log",
+            "sub/important.log",
+            "sub/b.log",
+            "sub/deep/c.log",
+            "keep.txt",
+            "sub/x.txt",
+        ];
+        let ig = "**/*.log\n!important.log\n";
+        assert_eq!(
+            copied(&logs, ig, ".").unwrap(),
+            [
+                "important.log",
+                "keep.txt",
+                "sub/",
+                "sub/deep/",
+                "sub/x.txt"
+            ]
+        );
+        assert_eq!(copied(&logs, ig, "sub").unwrap(), ["deep/", "x.txt"]);
+        assert_eq!(copied(&logs, ig, "*.log").unwrap(), ["important.log"]);
+        assert!(matches!(
+            copied(&logs, ig, "sub/important.log"),
+            Err(ContextError::NotFound(_))
+        ));
+
+        let dirs = [
+            "dir/f.txt",
+            "dir/sub/a.txt",
+            "dir/sub/in/b.txt",
+            "dir/other/c.txt",
+            "top.txt",
+        ];
+        let ig = "dir/*\n!dir/sub/\n";
+        assert_eq!(
+            copied(&dirs, ig, ".").unwrap(),
+            [
+                "dir/",
+                "dir/sub/",
+                "dir/sub/a.txt",
+                "dir/sub/in/",
+                "dir/sub/in/b.txt",
+                "top.txt"
+            ]
+        );
+        assert_eq!(
+            copied(&dirs, ig, "dir").unwrap(),
+            ["sub/", "sub/a.txt", "sub/in/", "sub/in/b.txt"]
+        );
+        for pattern in ["dir/sub", "dir/*"] {
+            assert_eq!(
+                copied(&dirs, ig, pattern).unwrap(),
+                ["a.txt", "in/", "in/b.txt"],
+                "{pattern}"
+            );
+        }
+        assert!(matches!(
+            copied(&dirs, ig, "dir/other"),
+            Err(ContextError::NotFound(_))
+        ));
+    }
 }

@@ -1,8 +1,10 @@
-//! ADD's archive extraction: plain and gzip-compressed tars, detected by content, extracted
-//! confined to the image root.
+//! Tar extraction confined to a root, as a plain tar (no whiteouts or other layer rules):
+//! ADD's archives (plain and gzip-compressed tars, detected by content, extracted into the
+//! image root) and a build context read from stdin (see `stdin`).
 
 use std::fs::File;
 use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use flate2::read::GzDecoder;
@@ -10,8 +12,8 @@ use flate2::read::GzDecoder;
 use super::error::{io_err, ContextError};
 use super::resolve::{clean_components, resolve, Confine};
 use super::write::{
-    clear, default_owner, ensure_dir, join, set_dir_meta, set_mtime, write_file, write_symlink,
-    Meta,
+    clear, default_owner, ensure_dir, join, set_dir_meta, set_mtime, set_owner, write_file,
+    write_symlink, Meta,
 };
 
 /// A recognised archive format.
@@ -58,9 +60,20 @@ pub(crate) fn detect(path: &Path) -> Result<Option<ArchiveKind>, ContextError> {
     Ok(is_tar_header(&head).then_some(ArchiveKind::Tar))
 }
 
+/// What extraction does with a block or character device entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Devices {
+    /// Refuse the archive (ADD).
+    Refuse,
+    /// Create the node, as docker's archiver does for a build context; when that is not
+    /// permitted (not root, or root of a user namespace) skip it with a warning, as docker
+    /// does in a user namespace.
+    CreateOrSkip,
+}
+
 /// Whether `b` starts with a valid tar header block (the checksum is checked, so v7 tars
 /// without the `ustar` magic are recognised too).
-fn is_tar_header(b: &[u8]) -> bool {
+pub(crate) fn is_tar_header(b: &[u8]) -> bool {
     if b.len() < BLOCK || b[..BLOCK].iter().all(|&x| x == 0) {
         return false;
     }
@@ -88,10 +101,7 @@ fn is_tar_header(b: &[u8]) -> bool {
 }
 
 /// Extracts the archive at `path` into the directory `dest_real` (a real path relative to
-/// `root`). Entries keep their mode, times and (unless `chown`) owner. Absolute entry names
-/// are taken relative to the destination; names climbing out of it, hardlinks pointing out
-/// of it, and device nodes are refused; symlinks in the image are followed confined to
-/// `root`. Fifos and other special entries are skipped.
+/// `root`), ADD's way: see [`extract_stream`]; device nodes are refused.
 pub(crate) fn extract(
     path: &Path,
     kind: ArchiveKind,
@@ -100,12 +110,31 @@ pub(crate) fn extract(
     chown: Option<(u32, u32)>,
     display: &str,
 ) -> Result<(), ContextError> {
-    let ctx = || format!("extracting {display}");
-    let file = File::open(path).map_err(io_err(ctx()))?;
+    let file = File::open(path).map_err(io_err(format!("extracting {display}")))?;
     let reader: Box<dyn Read> = match kind {
         ArchiveKind::Tar => Box::new(file),
         ArchiveKind::Gzip => Box::new(GzDecoder::new(file)),
     };
+    extract_stream(reader, root, dest_real, chown, display, Devices::Refuse).map(|_| ())
+}
+
+/// Extracts the (uncompressed) tar stream `reader` into the directory `dest_real` (a real
+/// path relative to `root`) as a plain tar: every name is a file of that name (`.wh.*`
+/// included). Entries keep their mode, times and (unless `chown`) owner. Absolute entry
+/// names are taken relative to the destination; names climbing out of it and hardlinks
+/// pointing out of it are refused; symlinks already extracted (or in the image) are
+/// followed confined to `root`, never out of it. Device nodes go as `devices` says; fifos
+/// and other special entries are skipped. Returns warnings about skipped entries.
+pub(crate) fn extract_stream(
+    reader: impl Read,
+    root: &Path,
+    dest_real: &str,
+    chown: Option<(u32, u32)>,
+    display: &str,
+    devices: Devices,
+) -> Result<Vec<String>, ContextError> {
+    let ctx = || format!("extracting {display}");
+    let mut warnings = Vec::new();
     let dir_owner = default_owner(chown);
     let unsafe_entry = |entry: &str, reason: &str| ContextError::UnsafeArchive {
         archive: display.to_string(),
@@ -151,15 +180,30 @@ pub(crate) fn extract(
             dirs.push((real, meta));
             continue;
         }
-        if ty.is_block_special() || ty.is_character_special() {
+        let device = ty.is_block_special() || ty.is_character_special();
+        if device && devices == Devices::Refuse {
             return Err(unsafe_entry(&name, "is a device node"));
         }
-        if !(ty.is_file() || ty.is_symlink() || ty.is_hard_link() || ty.is_contiguous()) {
+        if !(device
+            || ty.is_file()
+            || ty.is_symlink()
+            || ty.is_hard_link()
+            || ty.is_contiguous()
+            || ty.is_gnu_sparse())
+        {
             continue;
         }
         let (parent_real, _) = ensure_dir(root, &parent, dir_owner, display)?;
         let target = root.join(&parent_real).join(last);
-        if ty.is_symlink() {
+        if device {
+            let dev = (
+                header.device_major().ok().flatten().unwrap_or(0),
+                header.device_minor().ok().flatten().unwrap_or(0),
+            );
+            if let Err(e) = make_device(&target, ty.is_block_special(), dev, &meta) {
+                warnings.push(format!("skipped device node {name:?}: {e}"));
+            }
+        } else if ty.is_symlink() {
             let link = entry
                 .link_name()
                 .map_err(io_err(ctx()))?
@@ -201,7 +245,38 @@ pub(crate) fn extract(
     for (real, meta) in dirs.iter().rev() {
         set_mtime(&root.join(real), meta.mtime)?;
     }
-    Ok(())
+    Ok(warnings)
+}
+
+/// Creates the device node `path` (whose parent is a real directory; whatever is there is
+/// replaced, never followed). Fails with the OS error when creating nodes is not permitted.
+fn make_device(
+    path: &Path,
+    block: bool,
+    (major, minor): (u32, u32),
+    meta: &Meta,
+) -> Result<(), ContextError> {
+    clear(path)?;
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| {
+        ContextError::io(
+            path.display().to_string(),
+            std::io::ErrorKind::InvalidInput.into(),
+        )
+    })?;
+    let kind = if block { libc::S_IFBLK } else { libc::S_IFCHR };
+    // Created owner-only; the entry's mode is set once its owner is.
+    // SAFETY: `c` is a valid NUL-terminated path; mknod does not follow a final symlink.
+    let rc = unsafe { libc::mknod(c.as_ptr(), kind | 0o600, libc::makedev(major, minor)) };
+    if rc != 0 {
+        return Err(ContextError::io(
+            format!("creating {}", path.display()),
+            std::io::Error::last_os_error(),
+        ));
+    }
+    set_owner(path, meta.owner)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(meta.mode & 0o7777))
+        .map_err(io_err(format!("setting mode of {}", path.display())))?;
+    set_mtime(path, meta.mtime)
 }
 
 #[cfg(test)]

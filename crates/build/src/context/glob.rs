@@ -3,6 +3,7 @@
 
 use super::error::{io_err, ContextError};
 use super::resolve::{clean_components, resolve};
+use super::walk::in_context;
 use super::{Source, SourceTree};
 
 /// Whether `s` has a `filepath.Match` metacharacter (`*`, `?`, `[` or `\`).
@@ -173,7 +174,9 @@ pub fn resolve_sources(
                     let real = join(&r.real_rel(), &name);
                     if let Some(ig) = tree.ignore {
                         let skip = if last {
-                            ig.matches(&real)
+                            let md = std::fs::symlink_metadata(tree.root.join(&real))
+                                .map_err(io_err(format!("reading {real}")))?;
+                            !in_context(tree.root, Some(ig), &real, &md)?
                         } else {
                             ig.can_skip_dir(&real)
                         };

@@ -148,4 +148,40 @@ mod tests {
         fs::write(a.path().join("src/sub/b"), "changed").unwrap();
         assert_eq!(ex, content_hash(&tree, &s, &["sub".to_string()]).unwrap());
     }
+
+    #[test]
+    fn reincluded_entries_below_an_excluded_dir_are_hashed_alone() {
+        use berth_dockerfile::dockerignore::DockerIgnore;
+        let c = tempfile::tempdir().unwrap();
+        let p = c.path();
+        fs::create_dir_all(p.join("junk/sub")).unwrap();
+        fs::write(p.join("junk/keep.txt"), "keep").unwrap();
+        fs::write(p.join("junk/drop.txt"), "drop").unwrap();
+        fs::write(p.join("junk/sub/x.txt"), "x").unwrap();
+        let ig = DockerIgnore::parse("junk\n!junk/keep.txt\n").unwrap();
+        let tree = SourceTree {
+            root: p,
+            ignore: Some(&ig),
+            context: true,
+        };
+        let hashes = |pattern: &str| {
+            let s = resolve_sources(&tree, &[pattern.to_string()]).unwrap();
+            content_hashes(&tree, &s, &[]).unwrap()
+        };
+        let names: Vec<String> = hashes("junk/").into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["junk", "junk/keep.txt"]);
+        let names: Vec<String> = hashes(".").into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, [".", "junk", "junk/keep.txt"]);
+        let before = (hashes("junk/"), hashes("."));
+        // What stays excluded never changes a key (docker's legacy builder: cache hit).
+        fs::write(p.join("junk/drop.txt"), "changed").unwrap();
+        fs::write(p.join("junk/sub/x.txt"), "changed").unwrap();
+        fs::write(p.join("junk/new.txt"), "new").unwrap();
+        assert_eq!((hashes("junk/"), hashes(".")), before);
+        // The re-included file does (docker: cache miss).
+        fs::write(p.join("junk/keep.txt"), "changed").unwrap();
+        let after = (hashes("junk/"), hashes("."));
+        assert_ne!(after.0, before.0);
+        assert_ne!(after.1, before.1);
+    }
 }

@@ -1,7 +1,9 @@
 //! The build context and other source trees, and Docker's COPY/ADD file semantics.
 //!
-//! - [`open_context`] checks the context directory; [`SourceTree`] pairs a root with its
-//!   `.dockerignore` (the context) or none (another stage's or image's root filesystem).
+//! - [`open_context`] checks the context directory; [`StdinContext`] reads `build -`'s
+//!   standard input (a context tarball, extracted as a plain tar, or a Dockerfile);
+//!   [`SourceTree`] pairs a root with its `.dockerignore` (the context) or none (another
+//!   stage's or image's root filesystem).
 //! - [`resolve_sources`] expands COPY/ADD source patterns (Go `filepath.Match` per component).
 //! - [`content_hash`] digests everything a copy would read, for cache keys.
 //! - [`copy`] performs the copy into a mounted image root, confined to it like a chroot;
@@ -18,6 +20,7 @@ mod extract;
 mod glob;
 mod hash;
 mod resolve;
+mod stdin;
 mod walk;
 mod write;
 
@@ -30,6 +33,7 @@ pub use copy::{copy, CopyOptions};
 pub use error::ContextError;
 pub use glob::{has_meta, match_component, resolve_sources};
 pub use hash::{content_hash, content_hashes};
+pub use stdin::StdinContext;
 
 use error::io_err;
 use resolve::{resolve, Confine};
@@ -101,6 +105,16 @@ pub fn source_path(tree: &SourceTree, source: &Source) -> Result<PathBuf, Contex
     Ok(tree.root.join(tree.real_rel(source)?))
 }
 
+/// Whether the context's `.dockerignore` hides anything at or below a source (a file or a
+/// whole directory), so that the host path from [`source_path`] shows more than the
+/// context holds: a read-only bind of it must be a filtered copy instead.
+pub fn hides_ignored(tree: &SourceTree, source: &Source) -> Result<bool, ContextError> {
+    if tree.ignore.is_none() {
+        return Ok(false);
+    }
+    walk::hides_any(tree, &tree.real_rel(source)?)
+}
+
 /// Creates the directory `dir` (an absolute path in the image, e.g. a WORKDIR) under the
 /// root filesystem `root` with its missing parents (mode 0755, owner 0:0 when running as
 /// root), resolving symlinks of the image confined to `root`.
@@ -167,5 +181,36 @@ mod tests {
         let inner = outside.path().strip_prefix("/").unwrap();
         assert!(t.path().join(inner).join("app/sub").is_dir());
         mkdir_in_root(t.path(), "/w/app/sub").unwrap();
+    }
+
+    #[test]
+    fn hides_ignored_looks_below_the_source() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path();
+        std::fs::create_dir_all(p.join("junk/sub")).unwrap();
+        std::fs::create_dir_all(p.join("clean")).unwrap();
+        std::fs::write(p.join("junk/keep.txt"), "k").unwrap();
+        std::fs::write(p.join("junk/drop.txt"), "d").unwrap();
+        std::fs::write(p.join("clean/a"), "a").unwrap();
+        let ig = DockerIgnore::parse("junk\n!junk/keep.txt\n").unwrap();
+        let tree = SourceTree {
+            root: p,
+            ignore: Some(&ig),
+            context: true,
+        };
+        let hides = |pattern: &str| {
+            let s = resolve_sources(&tree, &[pattern.to_string()]).unwrap();
+            hides_ignored(&tree, &s[0]).unwrap()
+        };
+        assert!(hides("."));
+        assert!(hides("junk"));
+        assert!(!hides("clean"));
+        assert!(!hides("junk/keep.txt"));
+        let none = SourceTree {
+            ignore: None,
+            ..tree
+        };
+        let s = resolve_sources(&none, &["junk".to_string()]).unwrap();
+        assert!(!hides_ignored(&none, &s[0]).unwrap());
     }
 }

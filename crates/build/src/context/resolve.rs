@@ -9,6 +9,7 @@ use std::path::Path;
 use berth_dockerfile::dockerignore::DockerIgnore;
 
 use super::error::{io_err, ContextError};
+use super::walk::in_context;
 
 /// Symlinks followed before giving up, as Linux's `MAXSYMLINKS`.
 const MAX_LINKS: usize = 40;
@@ -56,7 +57,8 @@ impl Resolved {
 pub(crate) struct Confine<'a> {
     /// Error instead of re-rooting when a symlink or `..` leaves the root.
     pub strict: bool,
-    /// Paths ignored in this tree do not exist (checked on followed symlinks and the end).
+    /// Paths ignored in this tree do not exist (checked on followed symlinks and the end),
+    /// except an ignored directory that holds re-included entries (see `walk::in_context`).
     pub ignore: Option<&'a DockerIgnore>,
     /// What to name in errors (the pattern or path as the user wrote it).
     pub display: &'a str,
@@ -101,9 +103,8 @@ pub(crate) fn resolve(
             Err(e) => return Err(io_err(format!("resolving {}", confine.display))(e)),
         };
         let last = todo.is_empty();
-        let ignored = confine
-            .ignore
-            .is_some_and(|ig| (last || md.file_type().is_symlink()) && ig.matches(&real.join("/")));
+        let ignored = (last || md.file_type().is_symlink())
+            && !in_context(root, confine.ignore, &real.join("/"), &md)?;
         if ignored {
             let c = real.pop().unwrap_or_default();
             todo.push_front(c);

@@ -3,7 +3,7 @@
 
 use std::fs::Metadata;
 use std::os::unix::fs::FileTypeExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use berth_dockerfile::dockerignore::DockerIgnore;
 
@@ -64,6 +64,74 @@ pub(crate) fn walk(
         walk_dir(tree, real_rel, "", excludes, &mut out)?;
     }
     Ok(out)
+}
+
+/// Whether the entry `real_rel` of the context (`md`: its own metadata, a symlink not
+/// followed) is part of the context under `ignore`: it is not ignored, or it is an ignored
+/// directory that an exception may re-include something below
+/// ([`DockerIgnore::may_reinclude_below`]) and that does hold such an entry. Such a
+/// directory is there as the parent of what is re-included and holds only that (moby's
+/// archiver and BuildKit's fsutil walker both send it that way), so `COPY junk/ /junk/`
+/// finds `junk` for `junk` + `!junk/keep.txt` and copies `keep.txt` alone.
+pub(crate) fn in_context(
+    root: &Path,
+    ignore: Option<&DockerIgnore>,
+    real_rel: &str,
+    md: &Metadata,
+) -> Result<bool, ContextError> {
+    let Some(ig) = ignore else {
+        return Ok(true);
+    };
+    if !ig.matches(real_rel) {
+        return Ok(true);
+    }
+    if !md.is_dir() || !ig.may_reinclude_below(real_rel) {
+        return Ok(false);
+    }
+    let dir = root.join(real_rel);
+    let names =
+        std::fs::read_dir(&dir).map_err(io_err(format!("reading directory {}", dir.display())))?;
+    for name in names {
+        let name = name.map_err(io_err(format!("reading directory {}", dir.display())))?;
+        let child = join(real_rel, &name.file_name().to_string_lossy());
+        let md = std::fs::symlink_metadata(root.join(&child))
+            .map_err(io_err(format!("reading {child}")))?;
+        let ft = md.file_type();
+        // What `walk` skips (fifos, sockets) does not make a parent appear.
+        if ft.is_fifo() || ft.is_socket() {
+            continue;
+        }
+        if in_context(root, ignore, &child, &md)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Whether the context's ignore rules hide anything at or below `real_rel`: then the host
+/// directory is not what the context holds there (a bind mount of it would show ignored
+/// files). Conservative: an ignored directory counts even if all it holds is re-included.
+pub(crate) fn hides_any(tree: &SourceTree, real_rel: &str) -> Result<bool, ContextError> {
+    let Some(ig) = tree.ignore else {
+        return Ok(false);
+    };
+    if ig.matches(real_rel) {
+        return Ok(true);
+    }
+    let dir = tree.root.join(real_rel);
+    let md = std::fs::symlink_metadata(&dir).map_err(io_err(format!("reading {real_rel}")))?;
+    if !md.is_dir() {
+        return Ok(false);
+    }
+    let names =
+        std::fs::read_dir(&dir).map_err(io_err(format!("reading directory {}", dir.display())))?;
+    for name in names {
+        let name = name.map_err(io_err(format!("reading directory {}", dir.display())))?;
+        if hides_any(tree, &join(real_rel, &name.file_name().to_string_lossy()))? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn join(a: &str, b: &str) -> String {

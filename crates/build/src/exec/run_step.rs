@@ -227,7 +227,14 @@ fn prepare_mount<'a>(
             let src = m.source.clone().unwrap_or_else(|| "/".into());
             let found = resolve_sources(&tree, std::slice::from_ref(&src))
                 .map_err(|e| BuildError::Invalid(e.to_string()))?;
-            let source = if m.readonly {
+            // A read-only bind of a context path the .dockerignore filters shows the host
+            // directory as is: like a rw one, it gets a copy holding what the context holds.
+            let hidden = match found.first() {
+                Some(s) => crate::context::hides_ignored(&tree, s)
+                    .map_err(|e| BuildError::Invalid(e.to_string()))?,
+                None => false,
+            };
+            let source = if m.readonly && !hidden {
                 match found.first() {
                     Some(s) => crate::context::source_path(&tree, s)
                         .map_err(|e| BuildError::Invalid(e.to_string()))?,

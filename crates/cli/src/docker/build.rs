@@ -7,6 +7,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context as _};
+use berth_build::context::StdinContext;
 use berth_build::exec::BuildInput;
 use berth_build::progress::{Progress, ProgressMode};
 use berth_build::BuildOptions;
@@ -16,7 +17,7 @@ use berth_store::archive::ArchiveFormat;
 use super::args::{BuildArgs, BuilderCommand, Globals};
 use super::engine;
 
-/// A scratch directory removed on drop (a context read from stdin, env secrets).
+/// A scratch directory removed on drop (env secrets).
 struct TempDir(PathBuf);
 
 impl TempDir {
@@ -48,24 +49,18 @@ pub fn build(g: &Globals, a: BuildArgs) -> anyhow::Result<i32> {
     }
     let mut temps = Vec::new();
     let mut stdin_used = false;
+    let mut stdin_context = None;
     let (context, mut dockerfile, name) = if a.context == "-" {
         stdin_used = true;
-        let mut bytes = Vec::new();
-        io::stdin()
-            .lock()
-            .read_to_end(&mut bytes)
-            .context("read the context from stdin")?;
-        let dir = TempDir::new("context")?;
-        let df = if is_tar(&bytes) {
-            berth_store::unpack::unpack_layer(&bytes[..], &dir.0)
-                .context("unpack the context tarball from stdin")?;
-            None
-        } else {
-            Some(bytes)
-        };
-        let ctx = dir.0.clone();
-        temps.push(dir);
-        (ctx, df, "Dockerfile".to_string())
+        let mut ctx = StdinContext::read(io::stdin().lock())
+            .map_err(|e| anyhow!("unable to prepare context: {e}"))?;
+        for w in ctx.warnings() {
+            eprintln!("WARNING: {w}");
+        }
+        let df = ctx.take_dockerfile();
+        let dir = ctx.dir().to_path_buf();
+        stdin_context = Some(ctx);
+        (dir, df, "Dockerfile".to_string())
     } else {
         let ctx = Path::new(&a.context);
         let ctx = ctx
@@ -219,6 +214,7 @@ pub fn build(g: &Globals, a: BuildArgs) -> anyhow::Result<i32> {
         println!("{id}");
     }
     drop(temps);
+    drop(stdin_context);
     Ok(0)
 }
 
@@ -247,13 +243,6 @@ fn io_message(e: &io::Error) -> String {
         io::ErrorKind::NotFound => "no such file or directory".into(),
         _ => e.to_string(),
     }
-}
-
-/// A tar stream (plain or compressed) rather than a Dockerfile.
-fn is_tar(b: &[u8]) -> bool {
-    b.starts_with(&[0x1f, 0x8b])
-        || b.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
-        || b.get(257..262) == Some(b"ustar")
 }
 
 /// `<Dockerfile>.dockerignore` next to the Dockerfile, else the context's `.dockerignore`.

@@ -110,21 +110,30 @@ impl DockerIgnore {
         matched
     }
 
-    /// Whether a walker may skip the whole directory `dir` without looking inside: it is
-    /// excluded and no `!` exception could re-include anything below it. As in fsutil, an
-    /// exception containing any of `* ? [ ] ^ \` could match anywhere, so it forbids skipping;
-    /// a plain exception forbids it only when it names `dir` or a path inside it.
-    pub fn can_skip_dir(&self, dir: &str) -> bool {
-        if !self.matches(dir) {
-            return false;
-        }
+    /// Whether a `!` exception could re-include something below the directory `dir`, so a
+    /// walker must look inside `dir` even when `dir` itself is excluded. As in moby's
+    /// archiver and fsutil's walker, a plain exception counts only when it names `dir` or a
+    /// path inside it (`!junk/keep.txt` for `junk`); as in fsutil, an exception containing
+    /// any of `* ? [ ] ^ \` could match anywhere, so it always counts (moby's legacy
+    /// archiver applies the prefix test to those too, and so skips `junk` for
+    /// `!**/keep.txt`; BuildKit walks it).
+    pub fn may_reinclude_below(&self, dir: &str) -> bool {
         let dir = clean::clean(dir.trim_start_matches('/'));
         let dir_slash = format!("{dir}/");
         let mut exceptions = self.patterns.iter().filter(|p| p.is_exclusion());
-        !exceptions.any(|p| {
+        exceptions.any(|p| {
             p.as_str().contains(['*', '?', '[', ']', '^', '\\'])
                 || format!("{}/", p.as_str()).starts_with(&dir_slash)
         })
+    }
+
+    /// Whether a walker may skip the whole directory `dir` without looking inside: it is
+    /// excluded and no `!` exception could re-include anything below it
+    /// ([`Self::may_reinclude_below`]). A directory that is excluded but not skipped is
+    /// still part of the context when something below it is re-included: it is there as
+    /// the parent of those entries, holding only them.
+    pub fn can_skip_dir(&self, dir: &str) -> bool {
+        self.matches(dir) && !self.may_reinclude_below(dir)
     }
 }
 
