@@ -241,6 +241,12 @@ pub(crate) fn kill_and_wait(pids: &[i32]) {
     }
 }
 
+/// Lazily unmounts every mount at or below `dir` (e.g. what a killed debootstrap left in its
+/// target), deepest first.
+pub fn unmount_below(dir: &Path) {
+    unmount_deepest_first(mounts_naming(dir).into_iter().map(|(m, _)| m).collect());
+}
+
 /// Lazily unmounts `mounts`, deepest first.
 pub(crate) fn unmount_deepest_first(mut mounts: Vec<PathBuf>) {
     mounts.sort_by_key(|m| std::cmp::Reverse(m.components().count()));

@@ -86,6 +86,8 @@ fn apt_get_in_a_run_step_through_the_bridge() {
         &b.dir.join("out"),
     );
     if !o.success() {
+        // A debootstrap killed by the timeout leaves its target's /proc (and more) mounted.
+        berth_e2e::leaks::unmount_below(&rootfs);
         eprintln!("SKIP net-build-apt: debootstrap could not fetch the base system:\n{o}");
         return;
     }
