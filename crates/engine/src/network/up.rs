@@ -6,6 +6,7 @@ use std::fs;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
+use berth_net::firewall::host::{probe_host_forward, HostForward};
 use berth_net::firewall::{self, NetworkRules, PortRule, Ruleset};
 use berth_net::ipam::{Proto, Subnet};
 use berth_net::link::{self, Netlink};
@@ -40,12 +41,26 @@ impl Engine {
     }
 
     /// Brings network `n` up unless it is (the check every start makes; the work, under the
-    /// network's lock, only the first time).
+    /// network's lock, only the first time). On an up network, the host's FORWARD chains
+    /// are checked too (cheaply: see [`Engine::ensure_host_forward`]).
     pub fn ensure_network_up(&self, nl: &mut Netlink, n: &NetworkRecord) -> Result<()> {
         if self.network_is_up(nl, n) {
-            return Ok(());
+            return self.ensure_host_forward(nl);
         }
         self.bring_up_network(n)
+    }
+
+    /// When a `filter` table FORWARD chain of the host drops by default (Docker's, made
+    /// after berth's networks came up, say), puts berth's accept rules there; otherwise
+    /// costs one netlink round trip and a `/proc` read, no program run.
+    pub fn ensure_host_forward(&self, nl: &mut Netlink) -> Result<()> {
+        let host = probe_host_forward();
+        if !host.drops() {
+            return Ok(());
+        }
+        let _lock = Lock::exclusive(&self.paths.locks(), "firewall")?;
+        let networks = self.firewall_networks(nl)?;
+        sync_host_forward(host, &networks)
     }
 
     /// Makes the network's bridge (with its gateway address), turns forwarding on, applies
@@ -81,30 +96,37 @@ impl Engine {
         Ok(())
     }
 
-    /// Rewrites berth's nftables table from the recorded networks whose bridge exists and
-    /// every attached container's published ports (or deletes it when there are none).
-    pub fn apply_firewall(&self) -> Result<()> {
-        let _lock = Lock::exclusive(&self.paths.locks(), "firewall")?;
-        let mut nl = Netlink::open().map_err(|e| net_err("netlink")(e.to_string()))?;
-        let mut rules = Ruleset {
-            table: FIREWALL_TABLE.to_string(),
-            networks: Vec::new(),
-            ports: Vec::new(),
-        };
-        let nets = record::list(&self.db)?;
-        for n in &nets {
+    /// The recorded networks whose bridge exists, as the firewall models them.
+    fn firewall_networks(&self, nl: &mut Netlink) -> Result<Vec<NetworkRules>> {
+        let mut out = Vec::new();
+        for n in &record::list(&self.db)? {
             if nl.link_index(&n.bridge).ok().flatten().is_none() {
                 continue;
             }
             let Ok(subnet) = n.subnet.parse::<Subnet>() else {
                 continue;
             };
-            rules.networks.push(NetworkRules {
+            out.push(NetworkRules {
                 bridge: n.bridge.clone(),
                 subnet,
                 internal: n.internal,
             });
         }
+        Ok(out)
+    }
+
+    /// Rewrites berth's nftables table from the recorded networks whose bridge exists and
+    /// every attached container's published ports (or deletes it when there are none), then
+    /// brings berth's accept rules in the host's FORWARD chains in step with those bridges
+    /// (where such a chain drops by default; removed with the last bridge).
+    pub fn apply_firewall(&self) -> Result<()> {
+        let _lock = Lock::exclusive(&self.paths.locks(), "firewall")?;
+        let mut nl = Netlink::open().map_err(|e| net_err("netlink")(e.to_string()))?;
+        let mut rules = Ruleset {
+            table: FIREWALL_TABLE.to_string(),
+            networks: self.firewall_networks(&mut nl)?,
+            ports: Vec::new(),
+        };
         for r in crate::containers::record::list(&self.db)? {
             let Some(a) = &r.net else { continue };
             let Ok(ip) = a.ip.parse::<Ipv4Addr>() else {
@@ -124,7 +146,8 @@ impl Engine {
                 });
             }
         }
-        firewall::apply(&rules).map_err(|e| net_err("firewall")(e.to_string()))
+        firewall::apply(&rules).map_err(|e| net_err("firewall")(e.to_string()))?;
+        sync_host_forward(probe_host_forward(), &rules.networks)
     }
 
     /// Plugs container `r` into its network before it starts: the network is brought up if
@@ -240,6 +263,14 @@ impl Engine {
         self.apply_firewall()?;
         Ok(true)
     }
+}
+
+/// Brings berth's accept rules in the host's FORWARD chains in step with `networks`' bridges.
+fn sync_host_forward(host: HostForward, networks: &[NetworkRules]) -> Result<()> {
+    let bridges: Vec<&str> = networks.iter().map(|n| n.bridge.as_str()).collect();
+    firewall::host::sync_host_forward(host, &bridges)
+        .map(drop)
+        .map_err(|e| net_err("host FORWARD chain")(e.to_string()))
 }
 
 /// A recorded protocol name as the firewall's type.

@@ -48,6 +48,24 @@ pub enum FirewallError {
         /// Why it is refused.
         reason: String,
     },
+    /// A listing of the host's firewall that berth cannot read.
+    #[error("reading the output of {what}: {reason}")]
+    Unreadable {
+        /// The command.
+        what: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A program other than nft (iptables-legacy) could not be run or failed.
+    #[error("{program} failed to {action}: {detail}")]
+    Program {
+        /// The program.
+        program: PathBuf,
+        /// What berth was doing.
+        action: String,
+        /// Its stderr, or why it could not start.
+        detail: String,
+    },
     /// Writing a sysctl failed.
     #[error("writing {path}: {source}")]
     Sysctl {

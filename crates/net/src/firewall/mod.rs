@@ -8,8 +8,11 @@
 //! - [`render`]: the model as an `nft -f` script.
 //! - [`apply`], [`delete_table`], [`table_exists`]: running `nft`.
 //! - [`enable_forwarding`]: the sysctls a bridge network needs.
+//! - [`host`]: accept rules for berth's bridges in the host's iptables FORWARD chain when it
+//!   drops by default (Docker's), the one place berth adds rules outside its table.
 
 mod error;
+pub mod host;
 mod model;
 mod nft;
 mod render;

@@ -9,12 +9,16 @@ use super::{render, FirewallError, Ruleset};
 
 /// Where `nft` is: the first of `$PATH`, `/usr/sbin`, `/sbin` holding it.
 pub fn nft_path() -> Result<PathBuf, FirewallError> {
+    find_program("nft").ok_or(FirewallError::NftMissing)
+}
+
+/// Where program `name` is: the first of `$PATH`, `/usr/sbin`, `/sbin` holding it.
+pub(super) fn find_program(name: &str) -> Option<PathBuf> {
     let path_var = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path_var)
         .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
-        .map(|dir| dir.join("nft"))
+        .map(|dir| dir.join(name))
         .find(|candidate| is_executable(candidate))
-        .ok_or(FirewallError::NftMissing)
 }
 
 /// Whether `path` is an executable regular file.
@@ -59,12 +63,16 @@ pub fn table_exists(name: &str) -> Result<bool, FirewallError> {
 }
 
 /// Pipes `script` to `nft -f -`.
-fn run_script(script: &str, action: &str) -> Result<(), FirewallError> {
+pub(super) fn run_script(script: &str, action: &str) -> Result<(), FirewallError> {
     run(&["-f", "-"], Some(script), action).map(drop)
 }
 
 /// Runs `nft args`, feeding `stdin`; returns stdout, or the failure with nft's stderr.
-fn run(args: &[&str], stdin: Option<&str>, action: &str) -> Result<String, FirewallError> {
+pub(super) fn run(
+    args: &[&str],
+    stdin: Option<&str>,
+    action: &str,
+) -> Result<String, FirewallError> {
     let nft = nft_path()?;
     let spawn_err = |source| FirewallError::Spawn {
         nft: nft.clone(),

@@ -8,10 +8,10 @@
 
 mod addr;
 mod attach;
-mod consts;
+pub(crate) mod consts;
 mod error;
 mod links;
-mod message;
+pub(crate) mod message;
 mod names;
 mod netns;
 mod socket;
