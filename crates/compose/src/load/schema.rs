@@ -1,18 +1,13 @@
 //! Validation against the Compose Specification's JSON schema (`compose-spec.json` beside
-//! this file, compose-spec commit 170098b, Apache-2.0: `compose-spec.LICENSE`).
-//!
-//! A small draft-07 validator for the keywords that schema uses (`type`, `properties`,
-//! `patternProperties`, `additionalProperties`, `required`, `items`, `uniqueItems`, `enum`,
-//! `pattern`, `minimum`, `maximum`, `oneOf`, `$ref` to `#/definitions`), written here rather
-//! than taken from the `jsonschema` crate: that crate does not build against the workspace's
-//! `regex` stand-in (it needs `RegexBuilder::dfa_size_limit`), and its dependency tree
-//! (fancy-regex, Unicode tables, bignum fractions) is what the workspace keeps out of the
-//! binary (docs/PERFORMANCE.md). Owning it also lets every message read like docker
-//! compose's (`additional properties 'foo' not allowed`, `must be a string or number`).
+//! this file, compose-spec commit 170098b, Apache-2.0: `compose-spec.LICENSE`) by the `boon`
+//! crate (draft 7; its `pattern`s run on the workspace's `regex` stand-in, regex-lite, which
+//! has no Unicode classes: the schema uses none). This module words boon's errors like docker
+//! compose's (`additional properties 'foo' not allowed`, `must be a string or number`) and
+//! puts them in key order. Why boon, measured: docs/ARCHITECTURE.md.
 
 use std::sync::OnceLock;
 
-use regex_lite::Regex;
+use boon::{Compiler, ErrorKind, InstanceToken, SchemaIndex, Schemas, Type, ValidationError};
 use serde_json::Value;
 
 use super::interpolate::join;
@@ -32,243 +27,174 @@ pub(crate) struct Violation {
     pub message: String,
 }
 
-fn schema() -> Option<&'static Value> {
-    static S: OnceLock<Option<Value>> = OnceLock::new();
-    S.get_or_init(|| serde_json::from_str(SCHEMA).ok()).as_ref()
+/// A step of an instance location; violations sort by their steps, i.e. in key order (the
+/// order of serde_json's maps).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+    Index(usize),
+    Key(String),
 }
 
-/// Every violation in `doc`, in document (key) order.
+/// The schema, compiled on first use (boon also checks it against draft 7's metaschema).
+fn compiled() -> Result<&'static (Schemas, SchemaIndex), &'static str> {
+    static S: OnceLock<Result<(Schemas, SchemaIndex), String>> = OnceLock::new();
+    S.get_or_init(|| {
+        let schema: Value = serde_json::from_str(SCHEMA).map_err(|e| e.to_string())?;
+        let url = "file:///compose-spec.json";
+        let mut c = Compiler::new();
+        c.add_resource(url, schema).map_err(|e| e.to_string())?;
+        let mut schemas = Schemas::new();
+        let index = c.compile(url, &mut schemas).map_err(|e| e.to_string())?;
+        Ok((schemas, index))
+    })
+    .as_ref()
+    .map_err(String::as_str)
+}
+
+/// Every violation in `doc`, in key order.
 pub(crate) fn validate(doc: &Value) -> Vec<Violation> {
-    let Some(root) = schema() else {
-        return vec![Violation {
-            path: String::new(),
-            key: None,
-            message: "internal error: the bundled compose schema does not parse".into(),
-        }];
+    let (schemas, index) = match compiled() {
+        Ok(c) => c,
+        Err(e) => {
+            return vec![Violation {
+                path: String::new(),
+                key: None,
+                message: format!("internal error: the bundled compose schema: {e}"),
+            }]
+        }
     };
-    let mut out = Vec::new();
-    check(root, root, doc, "", &mut out);
-    out
+    let mut found = Vec::new();
+    if let Err(e) = schemas.validate(doc, *index) {
+        let mut errors = Vec::new();
+        leaves(&e, &mut errors);
+        for e in errors {
+            report(doc, e, &mut found);
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found.into_iter().map(|(_, v)| v).collect()
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
+/// The errors under `e` that say what is wrong, below the wrappers (`$ref`, groups, the
+/// schema itself).
+fn leaves<'a, 's, 'v>(e: &'a ValidationError<'s, 'v>, out: &mut Vec<&'a ValidationError<'s, 'v>>) {
+    match e.kind {
+        ErrorKind::Schema { .. } | ErrorKind::Reference { .. } | ErrorKind::Group => {
+            for c in &e.causes {
+                leaves(c, out);
+            }
+        }
+        _ => out.push(e),
     }
 }
 
-fn type_ok(want: &str, v: &Value) -> bool {
-    let got = type_name(v);
-    want == got || (want == "number" && got == "integer")
+/// Where `e` is: its steps and its key path (`services.web.ports[0]`).
+fn location(e: &ValidationError) -> (Vec<Step>, String) {
+    let mut steps = Vec::new();
+    let mut path = String::new();
+    for t in &e.instance_location.tokens {
+        match t {
+            InstanceToken::Prop(k) => {
+                path = join(&path, k);
+                steps.push(Step::Key(k.to_string()));
+            }
+            InstanceToken::Item(i) => {
+                path.push_str(&format!("[{i}]"));
+                steps.push(Step::Index(*i));
+            }
+        }
+    }
+    (steps, path)
 }
 
-fn human(want: &[&str]) -> String {
-    let name = |s: &str| match s {
-        "object" => "mapping".to_string(),
-        "array" => "list".to_string(),
-        o => o.to_string(),
-    };
-    let mut w: Vec<String> = want.iter().map(|s| name(s)).collect();
-    w.sort();
-    match w.split_last() {
+fn type_names(want: &boon::Types) -> Vec<&'static str> {
+    want.iter()
+        .map(|t| match t {
+            Type::Null => "null",
+            Type::Boolean => "boolean",
+            Type::Number => "number",
+            Type::Integer => "integer",
+            Type::String => "string",
+            Type::Array => "list",
+            Type::Object => "mapping",
+        })
+        .collect()
+}
+
+/// `["string", "mapping"]` as `mapping or string`.
+fn human(mut want: Vec<&str>) -> String {
+    want.sort_unstable();
+    want.dedup();
+    match want.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
-        Some((last, _)) => last.clone(),
+        Some((last, _)) => last.to_string(),
         None => String::new(),
     }
 }
 
-fn types(schema: &Value) -> Vec<&str> {
-    match schema.get("type") {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
-    let mut s = schema;
-    for _ in 0..16 {
-        match s.get("$ref").and_then(Value::as_str) {
-            Some(r) => match r.strip_prefix("#/definitions/") {
-                Some(name) => match root.get("definitions").and_then(|d| d.get(name)) {
-                    Some(t) => s = t,
-                    None => return s,
-                },
-                None => return s,
-            },
-            None => return s,
+/// The violation `e` says, worded like docker compose.
+fn report(doc: &Value, e: &ValidationError, out: &mut Vec<(Vec<Step>, Violation)>) {
+    let (mut steps, mut path) = location(e);
+    let mut key = None;
+    let message = match &e.kind {
+        ErrorKind::AdditionalProperties { got } => {
+            key = got.first().map(|k| k.to_string());
+            steps.extend(key.clone().map(Step::Key));
+            let got: Vec<&str> = got.iter().map(|k| k.as_ref()).collect();
+            format!("additional properties '{}' not allowed", got.join("', '"))
         }
-    }
-    s
-}
-
-fn regex(pattern: &str) -> Option<Regex> {
-    Regex::new(pattern).ok()
-}
-
-fn push(out: &mut Vec<Violation>, path: &str, message: String) {
-    out.push(Violation {
-        path: path.to_string(),
-        key: None,
-        message,
-    });
-}
-
-fn check(root: &Value, schema: &Value, v: &Value, path: &str, out: &mut Vec<Violation>) {
-    let schema = resolve(root, schema);
-    let want = types(schema);
-    if !want.is_empty() && !want.iter().any(|t| type_ok(t, v)) {
-        push(out, path, format!("must be a {}", human(&want)));
-        return;
-    }
-    if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
-        one_of(root, branches, v, path, out);
-    }
-    if let Some(options) = schema.get("enum").and_then(Value::as_array) {
-        if !options.contains(v) {
-            let list: Vec<String> = options.iter().map(Value::to_string).collect();
-            push(out, path, format!("must be one of {}", list.join(", ")));
+        ErrorKind::Type { want, .. } => format!("must be a {}", human(type_names(want))),
+        ErrorKind::OneOf(None) => return one_of(doc, e, out),
+        ErrorKind::Enum { want } => {
+            let list: Vec<String> = want.iter().map(Value::to_string).collect();
+            format!("must be one of {}", list.join(", "))
         }
-    }
-    match v {
-        Value::String(s) => {
-            if let Some(p) = schema.get("pattern").and_then(Value::as_str) {
-                if regex(p).is_some_and(|r| !r.is_match(s)) {
-                    push(out, path, format!("{s:?} does not match {p:?}"));
+        ErrorKind::Pattern { got, want } => format!("{got:?} does not match {want:?}"),
+        ErrorKind::Minimum { want, .. } => format!("must be >= {want}"),
+        ErrorKind::Maximum { want, .. } => format!("must be <= {want}"),
+        ErrorKind::Required { want } => format!("missing property '{}'", want.join("', '")),
+        ErrorKind::UniqueItems { got: [i, j] } => {
+            let list = steps.iter().try_fold(doc, |v, s| match s {
+                Step::Key(k) => v.get(k),
+                Step::Index(i) => v.get(i),
+            });
+            let item = list.and_then(|l| l.get(i)).unwrap_or(&Value::Null);
+            path = format!("{path}[{j}]");
+            steps.push(Step::Index(*j));
+            format!("duplicate item {item} in list")
+        }
+        kind => kind.to_string(),
+    };
+    out.push((steps, Violation { path, key, message }));
+}
+
+/// No branch of a `oneOf` fits: the errors of the branch written for this kind of value (the
+/// one whose `type` it has), or else every kind the branches take.
+fn one_of(doc: &Value, e: &ValidationError, out: &mut Vec<(Vec<Step>, Violation)>) {
+    let (steps, path) = location(e);
+    let mut kinds = Vec::new();
+    for branch in &e.causes {
+        let mut errors = Vec::new();
+        leaves(branch, &mut errors);
+        let mut wrong_kind = false;
+        for b in &errors {
+            if let ErrorKind::Type { want, .. } = &b.kind {
+                if b.instance_location.tokens.len() == steps.len() {
+                    wrong_kind = true;
+                    kinds.extend(type_names(want));
                 }
             }
         }
-        Value::Number(n) => {
-            let f = n.as_f64().unwrap_or_default();
-            if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
-                if f < min {
-                    push(out, path, format!("must be >= {min}"));
-                }
+        if !wrong_kind {
+            for b in errors {
+                report(doc, b, out);
             }
-            if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
-                if f > max {
-                    push(out, path, format!("must be <= {max}"));
-                }
-            }
-        }
-        Value::Array(items) => {
-            if let Some(item_schema) = schema.get("items") {
-                for (i, item) in items.iter().enumerate() {
-                    check(root, item_schema, item, &format!("{path}[{i}]"), out);
-                }
-            }
-            if schema.get("uniqueItems") == Some(&Value::Bool(true)) {
-                for (i, item) in items.iter().enumerate() {
-                    if items[..i].contains(item) {
-                        push(
-                            out,
-                            &format!("{path}[{i}]"),
-                            format!("duplicate item {item} in list"),
-                        );
-                    }
-                }
-            }
-        }
-        Value::Object(map) => object(root, schema, map, path, out),
-        _ => {}
-    }
-}
-
-fn object(
-    root: &Value,
-    schema: &Value,
-    map: &serde_json::Map<String, Value>,
-    path: &str,
-    out: &mut Vec<Violation>,
-) {
-    if let Some(req) = schema.get("required").and_then(Value::as_array) {
-        for r in req.iter().filter_map(Value::as_str) {
-            if !map.contains_key(r) {
-                push(out, path, format!("missing property '{r}'"));
-            }
-        }
-    }
-    let props = schema.get("properties").and_then(Value::as_object);
-    let patterns: Vec<(Regex, &Value)> = schema
-        .get("patternProperties")
-        .and_then(Value::as_object)
-        .map(|p| {
-            p.iter()
-                .filter_map(|(k, s)| regex(k).map(|r| (r, s)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut extra = Vec::new();
-    for (k, val) in map {
-        let p = join(path, k);
-        let mut known = false;
-        if let Some(s) = props.and_then(|ps| ps.get(k)) {
-            known = true;
-            check(root, s, val, &p, out);
-        }
-        for (re, s) in &patterns {
-            if re.is_match(k) {
-                known = true;
-                check(root, s, val, &p, out);
-            }
-        }
-        if !known {
-            match schema.get("additionalProperties") {
-                Some(Value::Bool(false)) => extra.push(k.clone()),
-                Some(s @ Value::Object(_)) => check(root, s, val, &p, out),
-                _ => {}
-            }
-        }
-    }
-    if let Some(first) = extra.first() {
-        let message = if extra.len() == 1 {
-            format!("additional properties '{first}' not allowed")
-        } else {
-            format!("additional properties '{}' not allowed", extra.join("', '"))
-        };
-        out.push(Violation {
-            path: path.to_string(),
-            key: Some(first.clone()),
-            message,
-        });
-    }
-}
-
-fn one_of(root: &Value, branches: &[Value], v: &Value, path: &str, out: &mut Vec<Violation>) {
-    let mut results: Vec<Vec<Violation>> = Vec::new();
-    for b in branches {
-        let mut errs = Vec::new();
-        check(root, b, v, path, &mut errs);
-        if errs.is_empty() {
-            return;
-        }
-        results.push(errs);
-    }
-    // No branch fits: report the branch written for this kind of value, if one is.
-    for (b, errs) in branches.iter().zip(&results) {
-        let t = types(resolve(root, b));
-        if t.iter().any(|t| type_ok(t, v)) {
-            out.extend(errs.iter().cloned());
             return;
         }
     }
-    let mut all: Vec<&str> = branches
-        .iter()
-        .flat_map(|b| types(resolve(root, b)))
-        .collect();
-    all.sort();
-    all.dedup();
-    if all.is_empty() {
-        push(out, path, "does not match any allowed form".into());
-    } else {
-        push(out, path, format!("must be a {}", human(&all)));
-    }
+    let message = format!("must be a {}", human(kinds));
+    let key = None;
+    out.push((steps, Violation { path, key, message }));
 }
 
 #[cfg(test)]
@@ -319,6 +245,57 @@ mod tests {
             ))
         );
         assert!(first(json!({"x-any": {"whatever": [1]}, "services": {}})).is_none());
+        // Service names are `patternProperties` (regex-lite underneath).
+        assert_eq!(
+            first(json!({"services": {"web!": {"image": "x"}}})),
+            Some((
+                "services".into(),
+                "additional properties 'web!' not allowed".into()
+            ))
+        );
         assert!(first(json!({"bogus": 1})).is_some());
+    }
+
+    #[test]
+    fn patterns_enums_duplicates_and_key_order() {
+        assert_eq!(
+            first(json!({"services": {"web": {"pull_policy": "every_1x"}}})),
+            Some((
+                "services.web.pull_policy".into(),
+                "\"every_1x\" does not match \"always|never|build|if_not_present|missing|refresh|daily|weekly|every_([0-9]+[wdhms])+\"".into()
+            ))
+        );
+        assert_eq!(
+            first(json!({"services": {"web": {"depends_on": {"db": {"condition": "x"}}}}})),
+            Some((
+                "services.web.depends_on.db.condition".into(),
+                "must be one of \"service_started\", \"service_healthy\", \"service_completed_successfully\"".into()
+            ))
+        );
+        assert_eq!(
+            first(json!({"services": {"web": {"ulimits": {"nofile": {"soft": 1}}}}})),
+            Some((
+                "services.web.ulimits.nofile".into(),
+                "missing property 'hard'".into()
+            ))
+        );
+        assert_eq!(
+            first(json!({"services": {"web": {"ports": [80, 81, 80]}}})),
+            Some((
+                "services.web.ports[2]".into(),
+                "duplicate item 80 in list".into()
+            ))
+        );
+        // Key order, whatever order boon finds them in; an unknown key sorts as itself.
+        let all = validate(&json!({"services": {"web": {"ports": [true], "build": 1, "zz": 1}}}));
+        let paths: Vec<&str> = all.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "services.web.build",
+                "services.web.ports[0]",
+                "services.web"
+            ]
+        );
     }
 }
