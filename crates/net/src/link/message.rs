@@ -123,6 +123,15 @@ pub struct Message<'a> {
     pub payload: &'a [u8],
 }
 
+/// The `int error` an NLMSG_ERROR or NLMSG_DONE payload starts with: 0 is success, else
+/// -errno (0 when the payload is too short).
+pub fn error_code(payload: &[u8]) -> i32 {
+    payload
+        .get(0..4)
+        .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        .unwrap_or(0)
+}
+
 /// Splits a datagram into messages; `Err` describes a truncated or inconsistent header.
 pub fn messages(mut buf: &[u8]) -> Result<Vec<Message<'_>>, String> {
     let mut out = Vec::new();

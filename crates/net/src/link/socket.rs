@@ -120,11 +120,7 @@ impl Netlink {
                 match msg.msg_type {
                     NLMSG_ERROR | NLMSG_DONE => {
                         // Both carry an `int error` first: 0 is success, else -errno.
-                        let code = msg
-                            .payload
-                            .get(0..4)
-                            .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-                            .unwrap_or(0);
+                        let code = crate::link::message::error_code(msg.payload);
                         if code != 0 {
                             return Err(netlink_error(Errno::from_raw(-code)));
                         }

@@ -124,11 +124,7 @@ fn nft_forward_policy() -> Result<Policy, Errno> {
         for msg in msgs.iter().filter(|m| m.seq == seq) {
             match msg.msg_type {
                 NLMSG_ERROR | NLMSG_DONE => {
-                    let code = msg
-                        .payload
-                        .get(0..4)
-                        .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-                        .unwrap_or(0);
+                    let code = crate::link::message::error_code(msg.payload);
                     return match code {
                         0 => Ok(found.unwrap_or(Policy::Unknown)),
                         c if -c == Errno::ENOENT as i32 => Ok(Policy::Absent),
