@@ -27,6 +27,19 @@ pub enum BuildError {
         /// What went wrong.
         message: String,
     },
+    /// The engine side failed while running an instruction at a known place.
+    #[error("{file}:{line}: {source}\n  >>> {original}")]
+    RunnerAt {
+        /// The Dockerfile's name.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// The instruction as written.
+        original: String,
+        /// The engine's error.
+        #[source]
+        source: crate::runner::RunnerError,
+    },
     /// A RUN step's process exited non-zero.
     #[error("process \"{command}\" did not complete successfully: exit code: {code}")]
     RunFailed {
@@ -40,7 +53,7 @@ pub enum BuildError {
     Invalid(String),
     /// The engine side (store, runtime, database) failed.
     #[error("{0}")]
-    Runner(String),
+    Runner(#[source] crate::runner::RunnerError),
     /// The image store failed.
     #[error(transparent)]
     Store(#[from] berth_store::Error),

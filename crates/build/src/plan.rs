@@ -130,6 +130,20 @@ impl Plan {
     }
 }
 
+/// An engine-side error at an instruction's location.
+pub(crate) fn runner_at(
+    file: &str,
+    loc: &crate::instructions::Location,
+    source: crate::runner::RunnerError,
+) -> BuildError {
+    BuildError::RunnerAt {
+        file: file.to_string(),
+        line: loc.line,
+        original: loc.original.clone(),
+        source,
+    }
+}
+
 /// An error at an instruction's location.
 pub(crate) fn at(file: &str, loc: &crate::instructions::Location, message: String) -> BuildError {
     BuildError::At {

@@ -73,30 +73,36 @@ pub struct RunStep {
     pub mounts: Vec<StepMount>,
 }
 
+/// A failure on the engine's side of a build (store, runtime, database), with its source.
+pub type RunnerError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What the [`Runner`]'s methods return.
+pub type RunnerResult<T> = std::result::Result<T, RunnerError>;
+
 /// The engine side of a build.
 pub trait Runner: Sync {
     /// Loads an image by reference or ID, with its layers unpacked.
-    fn image(&self, reference: &str) -> Result<BaseImage, String>;
+    fn image(&self, reference: &str) -> RunnerResult<BaseImage>;
     /// Mounts an overlay of `lowers` (bottom first) with `dir/upper` as its writable layer at
     /// `dir/rootfs`, which it returns. With `readonly`, no upper dir is used.
-    fn mount(&self, dir: &Path, lowers: &[PathBuf], readonly: bool) -> Result<PathBuf, String>;
+    fn mount(&self, dir: &Path, lowers: &[PathBuf], readonly: bool) -> RunnerResult<PathBuf>;
     /// Unmounts what [`Runner::mount`] mounted in `dir`.
-    fn unmount(&self, dir: &Path) -> Result<(), String>;
+    fn unmount(&self, dir: &Path) -> RunnerResult<()>;
     /// Runs a RUN step, passing its combined output to `output` as it comes. Returns the
     /// process's exit code.
-    fn run(&self, step: &RunStep, output: &mut dyn FnMut(&[u8])) -> Result<i32, String>;
+    fn run(&self, step: &RunStep, output: &mut dyn FnMut(&[u8])) -> RunnerResult<i32>;
     /// A cached value by key.
     fn cache_get(&self, key: &str) -> Option<String>;
     /// Records a cached value.
-    fn cache_put(&self, key: &str, value: &str) -> Result<(), String>;
+    fn cache_put(&self, key: &str, value: &str) -> RunnerResult<()>;
     /// The blob store.
     fn blobs(&self) -> &BlobStore;
     /// The layer store.
     fn layers(&self) -> &LayerStore;
     /// A fresh, empty directory for one step's snapshot, removed by the caller.
-    fn scratch_dir(&self) -> Result<PathBuf, String>;
+    fn scratch_dir(&self) -> RunnerResult<PathBuf>;
     /// A directory that persists between builds for `RUN --mount=type=cache,id=ID`.
-    fn cache_mount_dir(&self, id: &str) -> Result<PathBuf, String>;
+    fn cache_mount_dir(&self, id: &str) -> RunnerResult<PathBuf>;
     /// `secs` since the epoch as RFC 3339 (`2024-01-02T03:04:05Z`).
     fn rfc3339(&self, secs: i64) -> String;
     /// Writes the image (config and manifest blobs), indexes it and tags it with `tags`.
@@ -106,5 +112,5 @@ pub trait Runner: Sync {
         config: &ImageConfig,
         layers: &[Descriptor],
         tags: &[String],
-    ) -> Result<(String, Vec<String>), String>;
+    ) -> RunnerResult<(String, Vec<String>)>;
 }

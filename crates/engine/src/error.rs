@@ -33,6 +33,30 @@ pub enum Error {
     /// Talking to a registry failed.
     #[error(transparent)]
     Registry(#[from] berth_registry::Error),
+    /// Networking failed (netlink, nftables, addresses, ports), while doing `what`.
+    #[error("{what}: {source}")]
+    Network {
+        /// What the engine was doing (`bridge br-1a2b3c4d5e6f`, `firewall`).
+        what: String,
+        /// The networking error.
+        #[source]
+        source: berth_net::NetError,
+    },
+    /// A networking input (a `-p` specification, a subnet) is invalid.
+    #[error(transparent)]
+    NetworkInput(berth_net::NetError),
+    /// A stored document (a network record) could not be read or written as JSON.
+    #[error("{what}: {source}")]
+    Json {
+        /// What the document is (`network record br-...`).
+        what: String,
+        /// The underlying error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The builder failed.
+    #[error(transparent)]
+    Build(#[from] berth_build::BuildError),
     /// No image by that name or ID.
     #[error("No such image: {0}")]
     NoSuchImage(String),
@@ -80,6 +104,30 @@ impl Error {
 
 /// The engine's result type.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// Wraps a networking error with what was being done.
+pub fn net_err<E: Into<berth_net::NetError>>(what: impl Into<String>) -> impl FnOnce(E) -> Error {
+    let what = what.into();
+    move |e| Error::Network {
+        what,
+        source: e.into(),
+    }
+}
+
+/// The engine error a build [`berth_build::runner::Runner`] call failed with (they are the
+/// engine's own, boxed), or else the builder's error as it is.
+pub fn from_runner(e: berth_build::runner::RunnerError) -> Error {
+    match e.downcast::<Error>() {
+        Ok(e) => *e,
+        Err(e) => Error::Build(berth_build::BuildError::Runner(e)),
+    }
+}
+
+/// Wraps a JSON error with the document it was about.
+pub fn json_err(what: impl Into<String>) -> impl FnOnce(serde_json::Error) -> Error {
+    let what = what.into();
+    move |source| Error::Json { what, source }
+}
 
 /// Wraps an I/O error with what was being done to which path.
 pub fn io_err(

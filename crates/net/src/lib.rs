@@ -10,6 +10,9 @@
 //! - [`dns`]: the per-network DNS server: container names and aliases, the rest forwarded.
 
 pub mod dns;
+mod error;
 pub mod firewall;
 pub mod ipam;
 pub mod link;
+
+pub use error::NetError;

@@ -19,7 +19,7 @@ use crate::context::{
 use crate::error::{io_err, BuildError, Result};
 use crate::fetch;
 use crate::instructions::{Command, Copy};
-use crate::plan::{at, Stage};
+use crate::plan::{at, runner_at, Stage};
 use crate::progress::StepHandle;
 
 /// Past this many files, a COPY's miss explanation names its sources instead.
@@ -90,7 +90,8 @@ pub(crate) fn copy(
     mut step: StepHandle,
 ) -> Result<bool> {
     let result = prepare_and_copy(sh, stage, st, cmd, cp, add, &mut step).map_err(|e| match e {
-        BuildError::Invalid(m) | BuildError::Runner(m) => at(stage_file(sh), &cmd.location, m),
+        BuildError::Invalid(m) => at(stage_file(sh), &cmd.location, m),
+        BuildError::Runner(e) => runner_at(stage_file(sh), &cmd.location, e),
         other => other,
     });
     step.finish(result)

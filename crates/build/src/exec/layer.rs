@@ -114,7 +114,7 @@ pub(crate) fn remember(
             chain: Some(chain_of(parents, &l.diff_id)),
         }),
     };
-    let text = serde_json::to_string(&step).map_err(|e| BuildError::Runner(e.to_string()))?;
+    let text = serde_json::to_string(&step).map_err(|e| BuildError::Runner(e.into()))?;
     runner.cache_put(key, &text).map_err(BuildError::Runner)
 }
 

@@ -15,7 +15,7 @@ use crate::instructions::{
     apply_to_config, creates_layer, expand_command, history_created_by, Command, CommandKind,
     StageFlags,
 };
-use crate::plan::{at, Stage};
+use crate::plan::{at, runner_at, Stage};
 use crate::progress::StepHandle;
 use crate::runner::Layer;
 
@@ -152,7 +152,7 @@ pub(crate) fn build_epoch(sh: &Shared, target: usize) -> Result<(i64, String)> {
                 let img = sh
                     .runner
                     .image(&base)
-                    .map_err(|e| at(file(sh), &sh.plan.stages[i].from.location, e))?;
+                    .map_err(|e| runner_at(file(sh), &sh.plan.stages[i].from.location, e))?;
                 return Ok((img.created_secs, sh.runner.rfc3339(img.created_secs)));
             }
         }
@@ -235,7 +235,7 @@ fn start(sh: &Shared, stage: &Stage, base: &str) -> Result<StageState> {
         let img = sh
             .runner
             .image(base)
-            .map_err(|e| at(file(sh), &stage.from.location, e))?;
+            .map_err(|e| runner_at(file(sh), &stage.from.location, e))?;
         // The build's time shapes every layer (mtimes), so it is part of every key.
         let key = keys::chain("", &["image", &img.id, &sh.epoch.0.to_string()]);
         (img.config, img.layers, key)
@@ -499,7 +499,7 @@ pub(crate) fn commit(sh: &Shared, out: &StageOut) -> Result<String> {
             Ok(id)
         }
         Err(e) => {
-            step.error(&e);
+            step.error(&e.to_string());
             Err(BuildError::Runner(e))
         }
     }

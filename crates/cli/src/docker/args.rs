@@ -486,7 +486,7 @@ pub struct BuildArgs {
     /// Target platform (the host's only).
     #[arg(long)]
     pub platform: Option<String>,
-    /// Accepted for compatibility (berth has no registry access yet).
+    /// Pull the images the build starts from even when they are stored.
     #[arg(long)]
     pub pull: bool,
     /// Accepted for compatibility (intermediate containers are always removed).

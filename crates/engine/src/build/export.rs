@@ -8,7 +8,7 @@ use berth_build::runner::Runner;
 
 use super::runner::EngineRunner;
 use crate::engine::Engine;
-use crate::error::{io_err, Error, Result};
+use crate::error::{from_runner, io_err, Result};
 
 impl Engine {
     /// Writes the root filesystem of image `id` as a tar to `tar_out`, or unpacks it into
@@ -21,10 +21,10 @@ impl Engine {
     ) -> Result<()> {
         let runner = EngineRunner::new(self, false)?;
         let result = (|| {
-            let image = runner.image(id).map_err(Error::Invalid)?;
+            let image = runner.image(id).map_err(from_runner)?;
             let lowers: Vec<_> = image.layers.iter().map(|l| l.dir.clone()).collect();
-            let snap = runner.scratch_dir().map_err(Error::Invalid)?;
-            let root = runner.mount(&snap, &lowers, true).map_err(Error::Invalid)?;
+            let snap = runner.scratch_dir().map_err(from_runner)?;
+            let root = runner.mount(&snap, &lowers, true).map_err(from_runner)?;
             let written = match (tar_out, dir) {
                 (Some(out), _) => write_tar(&root, out),
                 (None, Some(dest)) => {

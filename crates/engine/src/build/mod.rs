@@ -27,9 +27,9 @@ impl Engine {
         progress: &Progress,
     ) -> std::result::Result<BuildResult, berth_build::BuildError> {
         let _lock = Lock::shared(&self.paths.locks(), "store")
-            .map_err(|e| berth_build::BuildError::Runner(e.to_string()))?;
+            .map_err(|e| berth_build::BuildError::Runner(Box::new(e)))?;
         let runner = EngineRunner::new(self, opts.pull)
-            .map_err(|e| berth_build::BuildError::Runner(e.to_string()))?;
+            .map_err(|e| berth_build::BuildError::Runner(Box::new(e)))?;
         let result = build(input, opts, &runner, progress);
         runner.finish();
         result

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, UNIX_EPOCH};
 
-use berth_build::runner::{BaseImage, Layer, RunStep, Runner};
+use berth_build::runner::{BaseImage, Layer, RunStep, Runner, RunnerResult};
 use berth_store::layers::LayerStore;
 use berth_store::oci::{Descriptor, ImageConfig};
 use berth_store::BlobStore;
@@ -13,7 +13,7 @@ use nix::mount::{mount, MsFlags};
 
 use crate::containers::rootfs::{mount_rootfs, unmount_rootfs};
 use crate::engine::Engine;
-use crate::error::Result;
+use crate::error::{io_err, Result};
 
 /// The engine, shared by the stages a build runs in parallel.
 pub struct EngineRunner<'a> {
@@ -65,20 +65,14 @@ impl<'a> EngineRunner<'a> {
         let _ = fs::remove_dir_all(&self.scratch);
     }
 
-    fn with_engine<T>(
-        &self,
-        f: impl FnOnce(&mut Engine) -> Result<T>,
-    ) -> std::result::Result<T, String> {
-        let mut guard = self
-            .engine
-            .lock()
-            .map_err(|_| "engine lock poisoned".to_string())?;
-        f(&mut guard).map_err(|e| e.to_string())
+    fn with_engine<T>(&self, f: impl FnOnce(&mut Engine) -> Result<T>) -> RunnerResult<T> {
+        let mut guard = self.engine.lock().map_err(|_| "engine lock poisoned")?;
+        Ok(f(&mut guard)?)
     }
 }
 
 impl Runner for EngineRunner<'_> {
-    fn image(&self, reference: &str) -> std::result::Result<BaseImage, String> {
+    fn image(&self, reference: &str) -> RunnerResult<BaseImage> {
         let pull_always = self.pull_always;
         self.with_engine(|e| {
             let image = e.image_or_pull(reference, pull_always)?;
@@ -110,37 +104,23 @@ impl Runner for EngineRunner<'_> {
                 layers,
             })
         })
-        .map_err(|e| {
-            if e.starts_with("No such image") {
-                format!("{reference}: image not found in the local store (berth has no registry access yet: `berth import` or `berth load` it first)")
-            } else {
-                e
-            }
-        })
     }
 
-    fn mount(
-        &self,
-        dir: &Path,
-        lowers: &[PathBuf],
-        readonly: bool,
-    ) -> std::result::Result<PathBuf, String> {
+    fn mount(&self, dir: &Path, lowers: &[PathBuf], readonly: bool) -> RunnerResult<PathBuf> {
         if !readonly {
-            return mount_rootfs(dir, lowers, &self.skeletons).map_err(|e| e.to_string());
+            return Ok(mount_rootfs(dir, lowers, &self.skeletons)?);
         }
         match lowers {
             [] => {
                 let empty = dir.join("empty");
-                fs::create_dir_all(&empty)
-                    .map_err(|e| format!("create {}: {e}", empty.display()))?;
+                fs::create_dir_all(&empty).map_err(io_err("create", &empty))?;
                 Ok(empty)
             }
             // One layer needs no overlay: its directory is the tree (only ever read).
             [only] => Ok(only.clone()),
             _ => {
                 let merged = dir.join("rootfs");
-                fs::create_dir_all(&merged)
-                    .map_err(|e| format!("create {}: {e}", merged.display()))?;
+                fs::create_dir_all(&merged).map_err(io_err("create", &merged))?;
                 let lower: Vec<String> = lowers
                     .iter()
                     .rev()
@@ -154,24 +134,24 @@ impl Runner for EngineRunner<'_> {
                     MsFlags::MS_RDONLY,
                     Some(opts.as_str()),
                 )
-                .map_err(|e| format!("mount overlay on {}: {e}", merged.display()))?;
+                .map_err(|e| io_err("mount overlay on", &merged)(e.into()))?;
                 Ok(merged)
             }
         }
     }
 
-    fn unmount(&self, dir: &Path) -> std::result::Result<(), String> {
-        unmount_rootfs(dir).map_err(|e| e.to_string())
+    fn unmount(&self, dir: &Path) -> RunnerResult<()> {
+        Ok(unmount_rootfs(dir)?)
     }
 
-    fn run(
-        &self,
-        step: &RunStep,
-        output: &mut dyn FnMut(&[u8]),
-    ) -> std::result::Result<i32, String> {
+    fn run(&self, step: &RunStep, output: &mut dyn FnMut(&[u8])) -> RunnerResult<i32> {
         if step.network != "bridge" {
-            return super::run_step::run(&self.runtime_root, step, None, output)
-                .map_err(|e| e.to_string());
+            return Ok(super::run_step::run(
+                &self.runtime_root,
+                step,
+                None,
+                output,
+            )?);
         }
         let key = berth_store::Digest::of_bytes(step.work.display().to_string().as_bytes());
         let key = &key.hex()[..12];
@@ -181,7 +161,7 @@ impl Runner for EngineRunner<'_> {
             e.detach_build_step(net);
             Ok(())
         });
-        code.map_err(|e| e.to_string())
+        Ok(code?)
     }
 
     fn cache_get(&self, key: &str) -> Option<String> {
@@ -190,7 +170,7 @@ impl Runner for EngineRunner<'_> {
             .flatten()
     }
 
-    fn cache_put(&self, key: &str, value: &str) -> std::result::Result<(), String> {
+    fn cache_put(&self, key: &str, value: &str) -> RunnerResult<()> {
         self.with_engine(|e| super::cache::put(&e.db, key, value))
     }
 
@@ -202,16 +182,16 @@ impl Runner for EngineRunner<'_> {
         &self.layers
     }
 
-    fn scratch_dir(&self) -> std::result::Result<PathBuf, String> {
+    fn scratch_dir(&self) -> RunnerResult<PathBuf> {
         let dir = self.scratch.join(berth_store::blobs::unique_suffix());
-        fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+        fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
         Ok(dir)
     }
 
-    fn cache_mount_dir(&self, id: &str) -> std::result::Result<PathBuf, String> {
+    fn cache_mount_dir(&self, id: &str) -> RunnerResult<PathBuf> {
         let name = berth_store::Digest::of_bytes(id.as_bytes());
         let dir = self.cache_mounts.join(name.hex());
-        fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+        fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
         Ok(dir)
     }
 
@@ -225,7 +205,7 @@ impl Runner for EngineRunner<'_> {
         config: &ImageConfig,
         layers: &[Descriptor],
         tags: &[String],
-    ) -> std::result::Result<(String, Vec<String>), String> {
+    ) -> RunnerResult<(String, Vec<String>)> {
         self.with_engine(|e| e.commit_built_image(config, layers, tags))
     }
 }

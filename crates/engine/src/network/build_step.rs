@@ -10,7 +10,7 @@ use berth_net::ipam::{Leases, Subnet};
 use berth_net::link::{self, Netlink};
 
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::{net_err, Error, Result};
 
 /// How many addresses at the top of the subnet build steps may use.
 const BUILD_ADDRESSES: u64 = 250;
@@ -29,15 +29,11 @@ pub struct StepNet {
     subnet: Subnet,
 }
 
-fn err(what: &str) -> impl FnOnce(String) -> Error + '_ {
-    move |e| Error::Invalid(format!("{what}: {e}"))
-}
-
 impl Engine {
     /// Plugs build step `key` (unique, hex) into the default bridge.
     pub fn attach_build_step(&self, key: &str) -> Result<StepNet> {
         let n = self.default_network()?;
-        let mut nl = Netlink::open().map_err(|e| err("netlink")(e.to_string()))?;
+        let mut nl = Netlink::open().map_err(net_err("netlink"))?;
         self.ensure_network_up(&mut nl, &n)?;
         let subnet = n.subnet()?;
         let gateway = n.gateway_ip()?;
@@ -66,8 +62,7 @@ impl Engine {
             if let Some(dir) = netns.parent() {
                 std::fs::create_dir_all(dir).map_err(crate::error::io_err("create", dir))?;
             }
-            link::create_netns(&netns)
-                .map_err(|e| err("create network namespace")(e.to_string()))?;
+            link::create_netns(&netns).map_err(net_err("create network namespace"))?;
             let veth = format!("vb{}", &key[..key.len().min(12)]);
             link::attach(
                 &mut nl,
@@ -78,7 +73,7 @@ impl Engine {
                 subnet.prefix,
                 gateway,
             )
-            .map_err(|e| err("attach the build step")(e.to_string()))
+            .map_err(net_err("attach the build step"))
         })();
         let step = StepNet {
             netns,

@@ -10,12 +10,8 @@ use super::plan::allocate_ip;
 use super::record::{self, NetworkRecord};
 use crate::containers::record::{self as ctr_record, ContainerRecord};
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::{net_err, Error, Result};
 use crate::lock::Lock;
-
-fn net_err(what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Invalid(format!("{what}: {e}"))
-}
 
 impl Engine {
     /// Connects container `what` to network `network` with `aliases` and, optionally, the
@@ -161,7 +157,7 @@ impl Engine {
     /// Brings `n` up if needed and plugs attachment `a` into the container's namespace,
     /// routing everything through `n`'s gateway when `default_route`.
     fn plug_extra(&self, n: &NetworkRecord, a: &Attachment, default_route: bool) -> Result<()> {
-        let mut nl = Netlink::open().map_err(|e| net_err("netlink", e))?;
+        let mut nl = Netlink::open().map_err(net_err("netlink"))?;
         self.ensure_network_up(&mut nl, n)?;
         let route = match default_route {
             true => Some(n.gateway_ip()?),

@@ -81,7 +81,7 @@ impl Engine {
     ) -> Result<Vec<PublishedPort>> {
         let mut wanted: Vec<PortMapping> = Vec::new();
         for p in &opts.publish {
-            wanted.extend(ipam::parse_publish(p).map_err(|e| Error::Invalid(e.to_string()))?);
+            wanted.extend(ipam::parse_publish(p).map_err(|e| Error::NetworkInput(e.into()))?);
         }
         if opts.publish_all {
             let mut exposed: Vec<String> = image

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{json_err, net_err, Error, Result};
 
 /// The default bridge network's name (Docker's).
 pub const DEFAULT_NETWORK: &str = "bridge";
@@ -43,7 +43,7 @@ impl NetworkRecord {
     pub fn subnet(&self) -> Result<berth_net::ipam::Subnet> {
         self.subnet
             .parse()
-            .map_err(|e| Error::Invalid(format!("network {}: bad subnet: {e}", self.name)))
+            .map_err(net_err(format!("network {}: bad subnet", self.name)))
     }
 
     /// The gateway address, parsed.
@@ -56,8 +56,7 @@ impl NetworkRecord {
 
 /// Stores a new network; a taken name is an error as Docker words it.
 pub fn insert(conn: &Connection, n: &NetworkRecord) -> Result<()> {
-    let json = serde_json::to_string(n)
-        .map_err(|e| Error::Invalid(format!("serialise network record: {e}")))?;
+    let json = serde_json::to_string(n).map_err(json_err("serialise network record"))?;
     match conn.execute(
         "INSERT INTO networks(name, id, record) VALUES (?1, ?2, ?3)",
         params![n.name, n.id, json],
@@ -82,10 +81,7 @@ pub fn list(conn: &Connection) -> Result<Vec<NetworkRecord>> {
         .query_map([], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.iter()
-        .map(|j| {
-            serde_json::from_str(j)
-                .map_err(|e| Error::Invalid(format!("corrupt network record: {e}")))
-        })
+        .map(|j| serde_json::from_str(j).map_err(json_err("corrupt network record")))
         .collect()
 }
 
@@ -96,10 +92,8 @@ pub fn by_name(conn: &Connection, name: &str) -> Result<Option<NetworkRecord>> {
             r.get(0)
         })
         .optional()?;
-    j.map(|j| {
-        serde_json::from_str(&j).map_err(|e| Error::Invalid(format!("corrupt network record: {e}")))
-    })
-    .transpose()
+    j.map(|j| serde_json::from_str(&j).map_err(json_err("corrupt network record")))
+        .transpose()
 }
 
 /// Deletes a network's row.

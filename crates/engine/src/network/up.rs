@@ -14,15 +14,11 @@ use berth_net::link::{self, Netlink};
 use super::record::{self, NetworkRecord, DEFAULT_NETWORK};
 use crate::containers::record::ContainerRecord;
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::{net_err, Error, Result};
 use crate::lock::Lock;
 
 /// berth's nftables table.
 pub const FIREWALL_TABLE: &str = "berth";
-
-fn net_err(what: &str) -> impl FnOnce(String) -> Error + '_ {
-    move |e| Error::Invalid(format!("{what}: {e}"))
-}
 
 impl Engine {
     /// Where a network keeps its run-time files (DNS records, pid file).
@@ -70,14 +66,13 @@ impl Engine {
         let _lock = Lock::exclusive(&self.paths.locks(), &format!("netup-{}", n.name))?;
         let subnet = n.subnet()?;
         let gateway = n.gateway_ip()?;
-        let mut nl = Netlink::open().map_err(|e| net_err("netlink")(e.to_string()))?;
+        let mut nl = Netlink::open().map_err(net_err("netlink"))?;
         if self.network_is_up(&mut nl, n) {
             return Ok(());
         }
         link::ensure_bridge(&mut nl, &n.bridge, gateway, subnet.prefix)
-            .map_err(|e| net_err(&format!("bridge {}", n.bridge))(e.to_string()))?;
-        firewall::enable_forwarding(&n.bridge)
-            .map_err(|e| net_err("enable forwarding")(e.to_string()))?;
+            .map_err(net_err(&format!("bridge {}", n.bridge)))?;
+        firewall::enable_forwarding(&n.bridge).map_err(net_err("enable forwarding"))?;
         self.apply_firewall()?;
         self.write_dns_records(n)?;
         super::dns::ensure_server(self, n)?;
@@ -89,7 +84,7 @@ impl Engine {
         super::dns::stop_server(self, n);
         if let Ok(mut nl) = Netlink::open() {
             nl.delete_link(&n.bridge)
-                .map_err(|e| net_err(&format!("delete bridge {}", n.bridge))(e.to_string()))?;
+                .map_err(net_err(&format!("delete bridge {}", n.bridge)))?;
         }
         let dir = self.network_run_dir(&n.name);
         let _ = fs::remove_dir_all(dir);
@@ -121,7 +116,7 @@ impl Engine {
     /// (where such a chain drops by default; removed with the last bridge).
     pub fn apply_firewall(&self) -> Result<()> {
         let _lock = Lock::exclusive(&self.paths.locks(), "firewall")?;
-        let mut nl = Netlink::open().map_err(|e| net_err("netlink")(e.to_string()))?;
+        let mut nl = Netlink::open().map_err(net_err("netlink"))?;
         let mut rules = Ruleset {
             table: FIREWALL_TABLE.to_string(),
             networks: self.firewall_networks(&mut nl)?,
@@ -146,7 +141,7 @@ impl Engine {
                 });
             }
         }
-        firewall::apply(&rules).map_err(|e| net_err("firewall")(e.to_string()))?;
+        firewall::apply(&rules).map_err(net_err("firewall"))?;
         sync_host_forward(probe_host_forward(), &rules.networks)
     }
 
@@ -163,7 +158,7 @@ impl Engine {
                 a.network, r.name
             ))
         })?;
-        let mut nl = Netlink::open().map_err(|e| net_err("netlink")(e.to_string()))?;
+        let mut nl = Netlink::open().map_err(net_err("netlink"))?;
         self.ensure_network_up(&mut nl, &n)?;
         let attached = a.netns.exists() && nl.link_index(&a.host_veth).ok().flatten().is_some();
         if !attached {
@@ -172,8 +167,7 @@ impl Engine {
             if let Some(dir) = a.netns.parent() {
                 fs::create_dir_all(dir).map_err(crate::error::io_err("create", dir))?;
             }
-            link::create_netns(&a.netns)
-                .map_err(|e| net_err("create network namespace")(e.to_string()))?;
+            link::create_netns(&a.netns).map_err(net_err("create network namespace"))?;
             let gw: Ipv4Addr = a
                 .gateway
                 .parse()
@@ -223,7 +217,7 @@ impl Engine {
         let Some(a) = &r.net else {
             return Ok(());
         };
-        link::remove_netns(&a.netns).map_err(|e| net_err("remove network namespace")(e.to_string()))
+        link::remove_netns(&a.netns).map_err(net_err("remove network namespace"))
     }
 
     /// After a container's record is gone: its name leaves DNS and its ports leave the
@@ -270,7 +264,7 @@ fn sync_host_forward(host: HostForward, networks: &[NetworkRules]) -> Result<()>
     let bridges: Vec<&str> = networks.iter().map(|n| n.bridge.as_str()).collect();
     firewall::host::sync_host_forward(host, &bridges)
         .map(drop)
-        .map_err(|e| net_err("host FORWARD chain")(e.to_string()))
+        .map_err(net_err("host FORWARD chain"))
 }
 
 /// A recorded protocol name as the firewall's type.

@@ -26,7 +26,7 @@ impl Engine {
                 "unmounted and removed (its veth pair goes with it)",
                 move || {
                     berth_net::link::remove_netns(&path)
-                        .map_err(|e| crate::error::Error::Invalid(e.to_string()))
+                        .map_err(crate::error::net_err("remove network namespace"))
                 },
             );
         }
