@@ -1,7 +1,7 @@
 //! Human-readable sizes, durations, container status strings and column
 //! truncation, matching Docker's `go-units` and CLI formatter helpers.
 
-use super::gofmt::{go_float, go_quote};
+use berth_gotemplate::{go_float, go_quote};
 use super::width::char_width;
 use std::time::{Duration, SystemTime};
 

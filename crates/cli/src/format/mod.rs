@@ -1,6 +1,7 @@
 //! Output formatting: Docker-style tables, Go-style templates, human sizes and times.
 //!
-//! * [`Template`]: Docker's `--format` (Go `text/template`) over JSON values.
+//! * [`Template`]: Docker's `--format` (Go `text/template`) over JSON values, from the
+//!   berth-gotemplate crate.
 //! * [`render_rows`]: list output (`table ...`, `json`, templates, defaults)
 //!   aligned like Docker's tabwriter; [`headers`] holds per-command defaults.
 //! * [`human`]: go-units sizes and durations, container status strings,
@@ -11,29 +12,17 @@
 // already allows dead code for this module).
 #![allow(unused_imports)]
 
-mod ast;
-mod error;
-mod exec;
-mod funcs;
-mod gofmt;
-mod gojson;
 pub mod headers;
 pub mod human;
-mod lexer;
-mod parser;
-mod printf;
 mod table;
 pub mod tabwriter;
-mod template;
 pub mod timefmt;
 mod width;
 
-pub use error::{ErrorKind, FormatError};
-pub use gofmt::go_quote;
+pub use berth_gotemplate::{go_quote, unescape_format, ErrorKind, FormatError, Template};
 pub use human::{
     ago, bytes_size, command_column, container_status, ellipsis, human_duration, human_size,
     truncate_id, StatusInfo,
 };
 pub use table::{derive_header, render_rows};
-pub use template::{unescape_format, Template};
 pub use timefmt::{format_rfc3339, parse_rfc3339, GO_ZERO_TIME};

@@ -1,9 +1,9 @@
 //! Docker-style list output: default tables, `table ...` custom tables with a
 //! header row, `json` (one object per line) and free-form templates.
 
-use super::error::FormatError;
+use berth_gotemplate::FormatError;
 use super::tabwriter::align;
-use super::template::Template;
+use berth_gotemplate::Template;
 use serde_json::{Map, Value};
 
 /// Renders `rows` the way Docker's list commands (`ps`, `images`, ...) do.

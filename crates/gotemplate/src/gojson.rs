@@ -2,7 +2,7 @@
 //! Docker CLI's `json` template function produces: compact, map keys sorted,
 //! floats without a trailing `.0` (`1e+21` style exponents).
 
-use super::gofmt::go_float;
+use crate::gofmt::go_float;
 use serde_json::Value;
 
 /// Encodes `v` the way Docker's `{{json .}}` does.

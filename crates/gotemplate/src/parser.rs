@@ -1,10 +1,10 @@
 //! Parser for Go templates, structured like Go's `text/template/parse` so
 //! that error messages match (`template: :1: unexpected "}" in operand`).
 
-use super::ast::{Arg, Command, ControlKind, List, Node, Pipe};
-use super::error::FormatError;
-use super::funcs::is_function;
-use super::lexer::{lex, Item, Tok};
+use crate::ast::{Arg, Command, ControlKind, List, Node, Pipe};
+use crate::error::FormatError;
+use crate::funcs::is_function;
+use crate::lexer::{lex, Item, Tok};
 use serde_json::Value;
 
 type PResult<T> = Result<T, FormatError>;
@@ -367,7 +367,7 @@ impl Parser {
                 Arg::Variable { pos, name, idents }
             }
             Arg::Bool(..) | Arg::Str { .. } | Arg::Number { .. } | Arg::Nil(_) | Arg::Dot(_) => {
-                let shown = super::gofmt::go_quote(&node.to_string());
+                let shown = crate::gofmt::go_quote(&node.to_string());
                 return self.error(format!("unexpected . after term {shown}"));
             }
             other => Arg::Chain {
@@ -384,7 +384,7 @@ impl Parser {
         Ok(Some(match item.typ {
             Tok::Identifier => {
                 if !is_function(&item.val) {
-                    let name = super::gofmt::go_quote(&item.val);
+                    let name = crate::gofmt::go_quote(&item.val);
                     return self.error(format!("function {name} not defined"));
                 }
                 Arg::Ident {
@@ -396,7 +396,7 @@ impl Parser {
             Tok::Nil => Arg::Nil(pos),
             Tok::Variable => {
                 if !self.vars.contains(&item.val) {
-                    let name = super::gofmt::go_quote(&item.val);
+                    let name = crate::gofmt::go_quote(&item.val);
                     return self.error(format!("undefined variable {name}"));
                 }
                 Arg::Variable {
@@ -414,7 +414,7 @@ impl Parser {
                 let value = match parse_number(&item) {
                     Some(v) => v,
                     None => {
-                        let shown = super::gofmt::go_quote(&item.val);
+                        let shown = crate::gofmt::go_quote(&item.val);
                         return self.error(format!("illegal number syntax: {shown}"));
                     }
                 };

@@ -3,7 +3,7 @@
 //! flags `- + 0 space`, width and precision (`*` too), and Go's error
 //! notation (`%!d(string=x)`, `%!s(MISSING)`, `%!(EXTRA int=1)`).
 
-use super::gofmt::{go_float, go_quote, go_sprint, go_type_name};
+use crate::gofmt::{go_float, go_quote, go_sprint, go_type_name};
 use serde_json::Value;
 
 #[derive(Default, Clone, Copy)]

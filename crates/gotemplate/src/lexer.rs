@@ -1,7 +1,7 @@
 //! Lexer for Go `text/template` syntax, mirroring Go's `text/template/parse/lex.go`
 //! (default `{{`/`}}` delimiters, trim markers, comments, `break`/`continue`).
 
-use super::gofmt::go_char_u;
+use crate::gofmt::go_char_u;
 
 /// Kind of a lexical item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,9 +62,9 @@ impl std::fmt::Display for Item {
                 let chars: Vec<char> = self.val.chars().collect();
                 if chars.len() > 10 {
                     let head: String = chars[..10].iter().collect();
-                    write!(f, "{}...", super::gofmt::go_quote(&head))
+                    write!(f, "{}...", crate::gofmt::go_quote(&head))
                 } else {
-                    f.write_str(&super::gofmt::go_quote(&self.val))
+                    f.write_str(&crate::gofmt::go_quote(&self.val))
                 }
             }
         }
@@ -488,7 +488,7 @@ impl<'a> Lexer<'a> {
             let bad = self.input[self.start..self.pos].to_string();
             return self.error(format!(
                 "bad number syntax: {}",
-                super::gofmt::go_quote(&bad)
+                crate::gofmt::go_quote(&bad)
             ));
         }
         self.emit(Tok::Number);

@@ -2,10 +2,10 @@
 //! `text/template` semantics (missing keys print `<no value>`, maps print as
 //! `map[k:v]`, errors name the failing expression).
 
-use super::ast::{Arg, Command, ControlKind, List, Node, Pipe};
-use super::error::FormatError;
-use super::funcs::{call, FuncError};
-use super::gofmt::{go_sprint, go_type_name};
+use crate::ast::{Arg, Command, ControlKind, List, Node, Pipe};
+use crate::error::FormatError;
+use crate::funcs::{call, FuncError};
+use crate::gofmt::{go_sprint, go_type_name};
 use serde_json::Value;
 use std::fmt::Display;
 
@@ -329,7 +329,7 @@ impl State<'_> {
                     Some(x) => x,
                     None if self.opts.missing_key_error => {
                         let msg =
-                            format!("map has no entry for key {}", super::gofmt::go_quote(name));
+                            format!("map has no entry for key {}", crate::gofmt::go_quote(name));
                         return self.error(pos, node, msg);
                     }
                     None => Value::Null,
@@ -337,7 +337,7 @@ impl State<'_> {
                 Value::Null if self.opts.missing_key_error => {
                     let msg = format!(
                         "nil data; no entry for key {}",
-                        super::gofmt::go_quote(name)
+                        crate::gofmt::go_quote(name)
                     );
                     return self.error(pos, node, msg);
                 }

@@ -4,11 +4,11 @@
 //! Supported: fields (`{{.A.B}}`), variables (`$`, `$x := ...`, `$x = ...`),
 //! pipes, parenthesized pipelines, `if`/`else if`/`with`/`range`/`break`/
 //! `continue`, comments, trim markers (`{{-`, `-}}`), and the functions in
-//! [`super::funcs`]. `define`/`template`/`block` are rejected at parse time.
+//! [`crate::funcs`]. `define`/`template`/`block` are rejected at parse time.
 
-use super::ast::{Arg, List, Node, Pipe};
-use super::error::FormatError;
-use super::exec::{execute, Options};
+use crate::ast::{Arg, List, Node, Pipe};
+use crate::error::FormatError;
+use crate::exec::{execute, Options};
 use serde_json::Value;
 
 /// A parsed template, ready to render any number of values.

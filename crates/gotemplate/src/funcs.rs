@@ -2,10 +2,10 @@
 //! plus the Docker CLI's (`json`, `join`, `split`, `lower`, `upper`, `title`,
 //! `pad`, `truncate`), and Docker's header-mode variants.
 
-use super::exec::truth;
-use super::gofmt::{go_sprint, go_type_name};
-use super::gojson::go_json;
-use super::printf::sprintf;
+use crate::exec::truth;
+use crate::gofmt::{go_sprint, go_type_name};
+use crate::gojson::go_json;
+use crate::printf::sprintf;
 use serde_json::Value;
 
 /// Why a function call failed; decides how the executor words the error.
