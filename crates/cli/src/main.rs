@@ -2,6 +2,8 @@
 //! is the runc-compatible OCI runtime CLI; `berth` is the Docker-style CLI, whose
 //! `berth runtime ...` is that same runtime CLI.
 
+#![forbid(unsafe_code)]
+
 mod compose;
 mod dns_server;
 mod docker;

@@ -2,6 +2,8 @@
 //! spans, directives, heredocs, JSON vs shell forms, flags), BuildKit's shell-word expansion,
 //! and moby's `.dockerignore` pattern matching.
 
+#![forbid(unsafe_code)]
+
 pub mod csv;
 pub mod dockerignore;
 pub mod expand;

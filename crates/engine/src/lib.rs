@@ -1,6 +1,8 @@
 //! berth's engine: images, containers and volumes on top of the store, the runtime and the
 //! monitor, with state in SQLite plus files under the state root.
 
+#![forbid(unsafe_code)]
+
 pub mod build;
 pub mod containers;
 pub mod db;

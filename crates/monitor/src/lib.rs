@@ -7,6 +7,8 @@
 //! socket ([`proto`], [`AttachClient`]), records every transition in `status.json`
 //! ([`Status`]), restarts per policy, runs healthchecks, and when finished execs `on_exit`.
 
+#![forbid(unsafe_code)]
+
 pub mod client;
 pub mod config;
 pub mod error;

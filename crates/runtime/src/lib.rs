@@ -11,6 +11,8 @@
 //! sysctls, rlimits, user and capabilities, then blocks on the exec fifo until `start`
 //! releases it, applies its seccomp filter and `execve`s the user process.
 
+#![forbid(unsafe_code)]
+
 pub mod affinity;
 pub mod capabilities;
 pub mod cgroups;

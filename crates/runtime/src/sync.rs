@@ -2,12 +2,11 @@
 //! runtime and the container's init exchange small messages, so each waits for exactly the
 //! steps it depends on and the init's setup errors reach the runtime's stderr.
 
-use std::io::{IoSlice, IoSliceMut};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::io::IoSlice;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use nix::sys::socket::{
-    recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags,
-    SockFlag, SockType,
+    sendmsg, socketpair, AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType,
 };
 
 use crate::error::{Error, IoContext, Result};
@@ -120,35 +119,14 @@ impl Channel {
         // Messages are a tag plus at most an error text: a page is plenty, and lives on the
         // stack (this runs twice per container start).
         let mut buf = [0u8; 4096];
-        let mut cmsg = nix::cmsg_space!([RawFd; 1]);
-        loop {
-            let mut iov = [IoSliceMut::new(&mut buf)];
-            let r = recvmsg::<()>(
-                self.0.as_raw_fd(),
-                &mut iov,
-                Some(&mut cmsg),
-                MsgFlags::MSG_CMSG_CLOEXEC,
-            );
-            let (n, fd) = match r {
-                Ok(m) => {
-                    let mut fd = None;
-                    for c in m.cmsgs().ctx(|| "read control messages".into())? {
-                        if let ControlMessageOwned::ScmRights(fds) = c {
-                            fd = fds.first().copied();
-                        }
-                    }
-                    (m.bytes, fd)
-                }
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => return Err(e).ctx(|| "read from init sync socket".into()),
-            };
-            if n == 0 {
-                return Ok(None);
-            }
-            let msg = Msg::decode(&buf[..n])
-                .ok_or_else(|| Error::Init("garbled message on the sync socket".into()))?;
-            return Ok(Some((msg, fd.map(berth_sys::misc::owned_fd))));
+        let (n, fd) = berth_sys::misc::recv_with_fd(self.0.as_fd(), &mut buf)
+            .ctx(|| "read from init sync socket".into())?;
+        if n == 0 {
+            return Ok(None);
         }
+        let msg = Msg::decode(&buf[..n])
+            .ok_or_else(|| Error::Init("garbled message on the sync socket".into()))?;
+        Ok(Some((msg, fd)))
     }
 
     /// Receives and requires `want`; an `Error` message or EOF becomes an error.

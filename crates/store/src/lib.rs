@@ -4,6 +4,8 @@
 //!
 //! The store is files only; which tags name which images is the engine's SQLite index.
 
+#![forbid(unsafe_code)]
+
 pub mod blobs;
 pub mod digest;
 pub mod error;

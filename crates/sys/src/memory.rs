@@ -30,14 +30,22 @@ struct Candidate {
 /// no private (copy-on-write) page: program text, read-only data, libraries. Mappings with
 /// private pages (relocated read-only data, written data) and anonymous memory are kept.
 ///
-/// Call it only while no other thread of the process runs (it reads the mappings, then
-/// drops them: a concurrent `mprotect` or write could change one in between).
+/// It works only while no other thread of the process runs (it reads the mappings, then
+/// drops them: a concurrent `mprotect` or write could change one in between), so it checks
+/// that first and refuses otherwise.
 pub fn release_clean_file_pages() -> io::Result<Released> {
+    let threads = std::fs::read_dir("/proc/self/task")?.count();
+    if threads != 1 {
+        return Err(io::Error::other(format!(
+            "{threads} threads run: clean pages are released only by a single-threaded process"
+        )));
+    }
     let smaps = std::fs::read_to_string("/proc/self/smaps")?;
     let mut done = Released::default();
     for c in candidates(&smaps) {
         // SAFETY: the range is a whole mapping of this process, read-only, backed by a file
-        // and without private pages (checked in `candidates`), so MADV_DONTNEED only unmaps
+        // and without private pages (checked in `candidates`), and no other thread runs to
+        // change that in between (checked above), so MADV_DONTNEED only unmaps
         // page-cache pages that the next access maps again unchanged; no memory that Rust
         // code owns or borrows is altered.
         let ret = unsafe {
@@ -170,11 +178,31 @@ Anonymous:             0 kB
     }
 
     #[test]
-    fn releasing_keeps_the_process_working() {
-        let before = std::hint::black_box(vec![1u8; 4096]);
-        let r = release_clean_file_pages().unwrap();
-        assert!(r.mappings > 0);
-        let s: u64 = before.iter().map(|&b| u64::from(b)).sum();
-        assert_eq!(format!("{s}"), "4096");
+    fn a_process_with_other_threads_is_refused() {
+        // The test harness runs this on a thread of its own.
+        let e = release_clean_file_pages().unwrap_err();
+        assert!(e.to_string().contains("single-threaded"), "{e}");
+    }
+
+    #[test]
+    fn releasing_keeps_a_single_threaded_process_working() {
+        // SAFETY: glibc's fork leaves malloc usable in the child; the child takes no other
+        // lock a harness thread could hold (no stdout, no test state) and exits without
+        // returning to the harness.
+        match unsafe { nix::unistd::fork() }.unwrap() {
+            nix::unistd::ForkResult::Child => {
+                let before = std::hint::black_box(vec![1u8; 4096]);
+                let ok = match release_clean_file_pages() {
+                    Ok(r) => r.mappings > 0,
+                    Err(_) => false,
+                };
+                let s: u64 = before.iter().map(|&b| u64::from(b)).sum();
+                std::process::exit(if ok && s == 4096 { 0 } else { 1 });
+            }
+            nix::unistd::ForkResult::Parent { child } => {
+                let status = nix::sys::wait::waitpid(child, None).unwrap();
+                assert_eq!(status, nix::sys::wait::WaitStatus::Exited(child, 0));
+            }
+        }
     }
 }

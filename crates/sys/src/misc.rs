@@ -96,11 +96,41 @@ pub fn join_session_keyring(name: &str) {
     }
 }
 
-/// Takes ownership of a file descriptor the kernel just handed us (from SCM_RIGHTS), so it is
-/// closed when dropped.
-pub fn owned_fd(fd: std::os::fd::RawFd) -> std::os::fd::OwnedFd {
-    use std::os::fd::FromRawFd;
-    // SAFETY: the caller passes an fd it received and owns exclusively (nothing else refers
-    // to it), which is exactly OwnedFd's invariant.
-    unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }
+/// Receives one message on `sock` into `buf`, with the first file descriptor sent along with
+/// it (SCM_RIGHTS, close-on-exec); any further descriptors in the message are closed.
+/// Returns the number of bytes (0 at end of stream) and the descriptor, if one came.
+/// Interrupted calls are retried.
+pub fn recv_with_fd(
+    sock: std::os::fd::BorrowedFd<'_>,
+    buf: &mut [u8],
+) -> nix::Result<(usize, Option<std::os::fd::OwnedFd>)> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+    let mut space = nix::cmsg_space!([RawFd; 4]);
+    loop {
+        let mut iov = [std::io::IoSliceMut::new(buf)];
+        let msg = match recvmsg::<()>(
+            sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            other => other?,
+        };
+        let mut first = None;
+        for c in msg.cmsgs()? {
+            if let ControlMessageOwned::ScmRights(fds) = c {
+                for fd in fds {
+                    // SAFETY: the kernel has just installed `fd` in this process for this
+                    // message; nothing else refers to it, which is OwnedFd's invariant.
+                    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+                    if first.is_none() {
+                        first = Some(owned);
+                    }
+                }
+            }
+        }
+        return Ok((msg.bytes, first));
+    }
 }

@@ -1,8 +1,8 @@
 //! Human-readable sizes, durations, container status strings and column
 //! truncation, matching Docker's `go-units` and CLI formatter helpers.
 
-use berth_gotemplate::{go_float, go_quote};
 use super::width::char_width;
+use berth_gotemplate::{go_float, go_quote};
 use std::time::{Duration, SystemTime};
 
 const DECIMAL_UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];

@@ -1,8 +1,8 @@
 //! Docker-style list output: default tables, `table ...` custom tables with a
 //! header row, `json` (one object per line) and free-form templates.
 
-use berth_gotemplate::FormatError;
 use super::tabwriter::align;
+use berth_gotemplate::FormatError;
 use berth_gotemplate::Template;
 use serde_json::{Map, Value};
 

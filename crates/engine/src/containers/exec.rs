@@ -4,13 +4,11 @@
 //! stdio itself.
 
 use std::fs;
-use std::io::IoSliceMut;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 
 use berth_runtime::ops::exec::{exec, ExecOptions};
-use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
 
 use crate::containers::record::ContainerRecord;
 use crate::engine::Engine;
@@ -216,25 +214,7 @@ fn recv_fd(
     sock: &std::os::unix::net::UnixStream,
 ) -> std::result::Result<OwnedFd, nix::errno::Errno> {
     let mut buf = [0u8; 256];
-    let mut iov = [IoSliceMut::new(&mut buf)];
-    let mut space = nix::cmsg_space!([RawFd; 1]);
-    let msg = recvmsg::<()>(
-        sock.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::MSG_CMSG_CLOEXEC,
-    )?;
-    let mut fd = None;
-    for c in msg.cmsgs()? {
-        if let ControlMessageOwned::ScmRights(fds) = c {
-            for f in fds {
-                let owned = berth_sys::misc::owned_fd(f);
-                if fd.is_none() {
-                    fd = Some(owned);
-                }
-            }
-        }
-    }
+    let (_, fd) = berth_sys::misc::recv_with_fd(sock.as_fd(), &mut buf)?;
     fd.ok_or(nix::errno::Errno::EBADMSG)
 }
 

@@ -4,13 +4,11 @@
 //! puts the container's ends there before calling it.
 
 use std::fs::File;
-use std::io::IoSliceMut;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
-use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
 
 use crate::config::MonitorConfig;
 use crate::error::{Error, IoContext, Result};
@@ -186,25 +184,7 @@ impl ContainerIo {
 /// Receives one fd sent with SCM_RIGHTS over `sock`.
 fn recv_fd(sock: BorrowedFd<'_>) -> Result<OwnedFd> {
     let mut buf = [0u8; 256];
-    let mut iov = [IoSliceMut::new(&mut buf)];
-    let mut space = nix::cmsg_space!([RawFd; 1]);
-    let msg = recvmsg::<()>(
-        sock.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::MSG_CMSG_CLOEXEC,
-    )
-    .ctx(|| "receive the pty master".into())?;
-    let mut fd = None;
-    for c in msg.cmsgs().ctx(|| "read the pty master message".into())? {
-        if let ControlMessageOwned::ScmRights(fds) = c {
-            for f in fds {
-                let owned = berth_sys::misc::owned_fd(f);
-                if fd.is_none() {
-                    fd = Some(owned);
-                }
-            }
-        }
-    }
+    let (_, fd) =
+        berth_sys::misc::recv_with_fd(sock, &mut buf).ctx(|| "receive the pty master".into())?;
     fd.ok_or_else(|| Error::Protocol("the console socket message carried no fd".into()))
 }
