@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+mod broken_pipe;
 mod compose;
 mod dns_server;
 mod docker;
@@ -15,6 +16,7 @@ use std::ffi::OsString;
 use std::path::Path;
 
 fn main() {
+    broken_pipe::exit_quietly_on_broken_stdout();
     let mut args: Vec<OsString> = std::env::args_os().collect();
     let argv0 = args
         .first()
