@@ -11,13 +11,6 @@ use super::args::*;
 use super::{engine, output};
 use crate::format::headers::NETWORKS;
 
-/// A stable ID for the predefined networks that have no record (`host`, `none`).
-fn predefined_id(name: &str) -> String {
-    berth_store::Digest::of_bytes(format!("berth-network-{name}").as_bytes())
-        .hex()
-        .to_string()
-}
-
 /// Docker's `network inspect` object.
 fn inspect_json(e: &Engine, n: &NetworkRecord) -> anyhow::Result<Value> {
     let mut containers = serde_json::Map::new();
@@ -51,7 +44,7 @@ fn inspect_json(e: &Engine, n: &NetworkRecord) -> anyhow::Result<Value> {
 
 fn predefined_json(name: &str) -> Value {
     json!({
-        "Name": name, "Id": predefined_id(name), "Created": "", "Scope": "local",
+        "Name": name, "Id": berth_engine::network::manage::predefined_id(name), "Created": "", "Scope": "local",
         "Driver": if name == "none" { "null" } else { name }, "EnableIPv6": false,
         "IPAM": {"Driver": "default", "Options": null, "Config": []}, "Internal": false,
         "Attachable": false, "Ingress": false, "ConfigFrom": {"Network": ""}, "ConfigOnly": false,

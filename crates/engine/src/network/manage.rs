@@ -33,6 +33,14 @@ pub const DEFAULT_SUBNET_ENV: &str = "BERTH_BRIDGE_SUBNET";
 /// that have no bridge).
 pub const PREDEFINED: [&str; 2] = ["host", "none"];
 
+/// The stable ID of a predefined network (`host`, `none`), which has no record: the same on
+/// every machine and every call, 64 hex digits like a recorded network's.
+pub fn predefined_id(name: &str) -> String {
+    berth_store::Digest::of_bytes(format!("berth-network-{name}").as_bytes())
+        .hex()
+        .to_string()
+}
+
 impl Engine {
     /// Every network, the default `bridge` included (recorded on first call).
     pub fn networks(&self) -> Result<Vec<NetworkRecord>> {
