@@ -5,7 +5,7 @@
 //!
 //! The engine is hand-written on measurements: the maintained `gotmpl` crate, put behind this
 //! API (bench/gotemplate-compare), matched Go's text/template in 148 of 212 cases against this
-//! engine's 197 (no Go error texts or positions, floats printed in decimal) and rendered
+//! engine's 198 (no Go error texts or positions, floats printed in decimal) and rendered
 //! slower; see docs/ARCHITECTURE.md, "Go templates".
 
 #![forbid(unsafe_code)]
