@@ -7,9 +7,13 @@ use crate::error::FormatError;
 use crate::funcs::{call, FuncError};
 use crate::gofmt::{go_sprint, go_type_name};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fmt::Display;
 
 type EResult<T> = Result<T, FormatError>;
+
+/// What a missing key or a field of nil evaluates to.
+static NULL: Value = Value::Null;
 
 /// Execution options.
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,7 +41,7 @@ pub(crate) fn execute(
 ) -> EResult<()> {
     let mut st = State {
         text,
-        vars: vec![("$".to_string(), data.clone())],
+        vars: vec![("$".to_string(), Cow::Borrowed(data))],
         opts,
         out,
     };
@@ -46,7 +50,8 @@ pub(crate) fn execute(
 
 struct State<'a> {
     text: &'a str,
-    vars: Vec<(String, Value)>,
+    /// Variables in scope, innermost last; `$` borrows the data instead of copying it.
+    vars: Vec<(String, Cow<'a, Value>)>,
     opts: Options,
     out: &'a mut String,
 }
@@ -206,25 +211,24 @@ impl State<'_> {
             return;
         }
         // eval_pipeline pushed the declared variables just below `mark`.
-        self.vars[mark - 1].1 = elem.clone();
+        self.vars[mark - 1].1 = Cow::Owned(elem.clone());
         if n > 1 {
-            self.vars[mark - 2].1 = index;
+            self.vars[mark - 2].1 = Cow::Owned(index);
         }
     }
 
     fn set_var(&mut self, name: &str, v: Value) {
         if let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| n == name) {
-            slot.1 = v;
+            slot.1 = Cow::Owned(v);
         }
     }
 
-    fn var(&self, name: &str) -> Value {
+    fn var(&self, name: &str) -> &Value {
         self.vars
             .iter()
             .rev()
             .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or(Value::Null)
+            .map_or(&NULL, |(_, v)| v.as_ref())
     }
 
     fn eval_pipeline(&mut self, dot: &Value, pipe: &Pipe) -> EResult<Value> {
@@ -237,7 +241,7 @@ impl State<'_> {
             if pipe.is_assign {
                 self.set_var(name, value.clone());
             } else {
-                self.vars.push((name.clone(), value.clone()));
+                self.vars.push((name.clone(), Cow::Owned(value.clone())));
             }
         }
         Ok(value)
@@ -291,14 +295,13 @@ impl State<'_> {
             Arg::Bool(_, b) => Ok(Value::Bool(*b)),
             Arg::Number { value, .. } => Ok(value.clone()),
             Arg::Str { value, .. } => Ok(Value::String(value.clone())),
-            Arg::Field { pos, idents } => self.field_chain(dot.clone(), idents, *pos, arg),
+            Arg::Field { pos, idents } => self.field_chain(dot, idents, *pos, arg),
             Arg::Variable { pos, name, idents } => {
-                let v = self.var(name);
-                self.field_chain(v, idents, *pos, arg)
+                self.field_chain(self.var(name), idents, *pos, arg)
             }
             Arg::Chain { pos, node, fields } => {
                 let v = self.eval_arg(dot, node)?;
-                self.field_chain(v, fields, *pos, arg)
+                self.field_chain(&v, fields, *pos, arg)
             }
             Arg::Pipe(p) => {
                 let mark = self.vars.len();
@@ -316,23 +319,19 @@ impl State<'_> {
         }
     }
 
-    fn field_chain(
-        &self,
-        mut v: Value,
-        idents: &[String],
-        pos: usize,
-        node: &Arg,
-    ) -> EResult<Value> {
+    /// Follows `.A.B.C` from `v` by reference and copies only the value it ends at.
+    fn field_chain(&self, v: &Value, idents: &[String], pos: usize, node: &Arg) -> EResult<Value> {
+        let mut v = v;
         for name in idents {
             v = match v {
-                Value::Object(mut map) => match map.remove(name) {
+                Value::Object(map) => match map.get(name) {
                     Some(x) => x,
                     None if self.opts.missing_key_error => {
                         let msg =
                             format!("map has no entry for key {}", crate::gofmt::go_quote(name));
                         return self.error(pos, node, msg);
                     }
-                    None => Value::Null,
+                    None => &NULL,
                 },
                 Value::Null if self.opts.missing_key_error => {
                     let msg = format!(
@@ -341,17 +340,17 @@ impl State<'_> {
                     );
                     return self.error(pos, node, msg);
                 }
-                Value::Null => Value::Null,
+                Value::Null => &NULL,
                 other => {
                     let msg = format!(
                         "can't evaluate field {name} in type {}",
-                        go_type_name(&other)
+                        go_type_name(other)
                     );
                     return self.error(pos, node, msg);
                 }
             };
         }
-        Ok(v)
+        Ok(v.clone())
     }
 
     fn eval_function(

@@ -1,9 +1,9 @@
-//! Template functions: Go's builtins (`index`, `len`, `eq`, `printf`, ...)
+//! Template functions: Go's builtins (`index`, `len`, `eq`, `printf`, `html`, `js`, ...)
 //! plus the Docker CLI's (`json`, `join`, `split`, `lower`, `upper`, `title`,
 //! `pad`, `truncate`), and Docker's header-mode variants.
 
 use crate::exec::truth;
-use crate::gofmt::{go_sprint, go_type_name};
+use crate::gofmt::{go_sprint, go_type_name, is_print};
 use crate::gojson::go_json;
 use crate::printf::sprintf;
 use serde_json::Value;
@@ -22,8 +22,8 @@ pub(crate) enum FuncError {
 
 const FUNCS: &[&str] = &[
     "and", "or", "not", "len", "index", "slice", "print", "printf", "println", "eq", "ne", "lt",
-    "le", "gt", "ge", "urlquery", "json", "split", "join", "title", "lower", "upper", "pad",
-    "truncate",
+    "le", "gt", "ge", "urlquery", "html", "js", "call", "json", "split", "join", "title", "lower",
+    "upper", "pad", "truncate",
 ];
 
 /// Whether `name` is a known template function.
@@ -160,6 +160,16 @@ pub(crate) fn call(name: &str, args: Vec<Value>, header: bool) -> Result<Value, 
             }))
         }
         "urlquery" => s(urlquery(&sprint(&args))),
+        "html" => s(html_escape(&sprint(&args))),
+        "call" => {
+            // JSON data holds no functions: Go's `call` fails on every value it can see.
+            at_least(name, &args, 1)?;
+            Err(FuncError::Call(match &args[0] {
+                Value::Null => "call of nil".into(),
+                other => format!("non-function of type {}", go_type_name(other)),
+            }))
+        }
+        "js" => s(js_escape(&sprint(&args))),
         "json" => {
             arity(name, &args, 1)?;
             s(go_json(&args[0]))
@@ -260,6 +270,45 @@ fn title(s: &str) -> String {
         } else {
             c.is_whitespace()
         };
+    }
+    out
+}
+
+/// Go's `template.HTMLEscapeString`.
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\0' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Go's `template.JSEscapeString`: quotes, backslash, `<>&=` and control characters
+/// escaped, non-printable runes as `\uXXXX`.
+fn js_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '<' => out.push_str("\\u003C"),
+            '>' => out.push_str("\\u003E"),
+            '&' => out.push_str("\\u0026"),
+            '=' => out.push_str("\\u003D"),
+            c if c < ' ' || (!c.is_ascii() && !is_print(c)) => {
+                out.push_str(&format!("\\u{:04X}", c as u32))
+            }
+            c => out.push(c),
+        }
     }
     out
 }
@@ -455,6 +504,21 @@ mod tests {
         assert_eq!(c("index", vec![json!({"k": "v"}), json!("x")]), json!(""));
         assert_eq!(c("index", vec![json!([1, 2]), json!(1)]), json!(2));
         assert_eq!(c("len", vec![json!([1, 2])]), json!(2));
+        assert_eq!(
+            c("html", vec![json!("<a href=\"x\">'&'</a>\u{0}")]),
+            json!("&lt;a href=&#34;x&#34;&gt;&#39;&amp;&#39;&lt;/a&gt;\u{FFFD}")
+        );
+        assert_eq!(c("html", vec![json!(1), json!(2)]), json!("1 2"));
+        assert!(
+            matches!(call("call", vec![json!(null)], false), Err(FuncError::Call(m)) if m == "call of nil")
+        );
+        assert!(
+            matches!(call("call", vec![json!("f"), json!(1)], false), Err(FuncError::Call(m)) if m == "non-function of type string")
+        );
+        assert_eq!(
+            c("js", vec![json!("it's \"x\" <b>&=\\\u{1}é\u{2028}")]),
+            json!("it\\'s \\\"x\\\" \\u003Cb\\u003E\\u0026\\u003D\\\\\\u0001é\\u2028")
+        );
         assert_eq!(c("eq", vec![json!(1), json!(2), json!(1)]), json!(true));
         assert_eq!(c("lt", vec![json!("a"), json!("b")]), json!(true));
         assert_eq!(

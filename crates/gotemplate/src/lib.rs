@@ -3,9 +3,10 @@
 //! `join`, `table`, `upper`, `pad`, ...), Go's `fmt` verbs and value printing, and Go's
 //! JSON encoding for `{{json .}}`.
 //!
-//! The engine is hand-written: no maintained Rust crate implements Go's template language
-//! with Go's exact output (number and map printing, `printf` verbs, error texts) over
-//! dynamic JSON values; see docs/ARCHITECTURE.md.
+//! The engine is hand-written on measurements: the maintained `gotmpl` crate, put behind this
+//! API (bench/gotemplate-compare), matched Go's text/template in 148 of 212 cases against this
+//! engine's 198 (no Go error texts or positions, floats printed in decimal) and rendered
+//! slower; see docs/ARCHITECTURE.md, "Go templates".
 
 #![forbid(unsafe_code)]
 

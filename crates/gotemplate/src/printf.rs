@@ -1,6 +1,6 @@
 //! A subset of Go's `fmt.Sprintf` over JSON values, for the template
 //! `printf` function: verbs `%v %s %d %q %t %x %X %o %b %c %e %f %g %%`,
-//! flags `- + 0 space`, width and precision (`*` too), and Go's error
+//! flags `- + 0 space` (and `#` for `%#v` of strings), width and precision (`*` too), and Go's error
 //! notation (`%!d(string=x)`, `%!s(MISSING)`, `%!(EXTRA int=1)`).
 
 use crate::gofmt::{go_float, go_quote, go_sprint, go_type_name};
@@ -12,6 +12,8 @@ struct Spec {
     plus: bool,
     zero: bool,
     space: bool,
+    /// `#`: Go syntax; berth honours it for `%#v` of strings (quoted).
+    sharp: bool,
     width: Option<usize>,
     prec: Option<usize>,
 }
@@ -33,7 +35,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
                 '+' => spec.plus = true,
                 '0' => spec.zero = true,
                 ' ' => spec.space = true,
-                '#' => {}
+                '#' => spec.sharp = true,
                 _ => break,
             }
             chars.next();
@@ -123,6 +125,7 @@ fn format_arg(arg: &Value, verb: char, spec: Spec) -> String {
             _ => return bad(verb, arg),
         },
         Value::String(s) => match verb {
+            'v' if spec.sharp => go_quote(s),
             'v' | 's' => truncate(s, spec.prec),
             'q' => go_quote(&truncate(s, spec.prec)),
             'x' => s.bytes().map(|b| format!("{b:02x}")).collect(),
@@ -254,6 +257,10 @@ mod tests {
         );
         assert_eq!(sprintf("100%%", &[]), "100%");
         assert_eq!(sprintf("%v", &[json!(1.5)]), "1.5");
+        assert_eq!(
+            sprintf("%#v|%+v|%#v", &[json!("a\"b"), json!("c"), json!(2)]),
+            "\"a\\\"b\"|c|2"
+        );
         assert_eq!(sprintf("%g", &[json!(100000000.0)]), "1e+08");
         assert_eq!(sprintf("%e", &[json!(1234.5)]), "1.234500e+03");
         assert_eq!(

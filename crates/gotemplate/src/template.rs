@@ -253,6 +253,14 @@ mod tests {
             "abc123-web abc123-db "
         );
         assert_eq!(r("{{$.ID}}", data()), "abc123");
+        assert_eq!(
+            r("{{$s := .State}}{{$s.Pid}} {{$.State.Pid}}", data()),
+            "4242 4242"
+        );
+        assert_eq!(
+            r("{{html .ID}} {{js \"a'b\"}}", json!({"ID": "<&>"})),
+            "&lt;&amp;&gt; a\\'b"
+        );
         assert_eq!(r("{{range 3}}{{.}}{{end}}", data()), "012");
         assert_eq!(r("{{/* comment */}}x", data()), "x");
     }
