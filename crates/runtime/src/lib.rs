@@ -14,6 +14,7 @@
 pub mod affinity;
 pub mod capabilities;
 pub mod cgroups;
+pub mod env;
 pub mod error;
 pub mod hooks;
 pub mod init;

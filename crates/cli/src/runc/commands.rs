@@ -83,6 +83,9 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
             "{}",
             serde_json::to_string_pretty(&ops::features::features())?
         ),
+        Command::Checkpoint(_) | Command::Restore(_) => {
+            bail!("checkpoint/restore: berth does not drive CRIU yet")
+        }
         Command::Unsupported(what) => bail!("{what}"),
     }
     Ok(0)
