@@ -472,3 +472,35 @@ fn duplicate_env_names_keep_the_last_value() {
         .collect();
     assert_eq!(d, ["E2E_D=second"], "{o}");
 }
+
+#[test]
+fn scheduler_deadline_fields_are_checked() {
+    let Some(t) = Test::new("sched_deadline") else {
+        return;
+    };
+    for (sched, words) in [
+        // runtime above the deadline
+        (
+            json!({"policy": "SCHED_DEADLINE", "runtime": 30_000_000u64, "deadline": 20_000_000u64, "period": 40_000_000u64}),
+            &["runtime", "deadline"][..],
+        ),
+        // period shorter than the deadline
+        (
+            json!({"policy": "SCHED_DEADLINE", "runtime": 10_000_000u64, "deadline": 20_000_000u64, "period": 15_000_000u64}),
+            &["period", "deadline"][..],
+        ),
+        // no deadline at all
+        (json!({"policy": "SCHED_DEADLINE"}), &["deadline"][..]),
+        // deadline fields on another policy
+        (
+            json!({"policy": "SCHED_OTHER", "runtime": 10_000_000u64}),
+            &["SCHED_DEADLINE", "runtime"][..],
+        ),
+    ] {
+        let mut b = t.bundle("sched_dl");
+        b.set("/process/scheduler", sched.clone());
+        t.rt.create(&b.id, &b).fails().stderr_mentions(words);
+        t.rt.state(&b.id).fails();
+        t.assert_nothing_left(&b.id);
+    }
+}

@@ -53,6 +53,18 @@ pub fn start(g: &Globals, id: &str) -> Result<()> {
             Err(e) => return Err(e).ctx(|| "wait for the container process to exec".into()),
         }
     }
+    // The init failed between `create` and the user program (a startContainer hook, say):
+    // the spec wants an error and a stopped container.
+    let failure = std::fs::read_to_string(dir.join(state::INIT_ERROR)).unwrap_or_default();
+    if !failure.is_empty() {
+        if st.status(&dir) != Status::Stopped {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(st.pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        return Err(Error::from_child(failure));
+    }
     if !st.poststart.is_empty() {
         let json = serde_json::to_vec(&st.oci(Status::Running)).unwrap_or_default();
         hooks::run_all_warn(Kind::Poststart, &st.poststart, &json);
