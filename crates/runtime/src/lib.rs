@@ -20,6 +20,7 @@ pub mod hooks;
 pub mod init;
 pub mod mempolicy;
 pub mod namespaces;
+pub mod notify;
 pub mod ops;
 pub mod personality;
 pub mod process;

@@ -76,6 +76,9 @@ pub fn create(g: &Globals, o: &CreateOptions) -> Result<Created> {
         pid: None,
         poststop: None,
     };
+    if crate::notify::host_socket().is_some() {
+        crate::notify::setup(&mut spec, &dir)?;
+    }
     let created = build(g, o, &spec, &bundle, &rootfs, &dir, &mut cleanup)?;
     cleanup.disarm();
     Ok(created)

@@ -41,6 +41,7 @@ pub fn start(g: &Globals, id: &str) -> Result<()> {
             source: e.into(),
         },
     })?;
+    let notify = crate::notify::Listener::bind(&dir)?;
     nix::unistd::write(&fifo, b"0").ctx(|| "release the container process".into())?;
     let _ = std::fs::remove_file(&fifo_path);
     // The init holds the only read end, close-on-exec: POLLERR on our end means it has
@@ -64,6 +65,9 @@ pub fn start(g: &Globals, id: &str) -> Result<()> {
             );
         }
         return Err(Error::from_child(failure));
+    }
+    if let Some(n) = notify {
+        n.wait_ready(st.pid, || state::process_matches(st.pid, st.pid_start_time))?;
     }
     if !st.poststart.is_empty() {
         let json = serde_json::to_vec(&st.oci(Status::Running)).unwrap_or_default();
