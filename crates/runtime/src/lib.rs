@@ -11,6 +11,7 @@
 //! sysctls, rlimits, user and capabilities, then blocks on the exec fifo until `start`
 //! releases it, applies its seccomp filter and `execve`s the user process.
 
+pub mod activation;
 pub mod affinity;
 pub mod capabilities;
 pub mod cgroups;

@@ -117,3 +117,86 @@ fn a_container_that_never_notifies_does_not_hang_start() {
     t.rt.delete_force(&b.id).ok();
     t.assert_nothing_left(&b.id);
 }
+
+/// `sh -c '<fds>; LISTEN_FDS=<listen> LISTEN_PID=<pid> exec <rt> --root <root> <args>'`: the
+/// runtime started as an activator would start it (`$$` for pid: the runtime's own).
+fn activated(t: &Test, fds: &str, listen: &str, pid: &str, args: &[&str]) -> berth_e2e::Output {
+    let mut a = vec![
+        "-c".to_string(),
+        format!("{fds}; LISTEN_FDS={listen} LISTEN_PID={pid} exec \"$0\" \"$@\""),
+        t.rt.bin.display().to_string(),
+        "--root".into(),
+        t.rt.root.display().to_string(),
+    ];
+    a.extend(args.iter().map(|s| s.to_string()));
+    berth_e2e::Output::run_program(Path::new("/bin/sh"), &a, t.rt.scratch())
+}
+
+#[test]
+fn listen_fds_come_before_preserved_fds() {
+    let Some(t) = Test::new("listen_fds") else {
+        return;
+    };
+    let mut b = t.bundle("listen");
+    let one = t.dir.join("one");
+    let two = t.dir.join("two");
+    std::fs::write(&one, "from-listen-fd\n").unwrap();
+    std::fs::write(&two, "from-preserved-fd\n").unwrap();
+    b.sh("echo \"$LISTEN_FDS $LISTEN_PID\"; cat <&3; cat <&4; ls /proc/self/fd | sort -n | tr '\\n' ' '");
+    b.write_for(&b.id);
+    let fds = format!("exec 3<{} 4<{}", one.display(), two.display());
+    let dir = b.dir.display().to_string();
+    let o = activated(
+        &t,
+        &fds,
+        "1",
+        "$$",
+        &["run", "--bundle", &dir, "--preserve-fds", "1", &b.id],
+    )
+    .ok();
+    let lines = o.lines();
+    assert_eq!(
+        lines.get(..3),
+        Some(
+            &[
+                "1 1".to_string(),
+                "from-listen-fd".into(),
+                "from-preserved-fd".into()
+            ][..]
+        ),
+        "{o}"
+    );
+    t.assert_nothing_left(&b.id);
+}
+
+#[test]
+fn listen_fds_for_another_pid_are_not_passed() {
+    let Some(t) = Test::new("listen_other") else {
+        return;
+    };
+    let mut b = t.bundle("listen2");
+    let one = t.dir.join("one");
+    std::fs::write(&one, "x\n").unwrap();
+    b.sh("echo \"${LISTEN_FDS-unset}\"; test -e /proc/self/fd/3 && echo fd3 || echo no-fd3");
+    b.write_for(&b.id);
+    let dir = b.dir.display().to_string();
+    // LISTEN_PID names another process: the fds are not for the runtime (sd_listen_fds(3)).
+    let fds = format!("exec 3<{}", one.display());
+    let o = activated(&t, &fds, "1", "1", &["run", "--bundle", &dir, &b.id]).ok();
+    assert_eq!(o.lines(), ["unset", "no-fd3"], "{o}");
+    t.assert_nothing_left(&b.id);
+}
+
+/// (Many fds: a runtime may hold a few low ones itself, as runc's Go runtime does.)
+#[test]
+fn preserve_fds_of_closed_fds_fails_clearly() {
+    let Some(t) = Test::new("preserve_closed") else {
+        return;
+    };
+    let b = t.bundle("preserve");
+    t.rt.create_with(&b.id, &b, &["--preserve-fds", "100"])
+        .fails()
+        .stderr_mentions(&["preserve", "fd"]);
+    t.rt.state(&b.id).fails();
+    t.assert_nothing_left(&b.id);
+}

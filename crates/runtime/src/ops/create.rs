@@ -79,6 +79,13 @@ pub fn create(g: &Globals, o: &CreateOptions) -> Result<Created> {
     if crate::notify::host_socket().is_some() {
         crate::notify::setup(&mut spec, &dir)?;
     }
+    let listen_fds = crate::activation::listen_fds();
+    crate::activation::add_env(&mut spec, listen_fds);
+    crate::activation::check_open(3 + listen_fds, o.preserve_fds)?;
+    let o = &CreateOptions {
+        preserve_fds: listen_fds + o.preserve_fds,
+        ..o.clone()
+    };
     let created = build(g, o, &spec, &bundle, &rootfs, &dir, &mut cleanup)?;
     cleanup.disarm();
     Ok(created)
