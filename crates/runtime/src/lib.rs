@@ -15,6 +15,7 @@ pub mod activation;
 pub mod affinity;
 pub mod capabilities;
 pub mod cgroups;
+pub mod criu;
 pub mod env;
 pub mod error;
 pub mod hooks;

@@ -83,8 +83,38 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
             "{}",
             serde_json::to_string_pretty(&ops::features::features())?
         ),
-        Command::Checkpoint(_) | Command::Restore(_) => {
-            bail!("checkpoint/restore: berth does not drive CRIU yet")
+        Command::Checkpoint(a) => ops::checkpoint::checkpoint(
+            &g,
+            &ops::checkpoint::CheckpointOptions {
+                id: a.id.clone(),
+                image_path: a.image_path.clone(),
+                work_path: a.work_path.clone(),
+                leave_running: a.leave_running,
+                tcp_established: a.tcp_established,
+                ext_unix_sk: a.ext_unix_sk,
+                shell_job: a.shell_job,
+                file_locks: a.file_locks,
+                criu: cli.criu.clone(),
+            },
+        )?,
+        Command::Restore(a) => {
+            if a.console_socket.is_some() {
+                bail!("restore: --console-socket is not supported (terminal containers cannot be restored)");
+            }
+            let o = ops::restore::RestoreOptions {
+                id: a.id.clone(),
+                bundle: a.bundle.clone(),
+                image_path: a.image_path.clone(),
+                work_path: a.work_path.clone(),
+                detach: a.detach,
+                pid_file: a.pid_file.clone(),
+                tcp_established: a.tcp_established,
+                ext_unix_sk: a.ext_unix_sk,
+                shell_job: a.shell_job,
+                file_locks: a.file_locks,
+                criu: cli.criu.clone(),
+            };
+            return Ok(ops::restore::restore(&g, &o)?);
         }
         Command::Unsupported(what) => bail!("{what}"),
     }
