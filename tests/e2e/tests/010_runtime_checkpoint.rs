@@ -94,3 +94,56 @@ fn checkpoint_and_restore() {
     t.rt.delete_force(&b.id).ok();
     t.assert_nothing_left(&b.id);
 }
+
+/// `berth container checkpoint` / `restore` (podman's commands) on top of the runtime's.
+#[test]
+fn engine_container_checkpoint_and_restore() {
+    let Some(b) = berth_e2e::Berth::new("engine_checkpoint") else {
+        return;
+    };
+    b.busybox_image("bb");
+    let name = format!("ckpt-{}", std::process::id());
+    b.cmd(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--name",
+        &name,
+        "bb",
+        "sh",
+        "-c",
+        "i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done",
+    ])
+    .ok();
+    let export = b.host_dir("export").join("ckpt.tar");
+    let export_s = export.display().to_string();
+    // Restore without a checkpoint: a clear error.
+    b.cmd(&["container", "restore", &name])
+        .fails()
+        .stderr_mentions(&["already running", "checkpoint"]);
+    if let Some(why) = criu_unusable() {
+        eprintln!("SKIPPED e2e engine checkpoint/restore round trip: {why}");
+        b.cmd(&["container", "checkpoint", "--export", &export_s, &name])
+            .fails()
+            .stderr_mentions(&["criu"]);
+        let o = b.cmd(&["inspect", "-f", "{{.State.Status}}", &name]).ok();
+        assert_eq!(
+            o.out(),
+            "running",
+            "a failed checkpoint must leave it running"
+        );
+        b.cmd(&["rm", "-f", &name]).ok();
+        return;
+    }
+    b.cmd(&["container", "checkpoint", "--export", &export_s, &name])
+        .ok();
+    assert!(export.is_file(), "no exported checkpoint");
+    let o = b.cmd(&["inspect", "-f", "{{.State.Status}}", &name]).ok();
+    assert_ne!(o.out(), "running");
+    b.cmd(&["container", "restore", "--import", &export_s, &name])
+        .ok();
+    let o = b.cmd(&["inspect", "-f", "{{.State.Status}}", &name]).ok();
+    assert_eq!(o.out(), "running");
+    b.cmd(&["rm", "-f", &name]).ok();
+}
