@@ -23,7 +23,8 @@ const SOCKET: &str = "notify.sock";
 /// Where the directory is mounted in the container.
 const IN_CONTAINER: &str = "/run/notify";
 
-/// The host socket from the runtime's environment, if any.
+/// The host socket from the runtime's environment, if any (the runc CLI's source; the
+/// library itself never reads the variable, so berth's engine is not affected by it).
 pub fn host_socket() -> Option<String> {
     std::env::var(ENV).ok().filter(|s| !s.is_empty())
 }
@@ -64,10 +65,11 @@ pub struct Listener {
 }
 
 impl Listener {
-    /// Binds the container's socket (replacing a stale one) when both ends exist.
-    pub fn bind(state_dir: &Path) -> Result<Option<Listener>> {
+    /// Binds the container's socket (replacing a stale one) when both ends exist: `host`
+    /// and the directory `create` made.
+    pub fn bind(state_dir: &Path, host: Option<&str>) -> Result<Option<Listener>> {
         let dir = state_dir.join(DIR);
-        let Some(host) = host_socket().filter(|_| dir.is_dir()) else {
+        let Some(host) = host.filter(|_| dir.is_dir()).map(String::from) else {
             return Ok(None);
         };
         let path: PathBuf = dir.join(SOCKET);

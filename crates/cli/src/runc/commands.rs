@@ -29,7 +29,10 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Create(a) => {
             ops::create::create(&g, &create_options(a))?;
         }
-        Command::Start { id } => ops::start::start(&g, id)?,
+        Command::Start { id } => {
+            let host = berth_runtime::notify::host_socket();
+            ops::start::start_notify(&g, id, host.as_deref())?
+        }
         Command::Run {
             create,
             detach,
@@ -130,6 +133,7 @@ fn create_options(a: &CreateArgs) -> CreateOptions {
         no_pivot: a.no_pivot,
         no_new_keyring: a.no_new_keyring,
         preserve_fds: a.preserve_fds,
+        notify_socket: berth_runtime::notify::host_socket(),
     }
 }
 

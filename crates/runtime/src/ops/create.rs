@@ -38,6 +38,9 @@ pub struct CreateOptions {
     pub no_new_keyring: bool,
     /// Extra fds (from 3) to pass to the process.
     pub preserve_fds: u32,
+    /// The host's sd_notify socket (runc's CLI passes its `NOTIFY_SOCKET`): the container
+    /// gets a socket of its own, proxied by `start` (see [`crate::notify`]).
+    pub notify_socket: Option<String>,
 }
 
 /// The result of a successful create.
@@ -76,7 +79,7 @@ pub fn create(g: &Globals, o: &CreateOptions) -> Result<Created> {
         pid: None,
         poststop: None,
     };
-    if crate::notify::host_socket().is_some() {
+    if o.notify_socket.is_some() {
         crate::notify::setup(&mut spec, &dir)?;
     }
     let listen_fds = crate::activation::listen_fds();

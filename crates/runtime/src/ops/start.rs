@@ -14,6 +14,12 @@ use crate::state::{self, Status, EXEC_FIFO};
 
 /// Starts container `id`. Poststart hook failures are warnings (printed), as the spec says.
 pub fn start(g: &Globals, id: &str) -> Result<()> {
+    start_notify(g, id, None)
+}
+
+/// [`start`], then, when the container was created with a notify socket and `notify_host`
+/// names the host's, waits for its `READY=1` (see [`crate::notify`]).
+pub fn start_notify(g: &Globals, id: &str, notify_host: Option<&str>) -> Result<()> {
     let st = state::load(&g.root, id)?;
     let dir = state::dir(&g.root, id);
     let status = st.status(&dir);
@@ -41,7 +47,7 @@ pub fn start(g: &Globals, id: &str) -> Result<()> {
             source: e.into(),
         },
     })?;
-    let notify = crate::notify::Listener::bind(&dir)?;
+    let notify = crate::notify::Listener::bind(&dir, notify_host)?;
     nix::unistd::write(&fifo, b"0").ctx(|| "release the container process".into())?;
     let _ = std::fs::remove_file(&fifo_path);
     // The init holds the only read end, close-on-exec: POLLERR on our end means it has
