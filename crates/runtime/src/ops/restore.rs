@@ -2,7 +2,9 @@
 //! under a new state entry for the bundle's configuration; the restored processes run at
 //! once (there is no `start`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::Spec;
 
 use nix::sys::signal::SigSet;
 
@@ -73,41 +75,16 @@ pub fn restore(g: &Globals, o: &RestoreOptions) -> Result<i32> {
         .and_then(|l| l.cgroups_path().as_ref())
         .map(|p| p.to_string_lossy().into_owned());
     let cgroup = CgroupManager::new(cgroups_path.as_deref(), &o.id)?;
-    let mut st = ContainerState {
-        id: o.id.clone(),
-        bundle: bundle.clone(),
-        rootfs: rootfs.clone(),
-        pid: 0,
-        pid_start_time: 0,
-        created: state::now_rfc3339(),
-        annotations: cspec.annotations().clone().unwrap_or_default(),
-        cgroup: cgroup.paths.clone(),
-        poststop: hooks::of(&cspec, Kind::Poststop),
-        poststart: hooks::of(&cspec, Kind::Poststart),
-        owner: nix::unistd::geteuid().as_raw(),
-        own_pid_namespace: spec::has_namespace(&cspec, oci_spec::runtime::LinuxNamespaceType::Pid),
-    };
+    let mut st = new_state(&o.id, &bundle, &rootfs, &cspec, &cgroup);
     let pid_path = dir.join("restore.pid");
-    let mut args: Vec<String> = vec![
-        "--images-dir".into(),
-        images.display().to_string(),
-        "--root".into(),
-        rootfs.display().to_string(),
-        "--restore-detached".into(),
-        "--pidfile".into(),
-        pid_path.display().to_string(),
-        "--manage-cgroups".into(),
-    ];
-    if let Some(p) = &cgroups_path {
-        args.extend(["--cgroup-root".into(), p.clone()]);
-    }
-    args.extend(criu::external_mounts(&cspec, true));
-    args.extend(shared_flags(
-        o.tcp_established,
-        o.ext_unix_sk,
-        o.shell_job,
-        o.file_locks,
-    ));
+    let args = criu_args(
+        o,
+        &cspec,
+        &images,
+        &rootfs,
+        &pid_path,
+        cgroups_path.as_deref(),
+    );
     let mask = if o.detach {
         SigSet::empty()
     } else {
@@ -148,4 +125,60 @@ pub fn restore(g: &Globals, o: &RestoreOptions) -> Result<i32> {
     let _ = mask.thread_unblock();
     delete::delete(g, &o.id, true)?;
     code
+}
+
+/// The state of the container being restored (pid 0 until criu has restored it).
+fn new_state(
+    id: &str,
+    bundle: &Path,
+    rootfs: &Path,
+    cspec: &Spec,
+    cgroup: &CgroupManager,
+) -> ContainerState {
+    ContainerState {
+        id: id.to_string(),
+        bundle: bundle.to_path_buf(),
+        rootfs: rootfs.to_path_buf(),
+        pid: 0,
+        pid_start_time: 0,
+        created: state::now_rfc3339(),
+        annotations: cspec.annotations().clone().unwrap_or_default(),
+        cgroup: cgroup.paths.clone(),
+        poststop: hooks::of(cspec, Kind::Poststop),
+        poststart: hooks::of(cspec, Kind::Poststart),
+        owner: nix::unistd::geteuid().as_raw(),
+        own_pid_namespace: spec::has_namespace(cspec, oci_spec::runtime::LinuxNamespaceType::Pid),
+    }
+}
+
+/// `criu restore`'s arguments (besides the work dir and log, which [`criu::run`] adds).
+fn criu_args(
+    o: &RestoreOptions,
+    cspec: &Spec,
+    images: &Path,
+    rootfs: &Path,
+    pid_path: &Path,
+    cgroups_path: Option<&str>,
+) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "--images-dir".into(),
+        images.display().to_string(),
+        "--root".into(),
+        rootfs.display().to_string(),
+        "--restore-detached".into(),
+        "--pidfile".into(),
+        pid_path.display().to_string(),
+        "--manage-cgroups".into(),
+    ];
+    if let Some(p) = cgroups_path {
+        args.extend(["--cgroup-root".into(), p.to_string()]);
+    }
+    args.extend(criu::external_mounts(cspec, true));
+    args.extend(shared_flags(
+        o.tcp_established,
+        o.ext_unix_sk,
+        o.shell_job,
+        o.file_locks,
+    ));
+    args
 }
