@@ -215,6 +215,8 @@ fn exec_env_overrides_and_home_follows_the_user() {
     assert_eq!(o.out(), "/set", "{o}");
 }
 
+/// (crun keeps the caller's group and session too; runc 1.1.5 makes the process a session
+/// leader.)
 #[test]
 fn exec_keeps_the_callers_process_group() {
     let Some(t) = Test::new("exec_pgrp") else {

@@ -266,6 +266,7 @@ fn failing_create_container_hook_fails_create_then_poststop_runs() {
     assert_eq!(read_state(&out, "poststop")["id"], b.id.as_str());
 }
 
+/// (runc 1.1.5 fails this one: its `start` returns 0 although the hook failed.)
 #[test]
 fn failing_start_container_hook_fails_start_and_stops_the_container() {
     let Some(t) = Test::new("hooks_sc_fail") else {

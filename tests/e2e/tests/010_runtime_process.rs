@@ -473,6 +473,7 @@ fn duplicate_env_names_keep_the_last_value() {
     assert_eq!(d, ["E2E_D=second"], "{o}");
 }
 
+/// (runc 1.1.5 predates process.scheduler and accepts all of these.)
 #[test]
 fn scheduler_deadline_fields_are_checked() {
     let Some(t) = Test::new("sched_deadline") else {
