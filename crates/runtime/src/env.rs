@@ -31,11 +31,31 @@ pub fn prepare(env: &[String], uid: u32, passwd: &Path) -> Vec<String> {
 /// The home directory of `uid` in the passwd file at `passwd`; `/` when the file, the entry
 /// or its home field is missing.
 pub fn home_of(uid: u32, passwd: &Path) -> String {
-    let Ok(text) = std::fs::read_to_string(passwd) else {
-        return "/".into();
-    };
-    home_in(&text, uid).unwrap_or_else(|| "/".into())
+    read_passwd(passwd)
+        .and_then(|text| home_in(&text, uid))
+        .unwrap_or_else(|| "/".into())
 }
+
+/// The image's passwd file, read with care: it comes from the image, so only a regular file
+/// (not a FIFO that would block, nor a device that never ends) and at most [`MAX_PASSWD`].
+fn read_passwd(passwd: &Path) -> Option<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(passwd)
+        .ok()?;
+    if !f.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    f.take(MAX_PASSWD).read_to_end(&mut bytes).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The most of a passwd file read when looking up `HOME`.
+const MAX_PASSWD: u64 = 4 << 20;
 
 /// The home field of the first line of `passwd` (name:pw:uid:gid:gecos:home:shell) whose uid
 /// is `uid`.
@@ -76,6 +96,11 @@ mod tests {
             prepare(&env, 0, &dir.path().join("none")).last().unwrap(),
             "HOME=/"
         );
+        // Not a regular file: no lookup (a FIFO would block).
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        assert_eq!(home_of(0, &fifo), "/");
+        assert_eq!(home_of(0, Path::new("/dev/zero")), "/");
         let set = vec!["HOME=/mine".to_string()];
         assert_eq!(prepare(&set, 0, &pw), ["HOME=/mine"]);
     }
