@@ -64,6 +64,9 @@ pub enum Error {
     /// Bad command-line input.
     #[error("{0}")]
     Usage(String),
+    /// Checkpoint or restore failed (CRIU missing, or its dump or restore failed).
+    #[error("checkpoint/restore: {0}")]
+    Criu(String),
 }
 
 /// The text of [`Error::CgroupsLeft`].

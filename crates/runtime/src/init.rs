@@ -51,6 +51,9 @@ pub struct InitContext<'a> {
     pub preserve_fds: u32,
     /// The runtime process runs hooks between mounts and pivot_root (prestart, createRuntime).
     pub parent_hooks: bool,
+    /// [`crate::state::INIT_ERROR`], open for writing: where a failure goes once the runtime
+    /// that created the container is gone.
+    pub error_file: Option<OwnedFd>,
 }
 
 /// Runs the init; never returns. Errors go to the parent, then the process exits with 1.
@@ -60,6 +63,10 @@ pub fn run(ctx: InitContext<'_>) -> ! {
         Ok(never) => match never {},
         Err(e) => e,
     };
+    if let Some(f) = &ctx.error_file {
+        // Before the exit that wakes `start` (our end of the exec fifo closes with us).
+        let _ = nix::unistd::write(f, err.to_string().as_bytes());
+    }
     if channel.send(&Msg::Error(err.to_string())).is_err() {
         // After Ready the runtime may be gone (`create` returned): say it on stderr instead.
         eprintln!("berth init: {err}");

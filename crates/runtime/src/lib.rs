@@ -13,14 +13,18 @@
 
 #![forbid(unsafe_code)]
 
+pub mod activation;
 pub mod affinity;
 pub mod capabilities;
 pub mod cgroups;
+pub mod criu;
+pub mod env;
 pub mod error;
 pub mod hooks;
 pub mod init;
 pub mod mempolicy;
 pub mod namespaces;
+pub mod notify;
 pub mod ops;
 pub mod personality;
 pub mod process;

@@ -201,10 +201,15 @@ fn cstring(s: &[u8], what: &str) -> Result<CString> {
 }
 
 impl ExecPlan {
-    /// Resolves the program of `process` in the current root and converts args and env.
+    /// Resolves the program of `process` in the current root and converts args and env
+    /// (deduplicated, with `HOME` from the container's passwd file: see [`crate::env`]).
     pub fn new(process: &Process) -> Result<Self> {
         let args = process.args().clone().unwrap_or_default();
-        let env = process.env().clone().unwrap_or_default();
+        let env = crate::env::prepare(
+            process.env().as_deref().unwrap_or_default(),
+            process.user().uid(),
+            Path::new(crate::env::PASSWD),
+        );
         let first = args
             .first()
             .ok_or_else(|| Error::Spec("process.args is empty".into()))?;

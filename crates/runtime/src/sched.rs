@@ -64,8 +64,14 @@ pub fn attr(s: &Scheduler) -> Result<SchedAttr> {
             s.policy()
         )));
     }
-    let deadline = *s.policy() == LinuxSchedulerPolicy::SchedDeadline;
-    if !deadline && (s.runtime().is_some() || s.deadline().is_some() || s.period().is_some()) {
+    let (runtime, deadline, period) = (
+        s.runtime().unwrap_or(0),
+        s.deadline().unwrap_or(0),
+        s.period().unwrap_or(0),
+    );
+    if *s.policy() == LinuxSchedulerPolicy::SchedDeadline {
+        check_deadline(runtime, deadline, period)?;
+    } else if runtime != 0 || deadline != 0 || period != 0 {
         return Err(Error::Spec(format!(
             "process.scheduler runtime, deadline and period apply only to SCHED_DEADLINE, not {}",
             s.policy()
@@ -77,12 +83,48 @@ pub fn attr(s: &Scheduler) -> Result<SchedAttr> {
         flags: s.flags().iter().flatten().map(|f| flag_bit(*f)).sum(),
         nice,
         priority: priority as u32,
-        runtime: s.runtime().unwrap_or(0),
-        deadline: s.deadline().unwrap_or(0),
-        period: s.period().unwrap_or(0),
+        runtime,
+        deadline,
+        period,
         util_min: 0,
         util_max: 0,
     })
+}
+
+/// The kernel's rules for SCHED_DEADLINE parameters (sched_setattr(2)), checked before the
+/// fork so a bad configuration fails with a message that names the field: a deadline is
+/// required, runtime is at least 1024 ns and at most the deadline, and the period (0 means
+/// "the deadline") is not shorter than the deadline; none may reach 2^63 ns.
+fn check_deadline(runtime: u64, deadline: u64, period: u64) -> Result<()> {
+    const MIN_RUNTIME: u64 = 1 << 10;
+    const LIMIT: u64 = 1 << 63;
+    let bad = |why: String| {
+        Err(Error::Spec(format!(
+            "process.scheduler (SCHED_DEADLINE): {why}"
+        )))
+    };
+    if deadline == 0 {
+        return bad("deadline is required and must be above 0".into());
+    }
+    if runtime < MIN_RUNTIME {
+        return bad(format!(
+            "runtime {runtime} ns is below the minimum of {MIN_RUNTIME} ns"
+        ));
+    }
+    if runtime > deadline {
+        return bad(format!(
+            "runtime {runtime} ns exceeds deadline {deadline} ns"
+        ));
+    }
+    if period != 0 && period < deadline {
+        return bad(format!(
+            "period {period} ns is shorter than deadline {deadline} ns"
+        ));
+    }
+    if [runtime, deadline, period].iter().any(|v| *v >= LIMIT) {
+        return bad("runtime, deadline and period must be below 2^63 ns".into());
+    }
+    Ok(())
 }
 
 /// Checks `process.scheduler` without applying it (for the runtime, before it forks).
@@ -119,4 +161,41 @@ pub fn apply(process: &Process) -> Result<()> {
         }
         what
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sched(json: &str) -> Scheduler {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn deadline_rules() {
+        let ok = sched(
+            r#"{"policy":"SCHED_DEADLINE","runtime":10000000,"deadline":20000000,"period":30000000}"#,
+        );
+        let a = attr(&ok).unwrap();
+        assert_eq!((a.policy, a.runtime, a.period), (6, 10_000_000, 30_000_000));
+        assert!(attr(&sched(
+            r#"{"policy":"SCHED_DEADLINE","runtime":2000,"deadline":2000}"#
+        ))
+        .is_ok());
+        for bad in [
+            r#"{"policy":"SCHED_DEADLINE"}"#,
+            r#"{"policy":"SCHED_DEADLINE","runtime":1000,"deadline":2000}"#,
+            r#"{"policy":"SCHED_DEADLINE","runtime":3000,"deadline":2000}"#,
+            r#"{"policy":"SCHED_DEADLINE","runtime":2000,"deadline":3000,"period":2500}"#,
+            r#"{"policy":"SCHED_DEADLINE","runtime":2000,"deadline":3000,"priority":1}"#,
+            r#"{"policy":"SCHED_OTHER","runtime":2000}"#,
+        ] {
+            assert!(attr(&sched(bad)).is_err(), "{bad}");
+        }
+        // Zero values are the same as absent ones (as runc and crun read them).
+        assert!(attr(&sched(
+            r#"{"policy":"SCHED_OTHER","runtime":0,"deadline":0,"period":0}"#
+        ))
+        .is_ok());
+    }
 }

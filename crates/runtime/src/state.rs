@@ -22,6 +22,9 @@ pub const OCI_VERSION: &str = "1.2.0";
 
 /// The file name of the exec fifo inside a container's state directory.
 pub const EXEC_FIFO: &str = "exec.fifo";
+/// The file in the state directory where the init writes why it failed after `create`
+/// returned (a startContainer hook, seccomp, execve), for `start` to report.
+pub const INIT_ERROR: &str = "init.error";
 
 /// What the runtime records about one container.
 #[derive(Debug, Clone, Serialize, Deserialize)]

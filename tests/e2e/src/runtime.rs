@@ -140,6 +140,34 @@ impl Runtime {
         cmd::run(&self.bin, &v, &self.scratch, timeout)
     }
 
+    /// `<rt> --root <root> args...` with extra environment variables (through `env(1)`, so
+    /// the harness's own environment stays as it is).
+    pub fn cmd_env(&self, vars: &[(&str, &str)], args: &[&str]) -> Output {
+        let mut v: Vec<String> = vars.iter().map(|(k, val)| format!("{k}={val}")).collect();
+        v.push(self.bin.display().to_string());
+        v.extend(["--root".to_string(), self.root.display().to_string()]);
+        v.extend(args.iter().map(|s| s.to_string()));
+        cmd::run(Path::new("/usr/bin/env"), &v, &self.scratch, CMD_TIMEOUT)
+    }
+
+    /// `<verb> --bundle <dir> [extra...] <id>` with extra environment variables (see
+    /// [`Runtime::cmd_env`]), after writing `b` for `id` and tracking it.
+    pub fn with_bundle_env(
+        &self,
+        vars: &[(&str, &str)],
+        verb: &str,
+        id: &str,
+        b: &Bundle,
+        extra: &[&str],
+    ) -> Output {
+        self.track(id, b);
+        let dir = b.dir.display().to_string();
+        let mut a = vec![verb, "--bundle", &dir];
+        a.extend_from_slice(extra);
+        a.push(id);
+        self.cmd_env(vars, &a)
+    }
+
     fn track(&self, id: &str, b: &Bundle) {
         let cgroup = b.write_for(id);
         let mut t = self.tracked.borrow_mut();

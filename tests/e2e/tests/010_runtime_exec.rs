@@ -178,3 +178,65 @@ fn ps_lists_container_pids() {
         "ps table lacks {init}:\n{table}"
     );
 }
+
+#[test]
+fn exec_env_overrides_and_home_follows_the_user() {
+    let Some(t) = Test::new("exec_env_home") else {
+        return;
+    };
+    let b = running(&t);
+    // `env` itself prints exactly the environment the runtime passed: one TERM, the last.
+    let o =
+        t.rt.exec(
+            &b.id,
+            &["--env", "TERM=e2e-one", "--env", "TERM=e2e-two"],
+            &["env"],
+        )
+        .ok();
+    let term: Vec<String> = o
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("TERM="))
+        .collect();
+    assert_eq!(term, ["TERM=e2e-two"], "{o}");
+    for (user, want) in [("0", "/root"), ("1000", "/home/user"), ("4242:4242", "/")] {
+        let o =
+            t.rt.exec(&b.id, &["--user", user], &["sh", "-c", "echo \"$HOME\""])
+                .ok();
+        assert_eq!(o.out(), want, "--user {user}: {o}");
+    }
+    let o =
+        t.rt.exec(
+            &b.id,
+            &["--env", "HOME=/set"],
+            &["sh", "-c", "echo \"$HOME\""],
+        )
+        .ok();
+    assert_eq!(o.out(), "/set", "{o}");
+}
+
+/// (crun keeps the caller's group and session too; runc 1.1.5 makes the process a session
+/// leader.)
+#[test]
+fn exec_keeps_the_callers_process_group() {
+    let Some(t) = Test::new("exec_pgrp") else {
+        return;
+    };
+    let b = running(&t);
+    // Fields 5 and 6 of /proc/self/stat: process group and session. The caller's group and
+    // session lie outside the container's pid namespace, where they read as 0; a process
+    // that made its own group or session would see its own pid there.
+    let o = t.rt.exec(&b.id, &[], &["cat", "/proc/self/stat"]).ok();
+    let fields: Vec<&str> = o
+        .out()
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        fields.get(2..4),
+        Some(&["0", "0"][..]),
+        "pgrp and session: {o}"
+    );
+}

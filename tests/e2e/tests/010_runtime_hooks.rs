@@ -241,3 +241,56 @@ fn failing_poststart_and_poststop_hooks_are_warnings() {
     );
     t.assert_nothing_left(&b.id);
 }
+
+#[test]
+fn failing_create_container_hook_fails_create_then_poststop_runs() {
+    let Some(t) = Test::new("hooks_cc_fail") else {
+        return;
+    };
+    let out = t.host_dir("hooks");
+    let mut b = t.bundle("hookccfail");
+    // createContainer hooks resolve in the container: the bundle's busybox sh.
+    b.hook(
+        "createContainer",
+        json!({"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}),
+    )
+    .hook("poststop", saving_hook(&out, "poststop"))
+    .args(&["sleep", "1000"]);
+    // The spec: the runtime MUST generate an error, stop the container and continue the
+    // lifecycle at its destruction (whose last step runs the poststop hooks).
+    t.rt.create(&b.id, &b)
+        .fails()
+        .stderr_mentions(&["createContainer", "hook"]);
+    t.rt.state(&b.id).fails();
+    t.assert_nothing_left(&b.id);
+    assert_eq!(read_state(&out, "poststop")["id"], b.id.as_str());
+}
+
+/// (runc 1.1.5 fails this one: its `start` returns 0 although the hook failed.)
+#[test]
+fn failing_start_container_hook_fails_start_and_stops_the_container() {
+    let Some(t) = Test::new("hooks_sc_fail") else {
+        return;
+    };
+    let out = t.host_dir("hooks");
+    let mut b = t.bundle("hookscfail");
+    b.hook(
+        "startContainer",
+        json!({"path": "/bin/sh", "args": ["sh", "-c", "echo e2e-sc >&2; exit 4"]}),
+    )
+    .hook("poststart", saving_hook(&out, "poststart"))
+    .hook("poststop", saving_hook(&out, "poststop"))
+    .args(&["sleep", "1000"]);
+    t.rt.create(&b.id, &b).ok();
+    t.rt.start(&b.id)
+        .fails()
+        .stderr_mentions(&["startContainer", "hook"]);
+    t.rt.wait_status(&b.id, "stopped", WAIT);
+    assert!(
+        !out.join("poststart.json").exists(),
+        "poststart ran although the container never started"
+    );
+    t.rt.delete(&b.id).ok();
+    assert_eq!(read_state(&out, "poststop")["id"], b.id.as_str());
+    t.assert_nothing_left(&b.id);
+}

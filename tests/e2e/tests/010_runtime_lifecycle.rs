@@ -294,3 +294,32 @@ fn delete_force_after_the_runtime_was_killed_during_create() {
     t.rt.delete_force(&id).ok();
     t.assert_nothing_left(&id);
 }
+
+#[test]
+fn state_of_a_created_container_follows_its_process() {
+    let Some(t) = Test::new("state_created") else {
+        return;
+    };
+    let mut b = t.sleeper("stcreated");
+    b.set("/annotations", serde_json::json!({"e2e.key": "e2e-value"}));
+    t.rt.create(&b.id, &b).ok();
+    // Created: the pid is the live init (still the runtime binary, waiting for start), the
+    // annotations are echoed, and state can be asked again and again without changing it.
+    for _ in 0..3 {
+        let st = t.rt.state_json(&b.id);
+        assert_eq!(st["status"], "created", "{st}");
+        assert_eq!(st["annotations"]["e2e.key"], "e2e-value", "{st}");
+        let pid = st["pid"].as_i64().unwrap_or(0) as i32;
+        assert!(pid > 0 && leaks::alive(pid), "{st}");
+    }
+    // The init dies before start: the container is stopped, and start says so.
+    let pid = t.rt.pid(&b.id);
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    t.rt.wait_status(&b.id, "stopped", WAIT);
+    t.rt.start(&b.id).fails();
+    t.rt.delete(&b.id).ok();
+    t.assert_nothing_left(&b.id);
+}

@@ -434,3 +434,74 @@ fn memory_policy_bind_without_nodes_is_rejected() {
     t.rt.state(&b.id).fails();
     t.assert_nothing_left(&b.id);
 }
+
+#[test]
+fn home_comes_from_the_users_passwd_entry() {
+    let Some(t) = Test::new("home") else { return };
+    // The harness's passwd: root -> /root, user (1000) -> /home/user; 4242 has no entry.
+    for (uid, want) in [(0, "/root"), (1000, "/home/user"), (4242, "/")] {
+        let mut b = t.bundle("home");
+        b.user(uid, uid, &[])
+            .env(&["PATH=/bin"])
+            .sh("echo \"$HOME\"");
+        let o = t.rt.run(&b.id, &b).ok();
+        assert_eq!(o.out(), want, "uid {uid}: {o}");
+    }
+    // A HOME set in process.env is kept.
+    let mut b = t.bundle("home_set");
+    b.env(&["PATH=/bin", "HOME=/elsewhere"])
+        .sh("echo \"$HOME\"");
+    let o = t.rt.run(&b.id, &b).ok();
+    assert_eq!(o.out(), "/elsewhere", "{o}");
+}
+
+#[test]
+fn duplicate_env_names_keep_the_last_value() {
+    let Some(t) = Test::new("env_dup") else {
+        return;
+    };
+    let mut b = t.bundle("env_dup");
+    // `env` itself (no shell in between) prints exactly what the runtime passed.
+    b.env(&["PATH=/bin", "E2E_D=first", "E2E_D=second"])
+        .args(&["env"]);
+    let o = t.rt.run(&b.id, &b).ok();
+    let d: Vec<String> = o
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("E2E_D="))
+        .collect();
+    assert_eq!(d, ["E2E_D=second"], "{o}");
+}
+
+/// (runc 1.1.5 predates process.scheduler and accepts all of these.)
+#[test]
+fn scheduler_deadline_fields_are_checked() {
+    let Some(t) = Test::new("sched_deadline") else {
+        return;
+    };
+    for (sched, words) in [
+        // runtime above the deadline
+        (
+            json!({"policy": "SCHED_DEADLINE", "runtime": 30_000_000u64, "deadline": 20_000_000u64, "period": 40_000_000u64}),
+            &["runtime", "deadline"][..],
+        ),
+        // period shorter than the deadline
+        (
+            json!({"policy": "SCHED_DEADLINE", "runtime": 10_000_000u64, "deadline": 20_000_000u64, "period": 15_000_000u64}),
+            &["period", "deadline"][..],
+        ),
+        // no deadline at all
+        (json!({"policy": "SCHED_DEADLINE"}), &["deadline"][..]),
+        // deadline fields on another policy
+        (
+            json!({"policy": "SCHED_OTHER", "runtime": 10_000_000u64}),
+            &["SCHED_DEADLINE", "runtime"][..],
+        ),
+    ] {
+        let mut b = t.bundle("sched_dl");
+        b.set("/process/scheduler", sched.clone());
+        t.rt.create(&b.id, &b).fails().stderr_mentions(words);
+        t.rt.state(&b.id).fails();
+        t.assert_nothing_left(&b.id);
+    }
+}

@@ -395,6 +395,10 @@ pub enum ContainerCommand {
     Stats(StatsArgs),
     /// Remove stopped containers.
     Prune(PruneArgs),
+    /// Checkpoint running containers with CRIU.
+    Checkpoint(super::checkpoint::CheckpointArgs),
+    /// Restore containers from a checkpoint.
+    Restore(super::checkpoint::RestoreArgs),
 }
 
 /// `images`.

@@ -37,6 +37,8 @@ pub fn dispatch(g: &Globals, c: ContainerCommand) -> anyhow::Result<i32> {
         ContainerCommand::Attach(a) => Command::Attach(a),
         ContainerCommand::Cp(a) => return super::cp::cp(g, a),
         ContainerCommand::Stats(a) => return super::stats::stats(g, a),
+        ContainerCommand::Checkpoint(a) => return super::checkpoint::checkpoint(g, a),
+        ContainerCommand::Restore(a) => return super::checkpoint::restore(g, a),
         ContainerCommand::Prune(a) => {
             let e = engine(g)?;
             let removed = e.prune_containers(

@@ -5,6 +5,7 @@
 
 mod args;
 pub(crate) mod build;
+mod checkpoint;
 pub(crate) mod containers;
 mod cp;
 mod events;

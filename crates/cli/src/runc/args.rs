@@ -10,6 +10,9 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use super::flags::{self, CommandSpec, Flag, GLOBAL};
+use super::help;
+
 /// The default `--root`.
 const DEFAULT_ROOT: &str = berth_runtime::ops::DEFAULT_ROOT;
 
@@ -31,6 +34,8 @@ pub struct Cli {
     pub log: Option<PathBuf>,
     /// Log format: text or json.
     pub log_format: String,
+    /// The criu binary (`--criu`).
+    pub criu: Option<PathBuf>,
     /// The command.
     pub command: Command,
 }
@@ -85,6 +90,54 @@ pub struct ExecArgs {
     pub id: String,
     /// Command and arguments.
     pub command: Vec<String>,
+}
+
+/// `checkpoint` flags.
+#[derive(Debug)]
+pub struct CheckpointArgs {
+    /// Where the images go.
+    pub image_path: Option<PathBuf>,
+    /// Where criu's work files and log go.
+    pub work_path: Option<PathBuf>,
+    /// Keep the container running.
+    pub leave_running: bool,
+    /// Dump established TCP connections.
+    pub tcp_established: bool,
+    /// Allow external unix sockets.
+    pub ext_unix_sk: bool,
+    /// Allow a shell job (a process attached to a terminal outside).
+    pub shell_job: bool,
+    /// Dump file locks.
+    pub file_locks: bool,
+    /// Container id.
+    pub id: String,
+}
+
+/// `restore` flags.
+#[derive(Debug)]
+pub struct RestoreArgs {
+    /// Where the images are.
+    pub image_path: Option<PathBuf>,
+    /// Where criu's work files and log go.
+    pub work_path: Option<PathBuf>,
+    /// Bundle directory.
+    pub bundle: PathBuf,
+    /// Do not wait for the restored container.
+    pub detach: bool,
+    /// File to write the restored init's pid to.
+    pub pid_file: Option<PathBuf>,
+    /// Console socket (a terminal container).
+    pub console_socket: Option<PathBuf>,
+    /// Restore established TCP connections.
+    pub tcp_established: bool,
+    /// Allow external unix sockets.
+    pub ext_unix_sk: bool,
+    /// Allow a shell job.
+    pub shell_job: bool,
+    /// Restore file locks.
+    pub file_locks: bool,
+    /// Container id.
+    pub id: String,
 }
 
 /// `update` flags.
@@ -166,66 +219,13 @@ pub enum Command {
     Update(UpdateArgs),
     /// Print features.
     Features,
-    /// checkpoint/restore/events: not supported.
+    /// Checkpoint with CRIU.
+    Checkpoint(CheckpointArgs),
+    /// Restore from a CRIU checkpoint.
+    Restore(RestoreArgs),
+    /// events: not supported.
     Unsupported(&'static str),
 }
-
-/// One flag: its names (long without dashes, or one letter) and whether it takes a value.
-struct Flag(&'static [&'static str], bool);
-
-const GLOBAL: &[Flag] = &[
-    Flag(&["root"], true),
-    Flag(&["log"], true),
-    Flag(&["log-format"], true),
-    Flag(&["debug"], false),
-    Flag(&["systemd-cgroup"], false),
-    Flag(&["criu"], true),
-    Flag(&["rootless"], true),
-];
-const CREATE: &[Flag] = &[
-    Flag(&["bundle", "b"], true),
-    Flag(&["console-socket"], true),
-    Flag(&["pid-file"], true),
-    Flag(&["no-pivot"], false),
-    Flag(&["no-new-keyring"], false),
-    Flag(&["preserve-fds"], true),
-];
-const RUN_EXTRA: &[Flag] = &[Flag(&["detach", "d"], false), Flag(&["keep"], false)];
-const EXEC: &[Flag] = &[
-    Flag(&["console-socket"], true),
-    Flag(&["cwd"], true),
-    Flag(&["env", "e"], true),
-    Flag(&["tty", "t"], false),
-    Flag(&["user", "u"], true),
-    Flag(&["additional-gids", "g"], true),
-    Flag(&["process", "p"], true),
-    Flag(&["detach", "d"], false),
-    Flag(&["pid-file"], true),
-    Flag(&["process-label"], true),
-    Flag(&["apparmor"], true),
-    Flag(&["no-new-privs"], false),
-    Flag(&["cap", "c"], true),
-    Flag(&["preserve-fds"], true),
-    Flag(&["ignore-paused"], false),
-    Flag(&["cgroup"], true),
-];
-const UPDATE: &[Flag] = &[
-    Flag(&["resources", "r"], true),
-    Flag(&["blkio-weight"], true),
-    Flag(&["cpu-period"], true),
-    Flag(&["cpu-quota"], true),
-    Flag(&["cpu-share"], true),
-    Flag(&["cpu-rt-period"], true),
-    Flag(&["cpu-rt-runtime"], true),
-    Flag(&["cpuset-cpus"], true),
-    Flag(&["cpuset-mems"], true),
-    Flag(&["memory"], true),
-    Flag(&["memory-reservation"], true),
-    Flag(&["memory-swap"], true),
-    Flag(&["pids-limit"], true),
-    Flag(&["l3-cache-schema"], true),
-    Flag(&["mem-bw-schema"], true),
-];
 
 /// Flags seen (by canonical name) and positional arguments.
 #[derive(Default)]
@@ -265,6 +265,7 @@ fn parse_flags(
     table: &[&[Flag]],
     stop_at_positional: bool,
     out: &mut Parsed,
+    cmd: Option<&CommandSpec>,
 ) -> Result<(), Exit> {
     while *i < args.len() {
         let a = &args[*i];
@@ -275,7 +276,7 @@ fn parse_flags(
             return Ok(());
         }
         if a == "-h" || a == "--help" {
-            return Err(Exit::Info(usage()));
+            return Err(Exit::Info(cmd.map_or_else(help::global, help::command)));
         }
         let Some(body) = a
             .strip_prefix("--")
@@ -358,172 +359,189 @@ pub fn parse(args: Vec<OsString>) -> Result<Cli, Exit> {
     }
     let mut i = 0;
     let mut global = Parsed::default();
-    parse_flags(&args, &mut i, &[GLOBAL], true, &mut global)?;
-    let Some(cmd) = args.get(i).cloned() else {
-        return Err(Exit::Usage(usage()));
+    parse_flags(&args, &mut i, &[GLOBAL], true, &mut global, None)?;
+    let log_format = global.last("log-format").unwrap_or_else(|| "text".into());
+    let Some(name) = args.get(i).cloned() else {
+        return Err(Exit::Usage(help::global()));
     };
     i += 1;
-    let table: &[&[Flag]] = match cmd.as_str() {
-        "create" => &[CREATE, GLOBAL],
-        "run" => &[CREATE, RUN_EXTRA, GLOBAL],
-        "exec" => &[EXEC, GLOBAL],
-        "update" => &[UPDATE, GLOBAL],
-        "spec" => &[
-            &[Flag(&["bundle", "b"], true), Flag(&["rootless"], false)],
-            GLOBAL,
-        ],
-        "kill" => &[&[Flag(&["all", "a"], false)], GLOBAL],
-        "delete" => &[&[Flag(&["force", "f"], false)], GLOBAL],
-        "ps" => &[&[Flag(&["format", "f"], true)], GLOBAL],
-        "list" | "ls" => &[
-            &[Flag(&["format", "f"], true), Flag(&["quiet", "q"], false)],
-            GLOBAL,
-        ],
-        _ => &[GLOBAL],
-    };
+    if name == "help" || name == "h" {
+        let text = match args.get(i) {
+            Some(c) => help::command(flags::command(c).ok_or_else(|| no_such_command(c))?),
+            None => help::global(),
+        };
+        return Err(Exit::Info(text));
+    }
+    let spec = flags::command(&name).ok_or_else(|| no_such_command(&name))?;
+    let table: &[&[Flag]] = &[spec.flags, GLOBAL];
     let mut p = Parsed::default();
     // exec and ps take free-form arguments after the id: stop parsing flags there.
-    let free_tail = matches!(cmd.as_str(), "exec" | "ps");
-    parse_flags(&args, &mut i, table, free_tail, &mut p)?;
+    let free_tail = matches!(spec.name, "exec" | "ps");
+    parse_flags(&args, &mut i, table, free_tail, &mut p, Some(spec))?;
     if free_tail {
         p.positional.extend(args[i..].iter().cloned());
         // Flags may also sit between the id and the command in runc; only before the id here.
     }
     for (k, v) in std::mem::take(&mut p.flags) {
-        if GLOBAL.iter().any(|f| f.0[0] == k) && !table[0].iter().any(|f| f.0[0] == k) {
+        if GLOBAL.iter().any(|f| f.0[0] == k) && !spec.flags.iter().any(|f| f.0[0] == k) {
             global.flags.entry(k).or_default().extend(v);
         } else {
             p.flags.insert(k, v);
         }
     }
-    let id = |p: &Parsed| -> Result<String, Exit> {
-        p.positional
-            .first()
-            .cloned()
-            .ok_or_else(|| Exit::Usage(format!("{cmd}: a container id is required")))
-    };
-    let create_args = |p: &Parsed| -> Result<CreateArgs, Exit> {
-        Ok(CreateArgs {
-            bundle: p.path("bundle").unwrap_or_else(|| PathBuf::from(".")),
-            console_socket: p.path("console-socket"),
-            pid_file: p.path("pid-file"),
-            no_pivot: p.has("no-pivot"),
-            no_new_keyring: p.has("no-new-keyring"),
-            preserve_fds: p.num("preserve-fds")?.unwrap_or(0),
-            id: id(p)?,
-        })
-    };
-    let command = match cmd.as_str() {
-        "spec" => Command::Spec {
-            bundle: p.path("bundle"),
-            rootless: p.has("rootless"),
-        },
-        "create" => Command::Create(create_args(&p)?),
-        "run" => Command::Run {
-            create: create_args(&p)?,
-            detach: p.has("detach"),
-            keep: p.has("keep"),
-        },
-        "start" => Command::Start { id: id(&p)? },
-        "state" => Command::State { id: id(&p)? },
-        "kill" => Command::Kill {
-            all: p.has("all"),
-            id: id(&p)?,
-            signal: p.positional.get(1).cloned(),
-        },
-        "delete" | "rm" => Command::Delete {
-            force: p.has("force"),
-            id: id(&p)?,
-        },
-        "exec" => Command::Exec(ExecArgs {
-            console_socket: p.path("console-socket"),
-            cwd: p.path("cwd"),
-            env: p.all("env"),
-            tty: p.has("tty"),
-            user: p.last("user"),
-            additional_gids: p
-                .all("additional-gids")
-                .iter()
-                .flat_map(|g| g.split(','))
-                .map(|g| {
-                    g.trim()
-                        .parse()
-                        .map_err(|_| Exit::Usage(format!("invalid gid {g:?}")))
-                })
-                .collect::<Result<_, _>>()?,
-            process: p.path("process"),
-            detach: p.has("detach"),
-            pid_file: p.path("pid-file"),
-            no_new_privs: p.has("no-new-privs"),
-            cap: p.all("cap"),
-            preserve_fds: p.num("preserve-fds")?.unwrap_or(0),
-            id: id(&p)?,
-            command: p.positional.iter().skip(1).cloned().collect(),
-        }),
-        "ps" => Command::Ps {
-            format: p.last("format").unwrap_or_else(|| "table".into()),
-            id: id(&p)?,
-            ps_args: p.positional.iter().skip(1).cloned().collect(),
-        },
-        "list" | "ls" => Command::List {
-            format: p.last("format").unwrap_or_else(|| "table".into()),
-            quiet: p.has("quiet"),
-        },
-        "pause" => Command::Pause { id: id(&p)? },
-        "resume" => Command::Resume { id: id(&p)? },
-        "update" => Command::Update(UpdateArgs {
-            resources: p.path("resources"),
-            blkio_weight: p.num("blkio-weight")?,
-            cpu_period: p.num("cpu-period")?,
-            cpu_quota: p.num("cpu-quota")?,
-            cpu_share: p.num("cpu-share")?,
-            cpu_rt_period: p.num("cpu-rt-period")?,
-            cpu_rt_runtime: p.num("cpu-rt-runtime")?,
-            cpuset_cpus: p.last("cpuset-cpus"),
-            cpuset_mems: p.last("cpuset-mems"),
-            memory: p.last("memory"),
-            memory_reservation: p.last("memory-reservation"),
-            memory_swap: p.last("memory-swap"),
-            pids_limit: p.num("pids-limit")?,
-            id: id(&p)?,
-        }),
-        "features" => Command::Features,
-        "checkpoint" | "restore" => {
-            Command::Unsupported("checkpoint/restore is not supported by berth (no CRIU)")
-        }
-        "events" => Command::Unsupported("events is not supported yet"),
-        "help" => return Err(Exit::Info(usage())),
-        other => {
-            return Err(Exit::Usage(format!(
-                "no such command {other:?}\n\n{}",
-                usage()
-            )))
-        }
-    };
+    // After the command's own flags, which may repeat it (`create --log-format json`).
+    let log_format = global.last("log-format").unwrap_or(log_format);
+    if log_format != "text" && log_format != "json" {
+        return Err(Exit::Usage(format!("invalid log-format: {log_format}")));
+    }
+    let command = build_command(spec.name, &p)?;
     Ok(Cli {
         root: global
             .path("root")
             .unwrap_or_else(|| PathBuf::from(DEFAULT_ROOT)),
         log: global.path("log"),
-        log_format: global.last("log-format").unwrap_or_else(|| "text".into()),
+        log_format,
+        criu: global.path("criu"),
         command,
     })
 }
 
-/// The help text.
-pub fn usage() -> String {
-    "usage: berth-runc [global options] <command> [options] <container-id> [args]\n\n\
-     berth's OCI runtime, with runc's command line.\n\n\
-     commands:\n  spec      write a default config.json (--bundle, --rootless)\n  \
-     create    create a container (--bundle, --pid-file, --console-socket, --no-pivot, --no-new-keyring, --preserve-fds)\n  \
-     start     start a created container\n  run       create and start (-d to detach, --keep)\n  \
-     state     print the state as JSON\n  kill      send a signal (default SIGTERM; --all)\n  \
-     delete    delete a container (--force)\n  exec      run a process in a container (-p process.json or args; -t, --cwd, -e, -u, -d, --pid-file)\n  \
-     ps        list a container's processes (--format table|json)\n  list      list containers (--format, -q)\n  \
-     pause     freeze a container\n  resume    thaw a container\n  update    change resources (-r file|-, --memory, --cpu-*, --pids-limit)\n  \
-     features  print supported features\n\n\
-     global options: --root DIR, --log FILE, --log-format text|json, --debug, --systemd-cgroup\n"
-        .to_string()
+fn no_such_command(name: &str) -> Exit {
+    Exit::Usage(format!("no such command {name:?}\n\n{}", help::global()))
+}
+
+/// The first positional argument: the container id.
+fn id(cmd: &str, p: &Parsed) -> Result<String, Exit> {
+    p.positional
+        .first()
+        .cloned()
+        .ok_or_else(|| Exit::Usage(format!("{cmd}: a container id is required")))
+}
+
+fn create_args(p: &Parsed) -> Result<CreateArgs, Exit> {
+    Ok(CreateArgs {
+        bundle: p.path("bundle").unwrap_or_else(|| PathBuf::from(".")),
+        console_socket: p.path("console-socket"),
+        pid_file: p.path("pid-file"),
+        no_pivot: p.has("no-pivot"),
+        no_new_keyring: p.has("no-new-keyring"),
+        preserve_fds: p.num("preserve-fds")?.unwrap_or(0),
+        id: id("create", p)?,
+    })
+}
+
+/// The command `cmd` (a canonical name from [`flags::COMMANDS`]) from its parsed flags.
+fn build_command(cmd: &str, p: &Parsed) -> Result<Command, Exit> {
+    let id = |p: &Parsed| id(cmd, p);
+    Ok(match cmd {
+        "spec" => Command::Spec {
+            bundle: p.path("bundle"),
+            rootless: p.has("rootless"),
+        },
+        "create" => Command::Create(create_args(p)?),
+        "run" => Command::Run {
+            create: create_args(p)?,
+            detach: p.has("detach"),
+            keep: p.has("keep"),
+        },
+        "start" => Command::Start { id: id(p)? },
+        "state" => Command::State { id: id(p)? },
+        "kill" => Command::Kill {
+            all: p.has("all"),
+            id: id(p)?,
+            signal: p.positional.get(1).cloned(),
+        },
+        "delete" => Command::Delete {
+            force: p.has("force"),
+            id: id(p)?,
+        },
+        "exec" => Command::Exec(exec_args(p)?),
+        "ps" => Command::Ps {
+            format: p.last("format").unwrap_or_else(|| "table".into()),
+            id: id(p)?,
+            ps_args: p.positional.iter().skip(1).cloned().collect(),
+        },
+        "list" => Command::List {
+            format: p.last("format").unwrap_or_else(|| "table".into()),
+            quiet: p.has("quiet"),
+        },
+        "pause" => Command::Pause { id: id(p)? },
+        "resume" => Command::Resume { id: id(p)? },
+        "update" => Command::Update(update_args(p)?),
+        "features" => Command::Features,
+        "checkpoint" => Command::Checkpoint(CheckpointArgs {
+            image_path: p.path("image-path"),
+            work_path: p.path("work-path"),
+            leave_running: p.has("leave-running"),
+            tcp_established: p.has("tcp-established"),
+            ext_unix_sk: p.has("ext-unix-sk"),
+            shell_job: p.has("shell-job"),
+            file_locks: p.has("file-locks"),
+            id: id(p)?,
+        }),
+        "restore" => Command::Restore(RestoreArgs {
+            image_path: p.path("image-path"),
+            work_path: p.path("work-path"),
+            bundle: p.path("bundle").unwrap_or_else(|| PathBuf::from(".")),
+            detach: p.has("detach"),
+            pid_file: p.path("pid-file"),
+            console_socket: p.path("console-socket"),
+            tcp_established: p.has("tcp-established"),
+            ext_unix_sk: p.has("ext-unix-sk"),
+            shell_job: p.has("shell-job"),
+            file_locks: p.has("file-locks"),
+            id: id(p)?,
+        }),
+        "events" => Command::Unsupported("events is not supported yet"),
+        other => return Err(no_such_command(other)),
+    })
+}
+
+fn exec_args(p: &Parsed) -> Result<ExecArgs, Exit> {
+    Ok(ExecArgs {
+        console_socket: p.path("console-socket"),
+        cwd: p.path("cwd"),
+        env: p.all("env"),
+        tty: p.has("tty"),
+        user: p.last("user"),
+        additional_gids: p
+            .all("additional-gids")
+            .iter()
+            .flat_map(|g| g.split(','))
+            .map(|g| {
+                g.trim()
+                    .parse()
+                    .map_err(|_| Exit::Usage(format!("invalid gid {g:?}")))
+            })
+            .collect::<Result<_, _>>()?,
+        process: p.path("process"),
+        detach: p.has("detach"),
+        pid_file: p.path("pid-file"),
+        no_new_privs: p.has("no-new-privs"),
+        cap: p.all("cap"),
+        preserve_fds: p.num("preserve-fds")?.unwrap_or(0),
+        id: id("exec", p)?,
+        command: p.positional.iter().skip(1).cloned().collect(),
+    })
+}
+
+fn update_args(p: &Parsed) -> Result<UpdateArgs, Exit> {
+    Ok(UpdateArgs {
+        resources: p.path("resources"),
+        blkio_weight: p.num("blkio-weight")?,
+        cpu_period: p.num("cpu-period")?,
+        cpu_quota: p.num("cpu-quota")?,
+        cpu_share: p.num("cpu-share")?,
+        cpu_rt_period: p.num("cpu-rt-period")?,
+        cpu_rt_runtime: p.num("cpu-rt-runtime")?,
+        cpuset_cpus: p.last("cpuset-cpus"),
+        cpuset_mems: p.last("cpuset-mems"),
+        memory: p.last("memory"),
+        memory_reservation: p.last("memory-reservation"),
+        memory_swap: p.last("memory-swap"),
+        pids_limit: p.num("pids-limit")?,
+        id: id("update", p)?,
+    })
 }
 
 #[cfg(test)]
@@ -613,5 +631,32 @@ mod tests {
         assert!(matches!(p(&["frobnicate"]), Err(Exit::Usage(_))));
         assert!(matches!(p(&["--help"]), Err(Exit::Info(_))));
         assert!(matches!(p(&["create", "--bundle"]), Err(Exit::Usage(_))));
+        assert!(
+            matches!(p(&["--log-format=bad", "list"]), Err(Exit::Usage(m)) if m == "invalid log-format: bad")
+        );
+        assert!(matches!(
+            p(&["list", "--log-format", "yaml"]),
+            Err(Exit::Usage(_))
+        ));
+        assert!(p(&["--log-format", "json", "list"]).is_ok());
+    }
+
+    #[test]
+    fn help_of_each_command() {
+        for c in flags::COMMANDS {
+            for args in [&[c.name, "--help"][..], &[c.name, "-h"], &["help", c.name]] {
+                let Err(Exit::Info(text)) = p(args) else {
+                    panic!("{args:?} gave no help")
+                };
+                assert!(
+                    text.contains(&format!("berth-runc {} - ", c.name)),
+                    "{text}"
+                );
+            }
+        }
+        let Err(Exit::Info(text)) = p(&["--help"]) else {
+            panic!()
+        };
+        assert!(text.contains("COMMANDS:"));
     }
 }

@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use berth_runtime::ops::{self, create::CreateOptions, exec::ExecOptions, Globals};
 use serde_json::{json, Value};
 
-use super::args::{Cli, Command, CreateArgs, UpdateArgs};
+use super::args::{CheckpointArgs, Cli, Command, CreateArgs, ExecArgs, RestoreArgs, UpdateArgs};
 use super::units::parse_size;
 
 /// Runs the command; returns the exit code.
@@ -29,7 +29,10 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Create(a) => {
             ops::create::create(&g, &create_options(a))?;
         }
-        Command::Start { id } => ops::start::start(&g, id)?,
+        Command::Start { id } => {
+            let host = berth_runtime::notify::host_socket();
+            ops::start::start_notify(&g, id, host.as_deref())?
+        }
         Command::Run {
             create,
             detach,
@@ -43,26 +46,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
             ops::kill::kill(&g, id, sig, *all)?;
         }
         Command::Delete { force, id } => ops::delete::delete(&g, id, *force)?,
-        Command::Exec(a) => {
-            let o = ExecOptions {
-                id: a.id.clone(),
-                process_file: a.process.clone(),
-                args: a.command.clone(),
-                tty: a.tty,
-                cwd: a.cwd.clone(),
-                env: a.env.clone(),
-                user: a.user.clone(),
-                additional_gids: a.additional_gids.clone(),
-                no_new_privs: a.no_new_privs,
-                caps: a.cap.clone(),
-                detach: a.detach,
-                pid_file: a.pid_file.clone(),
-                console_socket: a.console_socket.clone(),
-                preserve_fds: a.preserve_fds,
-                console_size: None,
-            };
-            return Ok(ops::exec::exec(&g, &o)?);
-        }
+        Command::Exec(a) => return Ok(ops::exec::exec(&g, &exec_options(a))?),
         Command::Ps {
             format,
             id,
@@ -83,9 +67,74 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
             "{}",
             serde_json::to_string_pretty(&ops::features::features())?
         ),
+        Command::Checkpoint(a) => checkpoint(cli, a)?,
+        Command::Restore(a) => return restore(cli, a),
         Command::Unsupported(what) => bail!("{what}"),
     }
     Ok(0)
+}
+
+fn exec_options(a: &ExecArgs) -> ExecOptions {
+    ExecOptions {
+        id: a.id.clone(),
+        process_file: a.process.clone(),
+        args: a.command.clone(),
+        tty: a.tty,
+        cwd: a.cwd.clone(),
+        env: a.env.clone(),
+        user: a.user.clone(),
+        additional_gids: a.additional_gids.clone(),
+        no_new_privs: a.no_new_privs,
+        caps: a.cap.clone(),
+        detach: a.detach,
+        pid_file: a.pid_file.clone(),
+        console_socket: a.console_socket.clone(),
+        preserve_fds: a.preserve_fds,
+        console_size: None,
+    }
+}
+
+fn checkpoint(cli: &Cli, a: &CheckpointArgs) -> Result<()> {
+    let g = Globals {
+        root: cli.root.clone(),
+    };
+    let o = ops::checkpoint::CheckpointOptions {
+        id: a.id.clone(),
+        image_path: a.image_path.clone(),
+        work_path: a.work_path.clone(),
+        leave_running: a.leave_running,
+        tcp_established: a.tcp_established,
+        ext_unix_sk: a.ext_unix_sk,
+        shell_job: a.shell_job,
+        file_locks: a.file_locks,
+        criu: cli.criu.clone(),
+    };
+    Ok(ops::checkpoint::checkpoint(&g, &o)?)
+}
+
+fn restore(cli: &Cli, a: &RestoreArgs) -> Result<i32> {
+    if a.console_socket.is_some() {
+        bail!(
+            "restore: --console-socket is not supported (terminal containers cannot be restored)"
+        );
+    }
+    let g = Globals {
+        root: cli.root.clone(),
+    };
+    let o = ops::restore::RestoreOptions {
+        id: a.id.clone(),
+        bundle: a.bundle.clone(),
+        image_path: a.image_path.clone(),
+        work_path: a.work_path.clone(),
+        detach: a.detach,
+        pid_file: a.pid_file.clone(),
+        tcp_established: a.tcp_established,
+        ext_unix_sk: a.ext_unix_sk,
+        shell_job: a.shell_job,
+        file_locks: a.file_locks,
+        criu: cli.criu.clone(),
+    };
+    Ok(ops::restore::restore(&g, &o)?)
 }
 
 fn create_options(a: &CreateArgs) -> CreateOptions {
@@ -97,6 +146,7 @@ fn create_options(a: &CreateArgs) -> CreateOptions {
         no_pivot: a.no_pivot,
         no_new_keyring: a.no_new_keyring,
         preserve_fds: a.preserve_fds,
+        notify_socket: berth_runtime::notify::host_socket(),
     }
 }
 

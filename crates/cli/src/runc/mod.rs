@@ -3,6 +3,8 @@
 
 mod args;
 mod commands;
+mod flags;
+mod help;
 mod log;
 mod units;
 

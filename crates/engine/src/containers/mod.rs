@@ -1,5 +1,6 @@
 //! Containers: create, start, stop, remove, inspect, exec; their records and live state.
 
+pub mod checkpoint;
 pub mod copy;
 pub mod create;
 pub mod exec;

@@ -38,6 +38,9 @@ pub struct CreateOptions {
     pub no_new_keyring: bool,
     /// Extra fds (from 3) to pass to the process.
     pub preserve_fds: u32,
+    /// The host's sd_notify socket (runc's CLI passes its `NOTIFY_SOCKET`): the container
+    /// gets a socket of its own, proxied by `start` (see [`crate::notify`]).
+    pub notify_socket: Option<String>,
 }
 
 /// The result of a successful create.
@@ -74,17 +77,33 @@ pub fn create(g: &Globals, o: &CreateOptions) -> Result<Created> {
         dir: dir.clone(),
         cgroup: None,
         pid: None,
+        poststop: None,
+    };
+    if o.notify_socket.is_some() {
+        crate::notify::setup(&mut spec, &dir)?;
+    }
+    let listen_fds = crate::activation::listen_fds();
+    crate::activation::add_env(&mut spec, listen_fds);
+    crate::activation::check_open(3 + listen_fds, o.preserve_fds)?;
+    let o = &CreateOptions {
+        preserve_fds: listen_fds + o.preserve_fds,
+        ..o.clone()
     };
     let created = build(g, o, &spec, &bundle, &rootfs, &dir, &mut cleanup)?;
     cleanup.disarm();
     Ok(created)
 }
 
-/// Undoes a failed create: kills the child, removes the cgroup and the state directory.
+/// Undoes a failed create: kills the child, removes the cgroup and the state directory,
+/// then runs the poststop hooks (the spec: a failed prestart, createRuntime or
+/// createContainer hook stops the container and continues the lifecycle at its
+/// destruction, whose last step is poststop).
 struct Cleanup {
     dir: PathBuf,
     cgroup: Option<CgroupManager>,
     pid: Option<i32>,
+    /// The poststop hooks and the state they get, once the container has a state.
+    poststop: Option<(Vec<oci_spec::runtime::Hook>, Vec<u8>)>,
 }
 
 impl Cleanup {
@@ -92,6 +111,7 @@ impl Cleanup {
         self.cgroup = None;
         self.pid = None;
         self.dir = PathBuf::new();
+        self.poststop = None;
     }
 }
 
@@ -106,6 +126,9 @@ impl Drop for Cleanup {
         }
         if !self.dir.as_os_str().is_empty() {
             let _ = std::fs::remove_dir_all(&self.dir);
+        }
+        if let Some((list, json)) = self.poststop.take() {
+            hooks::run_all_warn(Kind::Poststop, &list, &json);
         }
     }
 }
@@ -154,6 +177,10 @@ fn build(
     // Record what exists before creating it, so `delete --force` can clean up after a crash.
     state::save(&g.root, &st)?;
     cleanup.cgroup = Some(cgroup.clone());
+    if !st.poststop.is_empty() {
+        let json = serde_json::to_vec(&st.oci(Status::Stopped)).unwrap_or_default();
+        cleanup.poststop = Some((st.poststop.clone(), json));
+    }
     // Like runc, linux.devices are created but not implicitly allowed: resources.devices rules.
     cgroup.create(linux.and_then(|l| l.resources().as_ref()))?;
 
@@ -163,6 +190,13 @@ fn build(
     let fifo = open(&fifo_path, OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty())
         .ctx(|| format!("open {}", fifo_path.display()))?;
     let console = connect_console(o, process.terminal().unwrap_or(false))?;
+    let error_path = dir.join(state::INIT_ERROR);
+    let error_file = open(
+        &error_path,
+        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_CLOEXEC,
+        Mode::from_bits_truncate(0o600),
+    )
+    .ctx(|| format!("create {}", error_path.display()))?;
 
     let cgroup_fd = cgroup.clone_into_fd();
     let plan = namespaces::plan(spec, cgroup_fd.is_some())?;
@@ -193,6 +227,7 @@ fn build(
         no_new_keyring: o.no_new_keyring,
         preserve_fds: o.preserve_fds,
         parent_hooks,
+        error_file: Some(error_file),
     };
     let pid = match berth_sys::clone3(clone_flags, cgroup_fd.as_ref().map(|f| f.as_fd()))
         .ctx(|| "clone the container process".into())?

@@ -69,6 +69,7 @@ pub fn exec(g: &Globals, o: &ExecOptions) -> Result<i32> {
             what: "cannot exec in a container that is not running".into(),
         });
     }
+    crate::activation::check_open(3, o.preserve_fds)?;
     let cspec = spec::load(&st.bundle)?;
     let process = build_process(o, &cspec)?;
     let caps = match process.capabilities() {

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+pub mod checkpoint;
 pub mod create;
 pub mod delete;
 pub mod exec;
@@ -10,6 +11,7 @@ pub mod kill;
 pub mod list;
 pub mod pause;
 pub mod ps;
+pub mod restore;
 pub mod run;
 pub mod spec_template;
 pub mod start;

@@ -39,7 +39,7 @@ pub fn run(g: &Globals, o: &CreateOptions, detach: bool, keep: bool) -> Result<i
         }
     };
     let pid = created.state.pid;
-    if let Err(e) = start::start(g, &o.id) {
+    if let Err(e) = start::start_notify(g, &o.id, o.notify_socket.as_deref()) {
         let _ = delete::delete(g, &o.id, true);
         return Err(e);
     }
