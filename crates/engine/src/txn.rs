@@ -1,0 +1,311 @@
+//! Crash safety without a daemon: commands that add content (import, load, build) or remove
+//! a container run under an owner journal (`<root>/txn/<pid>-<start time>-<n>`, see
+//! [`berth_store::journal`]) naming what they make before anything references it.
+//!
+//! * A command that fails rolls its own journal back ([`Engine::journaled`]): under the
+//!   exclusive store lock it stops the build containers it started, frees their network
+//!   places, unmounts and removes its scratch directories, and deletes the blobs and layers it
+//!   added that no image, build cache entry, pending pull or live journal references. What
+//!   existed before, or what another command now uses, stays.
+//! * A command that is killed leaves its journal. The next command that adds or removes
+//!   content, GC and `system check` list `<root>/txn` (one `readdir`; nothing more when it is
+//!   empty) and roll back the journals whose owner is dead: its pid is gone, or belongs to a
+//!   process that started at another time (a reused pid). A killed `rm` is finished instead.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use berth_store::journal::{self, Entry, Journal};
+use berth_store::Digest;
+
+use crate::containers::rootfs::unmount_rootfs;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+use crate::lock::Lock;
+
+/// Journal kinds the engine writes besides blobs and layers.
+pub(crate) mod kind {
+    /// A build's scratch directory (overlay mounts below it are undone first).
+    pub const DIR: &str = "dir";
+    /// A build RUN step's container in the runtime (killed and deleted).
+    pub const CONTAINER: &str = "container";
+    /// A build RUN step's place on the default bridge, by step key.
+    pub const STEP_NET: &str = "stepnet";
+    /// A container being removed (the removal is finished).
+    pub const RM: &str = "rm";
+}
+
+/// This process as a journal owner: `<pid>-<start time>` (start time from /proc/self/stat,
+/// in clock ticks since boot).
+fn own_owner() -> String {
+    let pid = std::process::id() as i32;
+    let start = berth_runtime::state::start_time(pid).unwrap_or(0);
+    format!("{pid}-{start}")
+}
+
+/// A fresh journal name for this process: `<pid>-<start time>-<n>`.
+fn own_name() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}",
+        own_owner(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The (pid, start time) a journal name `<pid>-<start>-<n>` gives; `None` for a name berth
+/// did not write.
+pub(crate) fn owner_of(name: &str) -> Option<(i32, u64)> {
+    let mut parts = name.split('-');
+    let pid = parts.next()?.parse().ok()?;
+    let start = parts.next()?.parse().ok()?;
+    Some((pid, start))
+}
+
+/// Whether the owner named in journal `name` still runs: the pid exists, is not a zombie,
+/// and started when the journal says (else the pid was reused). A name that is not berth's
+/// has no live owner.
+pub(crate) fn owner_alive(name: &str) -> bool {
+    match owner_of(name) {
+        Some((pid, start)) if pid > 0 && start > 0 => {
+            berth_runtime::state::process_matches(pid, start)
+        }
+        _ => false,
+    }
+}
+
+impl Engine {
+    /// `<root>/txn`: the owner journals.
+    pub(crate) fn journal_dir(&self) -> PathBuf {
+        self.paths.root.join("txn")
+    }
+
+    /// Opens a journal for this process (for commands that do not add content, like `rm`).
+    pub(crate) fn open_journal(&self) -> Result<Journal> {
+        Ok(Journal::create(&self.journal_dir(), &own_name())?)
+    }
+
+    /// Runs `f` with every blob and layer it adds journaled. On success the journal goes; on
+    /// failure what `f` made and nothing references is removed before the error is returned.
+    /// `f` must take (and drop) the store lock itself: the rollback takes it exclusively.
+    /// Nested calls (a pull inside a build) join the outer journal.
+    pub(crate) fn journaled<T, E>(
+        &mut self,
+        lift: impl Fn(Error) -> E,
+        f: impl FnOnce(&mut Engine) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        if self.journal.is_some() {
+            return f(self);
+        }
+        self.clean_dead_owners().map_err(&lift)?;
+        let j = self.open_journal().map_err(&lift)?;
+        let journaled = self.blobs.journaled(&j);
+        let plain = std::mem::replace(&mut self.blobs, journaled);
+        self.journal = Some(j.clone());
+        let result = f(self);
+        self.blobs = plain;
+        self.journal = None;
+        match result {
+            Ok(v) => {
+                // A journal left here is rolled back after this process exits; by then what
+                // it names is referenced, so only the file goes.
+                let _ = j.finish();
+                Ok(v)
+            }
+            Err(e) => {
+                if let Err(undo) = self.roll_back_own(&j) {
+                    eprintln!("warning: cleaning up after the failure: {undo}");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Rolls back this process's journal `j` (the store lock is taken exclusively).
+    fn roll_back_own(&self, j: &Journal) -> Result<()> {
+        let _lock = Lock::exclusive(&self.paths.locks(), "store")?;
+        self.roll_back(&[j.path().to_path_buf()])
+    }
+
+    /// Rolls back the journals of dead owners, if any (one `readdir` when there are none).
+    /// Takes the store lock exclusively only when there is work; does nothing inside a
+    /// journaled command (which holds the store lock shared).
+    pub fn clean_dead_owners(&self) -> Result<()> {
+        if self.journal.is_some() || self.dead_journals()?.is_empty() {
+            return Ok(());
+        }
+        let _lock = Lock::exclusive(&self.paths.locks(), "store")?;
+        self.clean_dead_owners_locked()
+    }
+
+    /// [`Engine::clean_dead_owners`] for callers already holding the store lock exclusively
+    /// (GC, `system check`).
+    pub(crate) fn clean_dead_owners_locked(&self) -> Result<()> {
+        let dead = self.dead_journals()?;
+        if dead.is_empty() {
+            return Ok(());
+        }
+        self.roll_back(&dead)
+    }
+
+    /// The journals whose owner is gone.
+    fn dead_journals(&self) -> Result<Vec<PathBuf>> {
+        Ok(journal::list(&self.journal_dir())?
+            .into_iter()
+            .filter(|(name, _)| !owner_alive(name))
+            .map(|(_, path)| path)
+            .collect())
+    }
+
+    /// What the journals of live owners (but `own`) name: content in the making, neither
+    /// garbage nor a finding.
+    pub(crate) fn in_the_making(
+        &self,
+        own: &[PathBuf],
+    ) -> Result<(HashSet<Digest>, HashSet<Digest>)> {
+        let (mut blobs, mut chains) = (HashSet::new(), HashSet::new());
+        for (name, path) in journal::list(&self.journal_dir())? {
+            if own.contains(&path) || !owner_alive(&name) {
+                continue;
+            }
+            for e in journal::read_entries(&path)? {
+                match e {
+                    Entry::Blob(d) => {
+                        blobs.insert(d);
+                    }
+                    Entry::Layer(c) => {
+                        chains.insert(c);
+                    }
+                    Entry::Other { .. } => {}
+                }
+            }
+        }
+        Ok((blobs, chains))
+    }
+
+    /// Undoes what `journals` name (the caller holds the store lock exclusively), then
+    /// deletes them. Engine things first, newest first (containers before the directories
+    /// their rootfs is mounted in); then blobs and layers nothing references.
+    fn roll_back(&self, journals: &[PathBuf]) -> Result<()> {
+        let mut blobs = Vec::new();
+        let mut chains = Vec::new();
+        let mut others = Vec::new();
+        for path in journals {
+            for e in journal::read_entries(path)? {
+                match e {
+                    Entry::Blob(d) => blobs.push(d),
+                    Entry::Layer(c) => chains.push(c),
+                    Entry::Other { kind, value } => others.push((kind, value)),
+                }
+            }
+        }
+        for (kind, value) in others.iter().rev() {
+            self.undo(kind, value)?;
+        }
+        if !blobs.is_empty() || !chains.is_empty() {
+            self.remove_unreferenced(&blobs, &chains, journals)?;
+        }
+        for path in journals {
+            journal::remove_journal(path)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes those of `blobs` and `chains` that nothing references: no image, build cache
+    /// entry or pending pull, and no live journal but `own` ones.
+    fn remove_unreferenced(
+        &self,
+        blobs: &[Digest],
+        chains: &[Digest],
+        own: &[PathBuf],
+    ) -> Result<()> {
+        let mut readable = true;
+        let live = self.live_content(&mut |_, image| readable &= image.is_ok())?;
+        let making = self.in_the_making(own)?;
+        let layers = self.layer_store()?;
+        for c in chains {
+            if !live.chains.contains(c) && !making.1.contains(c) {
+                layers.remove(c)?;
+            }
+        }
+        // A broken image's blobs are unknown: keep every blob (system check reports them).
+        if readable {
+            for d in blobs {
+                if !live.blobs.contains(d) && !making.0.contains(d) {
+                    self.blobs.delete(d)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Undoes one engine entry of a journal.
+    fn undo(&self, kind: &str, value: &str) -> Result<()> {
+        match kind {
+            kind::CONTAINER => {
+                // Kills what still runs and removes its cgroup and state; gone is fine.
+                let _ = berth_runtime::ops::delete::delete(&self.runtime(), value, true);
+                Ok(())
+            }
+            kind::STEP_NET => {
+                self.release_build_step(value);
+                Ok(())
+            }
+            kind::DIR => remove_scratch(Path::new(value)),
+            kind::RM => self.finish_removal(value),
+            _ => Ok(()),
+        }
+    }
+
+    /// Finishes the removal of container `id` that a killed `rm` began.
+    fn finish_removal(&self, id: &str) -> Result<()> {
+        match crate::containers::record::list(&self.db)?
+            .into_iter()
+            .find(|r| r.id == id)
+        {
+            Some(r) => self.remove_container_now(&r, true, false),
+            None => {
+                // The record went last: only files can be left.
+                let _ = berth_runtime::ops::delete::delete(&self.runtime(), id, true);
+                let dir = self.paths.container(id);
+                unmount_rootfs(&dir)?;
+                crate::system::remove_path(&dir)?;
+                let _ = fs::remove_file(self.paths.socket(id));
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Unmounts what is mounted in the step directories of a build scratch dir and removes it.
+fn remove_scratch(dir: &Path) -> Result<()> {
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            unmount_rootfs(&e.path())?;
+        }
+    }
+    crate::system::remove_path(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owners_are_told_by_pid_and_start_time() {
+        let me = own_name();
+        assert!(owner_alive(&me), "{me}");
+        let (pid, start) = owner_of(&me).unwrap();
+        assert_eq!(pid, std::process::id() as i32);
+        // The same pid with another start time: a reused pid, so the owner is dead.
+        assert!(!owner_alive(&format!("{pid}-{}-0", start + 1)));
+        // A pid that does not exist.
+        assert!(!owner_alive(&format!("{}-{start}-0", i32::MAX)));
+        assert!(!owner_alive("junk"));
+        assert!(!owner_alive("0-0-0"));
+        assert_eq!(owner_of("12-34-5"), Some((12, 34)));
+    }
+}
