@@ -308,4 +308,69 @@ mod tests {
         assert!(!owner_alive("0-0-0"));
         assert_eq!(owner_of("12-34-5"), Some((12, 34)));
     }
+
+    /// A journal name whose owner is dead: this pid with another start time.
+    fn dead_name(n: u32) -> String {
+        let (pid, start) = owner_of(&own_name()).unwrap();
+        format!("{pid}-{}-{n}", start + 1)
+    }
+
+    #[test]
+    fn dead_journals_are_rolled_back_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(crate::paths::Paths::new(Some(dir.path()))).unwrap();
+        let before = engine.blobs.put_bytes(b"stored before").unwrap();
+        // A dead command made `made` and stored `before` again (already there: not recorded).
+        let dead = Journal::create(&engine.journal_dir(), &dead_name(0)).unwrap();
+        let made = engine.blobs.journaled(&dead).put_bytes(b"made").unwrap();
+        engine
+            .blobs
+            .journaled(&dead)
+            .put_bytes(b"stored before")
+            .unwrap();
+        let scratch = dir.path().join("build/scratch");
+        fs::create_dir_all(scratch.join("step")).unwrap();
+        dead.record(&Entry::other(kind::DIR, scratch.display().to_string()))
+            .unwrap();
+        // What a live command is making stays, even if the dead one named it too.
+        let live = engine.open_journal().unwrap();
+        let making = engine.blobs.journaled(&live).put_bytes(b"making").unwrap();
+        dead.record(&Entry::Blob(making.clone())).unwrap();
+        let layers = engine.layer_store().unwrap().journaled(Some(&dead));
+        let tar = {
+            let mut b = tar::Builder::new(Vec::new());
+            let mut h = tar::Header::new_gnu();
+            h.set_size(1);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, "f", &b"x"[..]).unwrap();
+            b.into_inner().unwrap()
+        };
+        let diff_id = Digest::of_bytes(&tar);
+        layers
+            .ensure(&diff_id, &diff_id, || Ok(std::io::Cursor::new(tar)))
+            .unwrap();
+        assert!(layers.exists(&diff_id));
+
+        engine.clean_dead_owners().unwrap();
+        assert!(engine.blobs.exists(&before));
+        assert!(!engine.blobs.exists(&made));
+        assert!(engine.blobs.exists(&making));
+        assert!(!layers.exists(&diff_id));
+        assert!(!scratch.exists());
+        let left: Vec<String> = journal::list(&engine.journal_dir())
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert!(owner_alive(&left[0]));
+
+        // The live command fails: its own rollback removes what it made.
+        let (blobs, _) = engine.in_the_making(&[]).unwrap();
+        assert!(blobs.contains(&making));
+        engine.roll_back_own(&live).unwrap();
+        assert!(!engine.blobs.exists(&making));
+        assert!(journal::list(&engine.journal_dir()).unwrap().is_empty());
+    }
 }
