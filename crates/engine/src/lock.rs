@@ -1,6 +1,8 @@
 //! Advisory file locks (flock) between concurrent `berth` processes. The store lock is held
-//! shared by anything that adds content and exclusively by garbage collection, so a GC never
-//! deletes a blob another process is about to index.
+//! shared by anything that adds content and exclusively by garbage collection, `system check`
+//! and the rollback of owner journals (`crate::txn`), so none of them deletes a blob another
+//! process is about to index. A process never asks for it exclusively while it holds it
+//! shared (a rollback runs after the failed command dropped its shared lock).
 
 use std::fs::{self, File};
 use std::path::Path;

@@ -186,30 +186,42 @@ impl Engine {
         Ok((blobs, chains))
     }
 
-    /// Undoes what `journals` name (the caller holds the store lock exclusively), then
-    /// deletes them. Engine things first, newest first (containers before the directories
-    /// their rootfs is mounted in); then blobs and layers nothing references.
+    /// Undoes what `journals` name (the caller holds the store lock exclusively) and deletes
+    /// them. A journal that cannot be rolled back whole is kept (the next command tries
+    /// again) and named in a warning: cleaning up after others never fails a command.
     fn roll_back(&self, journals: &[PathBuf]) -> Result<()> {
+        for path in journals {
+            let undone = self
+                .roll_back_one(path, journals)
+                .and_then(|()| Ok(journal::remove_journal(path)?));
+            if let Err(e) = undone {
+                eprintln!(
+                    "warning: undoing what an interrupted command left ({}): {e}",
+                    path.display()
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Undoes one journal: engine things first, newest first (containers before the
+    /// directories their rootfs is mounted in); then blobs and layers nothing references.
+    fn roll_back_one(&self, path: &Path, rolling_back: &[PathBuf]) -> Result<()> {
         let mut blobs = Vec::new();
         let mut chains = Vec::new();
         let mut others = Vec::new();
-        for path in journals {
-            for e in journal::read_entries(path)? {
-                match e {
-                    Entry::Blob(d) => blobs.push(d),
-                    Entry::Layer(c) => chains.push(c),
-                    Entry::Other { kind, value } => others.push((kind, value)),
-                }
+        for e in journal::read_entries(path)? {
+            match e {
+                Entry::Blob(d) => blobs.push(d),
+                Entry::Layer(c) => chains.push(c),
+                Entry::Other { kind, value } => others.push((kind, value)),
             }
         }
         for (kind, value) in others.iter().rev() {
             self.undo(kind, value)?;
         }
         if !blobs.is_empty() || !chains.is_empty() {
-            self.remove_unreferenced(&blobs, &chains, journals)?;
-        }
-        for path in journals {
-            journal::remove_journal(path)?;
+            self.remove_unreferenced(&blobs, &chains, rolling_back)?;
         }
         Ok(())
     }
