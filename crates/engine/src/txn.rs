@@ -124,21 +124,28 @@ impl Engine {
         }
     }
 
-    /// Rolls back this process's journal `j` (the store lock is taken exclusively).
+    /// Rolls back this process's journal `j` under the exclusive store lock. If another
+    /// command holds the store lock now (a long build), the journal is left instead of
+    /// waiting: once this process has exited, the next command rolls it back.
     fn roll_back_own(&self, j: &Journal) -> Result<()> {
-        let _lock = Lock::exclusive(&self.paths.locks(), "store")?;
-        self.roll_back(&[j.path().to_path_buf()])
+        match Lock::try_exclusive(&self.paths.locks(), "store")? {
+            Some(_lock) => self.roll_back(&[j.path().to_path_buf()]),
+            None => Ok(()),
+        }
     }
 
     /// Rolls back the journals of dead owners, if any (one `readdir` when there are none).
-    /// Takes the store lock exclusively only when there is work; does nothing inside a
-    /// journaled command (which holds the store lock shared).
+    /// Takes the store lock exclusively only when there is work, and only if it is free now:
+    /// a command never waits for another's build to clean up after a third (the next one
+    /// will). Does nothing inside a journaled command (which holds the store lock shared).
     pub fn clean_dead_owners(&self) -> Result<()> {
         if self.journal.is_some() || self.dead_journals()?.is_empty() {
             return Ok(());
         }
-        let _lock = Lock::exclusive(&self.paths.locks(), "store")?;
-        self.clean_dead_owners_locked()
+        match Lock::try_exclusive(&self.paths.locks(), "store")? {
+            Some(_lock) => self.clean_dead_owners_locked(),
+            None => Ok(()),
+        }
     }
 
     /// [`Engine::clean_dead_owners`] for callers already holding the store lock exclusively
