@@ -285,6 +285,8 @@ impl Engine {
             .into_iter()
             .find(|r| r.id == id)
         {
+            // Running again: started after the `rm` was killed, so wanted; left alone.
+            Some(r) if self.state(&r).is_running() => Ok(()),
             Some(r) => self.remove_container_now(&r, true, false),
             None => {
                 // The record went last: only files can be left.
