@@ -1,5 +1,5 @@
 //! Crash safety: a command that fails leaves nothing behind, and one killed with `kill -9`
-//! half-way (import, load, build, rm) leaves nothing the next command and `system check`
+//! half-way (import, load, build, pull, rm) leaves nothing the next command and `system check`
 //! (without `--repair`) would trip over: the owner journals under `<root>/txn` say what the
 //! dead command made, and the next command rolls it back (or finishes the removal).
 //!
@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use berth_e2e::registry::{self, Registry};
 use berth_e2e::Berth;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -383,4 +384,34 @@ fn a_killed_rm_is_finished_by_the_next_command() {
     assert_eq!(o.out(), "", "the container is still listed: {o}");
     b.cmd(&["run", "--rm", "--name", name, "bb", "true"]).ok();
     assert_clean(&b, "reusing the name");
+}
+
+#[test]
+fn a_killed_pull_leaves_nothing_to_report() {
+    let name = "crash-kill-pull";
+    let Some(b) = Berth::new(name) else {
+        return;
+    };
+    if registry::skip(name) {
+        return;
+    }
+    let r = Registry::plain(&b.netns, &b.dir);
+    b.busybox_image("bb");
+    let reference = r.image("crash/bb:1");
+    b.cmd(&["tag", "bb", &reference]).ok();
+    b.cmd(&["push", &reference]).ok();
+    b.cmd(&["rmi", &reference, "bb"]).ok();
+    assert_store_empty(&b, "removing the pushed image");
+    // Killed with every blob and layer in, before the image is named: the pending record
+    // keeps them for the next pull, so nothing is a finding.
+    kill_at(&b, &["pull", "-q", &reference], "pull:stored", None);
+    let tar = b.busybox_tar("other", |_| {});
+    b.cmd(&["import", tar.to_str().unwrap(), "other"]).ok();
+    assert_clean(&b, "a killed pull");
+    b.cmd(&["pull", &reference]).ok();
+    assert_clean(&b, "pulling again");
+    let pending = fs::read_dir(b.root.join("store/partial"))
+        .map(|d| d.flatten().count())
+        .unwrap_or(0);
+    assert_eq!(pending, 0, "pending records or partial files left");
 }

@@ -111,6 +111,7 @@ impl Engine {
         } else {
             vec![reference.to_string()]
         };
+        crate::testhook::pause_at("pull:stored");
         index::insert(&mut self.db, &row, &tags)?;
         index::set_repo_digest(&self.db, &format!("{}@{}", reference.name(), p.digest), &id)?;
         if p.digest != p.manifest {
