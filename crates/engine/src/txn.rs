@@ -70,9 +70,8 @@ pub(crate) fn owner_of(name: &str) -> Option<(i32, u64)> {
 /// has no live owner.
 pub(crate) fn owner_alive(name: &str) -> bool {
     match owner_of(name) {
-        Some((pid, start)) if pid > 0 && start > 0 => {
-            berth_runtime::state::process_matches(pid, start)
-        }
+        // Start time 0 (unknown when the journal was made): the pid alone decides.
+        Some((pid, start)) if pid > 0 => berth_runtime::state::process_matches(pid, start),
         _ => false,
     }
 }
@@ -264,11 +263,7 @@ impl Engine {
     /// Undoes one engine entry of a journal.
     fn undo(&self, kind: &str, value: &str) -> Result<()> {
         match kind {
-            kind::CONTAINER => {
-                // Kills what still runs and removes its cgroup and state; gone is fine.
-                let _ = berth_runtime::ops::delete::delete(&self.runtime(), value, true);
-                Ok(())
-            }
+            kind::CONTAINER => self.delete_step_container(value),
             kind::STEP_NET => {
                 self.release_build_step(value);
                 Ok(())
@@ -276,6 +271,25 @@ impl Engine {
             kind::DIR => remove_scratch(Path::new(value)),
             kind::RM => self.finish_removal(value),
             _ => Ok(()),
+        }
+    }
+
+    /// Kills a build step's container and removes its cgroup and state (gone is fine). A
+    /// cgroup can stay busy for a moment after its last process was killed: retried for up
+    /// to 2 s.
+    fn delete_step_container(&self, id: &str) -> Result<()> {
+        let globals = self.runtime();
+        let mut tries = 0;
+        loop {
+            match berth_runtime::ops::delete::delete(&globals, id, true) {
+                Ok(()) => return Ok(()),
+                Err(_) if !berth_runtime::state::dir(&globals.root, id).exists() => return Ok(()),
+                Err(_) if tries < 20 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
     }
 
