@@ -17,6 +17,8 @@ pub struct Engine {
     pub db: Connection,
     /// The image blobs.
     pub blobs: BlobStore,
+    /// The owner journal of the command in progress, if it is journaled (see `txn`).
+    pub(crate) journal: Option<berth_store::journal::Journal>,
 }
 
 impl Engine {
@@ -27,7 +29,12 @@ impl Engine {
         }
         let db = db::open(&paths.db())?;
         let blobs = BlobStore::open(&paths.store())?;
-        Ok(Engine { paths, db, blobs })
+        Ok(Engine {
+            paths,
+            db,
+            blobs,
+            journal: None,
+        })
     }
 
     /// The runtime's global options (its state root).

@@ -17,6 +17,8 @@ pub mod paths;
 pub mod reference;
 pub mod spec;
 pub mod system;
+pub mod testhook;
+mod txn;
 pub mod volumes;
 
 pub use engine::Engine;

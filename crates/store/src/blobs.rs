@@ -10,11 +10,15 @@ use std::path::{Path, PathBuf};
 
 use crate::digest::{Digest, DigestWriter};
 use crate::error::{io_err, Error, Result};
+use crate::journal::{Entry, Journal};
 
 /// The blob directory of a store.
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     root: PathBuf,
+    /// Where new blobs are recorded before they are renamed into place (see
+    /// [`crate::journal`]); `None` outside a journaled command.
+    journal: Option<Journal>,
 }
 
 impl BlobStore {
@@ -29,7 +33,30 @@ impl BlobStore {
         }
         Ok(BlobStore {
             root: root.to_path_buf(),
+            journal: None,
         })
+    }
+
+    /// This store, recording every blob it adds in `journal` first.
+    pub fn journaled(&self, journal: &Journal) -> BlobStore {
+        BlobStore {
+            root: self.root.clone(),
+            journal: Some(journal.clone()),
+        }
+    }
+
+    /// The journal new blobs are recorded in, if any.
+    pub fn journal(&self) -> Option<&Journal> {
+        self.journal.as_ref()
+    }
+
+    /// Records in the journal (if any) that `digest` is about to be added, unless it is
+    /// already stored. Call right before renaming a blob into [`BlobStore::path`].
+    pub fn note_new(&self, digest: &Digest) -> Result<()> {
+        match &self.journal {
+            Some(j) if !self.exists(digest) => j.record(&Entry::Blob(digest.clone())),
+            _ => Ok(()),
+        }
     }
 
     /// The store's root directory.
@@ -110,6 +137,7 @@ impl BlobStore {
                 });
             }
         }
+        self.note_new(&digest)?;
         tmp.commit(&self.path(&digest))?;
         Ok((digest, size))
     }
@@ -126,6 +154,7 @@ impl BlobStore {
         let (digest, size, mut bw) = w.finish();
         bw.flush().map_err(io_err("write blob", &tmp.path))?;
         drop(bw);
+        self.note_new(&digest)?;
         tmp.commit(&self.path(&digest))?;
         Ok((digest, size))
     }

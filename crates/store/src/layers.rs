@@ -15,6 +15,7 @@ use sha2::{Digest as _, Sha256};
 use crate::blobs::unique_suffix;
 use crate::digest::{hex, Digest};
 use crate::error::{io_err, Error, Result};
+use crate::journal::{Entry, Journal};
 use crate::unpack::unpack_layer;
 
 /// Prefix of the work directories of unpacks and removals in progress.
@@ -46,6 +47,9 @@ pub fn chain_ids(diff_ids: &[Digest]) -> Vec<Digest> {
 #[derive(Debug, Clone)]
 pub struct LayerStore {
     dir: PathBuf,
+    /// Where new layers are recorded before they are renamed into place (see
+    /// [`crate::journal`]); `None` outside a journaled command.
+    journal: Option<Journal>,
 }
 
 impl LayerStore {
@@ -53,7 +57,13 @@ impl LayerStore {
     pub fn open(root: &Path) -> Result<LayerStore> {
         let dir = root.join("layers");
         fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
-        Ok(LayerStore { dir })
+        Ok(LayerStore { dir, journal: None })
+    }
+
+    /// This store, recording every layer it adds in `journal` first.
+    pub fn journaled(mut self, journal: Option<&Journal>) -> LayerStore {
+        self.journal = journal.cloned();
+        self
     }
 
     /// The `<root>/layers` directory.
@@ -104,6 +114,9 @@ impl LayerStore {
         fs::write(&size_file, stats.size.to_string()).map_err(io_err("write", &size_file))?;
         sync_fs(&tmp.path)?;
         let dest = self.layer_dir(chain);
+        if let Some(j) = &self.journal {
+            j.record(&Entry::Layer(chain.clone()))?;
+        }
         match fs::rename(&tmp.path, &dest) {
             Ok(()) => {
                 tmp.disarm();

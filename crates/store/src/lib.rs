@@ -19,6 +19,7 @@ pub mod compression;
 pub mod diff;
 pub mod gzip;
 pub mod import;
+pub mod journal;
 pub mod layers;
 pub mod pending;
 pub mod unpack;

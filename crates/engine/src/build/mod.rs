@@ -19,8 +19,22 @@ use crate::lock::Lock;
 pub use runner::EngineRunner;
 
 impl Engine {
-    /// Builds an image. Nothing is tagged unless every step succeeded.
+    /// Builds an image. Nothing is tagged unless every step succeeded; a failed build leaves
+    /// only the cache entries of the steps that succeeded (and what they reference): it is
+    /// journaled.
     pub fn build(
+        &mut self,
+        input: BuildInput,
+        opts: &BuildOptions,
+        progress: &Progress,
+    ) -> std::result::Result<BuildResult, berth_build::BuildError> {
+        self.journaled(
+            |e| berth_build::BuildError::Runner(Box::new(e)),
+            |e| e.build_journaled(input, opts, progress),
+        )
+    }
+
+    fn build_journaled(
         &mut self,
         input: BuildInput,
         opts: &BuildOptions,

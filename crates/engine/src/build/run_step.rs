@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use berth_build::runner::{RunStep, StepMount};
+use berth_store::journal::{Entry, Journal};
 use berth_store::oci::ContainerConfig;
 
 use crate::containers::create::{cap_rlimit, keep_grantable_caps};
@@ -19,16 +20,22 @@ use crate::spec::{self, MountKind, MountSpec, NetworkMode, ResolvedMount, RunOpt
 const BUILD_HOSTNAME: &str = "buildkitsandbox";
 
 /// Runs `step` with the runtime whose state lives in `runtime_root`; returns the exit code.
+/// The step's container is recorded in `journal` before it is made (a killed build's
+/// containers are deleted by the next command).
 pub fn run(
     runtime_root: &Path,
     step: &RunStep,
     net: Option<&StepNet>,
+    journal: Option<&Journal>,
     output: &mut dyn FnMut(&[u8]),
 ) -> Result<i32> {
     let bundle = step.work.join("bundle");
     fs::create_dir_all(&bundle).map_err(io_err("create", &bundle))?;
     let id = format!("berth-build-{}", berth_store::blobs::unique_suffix());
     write_config(&bundle, &id, step, net)?;
+    if let Some(j) = journal {
+        j.record(&Entry::other(crate::txn::kind::CONTAINER, id.clone()))?;
+    }
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
     let (mut reader, writer) = std::io::pipe().map_err(io_err("pipe for", &bundle))?;
     let writer2 = writer.try_clone().map_err(io_err("pipe for", &bundle))?;

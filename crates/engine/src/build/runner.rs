@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, UNIX_EPOCH};
 
 use berth_build::runner::{BaseImage, Layer, RunStep, Runner, RunnerResult};
+use berth_store::journal::{Entry, Journal};
 use berth_store::layers::LayerStore;
 use berth_store::oci::{Descriptor, ImageConfig};
 use berth_store::BlobStore;
@@ -14,6 +15,7 @@ use nix::mount::{mount, MsFlags};
 use crate::containers::rootfs::{mount_rootfs, unmount_rootfs};
 use crate::engine::Engine;
 use crate::error::{io_err, Result};
+use crate::txn::kind;
 
 /// The engine, shared by the stages a build runs in parallel.
 pub struct EngineRunner<'a> {
@@ -27,6 +29,9 @@ pub struct EngineRunner<'a> {
     skeletons: PathBuf,
     /// `build --pull`: base images are pulled again even when stored.
     pull_always: bool,
+    /// The build's owner journal: its scratch directory, RUN containers and network places
+    /// are recorded here before they are made, so a killed build's are undone (`txn`).
+    journal: Option<Journal>,
 }
 
 impl<'a> EngineRunner<'a> {
@@ -39,6 +44,10 @@ impl<'a> EngineRunner<'a> {
             .root
             .join("build")
             .join(berth_store::blobs::unique_suffix());
+        let journal = engine.journal.clone();
+        if let Some(j) = &journal {
+            j.record(&Entry::other(kind::DIR, scratch.display().to_string()))?;
+        }
         fs::create_dir_all(&scratch).map_err(crate::error::io_err("create", &scratch))?;
         let cache_mounts = engine.paths.root.join("build-cache");
         let runtime_root = engine.paths.runtime();
@@ -52,6 +61,7 @@ impl<'a> EngineRunner<'a> {
             runtime_root,
             skeletons,
             pull_always,
+            journal,
         })
     }
 
@@ -145,18 +155,23 @@ impl Runner for EngineRunner<'_> {
     }
 
     fn run(&self, step: &RunStep, output: &mut dyn FnMut(&[u8])) -> RunnerResult<i32> {
+        let journal = self.journal.as_ref();
         if step.network != "bridge" {
             return Ok(super::run_step::run(
                 &self.runtime_root,
                 step,
                 None,
+                journal,
                 output,
             )?);
         }
         let key = berth_store::Digest::of_bytes(step.work.display().to_string().as_bytes());
         let key = &key.hex()[..12];
+        if let Some(j) = journal {
+            j.record(&Entry::other(kind::STEP_NET, key))?;
+        }
         let net = self.with_engine(|e| e.attach_build_step(key))?;
-        let code = super::run_step::run(&self.runtime_root, step, Some(&net), output);
+        let code = super::run_step::run(&self.runtime_root, step, Some(&net), journal, output);
         let _ = self.with_engine(|e| {
             e.detach_build_step(net);
             Ok(())

@@ -8,11 +8,26 @@ use crate::containers::rootfs::unmount_rootfs;
 use crate::engine::Engine;
 use crate::error::{io_err, Error, Result};
 use crate::lock::Lock;
+use crate::txn::kind;
+use berth_store::journal::Entry;
 
 impl Engine {
     /// Removes a container; a running one only with `force` (killed first). With `volumes`,
-    /// its anonymous volumes go too.
+    /// its anonymous volumes go too. The removal is journaled: if this process is killed
+    /// half-way, the next command finishes it.
     pub fn remove_container(&self, r: &ContainerRecord, force: bool, volumes: bool) -> Result<()> {
+        self.clean_dead_owners()?;
+        self.remove_container_now(r, force, volumes)
+    }
+
+    /// [`Engine::remove_container`] without the cleanup of dead commands first (what that
+    /// cleanup itself uses to finish a killed `rm`).
+    pub(crate) fn remove_container_now(
+        &self,
+        r: &ContainerRecord,
+        force: bool,
+        volumes: bool,
+    ) -> Result<()> {
         // One remover at a time per container (the monitor's --rm hook may race a user's rm).
         let _lock = Lock::exclusive(&self.paths.locks(), &r.id)?;
         if self
@@ -26,6 +41,20 @@ impl Engine {
         {
             return Ok(());
         }
+        let journal = self.open_journal()?;
+        journal.record(&Entry::other(kind::RM, r.id.clone()))?;
+        let removed = self.remove_container_files(r, force, volumes);
+        let _ = journal.finish();
+        removed
+    }
+
+    /// The removal itself: processes, network, mounts, directory, record, volumes.
+    fn remove_container_files(
+        &self,
+        r: &ContainerRecord,
+        force: bool,
+        volumes: bool,
+    ) -> Result<()> {
         let s = self.state(r);
         if s.is_running() || s.status == "restarting" {
             if !force {
@@ -52,6 +81,7 @@ impl Engine {
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
         }
+        crate::testhook::pause_at("rm:dir-removed");
         let _ = fs::remove_file(self.paths.socket(&r.id));
         record::delete(&self.db, &r.id)?;
         if let Err(e) = self.forget_container_network(r) {

@@ -42,7 +42,12 @@ impl Engine {
 
     /// Loads every image in the archive read from `input`; returns `Loaded image: <name>` /
     /// `Loaded image ID: sha256:<id>` lines as Docker prints them.
+    /// A failed load leaves nothing behind (it is journaled).
     pub fn load_images(&mut self, input: impl Read) -> Result<Vec<String>> {
+        self.journaled(|e| e, |e| e.load_journaled(input))
+    }
+
+    fn load_journaled(&mut self, input: impl Read) -> Result<Vec<String>> {
         let _lock = Lock::shared(&self.paths.locks(), "store")?;
         let loaded = store_archive::load(&self.blobs, input)?;
         let mut lines = Vec::new();
@@ -62,6 +67,7 @@ impl Engine {
                 added: now_secs(),
                 tags: Vec::new(),
             };
+            crate::testhook::pause_at("load:stored");
             index::insert(&mut self.db, &row, &names)?;
             self.image_event("load", &id, names.first().map(String::as_str));
             if names.is_empty() {

@@ -16,8 +16,18 @@ use crate::reference::Reference;
 impl Engine {
     /// Imports a rootfs tarball as an image named `name` (if given), with `--change` lines and a
     /// commit message. Returns the image ID. Nothing is listed until every blob is stored and
-    /// the layer is unpacked.
+    /// the layer is unpacked; a failed import leaves nothing behind (it is journaled).
     pub fn import(
+        &mut self,
+        input: impl Read,
+        name: Option<&str>,
+        changes: &[String],
+        message: Option<&str>,
+    ) -> Result<String> {
+        self.journaled(|e| e, |e| e.import_journaled(input, name, changes, message))
+    }
+
+    fn import_journaled(
         &mut self,
         input: impl Read,
         name: Option<&str>,
@@ -47,6 +57,7 @@ impl Engine {
             tags: Vec::new(),
         };
         let names: Vec<String> = reference.iter().map(|r| r.to_string()).collect();
+        crate::testhook::pause_at("import:stored");
         index::insert(&mut self.db, &row, &names)?;
         self.image_event("import", &id, names.first().map(String::as_str));
         Ok(id)

@@ -13,7 +13,7 @@ use crate::images::resolve::Image;
 impl Engine {
     /// The layer store.
     pub fn layer_store(&self) -> Result<LayerStore> {
-        Ok(LayerStore::open(&self.paths.layers())?)
+        Ok(LayerStore::open(&self.paths.layers())?.journaled(self.journal.as_ref()))
     }
 
     /// Makes sure every layer of `image` is unpacked; returns their directories bottom first

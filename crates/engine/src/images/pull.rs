@@ -56,6 +56,7 @@ impl Engine {
             .unwrap_or_else(|| "latest".into());
         let display = reference.familiar();
         let (conf, endpoints) = connect::endpoints(&reference.registry, &reference.repository)?;
+        self.clean_dead_owners()?;
         let _lock = Lock::shared(&self.paths.locks(), "store")?;
         let layers = self.layer_store()?;
         // Work dirs of killed unpacks (their process is gone) would otherwise stay behind.
@@ -110,6 +111,7 @@ impl Engine {
         } else {
             vec![reference.to_string()]
         };
+        crate::testhook::pause_at("pull:stored");
         index::insert(&mut self.db, &row, &tags)?;
         index::set_repo_digest(&self.db, &format!("{}@{}", reference.name(), p.digest), &id)?;
         if p.digest != p.manifest {

@@ -33,7 +33,18 @@ pub struct PushOutcome {
 
 impl Engine {
     /// Pushes the image the local name `name` points at to the registry the name names.
+    /// Journaled: gzip blobs made for the push and not yet kept with the image go if it is
+    /// cut short.
     pub fn push(
+        &mut self,
+        name: &str,
+        opts: &RegistryOptions,
+        progress: &dyn Progress,
+    ) -> Result<PushOutcome> {
+        self.journaled(|e| e, |e| e.push_journaled(name, opts, progress))
+    }
+
+    fn push_journaled(
         &mut self,
         name: &str,
         opts: &RegistryOptions,

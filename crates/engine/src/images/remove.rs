@@ -108,15 +108,17 @@ impl Engine {
     /// exclusively so concurrent imports and loads are not cut short.
     pub fn collect_garbage(&self) -> Result<()> {
         let _lock = Lock::exclusive(&self.paths.locks(), "store")?;
+        self.clean_dead_owners_locked()?;
         let live = self.live_content(&mut |_, _| {})?;
+        let (making_blobs, making_chains) = self.in_the_making(&[])?;
         for d in self.blobs.list()? {
-            if !live.blobs.contains(&d) {
+            if !live.blobs.contains(&d) && !making_blobs.contains(&d) {
                 self.blobs.delete(&d)?;
             }
         }
         let layers = self.layer_store()?;
         for c in layers.list()? {
-            if !live.chains.contains(&c) {
+            if !live.chains.contains(&c) && !making_chains.contains(&c) {
                 layers.remove(&c)?;
             }
         }

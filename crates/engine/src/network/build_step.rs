@@ -95,4 +95,19 @@ impl Engine {
         let _ = link::remove_netns(&step.netns);
         let _ = Leases::new(&step.leases, step.subnet).release(&step.key);
     }
+
+    /// Frees the place of build step `key` when only the key is known (the build that made
+    /// it was killed): its namespace and its address lease.
+    pub(crate) fn release_build_step(&self, key: &str) {
+        let _ = link::remove_netns(&self.paths.run.join("netns").join(format!("build-{key}")));
+        let Ok(Some(n)) =
+            crate::network::record::by_name(&self.db, crate::network::record::DEFAULT_NETWORK)
+        else {
+            return;
+        };
+        if let Ok(subnet) = n.subnet() {
+            let leases = self.network_run_dir(&n.name).join("build-leases.json");
+            let _ = Leases::new(&leases, subnet).release(key);
+        }
+    }
 }

@@ -3,8 +3,10 @@
 //!
 //! Checked, with the store lock held exclusively (so no import or load is in flight):
 //!
-//! * store: temp files and dirs in `<root>/store/tmp` and `<root>/layers/tmp-*` whose
-//!   owning process is gone; blobs and unpacked layers no indexed image references
+//! * first, silently: what dead commands left is rolled back through their owner journals
+//!   (`<root>/txn`, see `crate::txn`), and temp files and dirs in `<root>/store/tmp` and
+//!   `<root>/layers/tmp-*` whose owning process is gone are removed;
+//! * store: blobs and unpacked layers no indexed image references
 //!   (half-done imports, loads and removals); indexed images whose blobs are missing
 //!   (reported only: `berth rmi -f` them); half-made mount-point skeletons
 //!   (`<root>/skeletons/.tmp-<pid>-*`) whose process is gone;
@@ -71,8 +73,8 @@ impl CheckReport {
 
 /// Collects findings, repairing each as it is found when asked to.
 pub(crate) struct Findings {
-    repair: bool,
-    list: Vec<Finding>,
+    pub(crate) repair: bool,
+    pub(crate) list: Vec<Finding>,
 }
 
 impl Findings {
@@ -116,6 +118,8 @@ impl Engine {
     /// removes or fixes them. Holds the store lock exclusively throughout.
     pub fn system_check(&self, repair: bool) -> Result<CheckReport> {
         let _lock = Lock::exclusive(&self.paths.locks(), "store")?;
+        // What dead commands left is rolled back (or finished), not reported.
+        self.clean_dead_owners_locked()?;
         let mut f = Findings {
             repair,
             list: Vec::new(),

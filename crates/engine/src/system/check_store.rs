@@ -48,8 +48,10 @@ impl Engine {
             }
         })?;
         let (blobs, chains) = (live.blobs, live.chains);
+        // Content that commands still running are making is not (yet) garbage.
+        let (making_blobs, making_chains) = self.in_the_making(&[])?;
         for d in self.blobs.list()? {
-            if blobs.contains(&d) {
+            if blobs.contains(&d) || making_blobs.contains(&d) {
                 continue;
             }
             if all_readable {
@@ -69,7 +71,7 @@ impl Engine {
             }
         }
         for c in layers.list()? {
-            if !chains.contains(&c) {
+            if !chains.contains(&c) && !making_chains.contains(&c) {
                 let (store, chain) = (layers.clone(), c.clone());
                 f.fixable(
                     "unreferenced layer",
@@ -82,11 +84,22 @@ impl Engine {
         Ok(())
     }
 
-    /// `<root>/store/tmp`: blob and archive work files whose process is gone; and the
-    /// half-made mount-point skeletons (`<root>/skeletons/.tmp-<pid>-*`) of such processes.
+    /// `<root>/store/tmp`: blob and archive work files whose process is gone are debris of
+    /// killed imports, loads and builds, removed without a finding (like half-unpacked
+    /// layers); the half-made mount-point skeletons (`<root>/skeletons/.tmp-<pid>-*`) of
+    /// such processes are reported.
     fn check_store_tmp(&self, f: &mut Findings) -> Result<()> {
         let tmp = self.paths.store().join("tmp");
-        work_files_left(f, &tmp, "store temp file", |_| true)?;
+        let mut debris = Findings {
+            repair: true,
+            list: Vec::new(),
+        };
+        work_files_left(&mut debris, &tmp, "store temp file", |_| true)?;
+        for d in debris.list {
+            if let Some(Err(e)) = d.repaired {
+                f.unfixable("store temp file", d.subject, e);
+            }
+        }
         let skel = self.paths.skeletons();
         work_files_left(f, &skel, "half-made skeleton", |n| n.starts_with(".tmp-"))
     }

@@ -12,3 +12,5 @@ pub mod info;
 pub mod prune;
 pub mod prune_filter;
 mod util;
+
+pub(crate) use check_store::remove_path;

@@ -44,6 +44,7 @@ fn move_in(
     }
     f.sync_all().map_err(io_err("fsync", path))?;
     let dest = blobs.path(expected);
+    blobs.note_new(expected)?;
     fs::rename(path, &dest).map_err(io_err("rename into", &dest))?;
     Ok(size)
 }
