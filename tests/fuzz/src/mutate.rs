@@ -30,9 +30,9 @@ impl Mutations {
     }
 
     /// Adds tokens of the format (keywords, operators) that mutations may insert.
-    pub fn with_dictionary(mut self, tokens: &[&str]) -> Self {
+    pub fn with_dictionary<T: AsRef<[u8]>>(mut self, tokens: &[T]) -> Self {
         self.dictionary
-            .extend(tokens.iter().map(|t| t.as_bytes().to_vec()));
+            .extend(tokens.iter().map(|t| t.as_ref().to_vec()));
         self
     }
 

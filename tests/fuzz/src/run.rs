@@ -21,6 +21,9 @@ fn seed() -> u64 {
 /// [`Budget::from_env`]. Panics (failing the test) when `body` panics, after printing the
 /// input; aborts when one input hangs.
 pub fn run(name: &str, mutations: &Mutations, body: impl Fn(&[u8])) {
+    // libtest names each test's thread after the test (`module::test_fn`).
+    let thread = std::thread::current();
+    let name = thread.name().filter(|n| *n != "main").unwrap_or(name);
     let seed = seed();
     let watchdog = Watchdog::start(name);
     let attempt = |input: &[u8], what: &str| {
