@@ -14,6 +14,8 @@
 mod ast;
 mod error;
 mod exec;
+#[cfg(test)]
+mod fuzz_tests;
 mod funcs;
 mod gofmt;
 mod gojson;

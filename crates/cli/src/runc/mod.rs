@@ -3,6 +3,8 @@
 
 mod args;
 mod commands;
+#[cfg(test)]
+mod fuzz_tests;
 mod log;
 mod units;
 
