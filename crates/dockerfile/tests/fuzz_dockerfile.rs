@@ -13,20 +13,94 @@ const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformanc
 const MAX_LEN: usize = 16 * 1024;
 
 const DOCKERFILE_TOKENS: &[&str] = &[
-    "FROM ", "RUN ", "COPY ", "ADD ", "ENV ", "ARG ", "LABEL ", "ONBUILD ", "HEALTHCHECK ",
-    "SHELL ", "CMD ", "ENTRYPOINT ", "EXPOSE ", "USER ", "WORKDIR ", "VOLUME ", "STOPSIGNAL ",
-    "MAINTAINER ", "# syntax=", "# escape=`\n", "# escape=\\\n", "# check=", "<<EOF\n",
-    "<<-EOF\n", "<<\"EOF\"\n", "\nEOF\n", "--from=", "--mount=type=", "--chmod=", " AS ",
-    "[\"", "\"]", "\\\n", "`\n", "${", ":-", ":+", "##", "%%", "//", "\u{feff}",
+    "FROM ",
+    "RUN ",
+    "COPY ",
+    "ADD ",
+    "ENV ",
+    "ARG ",
+    "LABEL ",
+    "ONBUILD ",
+    "HEALTHCHECK ",
+    "SHELL ",
+    "CMD ",
+    "ENTRYPOINT ",
+    "EXPOSE ",
+    "USER ",
+    "WORKDIR ",
+    "VOLUME ",
+    "STOPSIGNAL ",
+    "MAINTAINER ",
+    "# syntax=",
+    "# escape=`\n",
+    "# escape=\\\n",
+    "# check=",
+    "<<EOF\n",
+    "<<-EOF\n",
+    "<<\"EOF\"\n",
+    "\nEOF\n",
+    "--from=",
+    "--mount=type=",
+    "--chmod=",
+    " AS ",
+    "[\"",
+    "\"]",
+    "\\\n",
+    "`\n",
+    "${",
+    ":-",
+    ":+",
+    "##",
+    "%%",
+    "//",
+    "\u{feff}",
 ];
 
 const WORD_TOKENS: &[&str] = &[
-    "$", "${", "}", ":-", ":+", "-", "+", "?", ":?", "#", "##", "%", "%%", "/", "//", "'",
-    "\"", "\\", "`", "$A", "${A}", "${EMPTY:-x}", "${A/*/y}", "*", "[a-z]", "\\$",
+    "$",
+    "${",
+    "}",
+    ":-",
+    ":+",
+    "-",
+    "+",
+    "?",
+    ":?",
+    "#",
+    "##",
+    "%",
+    "%%",
+    "/",
+    "//",
+    "'",
+    "\"",
+    "\\",
+    "`",
+    "$A",
+    "${A}",
+    "${EMPTY:-x}",
+    "${A/*/y}",
+    "*",
+    "[a-z]",
+    "\\$",
 ];
 
 const IGNORE_TOKENS: &[&str] = &[
-    "**", "*", "?", "[", "]", "[^", "\\", "!", "/", "../", "./", "\n", "#", "[a-", "[[:alpha:]]",
+    "**",
+    "*",
+    "?",
+    "[",
+    "]",
+    "[^",
+    "\\",
+    "!",
+    "/",
+    "../",
+    "./",
+    "\n",
+    "#",
+    "[a-",
+    "[[:alpha:]]",
 ];
 
 fn parser_seeds() -> Vec<Vec<u8>> {
@@ -42,7 +116,10 @@ fn parser_seeds() -> Vec<Vec<u8>> {
 fn word_seeds() -> Vec<Vec<u8>> {
     let dir = Path::new(CONFORMANCE).join("dockerfile-shell");
     let mut seeds = Vec::new();
-    for table in read_seeds(&dir, 1 << 20, |p| p.file_name().is_some_and(|n| n.to_string_lossy().ends_with("Test"))) {
+    for table in read_seeds(&dir, 1 << 20, |p| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().ends_with("Test"))
+    }) {
         for line in String::from_utf8_lossy(&table).lines() {
             let mut cols = line.split('|');
             if let (Some(_), Some(word)) = (cols.next(), cols.next()) {
@@ -93,12 +170,16 @@ fn fuzz_shell_word_expansion() {
         dictionary = WORD_TOKENS,
         body = |input: &[u8]| {
             let word = String::from_utf8_lossy(input);
-            let escape = if input.first() == Some(&b'`') { '`' } else { '\\' };
+            let escape = if input.first() == Some(&b'`') {
+                '`'
+            } else {
+                '\\'
+            };
             let mut lexer = Lexer::new(escape);
             let _ = lexer.process_word(&word, &env);
             let _ = lexer.process_words(&word, &env);
             lexer.skip_unset_env = true;
-            lexer.raw_quotes = input.len() % 2 == 0;
+            lexer.raw_quotes = input.len().is_multiple_of(2);
             let _ = lexer.process_word_with_matches(&word, &env);
         },
     );
@@ -106,8 +187,20 @@ fn fuzz_shell_word_expansion() {
 
 /// Paths every ignore file is checked against (the input's part after a NUL adds more).
 const PATHS: &[&str] = &[
-    "", ".", "Dockerfile", "a", "a/b", "a/b/c.txt", "dir/file", "dir/dir2/file", ".git/HEAD",
-    "junk/keep.txt", "x/../y", "[a]", "a*b", "deep/a/b/c/d/e/f/g",
+    "",
+    ".",
+    "Dockerfile",
+    "a",
+    "a/b",
+    "a/b/c.txt",
+    "dir/file",
+    "dir/dir2/file",
+    ".git/HEAD",
+    "junk/keep.txt",
+    "x/../y",
+    "[a]",
+    "a*b",
+    "deep/a/b/c/d/e/f/g",
 ];
 
 #[test]

@@ -12,8 +12,8 @@ use std::net::IpAddr;
 
 const DNS_TOKENS: &[&[u8]] = &[
     b"\x00\x00\x29\x10\x00\x00\x00\x00\x00\x00\x00", // EDNS(0) OPT record, 4096 bytes
-    b"\xc0\x0c", // a compression pointer to the question
-    b"\xc0\x00", // a pointer to the header (a loop)
+    b"\xc0\x0c",                                     // a compression pointer to the question
+    b"\xc0\x00",                                     // a pointer to the header (a loop)
     b"\x03web\x00",
     b"\x07in-addr\x04arpa\x00",
     b"\x03ip6\x04arpa\x00",
@@ -36,7 +36,10 @@ fn records() -> Records {
         ("web", "172.30.0.2"),
         ("web", "fd00::2"),
         ("db", "172.30.0.3"),
-        ("a-very-long-alias-name-for-the-database-service", "172.30.0.3"),
+        (
+            "a-very-long-alias-name-for-the-database-service",
+            "172.30.0.3",
+        ),
     ] {
         r.insert(name, addr.parse::<IpAddr>().expect("address"));
     }
@@ -53,7 +56,10 @@ fn seeds() -> Vec<Vec<u8>> {
         ("web.berth.test", QType::Aaaa),
         ("many", QType::A),
         ("2.0.30.172.in-addr.arpa", QType::Ptr),
-        ("2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa", QType::Ptr),
+        (
+            "2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa",
+            QType::Ptr,
+        ),
         ("example.com", QType::A),
         ("web", QType::Other(16)),
     ] {

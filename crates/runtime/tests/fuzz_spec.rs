@@ -7,14 +7,49 @@ use berth_fuzz::fuzz_target;
 use berth_runtime::{seccomp, spec};
 
 const JSON_TOKENS: &[&str] = &[
-    "{", "}", "[", "]", "\"", ":", ",", "null", "true", "-1", "1e999", "4294967296",
-    "\"ociVersion\":", "\"process\":", "\"root\":", "\"mounts\":", "\"linux\":",
-    "\"namespaces\":", "\"seccomp\":", "\"syscalls\":", "\"names\":", "\"action\":",
-    "\"args\":", "\"index\":", "\"op\":", "\"SCMP_ACT_ALLOW\"", "\"SCMP_ACT_NOTIFY\"",
-    "\"SCMP_ACT_ERRNO\"", "\"errnoRet\":", "\"defaultAction\":", "\"architectures\":",
-    "\"SCMP_ARCH_X86_64\"", "\"flags\":", "\"includes\":", "\"excludes\":", "\"caps\":",
-    "\"minKernel\":", "\"uidMappings\":", "\"hostname\":", "\"cwd\":",
-    "\"SCMP_CMP_MASKED_EQ\"", "\"/\"", "\"..\"",
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    ":",
+    ",",
+    "null",
+    "true",
+    "-1",
+    "1e999",
+    "4294967296",
+    "\"ociVersion\":",
+    "\"process\":",
+    "\"root\":",
+    "\"mounts\":",
+    "\"linux\":",
+    "\"namespaces\":",
+    "\"seccomp\":",
+    "\"syscalls\":",
+    "\"names\":",
+    "\"action\":",
+    "\"args\":",
+    "\"index\":",
+    "\"op\":",
+    "\"SCMP_ACT_ALLOW\"",
+    "\"SCMP_ACT_NOTIFY\"",
+    "\"SCMP_ACT_ERRNO\"",
+    "\"errnoRet\":",
+    "\"defaultAction\":",
+    "\"architectures\":",
+    "\"SCMP_ARCH_X86_64\"",
+    "\"flags\":",
+    "\"includes\":",
+    "\"excludes\":",
+    "\"caps\":",
+    "\"minKernel\":",
+    "\"uidMappings\":",
+    "\"hostname\":",
+    "\"cwd\":",
+    "\"SCMP_CMP_MASKED_EQ\"",
+    "\"/\"",
+    "\"..\"",
 ];
 
 const DEFAULT_PROFILE: &str = include_str!("../src/seccomp/default_profile.json");
@@ -36,7 +71,10 @@ fn seeds() -> Vec<Vec<u8>> {
 fn fuzz_runtime_spec() {
     let bundle = tempfile::tempdir().expect("bundle");
     std::fs::create_dir(bundle.path().join("rootfs")).expect("rootfs");
-    let caps = [&["CAP_SYS_ADMIN", "CAP_CHOWN"][..], seccomp::DOCKER_DEFAULT_CAPS];
+    let caps = [
+        &["CAP_SYS_ADMIN", "CAP_CHOWN"][..],
+        seccomp::DOCKER_DEFAULT_CAPS,
+    ];
     fuzz_target!(
         seeds = seeds(),
         max_len = 64 * 1024,
@@ -51,7 +89,10 @@ fn fuzz_runtime_spec() {
                 }
                 Err(_) => {
                     let value: Result<serde_json::Value, _> = serde_json::from_slice(input);
-                    if let Some(v) = value.ok().and_then(|v| v.pointer("/linux/seccomp").cloned()) {
+                    if let Some(v) = value
+                        .ok()
+                        .and_then(|v| v.pointer("/linux/seccomp").cloned())
+                    {
                         let _ = seccomp::parse(&v);
                     }
                 }

@@ -16,16 +16,54 @@ use std::path::Path;
 const MAX_LEN: usize = 64 * 1024;
 
 const TAR_TOKENS: &[&str] = &[
-    "../", "/", "./", ".wh.", ".wh..wh..opq", "..", "ustar\0", "ustar  \0", "././@LongLink",
-    "PaxHeaders", "path=", "linkpath=", "SCHILY.xattr.", "GNU.sparse.", "security.capability",
-    "/etc/passwd", "00000000777\0", "77777777777\0",
+    "../",
+    "/",
+    "./",
+    ".wh.",
+    ".wh..wh..opq",
+    "..",
+    "ustar\0",
+    "ustar  \0",
+    "././@LongLink",
+    "PaxHeaders",
+    "path=",
+    "linkpath=",
+    "SCHILY.xattr.",
+    "GNU.sparse.",
+    "security.capability",
+    "/etc/passwd",
+    "00000000777\0",
+    "77777777777\0",
 ];
 
 const JSON_TOKENS: &[&str] = &[
-    "{", "}", "[", "]", "\"", ":", ",", "null", "true", "1e999", "-0", "\\u0000", "\\ud800",
-    "\"sha256:", "\"mediaType\":", "\"digest\":", "\"size\":", "\"layers\":", "\"manifests\":",
-    "\"rootfs\":", "\"diff_ids\":", "\"Config\":", "\"Layers\":", "\"RepoTags\":",
-    "\"schemaVersion\":", "18446744073709551615", "-1",
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    ":",
+    ",",
+    "null",
+    "true",
+    "1e999",
+    "-0",
+    "\\u0000",
+    "\\ud800",
+    "\"sha256:",
+    "\"mediaType\":",
+    "\"digest\":",
+    "\"size\":",
+    "\"layers\":",
+    "\"manifests\":",
+    "\"rootfs\":",
+    "\"diff_ids\":",
+    "\"Config\":",
+    "\"Layers\":",
+    "\"RepoTags\":",
+    "\"schemaVersion\":",
+    "18446744073709551615",
+    "-1",
 ];
 
 /// One tar entry written without the `tar` crate's name checks (hostile names allowed).
@@ -69,7 +107,14 @@ fn layer_seeds(secret: &Path) -> Vec<Vec<u8>> {
     let mut seeds = Vec::new();
     let mut t = Vec::new();
     raw_entry(&mut t, b"etc/", b'5', b"", b"", 0o755);
-    raw_entry(&mut t, b"etc/hosts", b'0', b"", b"127.0.0.1 localhost\n", 0o644);
+    raw_entry(
+        &mut t,
+        b"etc/hosts",
+        b'0',
+        b"",
+        b"127.0.0.1 localhost\n",
+        0o644,
+    );
     raw_entry(&mut t, b"bin/sh", b'2', b"busybox", b"", 0o777);
     raw_entry(&mut t, b"bin/ln", b'1', b"etc/hosts", b"", 0o644);
     raw_entry(&mut t, b"usr/bin/su", b'0', b"", b"x", 0o4755);
@@ -91,12 +136,26 @@ fn layer_seeds(secret: &Path) -> Vec<Vec<u8>> {
         let mut t = Vec::new();
         raw_entry(&mut t, name, kind, link, b"", 0o644);
         // Then write through it, as an escape would.
-        raw_entry(&mut t, &[name, b"/pwned"].concat(), b'0', b"", b"pwned", 0o644);
+        raw_entry(
+            &mut t,
+            &[name, b"/pwned"].concat(),
+            b'0',
+            b"",
+            b"pwned",
+            0o644,
+        );
         raw_entry(&mut t, name, b'0', b"", b"overwrite", 0o644);
         seeds.push(finish(t));
     }
     let mut pax = Vec::new();
-    raw_entry(&mut pax, b"PaxHeaders/x", b'x', b"", b"30 path=../outside/paxpwned\n", 0o644);
+    raw_entry(
+        &mut pax,
+        b"PaxHeaders/x",
+        b'x',
+        b"",
+        b"30 path=../outside/paxpwned\n",
+        0o644,
+    );
     raw_entry(&mut pax, b"x", b'0', b"", b"pax", 0o644);
     seeds.push(finish(pax.clone()));
     seeds.push(gzip(&finish(pax)));
@@ -180,7 +239,10 @@ impl Sandbox {
             && fs::read(self.secret()).ok().as_deref() == Some(SECRET)
             && meta.nlink() == 1
             && meta.mode() & 0o7777 == 0o644;
-        assert!(ok, "written outside the destination by {input:?}: sandbox {names:?}, outside {outside:?}");
+        assert!(
+            ok,
+            "written outside the destination by {input:?}: sandbox {names:?}, outside {outside:?}"
+        );
     }
 }
 
@@ -224,10 +286,38 @@ fn archive_seeds() -> Vec<Vec<u8>> {
         config_d.hex(),
         diff_id.hex()
     );
-    raw_entry(&mut docker, b"manifest.json", b'0', b"", manifest.as_bytes(), 0o644);
-    raw_entry(&mut docker, format!("{}.json", config_d.hex()).as_bytes(), b'0', b"", config.as_bytes(), 0o644);
-    raw_entry(&mut docker, format!("{}/layer.tar", diff_id.hex()).as_bytes(), b'0', b"", &layer, 0o644);
-    raw_entry(&mut docker, b"link.tar", b'2', b"../../etc/passwd", b"", 0o777);
+    raw_entry(
+        &mut docker,
+        b"manifest.json",
+        b'0',
+        b"",
+        manifest.as_bytes(),
+        0o644,
+    );
+    raw_entry(
+        &mut docker,
+        format!("{}.json", config_d.hex()).as_bytes(),
+        b'0',
+        b"",
+        config.as_bytes(),
+        0o644,
+    );
+    raw_entry(
+        &mut docker,
+        format!("{}/layer.tar", diff_id.hex()).as_bytes(),
+        b'0',
+        b"",
+        &layer,
+        0o644,
+    );
+    raw_entry(
+        &mut docker,
+        b"link.tar",
+        b'2',
+        b"../../etc/passwd",
+        b"",
+        0o777,
+    );
     let docker = finish(docker);
 
     let image_manifest = format!(
@@ -245,14 +335,28 @@ fn archive_seeds() -> Vec<Vec<u8>> {
         image_manifest.len()
     );
     let mut o = Vec::new();
-    raw_entry(&mut o, b"oci-layout", b'0', b"", br#"{"imageLayoutVersion":"1.0.0"}"#, 0o644);
+    raw_entry(
+        &mut o,
+        b"oci-layout",
+        b'0',
+        b"",
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+        0o644,
+    );
     raw_entry(&mut o, b"index.json", b'0', b"", index.as_bytes(), 0o644);
     for (d, body) in [
         (&manifest_d, image_manifest.as_bytes()),
         (&config_d, config.as_bytes()),
         (&diff_id, &layer[..]),
     ] {
-        raw_entry(&mut o, format!("blobs/sha256/{}", d.hex()).as_bytes(), b'0', b"", body, 0o644);
+        raw_entry(
+            &mut o,
+            format!("blobs/sha256/{}", d.hex()).as_bytes(),
+            b'0',
+            b"",
+            body,
+            0o644,
+        );
     }
     let o = finish(o);
     vec![docker.clone(), o, gzip(&docker)]
@@ -271,7 +375,9 @@ fn fuzz_archive_load() {
         dictionary = JSON_TOKENS,
         body = |input: &[u8]| {
             let _ = archive::load(&blobs, &as_tar(input)[..]);
-            let left = fs::read_dir(root.join("tmp")).map(|d| d.count()).unwrap_or(0);
+            let left = fs::read_dir(root.join("tmp"))
+                .map(|d| d.count())
+                .unwrap_or(0);
             assert_eq!(left, 0, "load left temporary files behind for {input:?}");
             assert_eq!(fs::read_dir(&outside).expect("outside").count(), 0);
         },

@@ -106,7 +106,13 @@ impl Mutations {
             9 if len > 0 => {
                 // An ASCII digit run: sizes, counts and indexes become huge or odd.
                 let at = rng.below(len);
-                let digits = ["0", "-1", "4294967295", "18446744073709551616", "99999999999"];
+                let digits = [
+                    "0",
+                    "-1",
+                    "4294967295",
+                    "18446744073709551616",
+                    "99999999999",
+                ];
                 let d = digits[rng.below(digits.len())].as_bytes();
                 let end = (at + d.len()).min(len);
                 data.splice(at..end, d.iter().copied());

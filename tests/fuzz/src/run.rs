@@ -7,7 +7,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// The random seed: `BERTH_FUZZ_SEED`, else one from the clock (printed on failure).
 fn seed() -> u64 {
-    if let Some(s) = std::env::var("BERTH_FUZZ_SEED").ok().and_then(|v| v.parse().ok()) {
+    if let Some(s) = std::env::var("BERTH_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         return s;
     }
     let now = SystemTime::now()

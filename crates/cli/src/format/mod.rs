@@ -14,9 +14,9 @@
 mod ast;
 mod error;
 mod exec;
+mod funcs;
 #[cfg(test)]
 mod fuzz_tests;
-mod funcs;
 mod gofmt;
 mod gojson;
 pub mod headers;
