@@ -88,6 +88,15 @@ fn seeds() -> Vec<Vec<u8>> {
     seeds.push(b"services:\n  a: &a\n    image: x\n    environment: [A=${A:-1}]\n  b:\n    <<: *a\n    depends_on: [a]\n".to_vec());
     // Nested aliases (a small "billion laughs").
     seeds.push(b"x-a: &a [1,1,1,1,1,1,1,1]\nx-b: &b [*a,*a,*a,*a,*a,*a,*a,*a]\nx-c: &c [*b,*b,*b,*b,*b,*b,*b,*b]\nx-d: &d [*c,*c,*c,*c,*c,*c,*c,*c]\nservices:\n  s:\n    image: x\n".to_vec());
+    // Seven levels of ten aliases (ten million nodes), and sequences nested a thousand deep:
+    // both once took the loader down (a hang, a stack overflow).
+    let mut laughs = b"x-0: &a0 [1,1,1,1,1,1,1,1,1,1]\n".to_vec();
+    for i in 1..7 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(",");
+        laughs.extend_from_slice(format!("x-{i}: &a{i} [{refs}]\n").as_bytes());
+    }
+    seeds.push(laughs);
+    seeds.push(format!("x-a:\n{}1\nservices: {{}}\n", "- ".repeat(1000)).into_bytes());
     seeds
 }
 
