@@ -109,6 +109,9 @@ fn seeds() -> Vec<Vec<u8>> {
         "{{$x := 1}}{{range .List}}{{if eq $x 1}}{{break}}{{end}}{{end}}{{$x = 2}}{{$x}}",
         "{{- /* comment */ -}} {{and .ID .Null}} {{or .Null .ID}} {{not .Empty}}",
         "{{.Missing.Deeper}}\u{0}{\"Missing\":{\"Deeper\":[1,2,{\"x\":null}]}}",
+        // Nesting past the parser's limit (a stack overflow before it had one).
+        &format!("{{{{{}.ID{}}}}}", "(".repeat(300), ")".repeat(300)),
+        &format!("{}x{}", "{{if .ID}}".repeat(200), "{{end}}".repeat(200)),
     ]
     .iter()
     .map(|s| s.as_bytes().to_vec())
