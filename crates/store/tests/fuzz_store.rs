@@ -147,6 +147,19 @@ fn layer_seeds(secret: &Path) -> Vec<Vec<u8>> {
         raw_entry(&mut t, name, b'0', b"", b"overwrite", 0o644);
         seeds.push(finish(t));
     }
+    // A GNU sparse file of 1 MiB, all hole (once written out in full: see fuzz_regressions).
+    let mut h = tar::Header::new_gnu();
+    h.as_old_mut().name[..6].copy_from_slice(b"sparse");
+    h.set_entry_type(tar::EntryType::GNUSparse);
+    h.set_size(0);
+    h.set_mode(0o644);
+    if let Some(gnu) = h.as_gnu_mut() {
+        gnu.realsize = *b"00004000000\0";
+        gnu.sparse[0].offset = *b"00004000000\0";
+        gnu.sparse[0].numbytes = *b"00000000000\0";
+    }
+    h.set_cksum();
+    seeds.push(finish(h.as_bytes().to_vec()));
     let mut pax = Vec::new();
     raw_entry(
         &mut pax,
@@ -196,6 +209,23 @@ fn as_tar(input: &[u8]) -> Vec<u8> {
         fix_tar_checksums(&mut data);
     }
     data
+}
+
+/// Bytes allocated on disk under `dir` (not following symlinks).
+fn disk_usage(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).into_iter().flatten().flatten() {
+            if let Ok(meta) = entry.path().symlink_metadata() {
+                total += meta.blocks() * 512;
+                if meta.is_dir() {
+                    stack.push(entry.path());
+                }
+            }
+        }
+    }
+    total
 }
 
 /// A temporary directory holding `dest/` (empty) and `outside/secret` (the sentinel).
@@ -261,6 +291,13 @@ fn fuzz_unpack_layer() {
             let dest = sb.dest();
             let _ = unpack::unpack_layer(&data[..], &dest);
             sb.assert_untouched();
+            // No disk bomb: what a layer of at most 64 KiB puts on disk stays small.
+            let used = disk_usage(&dest);
+            assert!(
+                used <= 16 << 20,
+                "{used} bytes on disk from {} input bytes",
+                input.len()
+            );
             // Reset dest/ for the next input (the sentinel's path stays the same).
             fs::remove_dir_all(&dest).expect("clean dest");
             fs::create_dir(&dest).expect("dest");

@@ -112,6 +112,7 @@ impl Mutations {
                     "4294967295",
                     "18446744073709551616",
                     "99999999999",
+                    "77777777777", // the largest 11-digit octal: tar sizes of 8 GiB
                 ];
                 let d = digits[rng.below(digits.len())].as_bytes();
                 let end = (at + d.len()).min(len);
