@@ -150,17 +150,17 @@ impl State<'_> {
         list: &List,
         else_list: Option<&List>,
     ) -> EResult<Flow> {
-        let items: Vec<(Value, Value)> = match val {
-            Value::Null => Vec::new(),
-            Value::Array(a) => a
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| (Value::from(i), v))
-                .collect(),
+        // Lazily: `range N` over a large N must not build N values first (`{{range
+        // 1e12}}{{break}}{{end}}` returns at once in Go).
+        let items: Box<dyn Iterator<Item = (Value, Value)>> = match val {
+            Value::Null => Box::new(std::iter::empty()),
+            Value::Array(a) => {
+                Box::new(a.into_iter().enumerate().map(|(i, v)| (Value::from(i), v)))
+            }
             Value::Object(o) => {
                 let mut kv: Vec<(String, Value)> = o.into_iter().collect();
                 kv.sort_by(|a, b| a.0.cmp(&b.0));
-                kv.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
+                Box::new(kv.into_iter().map(|(k, v)| (Value::String(k), v)))
             }
             Value::Number(ref n) if n.as_i64().is_some() => {
                 if pipe.decl.len() > 1 {
@@ -171,14 +171,15 @@ impl State<'_> {
                     );
                 }
                 let n = n.as_i64().unwrap_or(0).max(0);
-                (0..n).map(|i| (Value::from(i), Value::from(i))).collect()
+                Box::new((0..n).map(|i| (Value::from(i), Value::from(i))))
             }
             other => {
                 let shown = go_sprint(&other);
                 return self.error(pipe.pos, pipe, format!("range can't iterate over {shown}"));
             }
         };
-        if items.is_empty() {
+        let mut items = items.peekable();
+        if items.peek().is_none() {
             return match else_list {
                 Some(e) => self.walk_list(dot, e),
                 None => Ok(Flow::Normal),

@@ -16,6 +16,11 @@ enum Parsed {
     Else,
 }
 
+/// How deep parenthesized pipelines and control structures may nest (Go allows 10000 on
+/// its growable stacks; parsing, running and dropping the tree recurse, and a few hundred
+/// levels overflowed a 2 MiB thread stack here).
+const MAX_DEPTH: usize = 100;
+
 /// Parses template text into a node list.
 pub(crate) fn parse(text: &str) -> PResult<List> {
     let mut p = Parser {
@@ -24,6 +29,7 @@ pub(crate) fn parse(text: &str) -> PResult<List> {
         line: 1,
         vars: vec!["$".to_string()],
         range_depth: 0,
+        depth: 0,
     };
     p.parse_root()
 }
@@ -34,6 +40,8 @@ struct Parser {
     line: usize,
     vars: Vec<String>,
     range_depth: usize,
+    /// Parenthesized pipelines and control structures open around the current item.
+    depth: usize,
 }
 
 impl Parser {
@@ -174,8 +182,19 @@ impl Parser {
 
     fn control(&mut self, kind: ControlKind) -> PResult<Node> {
         let mark = self.vars.len();
-        let result = self.control_inner(kind);
+        let result = self.nested(|p| p.control_inner(kind));
         self.vars.truncate(mark);
+        result
+    }
+
+    /// Runs `f` one nesting level deeper; past [`MAX_DEPTH`], Go's error instead.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        if self.depth >= MAX_DEPTH {
+            return self.error("max expression depth exceeded");
+        }
+        self.depth += 1;
+        let result = f(self);
+        self.depth -= 1;
         result
     }
 
@@ -425,7 +444,8 @@ impl Parser {
                 }
             }
             Tok::LeftParen => {
-                let pipe = self.pipeline("parenthesized pipeline", Tok::RightParen)?;
+                let pipe =
+                    self.nested(|p| p.pipeline("parenthesized pipeline", Tok::RightParen))?;
                 Arg::Pipe(Box::new(pipe))
             }
             Tok::String | Tok::RawString => {
@@ -577,6 +597,30 @@ mod tests {
             err("a\n{{.X}"),
             "template parsing error: template: :2: bad character U+007D '}'"
         );
+    }
+
+    /// Found by fuzzing: a thousand nested parentheses or `if`s overflowed the stack (a
+    /// process abort); now Go's error past [`MAX_DEPTH`] levels.
+    #[test]
+    fn deep_nesting_is_an_error() {
+        let n = 1000;
+        for text in [
+            format!("{{{{{}.ID{}}}}}", "(".repeat(n), ")".repeat(n)),
+            format!("{}x{}", "{{if .}}".repeat(n), "{{end}}".repeat(n)),
+            format!("{}x{}", "{{range .}}".repeat(n), "{{end}}".repeat(n)),
+            format!("{{{{if .}}}}{}{{{{end}}}}", "{{else if .}}".repeat(n)),
+        ] {
+            assert_eq!(
+                err(&text),
+                "template parsing error: template: :1: max expression depth exceeded"
+            );
+        }
+        let ok = format!(
+            "{}x{}",
+            "{{with .}}".repeat(MAX_DEPTH),
+            "{{end}}".repeat(MAX_DEPTH)
+        );
+        assert!(parse(&ok).is_ok());
     }
 
     #[test]

@@ -210,6 +210,21 @@ mod tests {
         assert_eq!(r("{{(index .Mixed.k 0)}}", data()), "1");
     }
 
+    /// Found by fuzzing: `range` over a large integer built every index first (a huge
+    /// allocation, then an abort); it now counts lazily, as Go does.
+    #[test]
+    fn range_over_a_large_integer_is_lazy() {
+        assert_eq!(
+            r(
+                "{{range 9223372036854775807}}{{.}}{{break}}{{end}}x",
+                data()
+            ),
+            "0x"
+        );
+        assert_eq!(r("{{range 3}}{{.}}{{end}}", data()), "012");
+        assert_eq!(r("{{range 0}}x{{else}}none{{end}}", data()), "none");
+    }
+
     #[test]
     fn control_flow() {
         assert_eq!(r("{{range .Names}}[{{.}}]{{end}}", data()), "[web][db]");

@@ -12,6 +12,8 @@
 // already allows dead code for this module).
 #![allow(unused_imports)]
 
+#[cfg(test)]
+mod fuzz_tests;
 pub mod headers;
 pub mod human;
 mod table;

@@ -5,6 +5,8 @@ mod args;
 mod commands;
 mod flags;
 mod help;
+#[cfg(test)]
+mod fuzz_tests;
 mod log;
 mod units;
 

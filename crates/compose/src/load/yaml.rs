@@ -142,12 +142,22 @@ impl Node {
 
 /// Parses every document of `text` (file `file`); several documents are returned in order.
 /// An empty file gives no documents.
+/// The deepest nesting of sequences and maps accepted. saphyr-parser stops flow collections
+/// at 255 levels; block ones have no limit there, and the recursive passes after parsing
+/// (interpolation, merge, conversion, validation) would overflow the stack on a few thousand.
+const MAX_DEPTH: usize = 256;
+
+/// The most nodes aliases may copy into one file (go-yaml refuses such files too): a few
+/// lines of nested aliases would otherwise expand to billions of nodes.
+const MAX_ALIASED_NODES: usize = 100_000;
+
 pub(crate) fn parse(text: &str, file: &Path) -> Result<Vec<Node>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut b = Builder {
         file,
         stack: Vec::new(),
         anchors: HashMap::new(),
+        aliased: 0,
         docs: Vec::new(),
     };
     for ev in Parser::new_from_str(text) {
@@ -185,7 +195,10 @@ enum Frame {
 struct Builder<'a> {
     file: &'a Path,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes with their sizes in nodes.
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Nodes copied by aliases so far.
+    aliased: usize,
     docs: Vec<Node>,
 }
 
@@ -217,13 +230,21 @@ impl Builder<'_> {
                 self.push(node)
             }
             Event::Alias(id) => {
-                let Some(mut node) = self.anchors.get(&id).cloned() else {
+                let Some((node, size)) = self.anchors.get(&id) else {
                     return Err(self.err(&span, "yaml: unknown anchor".into()));
                 };
+                self.aliased = self.aliased.saturating_add(*size);
+                if self.aliased > MAX_ALIASED_NODES {
+                    return Err(
+                        self.err(&span, "yaml: document contains excessive aliasing".into())
+                    );
+                }
+                let mut node = node.clone();
                 node.span = span;
                 self.push(node)
             }
             Event::SequenceStart(anchor, tag) => {
+                self.check_depth(&span)?;
                 self.stack.push(Frame::Seq {
                     items: Vec::new(),
                     span,
@@ -233,6 +254,7 @@ impl Builder<'_> {
                 Ok(())
             }
             Event::MappingStart(anchor, tag) => {
+                self.check_depth(&span)?;
                 self.stack.push(Frame::Map {
                     entries: Vec::new(),
                     merges: Vec::new(),
@@ -293,9 +315,19 @@ impl Builder<'_> {
         }
     }
 
+    fn check_depth(&self, span: &Span) -> Result<()> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(self.err(
+                span,
+                format!("yaml: nesting deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        Ok(())
+    }
+
     fn anchor(&mut self, id: usize, node: &Node) {
         if id > 0 {
-            self.anchors.insert(id, node.clone());
+            self.anchors.insert(id, (node.clone(), node_count(node)));
         }
     }
 
@@ -335,6 +367,15 @@ impl Builder<'_> {
             },
         }
         Ok(())
+    }
+}
+
+/// The number of nodes in `node` (itself included).
+fn node_count(node: &Node) -> usize {
+    match &node.kind {
+        Kind::Seq(items) => 1 + items.iter().map(node_count).sum::<usize>(),
+        Kind::Map(entries) => 1 + entries.iter().map(|(_, v)| node_count(v)).sum::<usize>(),
+        _ => 1,
     }
 }
 
@@ -548,5 +589,39 @@ mod tests {
         let e = parse("a: 1\na: 2\n", Path::new("t.yaml")).expect_err("duplicate");
         assert!(e.to_string().contains("t.yaml:2:1"), "{e}");
         assert!(e.to_string().contains("already defined at line 1"), "{e}");
+    }
+
+    /// Found by fuzzing: thousands of nested block sequences overflowed the stack after
+    /// parsing (a process abort, not an error).
+    #[test]
+    fn deep_nesting_is_an_error() {
+        let nested = |n: usize| {
+            let mut s = String::from("x:\n");
+            for i in 1..=n {
+                s.push_str(&" ".repeat(i));
+                s.push_str("-\n");
+            }
+            s
+        };
+        assert!(parse(&nested(MAX_DEPTH - 1), Path::new("t.yaml")).is_ok());
+        for text in [nested(5000), format!("x:\n{}1\n", "- ".repeat(1000))] {
+            let e = parse(&text, Path::new("t.yaml")).expect_err("too deep");
+            assert!(e.to_string().contains("nesting deeper than 256"), "{e}");
+        }
+    }
+
+    /// Found by fuzzing: seven lines of nested aliases expanded to ten million nodes.
+    #[test]
+    fn excessive_aliasing_is_an_error() {
+        let mut laughs = String::from("a0: &a0 [1,1,1,1,1,1,1,1,1,1]\n");
+        for i in 1..7 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(",");
+            laughs.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let e = parse(&laughs, Path::new("t.yaml")).expect_err("too many aliased nodes");
+        assert!(e.to_string().contains("excessive aliasing"), "{e}");
+        // Ordinary reuse is fine.
+        let n = one("x: &x {a: 1, b: [1, 2]}\ny: *x\nz: {<<: *x, c: 3}\n");
+        assert!(n.get("y").and_then(|y| y.get("b")).is_some());
     }
 }

@@ -318,7 +318,9 @@ impl Parser<'_> {
     /// `[:name:]` or `[:^name:]` after the `[` was read; `None` when it is not one.
     fn posix_class(&mut self) -> Result<Option<Vec<(char, char)>>, String> {
         let rest: String = self.chars[self.pos..].iter().collect();
-        let Some(end) = rest.find(":]") else {
+        // The closing `:]` comes after the opening `:` (RE2 searches after `[:`), so `[:]`
+        // alone is not a class name.
+        let Some(end) = rest.get(1..).and_then(|r| r.find(":]")).map(|i| i + 1) else {
             return Ok(None);
         };
         let body = &rest[1..end];
