@@ -193,6 +193,8 @@ pub struct Extractor<D: Dirs> {
     policy: Policy,
     dir_times: Vec<(EntryPath, (i64, u32))>,
     stats: Stats,
+    /// The copy buffer, kept from file to file.
+    buf: Vec<u8>,
 }
 
 impl<D: Dirs> Extractor<D> {
@@ -203,6 +205,7 @@ impl<D: Dirs> Extractor<D> {
             policy,
             dir_times: Vec::new(),
             stats: Stats::default(),
+            buf: Vec::new(),
         }
     }
 
@@ -421,13 +424,17 @@ impl<D: Dirs> Extractor<D> {
                 File::from(fd)
             }
         };
-        let written = copy(data, &mut file).map_err(|source| ExtractError::Stream {
-            what: format!(
-                "reading {} {} (truncated archive?)",
-                self.policy.words.entry, meta.shown
-            ),
-            source,
-        })?;
+        if self.buf.is_empty() {
+            self.buf = vec![0u8; 128 * 1024];
+        }
+        let written =
+            copy(data, &mut file, &mut self.buf).map_err(|source| ExtractError::Stream {
+                what: format!(
+                    "reading {} {} (truncated archive?)",
+                    self.policy.words.entry, meta.shown
+                ),
+                source,
+            })?;
         if written != size && !meta.sparse {
             return Err(ExtractError::Refused(format!(
                 "{} {} is truncated: {written} of {size} bytes",
@@ -666,12 +673,11 @@ pub fn stream_error(label: &str, after: Option<&str>, source: std::io::Error) ->
     ExtractError::Stream { what, source }
 }
 
-/// Copies with a large buffer; returns the bytes copied.
-fn copy(from: &mut dyn Read, to: &mut File) -> std::io::Result<u64> {
-    let mut buf = vec![0u8; 128 * 1024];
+/// Copies through `buf`; returns the bytes copied.
+fn copy(from: &mut dyn Read, to: &mut File, buf: &mut [u8]) -> std::io::Result<u64> {
     let mut total = 0u64;
     loop {
-        let n = match from.read(&mut buf) {
+        let n = match from.read(buf) {
             Ok(0) => return Ok(total),
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,

@@ -20,11 +20,14 @@ pub struct Case {
     pub tar: Vec<u8>,
 }
 
+/// Size, mode, uid, mtime, inode and content of every file under a directory.
+type Snapshot = BTreeMap<PathBuf, (u64, u32, u32, i64, u64, Vec<u8>)>;
+
 /// A directory outside the destination, with a file `secret` in it.
 #[derive(Debug)]
 pub struct Sentinel {
     dir: PathBuf,
-    before: BTreeMap<PathBuf, (u64, u32, u32, i64, u64, Vec<u8>)>,
+    before: Snapshot,
 }
 
 impl Sentinel {
@@ -84,7 +87,7 @@ impl Sentinel {
 }
 
 /// Every file under `dir` with its size, mode, uid, mtime, inode and (for files) content.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (u64, u32, u32, i64, u64, Vec<u8>)> {
+fn snapshot(dir: &Path) -> Snapshot {
     let mut out = BTreeMap::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(d) = todo.pop() {
