@@ -619,6 +619,19 @@ impl<D: Dirs> Extractor<D> {
         name: &[u8],
         is_dir: bool,
     ) -> Result<bool> {
+        if let Some(m) = self.dirs.mounted(meta.path.components()) {
+            let shown = self.dirs.show(meta.path.components());
+            return Err(ExtractError::Conflict(match m {
+                Mounted::Dir if !is_dir => format!(
+                    "cannot overwrite directory {} with non-directory",
+                    shown.display()
+                ),
+                _ => format!(
+                    "cannot replace {}: a file mounted into the container",
+                    shown.display()
+                ),
+            }));
+        }
         let existing = match ops::kind_at(parent, name) {
             Ok(None) => return Ok(false),
             Ok(Some(kind)) => kind,
