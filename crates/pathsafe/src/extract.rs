@@ -537,7 +537,7 @@ impl<D: Dirs> Extractor<D> {
     ) -> Result<()> {
         let missing = || {
             ExtractError::Refused(format!(
-                "{} {} is a hard link to {}, which is not an earlier file of the {}",
+                "{} {} is a hard link to {}, which is not an earlier file of the {} (no such file, or a directory)",
                 self.policy.words.entry,
                 meta.shown,
                 target.display(),

@@ -162,6 +162,15 @@ impl Root {
         Ok(target)
     }
 
+    /// [`Root::resolve`] (nothing created) where climbing above the root, by a `..` of
+    /// `path` or of a symlink, is an error (`EXDEV`, as `RESOLVE_BENEATH` answers) rather
+    /// than clamped: for callers whose contents must be self-contained (an image archive).
+    pub fn resolve_beneath(&self, path: &Path) -> io::Result<Target> {
+        let target = self.walk_with(path, Create::No, true, true, &mut |_, _| Ok(()))?;
+        self.recheck(&target)?;
+        Ok(target)
+    }
+
     /// [`Root::resolve`], calling `created(dir, name)` for every entry it creates (to set
     /// an owner or a mode), before it is entered.
     pub fn resolve_creating(
@@ -189,13 +198,27 @@ impl Root {
         follow_last: bool,
         created: &mut dyn FnMut(BorrowedFd<'_>, &OsStr) -> io::Result<()>,
     ) -> io::Result<Target> {
+        self.walk_with(path, create, follow_last, false, created)
+    }
+
+    /// The walk; with `beneath`, a `..` at the root is `EXDEV` instead of staying there.
+    fn walk_with(
+        &self,
+        path: &Path,
+        create: Create,
+        follow_last: bool,
+        beneath: bool,
+        created: &mut dyn FnMut(BorrowedFd<'_>, &OsStr) -> io::Result<()>,
+    ) -> io::Result<Target> {
         let mut queue: VecDeque<OsString> = components(path).collect();
         let mut stack: Vec<(OwnedFd, OsString)> = Vec::new();
         let mut links = 0;
         let mut retries = 0;
         while let Some(name) = queue.pop_front() {
             if name == ".." {
-                stack.pop();
+                if stack.pop().is_none() && beneath {
+                    return Err(Errno::XDEV.into());
+                }
                 continue;
             }
             let dir = stack.last().map_or(self.fd.as_fd(), |(fd, _)| fd.as_fd());
@@ -225,6 +248,9 @@ impl Root {
                     let target = rustix::fs::readlinkat(&fd, "", Vec::new())?;
                     let target = Path::new(OsStr::from_bytes(target.as_bytes()));
                     if target.is_absolute() {
+                        if beneath {
+                            return Err(Errno::XDEV.into());
+                        }
                         stack.clear();
                     }
                     for comp in components(target).collect::<Vec<_>>().into_iter().rev() {
@@ -443,6 +469,18 @@ mod tests {
             assert!(d.path().join("root/etc/new/file").is_file());
             std::fs::remove_dir_all(d.path().join("root/tmp")).unwrap();
             std::fs::remove_dir_all(d.path().join("root/etc/new")).unwrap();
+        });
+    }
+
+    #[test]
+    fn beneath_refuses_climbing_out() {
+        both(|_, r| {
+            let t = r.resolve_beneath(Path::new("etc/hostlink")).unwrap();
+            assert_eq!(t.path, Path::new("/etc/hosts"));
+            for p in ["../etc", "etc/up/x", "proc", "etc/../.."] {
+                let e = r.resolve_beneath(Path::new(p)).unwrap_err();
+                assert_eq!(e.raw_os_error(), Some(Errno::XDEV.raw_os_error()), "{p}");
+            }
         });
     }
 

@@ -21,3 +21,23 @@ fn layer_unpack() {
         sentinel.assert_not_linked_from(&dest, case.name);
     }
 }
+
+#[test]
+fn archive_load() {
+    let scratch = tempfile::tempdir().unwrap();
+    let sentinel = Sentinel::create(&scratch.path().join("outside")).unwrap();
+    for (i, case) in corpus(sentinel.path()).into_iter().enumerate() {
+        let store_dir = scratch.path().join(format!("store{i}"));
+        let store = berth_store::BlobStore::open(&store_dir).unwrap();
+        // None of them is an image archive: each must fail, cleanly, after extraction.
+        let err = berth_store::archive::load(&store, &case.tar[..])
+            .expect_err(case.name)
+            .to_string();
+        assert!(!err.is_empty());
+        sentinel.assert_untouched(case.name);
+        sentinel.assert_not_linked_from(&store_dir, case.name);
+        let tmp = store_dir.join("tmp");
+        let left = std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0);
+        assert_eq!(left, 0, "{}: temp dir left behind", case.name);
+    }
+}
