@@ -166,7 +166,7 @@ impl Root {
     /// `path` or of a symlink, is an error (`EXDEV`, as `RESOLVE_BENEATH` answers) rather
     /// than clamped: for callers whose contents must be self-contained (an image archive).
     pub fn resolve_beneath(&self, path: &Path) -> io::Result<Target> {
-        let target = self.walk_with(path, Create::No, true, true, &mut |_, _| Ok(()))?;
+        let target = self.walk_with(path, Create::No, true, true, None, &mut |_, _| Ok(()))?;
         self.recheck(&target)?;
         Ok(target)
     }
@@ -198,7 +198,34 @@ impl Root {
         follow_last: bool,
         created: &mut dyn FnMut(BorrowedFd<'_>, &OsStr) -> io::Result<()>,
     ) -> io::Result<Target> {
-        self.walk_with(path, create, follow_last, false, created)
+        self.walk_with(path, create, follow_last, false, None, created)
+    }
+
+    /// `path` resolved as far as it exists, every symlink followed inside the root, and the
+    /// missing rest appended as it is (its `..` taken lexically): the path inside the root
+    /// (absolute, `/x/y`) a later `mkdir -p` of `path` would make. Nothing is created.
+    pub fn resolve_partial(&self, path: &Path) -> io::Result<PathBuf> {
+        let mut rest = Vec::new();
+        let target = self.walk_with(
+            path,
+            Create::No,
+            true,
+            false,
+            Some(&mut rest),
+            &mut |_, _| Ok(()),
+        )?;
+        if rest.is_empty() {
+            self.recheck(&target)?;
+        }
+        let mut out = target.path;
+        for c in rest {
+            if c == ".." {
+                out.pop();
+            } else {
+                out.push(c);
+            }
+        }
+        Ok(out)
     }
 
     /// The walk; with `beneath`, a `..` at the root is `EXDEV` instead of staying there.
@@ -208,6 +235,7 @@ impl Root {
         create: Create,
         follow_last: bool,
         beneath: bool,
+        mut missing: Option<&mut Vec<OsString>>,
         created: &mut dyn FnMut(BorrowedFd<'_>, &OsStr) -> io::Result<()>,
     ) -> io::Result<Target> {
         let mut queue: VecDeque<OsString> = components(path).collect();
@@ -235,6 +263,13 @@ impl Root {
                     }
                     queue.push_front(name);
                     continue;
+                }
+                Err(Errno::NOENT) if missing.is_some() => {
+                    if let Some(rest) = missing.as_deref_mut() {
+                        rest.push(name);
+                        rest.extend(queue.drain(..));
+                    }
+                    break;
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -481,6 +516,16 @@ mod tests {
                 let e = r.resolve_beneath(Path::new(p)).unwrap_err();
                 assert_eq!(e.raw_os_error(), Some(Errno::XDEV.raw_os_error()), "{p}");
             }
+        });
+    }
+
+    #[test]
+    fn partial_appends_what_is_missing() {
+        both(|_, r| {
+            let p = r.resolve_partial(Path::new("/mnt/a/../b")).unwrap();
+            assert_eq!(p, Path::new("/tmp/b"));
+            let p = r.resolve_partial(Path::new("/proc/hosts")).unwrap();
+            assert_eq!(p, Path::new("/etc/hosts"));
         });
     }
 
