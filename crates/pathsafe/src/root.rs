@@ -308,23 +308,12 @@ impl Root {
         Ok(Target { fd, path: inner })
     }
 
-    /// Opens one component of `dir` without following it if it is a symlink and without
-    /// any possibility of leaving `dir` (a plain name, never `..`, opened `O_NOFOLLOW`).
+    /// Opens one component of `dir` (see [`open_beneath`]), `openat2` unless forced off.
     fn open_component(&self, dir: BorrowedFd<'_>, name: &OsStr) -> rustix::io::Result<OwnedFd> {
-        let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        if self.uses_openat2() {
-            match rustix::fs::openat2(
-                dir,
-                name,
-                flags,
-                Mode::empty(),
-                ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
-            ) {
-                Err(Errno::NOSYS) => NO_OPENAT2.store(true, Ordering::Relaxed),
-                other => return other,
-            }
+        if self.walk_only {
+            return rustix::fs::openat(dir, name, WALK_FLAGS, Mode::empty());
         }
-        rustix::fs::openat(dir, name, flags, Mode::empty())
+        open_beneath(dir, name)
     }
 
     /// Opens the resolved path again, this time letting the kernel resolve it with
@@ -357,6 +346,33 @@ impl Root {
         }
         Ok(())
     }
+}
+
+/// Flags of every step of the walk: a handle only, never following a symlink.
+const WALK_FLAGS: OFlags = OFlags::PATH.union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
+
+/// Opens one component `name` of `dir` as an `O_PATH` handle without following it if it
+/// is a symlink and without any possibility of leaving `dir`: `openat2` with
+/// `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS`, or, where `openat2` is
+/// missing, `openat` with `O_NOFOLLOW` (a plain name, so it cannot leave `dir` either).
+/// `name` must be a single component, never `..`: the caller walks those.
+pub fn open_beneath(dir: BorrowedFd<'_>, name: &OsStr) -> rustix::io::Result<OwnedFd> {
+    if name == ".." || name.as_bytes().contains(&b'/') {
+        return Err(Errno::INVAL);
+    }
+    if !NO_OPENAT2.load(Ordering::Relaxed) {
+        match rustix::fs::openat2(
+            dir,
+            name,
+            WALK_FLAGS,
+            Mode::empty(),
+            ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
+        ) {
+            Err(Errno::NOSYS) => NO_OPENAT2.store(true, Ordering::Relaxed),
+            other => return other,
+        }
+    }
+    rustix::fs::openat(dir, name, WALK_FLAGS, Mode::empty())
 }
 
 /// `path` relative to the root: a leading `/` dropped, `.` for the root itself.
