@@ -655,7 +655,9 @@ impl<D: Dirs> Extractor<D> {
                 )
             }));
         }
-        if existing_dir {
+        // A cached handle may be the removed directory, or one reached through the
+        // removed symlink.
+        if existing_dir || existing == FileType::Symlink {
             self.dirs.invalidate();
         }
         ops::remove_at(parent, name).map_err(|source| ExtractError::Io {

@@ -132,8 +132,9 @@ impl Root {
                 ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
             ) {
                 Err(Errno::NOSYS) => NO_OPENAT2.store(true, Ordering::Relaxed),
-                // EAGAIN: a rename raced the lookup; EXDEV: never for IN_ROOT. Walk instead.
-                Err(Errno::AGAIN) => {}
+                // EAGAIN: a rename raced the lookup; EPERM: a seccomp filter (old Docker
+                // profiles) refused openat2 itself. Walk instead.
+                Err(Errno::AGAIN | Errno::PERM) => {}
                 other => return other.map_err(Into::into),
             }
         }
@@ -335,6 +336,8 @@ impl Root {
                 NO_OPENAT2.store(true, Ordering::Relaxed);
                 return Ok(());
             }
+            // A seccomp filter refusing openat2 (an O_PATH open is never EPERM otherwise).
+            Err(Errno::PERM) => return Ok(()),
             other => other?,
         };
         let (a, b) = (rustix::fs::fstat(&fd)?, rustix::fs::fstat(&target.fd)?);
@@ -369,6 +372,8 @@ pub fn open_beneath(dir: BorrowedFd<'_>, name: &OsStr) -> rustix::io::Result<Own
             ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
         ) {
             Err(Errno::NOSYS) => NO_OPENAT2.store(true, Ordering::Relaxed),
+            // A seccomp filter refusing openat2 itself: O_NOFOLLOW is as safe for one name.
+            Err(Errno::PERM) => {}
             other => return other,
         }
     }

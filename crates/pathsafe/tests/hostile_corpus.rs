@@ -101,3 +101,40 @@ fn confined_results() {
     assert!(dest.join("sub/.wh.x").is_file());
     sentinel.assert_untouched("confined");
 }
+
+#[test]
+fn a_replaced_symlink_is_not_used_from_the_cache() {
+    let scratch = tempfile::tempdir().unwrap();
+    let dest = scratch.path().join("dest");
+    std::fs::create_dir_all(dest.join("sub/target")).unwrap();
+    let tar = berth_pathsafe::hostile::RawTar::new()
+        .symlink("d", "target")
+        .file("d/one", b"1")
+        .dir("d/")
+        .file("d/two", b"2")
+        .finish();
+    for policy in [Policy::add(Owner::Caller), Policy::cp(Owner::Caller)] {
+        let res = in_root(&tar, &dest, false, policy);
+        match policy.replace {
+            // ADD merges the directory entry into the symlink's target.
+            berth_pathsafe::extract::Replace::FollowDirSymlinks => {
+                res.unwrap();
+                assert!(dest.join("sub/target/two").is_file());
+            }
+            // cp refuses a directory over a non-directory.
+            _ => assert!(res.unwrap_err().contains("cannot overwrite")),
+        }
+    }
+    let tar = berth_pathsafe::hostile::RawTar::new()
+        .symlink("d", "target")
+        .file("d/one", b"1")
+        .file("d", b"file now")
+        .dir("d/")
+        .file("d/two", b"2")
+        .finish();
+    in_root(&tar, &dest, true, Policy::add(Owner::Caller)).unwrap();
+    assert!(
+        dest.join("sub/d/two").is_file(),
+        "written through a stale handle"
+    );
+}
