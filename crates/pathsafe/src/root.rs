@@ -202,6 +202,28 @@ impl Root {
         self.walk_with(path, create, follow_last, false, None, created)
     }
 
+    /// `path` resolved as far as it exists (symlinks followed inside the root, the last one
+    /// only with `follow_last`): the symlink-free path inside the root of what exists, and
+    /// the components not resolved because the first of them is missing (or the path
+    /// went on below a non-directory), as they were in `path` or a symlink's target.
+    pub fn resolve_split(
+        &self,
+        path: &Path,
+        follow_last: bool,
+    ) -> io::Result<(PathBuf, Vec<OsString>)> {
+        let mut rest = Vec::new();
+        let target = self.walk_with(
+            path,
+            Create::No,
+            follow_last,
+            false,
+            Some(&mut rest),
+            &mut |_, _| Ok(()),
+        )?;
+        self.recheck(&target)?;
+        Ok((target.path, rest))
+    }
+
     /// `path` resolved as far as it exists, every symlink followed inside the root, and the
     /// missing rest appended as it is (its `..` taken lexically): the path inside the root
     /// (absolute, `/x/y`) a later `mkdir -p` of `path` would make. Nothing is created.
@@ -295,6 +317,14 @@ impl Root {
                 }
                 FileType::Directory => stack.push((fd, name)),
                 _ if queue.is_empty() => stack.push((fd, name)),
+                // Nothing exists below a non-directory: the rest is missing.
+                _ if missing.is_some() => {
+                    stack.push((fd, name));
+                    if let Some(rest) = missing.as_deref_mut() {
+                        rest.extend(queue.drain(..));
+                    }
+                    break;
+                }
                 _ => return Err(Errno::NOTDIR.into()),
             }
         }
@@ -547,6 +577,21 @@ mod tests {
             assert_eq!(p, Path::new("/tmp/b"));
             let p = r.resolve_partial(Path::new("/proc/hosts")).unwrap();
             assert_eq!(p, Path::new("/etc/hosts"));
+        });
+    }
+
+    #[test]
+    fn split_reports_the_missing_rest() {
+        both(|_, r| {
+            let (p, rest) = r.resolve_split(Path::new("/mnt/a/b"), true).unwrap();
+            assert_eq!(p, Path::new("/"));
+            assert_eq!(rest, ["tmp", "a", "b"]);
+            let (p, rest) = r.resolve_split(Path::new("/proc/hosts/x"), true).unwrap();
+            assert_eq!(p, Path::new("/etc/hosts"));
+            assert_eq!(rest, ["x"]);
+            let (p, rest) = r.resolve_split(Path::new("/proc"), false).unwrap();
+            assert_eq!(p, Path::new("/proc"));
+            assert!(rest.is_empty());
         });
     }
 
