@@ -8,6 +8,8 @@
 //! - [`exec`]: runs the plan: cache lookups, COPY/ADD on overlay snapshots, RUN through a
 //!   [`exec::Runner`] the engine implements, layers written with `berth_store::diff`.
 
+#![forbid(unsafe_code)]
+
 pub mod context;
 pub mod error;
 pub mod exec;

@@ -495,8 +495,7 @@ mod tests {
             chmod: Some(0o640),
             ..Default::default()
         };
-        // SAFETY: geteuid cannot fail.
-        let root_user = unsafe { libc::geteuid() } == 0;
+        let root_user = rustix::process::geteuid().is_root();
         if !root_user {
             return;
         }

@@ -65,13 +65,11 @@ pub enum ContextError {
     #[error("compressed tar format not supported yet: {0}")]
     UnsupportedCompression(&'static str),
     /// ADD of a tar with an entry that would escape the destination or is not allowed.
-    #[error("refusing to extract {archive}: entry {entry:?} {reason}")]
+    #[error("refusing to extract {archive}: {reason}")]
     UnsafeArchive {
         /// The archive's path in the context.
         archive: String,
-        /// The offending entry name.
-        entry: String,
-        /// Why it is refused.
+        /// Why it is refused, naming the offending entry.
         reason: String,
     },
 }

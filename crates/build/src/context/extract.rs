@@ -4,17 +4,16 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use berth_pathsafe::dirs::InRootDirs;
+use berth_pathsafe::entry::Words;
+use berth_pathsafe::extract::{Extractor, Owner, Policy};
+use berth_pathsafe::{ExtractError, Root};
 use flate2::read::GzDecoder;
 
 use super::error::{io_err, ContextError};
-use super::resolve::{clean_components, resolve, Confine};
-use super::write::{
-    clear, default_owner, ensure_dir, join, set_dir_meta, set_mtime, set_owner, write_file,
-    write_symlink, Meta,
-};
+use super::write::default_owner;
 
 /// A recognised archive format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,12 +118,13 @@ pub(crate) fn extract(
 }
 
 /// Extracts the (uncompressed) tar stream `reader` into the directory `dest_real` (a real
-/// path relative to `root`) as a plain tar: every name is a file of that name (`.wh.*`
-/// included). Entries keep their mode, times and (unless `chown`) owner. Absolute entry
-/// names are taken relative to the destination; names climbing out of it and hardlinks
-/// pointing out of it are refused; symlinks already extracted (or in the image) are
-/// followed confined to `root`, never out of it. Device nodes go as `devices` says; fifos
-/// and other special entries are skipped. Returns warnings about skipped entries.
+/// path relative to `root`) as a plain tar, with the path-safety core
+/// ([`berth_pathsafe::extract`], ADD's or the build context's policy): every name is a file
+/// of that name (`.wh.*` included). Entries keep their mode, times and (unless `chown`)
+/// owner. Absolute entry names are taken relative to the destination; names climbing out
+/// of it and hardlinks pointing out of it are refused; symlinks already extracted (or in
+/// the image) are followed confined to `root`, never out of it. Device nodes go as
+/// `devices` says; fifos are skipped. Returns warnings about skipped entries.
 pub(crate) fn extract_stream(
     reader: impl Read,
     root: &Path,
@@ -133,150 +133,48 @@ pub(crate) fn extract_stream(
     display: &str,
     devices: Devices,
 ) -> Result<Vec<String>, ContextError> {
-    let ctx = || format!("extracting {display}");
-    let mut warnings = Vec::new();
     let dir_owner = default_owner(chown);
-    let unsafe_entry = |entry: &str, reason: &str| ContextError::UnsafeArchive {
-        archive: display.to_string(),
-        entry: entry.to_string(),
-        reason: reason.to_string(),
+    let owner = match (chown, dir_owner) {
+        (Some((uid, gid)), _) => Owner::Fixed(uid, gid),
+        (None, Some(_)) => Owner::Archive,
+        (None, None) => Owner::Caller,
     };
-    let mut archive = tar::Archive::new(reader);
-    let mut dirs: Vec<(String, Meta)> = Vec::new();
-    for entry in archive.entries().map_err(io_err(ctx()))? {
-        let mut entry = entry.map_err(io_err(ctx()))?;
-        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let comps = clean_components(&name)
-            .ok_or_else(|| unsafe_entry(&name, "leads outside the destination"))?;
-        let header = entry.header();
-        let ty = header.entry_type();
-        let owner = chown.or_else(|| {
-            dir_owner.map(|_| {
-                (
-                    header.uid().unwrap_or(0) as u32,
-                    header.gid().unwrap_or(0) as u32,
-                )
-            })
-        });
-        let meta = Meta {
-            mode: header.mode().unwrap_or(0o644) & 0o7777,
-            owner,
-            mtime: Some((header.mtime().unwrap_or(0) as i64, 0)),
-        };
-        let Some((last, parents)) = comps.split_last() else {
-            continue; // "./": the destination itself.
-        };
-        let parent = join(dest_real, &parents.join("/"));
-        if ty.is_dir() {
-            // A directory entry replaces a file (but merges into a directory or a symlink
-            // to one, resolved confined to the root).
-            let (parent_real, _) = ensure_dir(root, &parent, dir_owner, display)?;
-            let here = root.join(&parent_real).join(last);
-            if std::fs::symlink_metadata(&here).is_ok_and(|m| !m.is_dir() && !m.is_symlink()) {
-                clear(&here)?;
-            }
-            let (real, _) = ensure_dir(root, &join(&parent_real, last), dir_owner, display)?;
-            set_dir_meta(&root.join(&real), &meta)?;
-            dirs.push((real, meta));
-            continue;
-        }
-        let device = ty.is_block_special() || ty.is_character_special();
-        if device && devices == Devices::Refuse {
-            return Err(unsafe_entry(&name, "is a device node"));
-        }
-        if !(device
-            || ty.is_file()
-            || ty.is_symlink()
-            || ty.is_hard_link()
-            || ty.is_contiguous()
-            || ty.is_gnu_sparse())
-        {
-            continue;
-        }
-        let (parent_real, _) = ensure_dir(root, &parent, dir_owner, display)?;
-        let target = root.join(&parent_real).join(last);
-        if device {
-            let dev = (
-                header.device_major().ok().flatten().unwrap_or(0),
-                header.device_minor().ok().flatten().unwrap_or(0),
-            );
-            if let Err(e) = make_device(&target, ty.is_block_special(), dev, &meta) {
-                warnings.push(format!("skipped device node {name:?}: {e}"));
-            }
-        } else if ty.is_symlink() {
-            let link = entry
-                .link_name()
-                .map_err(io_err(ctx()))?
-                .ok_or_else(|| unsafe_entry(&name, "is a symlink without a target"))?;
-            write_symlink(&target, &link, &meta)?;
-        } else if ty.is_hard_link() {
-            let link = entry
-                .link_name_bytes()
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .ok_or_else(|| unsafe_entry(&name, "is a hardlink without a target"))?;
-            let link_comps = clean_components(&link).ok_or_else(|| {
-                unsafe_entry(&name, "is a hardlink leading outside the destination")
-            })?;
-            let confine = Confine {
-                strict: false,
-                ignore: None,
-                display,
-            };
-            let r = resolve(
-                root,
-                &join(dest_real, &link_comps.join("/")),
-                false,
-                confine,
-            )?;
-            let src = root.join(r.real_rel());
-            if !r.exists() || std::fs::symlink_metadata(&src).is_ok_and(|m| m.is_dir()) {
-                return Err(unsafe_entry(
-                    &name,
-                    "is a hardlink to a missing file or a directory",
-                ));
-            }
-            clear(&target)?;
-            std::fs::hard_link(&src, &target)
-                .map_err(io_err(format!("extracting {display}: linking {name}")))?;
-        } else {
-            write_file(&target, &mut entry, &meta)?;
-        }
-    }
-    for (real, meta) in dirs.iter().rev() {
-        set_mtime(&root.join(real), meta.mtime)?;
-    }
-    Ok(warnings)
+    let policy = match devices {
+        Devices::Refuse => Policy::add(owner),
+        Devices::CreateOrSkip => Policy::context(owner),
+    };
+    let root = Root::open(root).map_err(io_err(format!("extracting {display}")))?;
+    let base = dest_real
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .map(|c| c.as_bytes().to_vec())
+        .collect();
+    let dirs = InRootDirs::new(root, base, dir_owner, Words::ARCHIVE);
+    let mut extractor = Extractor::new(dirs, policy);
+    let fail = |e| extract_error(display, e);
+    extractor
+        .apply_archive(&mut tar::Archive::new(reader), "archive")
+        .map_err(fail)?;
+    Ok(extractor.finish().map_err(fail)?.warnings)
 }
 
-/// Creates the device node `path` (whose parent is a real directory; whatever is there is
-/// replaced, never followed). Fails with the OS error when creating nodes is not permitted.
-fn make_device(
-    path: &Path,
-    block: bool,
-    (major, minor): (u32, u32),
-    meta: &Meta,
-) -> Result<(), ContextError> {
-    clear(path)?;
-    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| {
-        ContextError::io(
-            path.display().to_string(),
-            std::io::ErrorKind::InvalidInput.into(),
-        )
-    })?;
-    let kind = if block { libc::S_IFBLK } else { libc::S_IFCHR };
-    // Created owner-only; the entry's mode is set once its owner is.
-    // SAFETY: `c` is a valid NUL-terminated path; mknod does not follow a final symlink.
-    let rc = unsafe { libc::mknod(c.as_ptr(), kind | 0o600, libc::makedev(major, minor)) };
-    if rc != 0 {
-        return Err(ContextError::io(
-            format!("creating {}", path.display()),
-            std::io::Error::last_os_error(),
-        ));
+/// The core's error, worded for ADD and `build -`.
+fn extract_error(display: &str, e: ExtractError) -> ContextError {
+    match e {
+        ExtractError::Refused(reason) | ExtractError::Conflict(reason) => {
+            ContextError::UnsafeArchive {
+                archive: display.to_string(),
+                reason,
+            }
+        }
+        ExtractError::Io { what, path, source } => ContextError::io(
+            format!("extracting {display}: {what} {}", path.display()),
+            source,
+        ),
+        ExtractError::Stream { what, source } => {
+            ContextError::io(format!("extracting {display}: {what}"), source)
+        }
     }
-    set_owner(path, meta.owner)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(meta.mode & 0o7777))
-        .map_err(io_err(format!("setting mode of {}", path.display())))?;
-    set_mtime(path, meta.mtime)
 }
 
 #[cfg(test)]
@@ -313,6 +211,8 @@ mod tests {
         h.set_cksum();
         b.append(&h, data).unwrap();
     }
+
+    use super::super::write::ensure_dir;
 
     fn extract_into(data: &[u8], root: &Path) -> Result<(), ContextError> {
         let t = tempfile::tempdir().unwrap();
@@ -375,8 +275,7 @@ mod tests {
         use std::os::unix::fs::MetadataExt;
         let md = fs::metadata(p.join("dest/d/f")).unwrap();
         assert_eq!(md.mtime(), 1_000_000);
-        // SAFETY: geteuid cannot fail.
-        if unsafe { libc::geteuid() } == 0 {
+        if rustix::process::geteuid().is_root() {
             assert_eq!((md.uid(), md.gid()), (7, 8));
         }
     }
@@ -429,5 +328,27 @@ mod tests {
             extract_into(&b.into_inner().unwrap(), root.path()),
             Err(ContextError::UnsafeArchive { .. })
         ));
+    }
+
+    /// The path-safety core's hostile corpus against ADD's and `build -`'s extraction: Ok
+    /// (confined) or a clean error, never a write outside the root.
+    #[test]
+    fn hostile_corpus_stays_inside() {
+        use berth_pathsafe::hostile::{corpus, Sentinel};
+        let scratch = tempfile::tempdir().unwrap();
+        let sentinel = Sentinel::create(&scratch.path().join("outside")).unwrap();
+        for devices in [Devices::Refuse, Devices::CreateOrSkip] {
+            for (i, case) in corpus(sentinel.path()).into_iter().enumerate() {
+                let root = scratch.path().join(format!("root-{devices:?}-{i}"));
+                fs::create_dir_all(root.join("dest")).unwrap();
+                let res =
+                    extract_stream(&case.tar[..], &root, "dest", None, "hostile.tar", devices);
+                if let Err(e) = &res {
+                    assert!(!e.to_string().is_empty(), "{}", case.name);
+                }
+                sentinel.assert_untouched(case.name);
+                sentinel.assert_not_linked_from(&root, case.name);
+            }
+        }
     }
 }

@@ -1,12 +1,16 @@
 //! Path resolution confined to a root directory, as if the root were `/` (chroot-like):
 //! symlinks are followed but absolute targets are re-rooted and `..` cannot climb above the
-//! root. In strict mode (the build context), leaving the root is an error instead.
+//! root. That case (an image root, where COPY/ADD write) is the path-safety core's resolver
+//! (`berth_pathsafe::Root`). In strict mode (the build context), leaving the root is an
+//! error instead, and `.dockerignore` hides paths: both are handled here, on the user's
+//! own context directory.
 
 use std::collections::VecDeque;
 use std::io;
-use std::path::Path;
+use std::path::{Component, Path};
 
 use berth_dockerfile::dockerignore::DockerIgnore;
+use berth_pathsafe::Root;
 
 use super::error::{io_err, ContextError};
 use super::walk::in_context;
@@ -72,6 +76,9 @@ pub(crate) fn resolve(
     follow_final: bool,
     confine: Confine<'_>,
 ) -> Result<Resolved, ContextError> {
+    if !confine.strict && confine.ignore.is_none() {
+        return resolve_in_root(root, path, follow_final, confine.display);
+    }
     let outside = || ContextError::OutsideContext(confine.display.to_string());
     let mut todo: VecDeque<String> = path
         .split('/')
@@ -159,6 +166,37 @@ pub(crate) fn resolve(
         real,
         rest: Vec::new(),
     })
+}
+
+/// The re-rooting case (an image root, no `.dockerignore`): the path-safety core's
+/// resolver, from directory fds with `O_NOFOLLOW` steps (`openat2` where it exists).
+fn resolve_in_root(
+    root: &Path,
+    path: &str,
+    follow_final: bool,
+    display: &str,
+) -> Result<Resolved, ContextError> {
+    let ctx = || format!("resolving {display}");
+    let resolver = Root::open(root).map_err(io_err(ctx()))?;
+    match resolver.resolve_split(Path::new(path), follow_final) {
+        Ok((real, rest)) => Ok(Resolved {
+            real: real
+                .components()
+                .filter_map(|c| match c {
+                    Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+                    _ => None,
+                })
+                .collect(),
+            rest: rest
+                .iter()
+                .map(|c| c.to_string_lossy().into_owned())
+                .collect(),
+        }),
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            Err(ContextError::SymlinkLoop(display.to_string()))
+        }
+        Err(e) => Err(io_err(ctx())(e)),
+    }
 }
 
 fn prepend(todo: &mut VecDeque<String>, path: &str) {

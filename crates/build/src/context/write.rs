@@ -1,10 +1,8 @@
 //! Writing into an image root confined like a chroot: directories created along resolved
 //! paths, and files, symlinks and metadata written without following a final symlink.
 
-use std::ffi::CString;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Read};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{lchown, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
@@ -24,8 +22,7 @@ pub(crate) struct Meta {
 
 /// The owner new entries get: `--chown`, else 0:0 when running as root.
 pub(crate) fn default_owner(chown: Option<(u32, u32)>) -> Option<(u32, u32)> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    chown.or_else(|| (unsafe { libc::geteuid() } == 0).then_some((0, 0)))
+    chown.or_else(|| rustix::process::geteuid().is_root().then_some((0, 0)))
 }
 
 /// Joins slash-separated relative paths.
@@ -145,33 +142,21 @@ pub(crate) fn set_mtime(path: &Path, mtime: Option<(i64, i64)>) -> Result<(), Co
     let Some((sec, nsec)) = mtime else {
         return Ok(());
     };
-    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| {
-        ContextError::io(
-            path.display().to_string(),
-            io::ErrorKind::InvalidInput.into(),
-        )
-    })?;
-    let ts = libc::timespec {
-        tv_sec: sec as libc::time_t,
+    let t = rustix::fs::Timespec {
+        tv_sec: sec,
         tv_nsec: nsec as _,
     };
-    let times = [ts, ts];
-    // SAFETY: `c` is a valid NUL-terminated path and `times` points to two timespecs.
-    let rc = unsafe {
-        libc::utimensat(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            times.as_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
+    let times = rustix::fs::Timestamps {
+        last_access: t,
+        last_modification: t,
     };
-    if rc != 0 {
-        return Err(ContextError::io(
-            format!("setting times of {}", path.display()),
-            io::Error::last_os_error(),
-        ));
-    }
-    Ok(())
+    rustix::fs::utimensat(
+        rustix::fs::CWD,
+        path,
+        &times,
+        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .map_err(|e| ContextError::io(format!("setting times of {}", path.display()), e.into()))
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 mod args;
 mod commands;
 mod flags;
-mod help;
 #[cfg(test)]
 mod fuzz_tests;
+mod help;
 mod log;
 mod units;
 

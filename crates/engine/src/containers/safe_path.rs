@@ -1,66 +1,34 @@
 //! Resolving a path inside a container's rootfs the way the container would see it: every
-//! symlink is followed relative to the rootfs, never to the host.
+//! symlink is followed relative to the rootfs, never to the host, by the path-safety core's
+//! resolver ([`berth_pathsafe::Root`]).
 
-use std::fs;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+
+use berth_pathsafe::Root;
+use rustix::io::Errno;
 
 use crate::error::{Error, Result};
 
 /// `path` (absolute in the container) resolved under `root`; components that do not exist
 /// yet are appended as they are.
 pub fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf> {
-    let mut todo: Vec<String> = components(path);
-    todo.reverse();
-    let mut done: Vec<String> = Vec::new();
-    let mut links = 0;
-    while let Some(c) = todo.pop() {
-        match c.as_str() {
-            "." | "" => continue,
-            ".." => {
-                done.pop();
-                continue;
-            }
-            _ => {}
-        }
-        let candidate = root.join(done.join("/")).join(&c);
-        match fs::symlink_metadata(&candidate) {
-            Ok(m) if m.file_type().is_symlink() => {
-                links += 1;
-                if links > 40 {
-                    return Err(Error::Invalid(format!(
-                        "too many symlinks resolving {path} in the container"
-                    )));
-                }
-                let target = fs::read_link(&candidate)
-                    .map_err(crate::error::io_err("readlink", &candidate))?;
-                let t = target.to_string_lossy().into_owned();
-                if t.starts_with('/') {
-                    done.clear();
-                }
-                let mut more = components(&t);
-                more.reverse();
-                todo.extend(more);
-            }
-            _ => done.push(c),
-        }
+    let resolver = Root::open(root).map_err(crate::error::io_err("open", root))?;
+    match resolver.resolve_partial(Path::new(path)) {
+        Ok(inside) => Ok(root.join(inside.strip_prefix("/").unwrap_or(&inside))),
+        Err(e) if Errno::from_io_error(&e) == Some(Errno::LOOP) => Err(Error::Invalid(format!(
+            "too many symlinks resolving {path} in the container"
+        ))),
+        Err(e) => Err(crate::error::io_err(
+            "resolve",
+            &root.join(path.trim_start_matches('/')),
+        )(e)),
     }
-    Ok(root.join(done.join("/")))
-}
-
-fn components(p: &str) -> Vec<String> {
-    Path::new(p)
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
-            Component::ParentDir => Some("..".into()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn symlinks_stay_inside() {
@@ -78,5 +46,9 @@ mod tests {
             root.join("etc/passwd")
         );
         assert_eq!(resolve_in_root(root, "/../../x").unwrap(), root.join("x"));
+        assert_eq!(
+            resolve_in_root(root, "/abs/new/deeper").unwrap(),
+            root.join("real/new/deeper")
+        );
     }
 }

@@ -1,13 +1,15 @@
 //! `--user` resolved against the image's /etc/passwd and /etc/group, as runc's
 //! `GetExecUser` and Docker's `getUser` do, reading those files inside the rootfs only:
-//! symlinks are resolved as if the rootfs were `/` (`openat2` with `RESOLVE_IN_ROOT`), or,
-//! on kernels without `openat2`, not followed at all.
+//! symlinks are resolved as if the rootfs were `/`, by the path-safety core
+//! ([`berth_pathsafe::Root::open_in_root`]: `openat2` with `RESOLVE_IN_ROOT`, or its
+//! `O_NOFOLLOW` walk on kernels without `openat2`).
 
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use rustix::fs::{Mode, OFlags, ResolveFlags};
+use berth_pathsafe::Root;
+use rustix::fs::OFlags;
 use rustix::io::Errno;
 
 use super::parse::parse_user;
@@ -152,26 +154,22 @@ fn read_in_root(rootfs: &Path, rel: &str) -> Result<Option<String>> {
         what: format!("reading /{rel} of the image at {}", rootfs.display()),
         source,
     };
-    let root = rustix::fs::open(
-        rootfs,
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| io_err(e.into()))?;
-    let opened = match rustix::fs::openat2(
-        &root,
-        rel,
-        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
-        Mode::empty(),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS | ResolveFlags::NO_XDEV,
-    ) {
-        Err(Errno::NOSYS) | Err(Errno::PERM) => open_nofollow(&root, rel),
-        r => r,
-    };
+    let root = Root::open(rootfs).map_err(io_err)?;
+    let opened = root.open_in_root(
+        Path::new(rel),
+        OFlags::RDONLY | OFlags::NOCTTY | OFlags::NONBLOCK,
+    );
     let fd = match opened {
         Ok(fd) => fd,
-        Err(Errno::NOENT | Errno::NOTDIR | Errno::LOOP | Errno::XDEV) => return Ok(None),
-        Err(e) => return Err(io_err(e.into())),
+        Err(e)
+            if matches!(
+                Errno::from_io_error(&e),
+                Some(Errno::NOENT | Errno::NOTDIR | Errno::LOOP | Errno::XDEV)
+            ) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(io_err(e)),
     };
     let file = File::from(fd);
     let meta = file.metadata().map_err(io_err)?;
@@ -185,33 +183,6 @@ fn read_in_root(rootfs: &Path, rel: &str) -> Result<Option<String>> {
         .map_err(io_err)?;
     text.push_str(&String::from_utf8_lossy(&bytes));
     Ok(Some(text))
-}
-
-/// Opens `rel` under `root` one component at a time, refusing every symlink.
-fn open_nofollow(
-    root: &std::os::fd::OwnedFd,
-    rel: &str,
-) -> rustix::io::Result<std::os::fd::OwnedFd> {
-    let parts: Vec<&str> = rel.split('/').filter(|p| !p.is_empty()).collect();
-    let mut dir = rustix::fs::openat(
-        root,
-        ".",
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?;
-    for (i, part) in parts.iter().enumerate() {
-        if *part == ".." || *part == "." {
-            return Err(Errno::NOENT);
-        }
-        let last = i + 1 == parts.len();
-        let flags = if last {
-            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK
-        } else {
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC
-        };
-        dir = rustix::fs::openat(&dir, *part, flags, Mode::empty())?;
-    }
-    Ok(dir)
 }
 
 fn parse_passwd(text: &str) -> Vec<PasswdEntry> {
@@ -367,10 +338,12 @@ mod tests {
         let r2 = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(outside.path(), r2.path().join("etc")).unwrap();
         assert!(resolve_user(r2.path(), "evil", &[]).is_err());
-        // The no-openat2 path refuses links outright.
-        let root =
-            rustix::fs::open(r.path(), OFlags::PATH | OFlags::DIRECTORY, Mode::empty()).unwrap();
-        assert_eq!(open_nofollow(&root, "etc/passwd").unwrap_err(), Errno::LOOP);
+        // Without openat2 the walk re-roots the link too: nothing outside is read.
+        let root = Root::open_forcing_walk(r.path()).unwrap();
+        let e = root
+            .open_in_root(Path::new("etc/passwd"), OFlags::RDONLY)
+            .unwrap_err();
+        assert_eq!(Errno::from_io_error(&e), Some(Errno::NOENT));
     }
 
     #[test]

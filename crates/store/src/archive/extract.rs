@@ -1,29 +1,46 @@
 //! Safe extraction of an image archive into a private temporary directory.
 //!
-//! Entry names are hostile input: absolute names, `..` and device nodes are refused. Symlinks
-//! are never created on disk: they are recorded and resolved by [`Extracted::resolve`], which
-//! refuses any resolution that leaves the archive. The directory is removed on drop, so an
+//! Entry names are hostile input: absolute names, `..` and device nodes are refused, and
+//! symlink targets must stay inside the archive. The writing is the path-safety core's
+//! ([`berth_pathsafe::extract`], parents opened with `O_NOFOLLOW`, so nothing is written
+//! through a symlink); lookups ([`Extracted::resolve`]) go through the core's resolver,
+//! symlinks followed inside the directory only. The directory is removed on drop, so an
 //! error anywhere during a load leaves nothing behind.
 
-use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
+
+use berth_pathsafe::dirs::NoSymlinkDirs;
+use berth_pathsafe::entry::{read_meta, Words};
+use berth_pathsafe::extract::{Devices, Extractor, Owner, Policy, Replace, Whiteouts};
+use berth_pathsafe::Root;
 
 use crate::blobs::unique_suffix;
 use crate::error::{io_err, Error, Result};
 
-/// How many symlinks one lookup may follow.
-const MAX_HOPS: usize = 40;
-
 /// The biggest JSON document (manifest, config, index) an archive may carry.
 pub(crate) const MAX_JSON: u64 = 64 << 20;
+
+/// The core's policy for an image archive: plain names, no devices, no fifos, nothing
+/// chowned (the directory is the caller's scratch space).
+fn policy() -> Policy {
+    Policy {
+        words: Words::ARCHIVE,
+        whiteouts: Whiteouts::Plain,
+        devices: Devices::Refuse,
+        fifos: false,
+        replace: Replace::Replace,
+        owner: Owner::Caller,
+        xattrs: false,
+        root_meta: false,
+    }
+}
 
 /// An archive unpacked into `<store>/tmp/load-<unique>`, removed on drop.
 pub(crate) struct Extracted {
     root: PathBuf,
-    /// Symlinks by normalized entry name, with their (relative) targets.
-    links: HashMap<String, String>,
+    resolver: Root,
 }
 
 impl Extracted {
@@ -34,19 +51,31 @@ impl Extracted {
             .join(format!("load-{}", unique_suffix()));
         fs::create_dir_all(store_root.join("tmp")).map_err(io_err("create", &root))?;
         fs::create_dir(&root).map_err(io_err("create", &root))?;
-        let mut x = Extracted {
-            root,
-            links: HashMap::new(),
+        let resolver = match Root::open(&root) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&root);
+                return Err(io_err("open", &root)(e));
+            }
         };
+        // From here on, Drop removes the directory whatever happens.
+        let x = Extracted { root, resolver };
+        let dirs = NoSymlinkDirs::open(&x.root, Words::ARCHIVE)?;
+        let mut extractor = Extractor::new(dirs, policy());
         let mut archive = tar::Archive::new(input);
         let entries = archive
             .entries()
             .map_err(|e| Error::BadArchive(format!("cannot read the archive: {e}")))?;
         for entry in entries {
-            let entry = entry
+            let mut entry = entry
                 .map_err(|e| Error::BadArchive(format!("corrupt or truncated archive: {e}")))?;
-            x.add(entry)?;
+            check_entry(&entry)?;
+            let Some(meta) = read_meta(&mut entry, Words::ARCHIVE)? else {
+                continue;
+            };
+            extractor.apply(&meta, &mut entry)?;
         }
+        extractor.finish()?;
         Ok(x)
     }
 
@@ -56,148 +85,27 @@ impl Extracted {
         &self.root
     }
 
-    fn add<R: Read>(&mut self, mut entry: tar::Entry<'_, R>) -> Result<()> {
-        let raw = String::from_utf8(entry.path_bytes().into_owned())
-            .map_err(|_| Error::BadArchive("entry name is not UTF-8".into()))?;
-        let kind = entry.header().entry_type();
-        if matches!(
-            kind,
-            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader
-        ) {
-            return Ok(());
-        }
-        let name = entry_name(&raw)?;
-        if name.is_empty() {
-            return match kind {
-                tar::EntryType::Directory => Ok(()),
-                _ => Err(Error::BadArchive(format!("entry {raw:?} has no name"))),
-            };
-        }
-        self.check_parents(&name, &raw)?;
-        let dest = self.root.join(&name);
-        match kind {
-            tar::EntryType::Directory => {
-                self.links.remove(&name);
-                fs::create_dir_all(&dest).map_err(io_err("create", &dest))
-            }
-            tar::EntryType::Regular | tar::EntryType::Continuous => {
-                self.replace(&name, &dest)?;
-                let want = entry
-                    .header()
-                    .entry_size()
-                    .map_err(|e| Error::BadArchive(format!("entry {raw:?} has a bad size: {e}")))?;
-                let mut f = File::create(&dest).map_err(io_err("create", &dest))?;
-                let got = io::copy(&mut entry, &mut f).map_err(|e| {
-                    Error::BadArchive(format!("corrupt or truncated archive at {raw:?}: {e}"))
-                })?;
-                if got != want {
-                    return Err(Error::BadArchive(format!(
-                        "truncated archive: entry {raw:?} has {got} of {want} bytes"
-                    )));
-                }
-                Ok(())
-            }
-            tar::EntryType::Symlink => {
-                let target = link_target(&entry, &raw)?;
-                if target.starts_with('/') {
-                    return Err(Error::BadArchive(format!(
-                        "symlink {raw:?} -> {target:?} is absolute"
-                    )));
-                }
-                let parent = name.rsplit_once('/').map_or("", |(p, _)| p);
-                if lexical_join(parent, &target).is_none() {
-                    return Err(Error::BadArchive(format!(
-                        "symlink {raw:?} -> {target:?} points outside the archive"
-                    )));
-                }
-                self.replace(&name, &dest)?;
-                self.links.insert(name, target);
-                Ok(())
-            }
-            tar::EntryType::Link => {
-                let target = link_target(&entry, &raw)?;
-                let src = match self.resolve(&entry_name(&target)?)? {
-                    Some(p) if p.is_file() => p,
-                    _ => {
-                        return Err(Error::BadArchive(format!(
-                            "hard link {raw:?} -> {target:?}: no such file earlier in the archive"
-                        )))
-                    }
-                };
-                self.replace(&name, &dest)?;
-                fs::hard_link(&src, &dest).map_err(io_err("link", &dest))
-            }
-            other => Err(Error::BadArchive(format!(
-                "entry {raw:?} is a {}: image archives hold only files, directories and links",
-                kind_name(other)
-            ))),
-        }
-    }
-
-    /// Refuses an entry below a recorded symlink (it would be written through the link).
-    fn check_parents(&self, name: &str, raw: &str) -> Result<()> {
-        let mut end = 0;
-        while let Some(i) = name[end..].find('/') {
-            end += i;
-            if self.links.contains_key(&name[..end]) {
-                return Err(Error::BadArchive(format!(
-                    "entry {raw:?} is below the symlink {:?}",
-                    &name[..end]
-                )));
-            }
-            end += 1;
-        }
-        Ok(())
-    }
-
-    /// Makes room for a later entry with the same name (tar semantics: the last one wins).
-    fn replace(&mut self, name: &str, dest: &Path) -> Result<()> {
-        self.links.remove(name);
-        if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).map_err(io_err("create", parent))?;
-        }
-        match fs::symlink_metadata(dest) {
-            Ok(m) if m.is_dir() => Err(Error::BadArchive(format!(
-                "entry {name:?} replaces a directory"
-            ))),
-            Ok(_) => fs::remove_file(dest).map_err(io_err("remove", dest)),
-            Err(_) => Ok(()),
-        }
-    }
-
-    /// Where the archive entry `name` really is, following the archive's symlinks; `None` when
-    /// there is no such entry. A lookup that leaves the archive is an error.
+    /// Where the archive entry `name` really is, following the archive's symlinks (inside
+    /// the directory only); `None` when there is no such entry. A name that climbs out of
+    /// the archive is an error.
     pub(crate) fn resolve(&self, name: &str) -> Result<Option<PathBuf>> {
-        let mut todo: Vec<String> = name.rsplit('/').map(str::to_string).collect();
-        let mut cur: Vec<String> = Vec::new();
-        let mut hops = 0;
-        while let Some(c) = todo.pop() {
-            match c.as_str() {
-                "" | "." => {}
-                ".." => {
-                    if cur.pop().is_none() {
-                        return Err(Error::BadArchive(format!(
-                            "{name:?} resolves outside the archive"
-                        )));
-                    }
-                }
-                _ => {
-                    cur.push(c);
-                    if let Some(target) = self.links.get(&cur.join("/")) {
-                        hops += 1;
-                        if hops > MAX_HOPS {
-                            return Err(Error::BadArchive(format!(
-                                "{name:?}: too many levels of symlinks"
-                            )));
-                        }
-                        cur.pop();
-                        todo.extend(target.rsplit('/').map(str::to_string));
-                    }
-                }
+        use rustix::io::Errno;
+        match self.resolver.resolve_beneath(Path::new(name)) {
+            Ok(t) => Ok(Some(self.root.join(t.relative()))),
+            Err(e) if e.raw_os_error() == Some(Errno::XDEV.raw_os_error()) => Err(
+                Error::BadArchive(format!("{name:?} resolves outside the archive")),
+            ),
+            Err(e) if e.raw_os_error() == Some(Errno::LOOP.raw_os_error()) => Err(
+                Error::BadArchive(format!("{name:?}: too many levels of symlinks")),
+            ),
+            Err(e)
+                if matches!(e.raw_os_error(), Some(c) if c == Errno::NOENT.raw_os_error()
+                    || c == Errno::NOTDIR.raw_os_error()) =>
+            {
+                Ok(None)
             }
+            Err(e) => Err(io_err("resolve", &self.root.join(name))(e)),
         }
-        let path = self.root.join(cur.join("/"));
-        Ok(path.exists().then_some(path))
     }
 
     /// Whether the archive has an entry `name` (an error when looking it up leaves the archive).
@@ -238,6 +146,48 @@ impl Extracted {
 impl Drop for Extracted {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.root);
+    }
+}
+
+/// What the core does not check for an image archive: absolute names, any `..`, non-UTF-8
+/// names, and symlinks whose target is absolute or climbs out of the archive.
+fn check_entry<R: Read>(entry: &tar::Entry<'_, R>) -> Result<()> {
+    let kind = entry.header().entry_type();
+    if matches!(
+        kind,
+        tar::EntryType::XGlobalHeader | tar::EntryType::XHeader
+    ) {
+        return Ok(());
+    }
+    let raw = String::from_utf8(entry.path_bytes().into_owned())
+        .map_err(|_| Error::BadArchive("entry name is not UTF-8".into()))?;
+    let name = entry_name(&raw)?;
+    match kind {
+        tar::EntryType::Symlink => {
+            let target = link_target(entry, &raw)?;
+            if target.starts_with('/') {
+                return Err(Error::BadArchive(format!(
+                    "symlink {raw:?} -> {target:?} is absolute"
+                )));
+            }
+            let parent = name.rsplit_once('/').map_or("", |(p, _)| p);
+            if lexical_join(parent, &target).is_none() {
+                return Err(Error::BadArchive(format!(
+                    "symlink {raw:?} -> {target:?} points outside the archive"
+                )));
+            }
+            Ok(())
+        }
+        tar::EntryType::Link => entry_name(&link_target(entry, &raw)?).map(drop),
+        tar::EntryType::Regular
+        | tar::EntryType::Continuous
+        | tar::EntryType::Directory
+        | tar::EntryType::GNULongName
+        | tar::EntryType::GNULongLink => Ok(()),
+        other => Err(Error::BadArchive(format!(
+            "entry {raw:?} is a {}: image archives hold only files, directories and links",
+            kind_name(other)
+        ))),
     }
 }
 

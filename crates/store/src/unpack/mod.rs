@@ -1,25 +1,29 @@
 //! Unpacking one image layer (a tar stream, plain, gzip or zstd) into a directory that
 //! becomes an overlayfs lower layer.
 //!
-//! Path-safe: names are normalised lexically (`..` may not leave the root) and every parent
-//! is opened component by component with `O_NOFOLLOW`, so no entry is written through a
-//! symlink. OCI whiteouts become overlayfs whiteouts (0:0 character devices, and the
-//! `trusted.overlay.opaque` xattr for opaque directories). Device nodes under /dev are skipped (kept in the blob, never created); elsewhere they are refused.
+//! The writing is the path-safety core's ([`berth_pathsafe::extract`]) with the layer
+//! policy: names are normalised lexically (`..` may not leave the root) and every parent is
+//! opened component by component with `O_NOFOLLOW` (the last one kept open for the next
+//! entry), so no entry is written through a symlink. OCI whiteouts become overlayfs
+//! whiteouts (0:0 character devices, and the `trusted.overlay.opaque` xattr for opaque
+//! directories). Device nodes under /dev are skipped (kept in the blob, never created);
+//! elsewhere they are refused.
 
-mod apply;
 pub mod meta;
-pub mod path;
 mod pipeline;
-mod tree;
 
 use std::io::{self, Read};
 use std::path::Path;
 
+use berth_pathsafe::dirs::NoSymlinkDirs;
+use berth_pathsafe::entry::Words;
+use berth_pathsafe::extract::{Extractor, Policy};
+use berth_pathsafe::ExtractError;
+
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 
-pub use meta::{read_meta, Kind, Meta};
-pub use path::EntryPath;
+pub use meta::{read_meta, EntryPath, Kind, Meta};
 
 /// What unpacking a layer found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,32 +59,25 @@ pub fn unpack_layer(reader: impl Read + Send, dest: &Path) -> Result<UnpackStats
 /// padding); returns the bytes of file content written and the entries applied.
 fn apply_stream(stream: impl Read, dest: &Path) -> Result<(u64, u64)> {
     let mut archive = tar::Archive::new(stream);
-    let mut unpacker = apply::Unpacker::new(dest)?;
-    let mut entries = 0u64;
-    let mut last: Option<String> = None;
-    let entries_iter = archive
-        .entries()
-        .map_err(|e| read_error(last.as_deref(), e))?;
-    for entry in entries_iter {
-        let mut entry = entry.map_err(|e| read_error(last.as_deref(), e))?;
-        let Some(meta) = read_meta(&mut entry)? else {
-            continue;
-        };
-        unpacker.apply(&meta, &mut entry)?;
-        entries += 1;
-        last = Some(meta.shown);
-    }
-    let size = unpacker.finish()?;
+    let dirs = NoSymlinkDirs::open(dest, Words::LAYER)?;
+    let mut extractor = Extractor::new(dirs, Policy::layer());
+    extractor.apply_archive(&mut archive, "layer tar")?;
+    let stats = extractor.finish()?;
     let mut rest = archive.into_inner();
-    io::copy(&mut rest, &mut io::sink()).map_err(|e| read_error(last.as_deref(), e))?;
-    Ok((size, entries))
+    io::copy(&mut rest, &mut io::sink()).map_err(|source| Error::Stream {
+        what: "corrupt or truncated layer tar (after its last entry)".into(),
+        source,
+    })?;
+    Ok((stats.size, stats.entries))
 }
 
-/// A read error of the tar stream: corrupt, truncated, or the source failed.
-fn read_error(after: Option<&str>, source: io::Error) -> Error {
-    let what = match after {
-        Some(entry) => format!("corrupt or truncated layer tar (after entry {entry})"),
-        None => "corrupt or truncated layer tar (at its first entry)".to_string(),
-    };
-    Error::Stream { what, source }
+impl From<ExtractError> for Error {
+    /// A refused entry or conflict is a bad archive; I/O and stream errors keep their kind.
+    fn from(e: ExtractError) -> Error {
+        match e {
+            ExtractError::Refused(m) | ExtractError::Conflict(m) => Error::BadArchive(m),
+            ExtractError::Io { what, path, source } => Error::Io { what, path, source },
+            ExtractError::Stream { what, source } => Error::Stream { what, source },
+        }
+    }
 }

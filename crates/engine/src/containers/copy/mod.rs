@@ -7,6 +7,9 @@ pub mod extract;
 pub mod tar_out;
 pub mod view;
 
+#[cfg(test)]
+mod tests;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 

@@ -1,10 +1,13 @@
 //! A filesystem seen the way a container sees it: a root directory plus the mounts on top of
 //! it, resolved one component at a time from directory fds. Every component is opened with
-//! `O_NOFOLLOW` relative to the directory before it, symlinks are read and restarted from the
+//! the path-safety core's single-step open ([`berth_pathsafe::root::open_beneath`]:
+//! `openat2` with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`, or `O_NOFOLLOW`) relative to the
+//! directory before it, symlinks are read and restarted from the
 //! view's root, and `..` never climbs above the root, so nothing the container controls can
 //! make a lookup leave the view (even while the container changes its files).
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
@@ -137,7 +140,8 @@ impl View {
                 });
             }
             let cur = stack.last().map_or(self.root.as_fd(), |s| s.0.as_fd());
-            let fd = match rustix::fs::openat(cur, c.as_slice(), WALK, Mode::empty()) {
+            let name = std::ffi::OsStr::from_bytes(&c);
+            let fd = match berth_pathsafe::root::open_beneath(cur, name) {
                 Ok(fd) => fd,
                 Err(Errno::NOENT) if last => return self.node(cur, c, here, ro),
                 Err(Errno::NOENT) if mkdirs && !ro => {
