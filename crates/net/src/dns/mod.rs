@@ -16,9 +16,11 @@
 //! - [`forward`]: relaying a question to the upstreams (UDP and TCP).
 //! - [`server`]: the UDP serving loop; [`tcp`]: the optional TCP listener (clients
 //!   retry there when a UDP reply comes back truncated).
+//! - [`entry`]: `berth __dns` ([`serve_main`]): arguments, sockets, the lifeline.
 //! - [`lifeline`]: noticing that the network is gone (run directory, records file or
 //!   bridge removed), so the server stops instead of outliving it.
 
+pub mod entry;
 mod error;
 pub mod forward;
 pub mod handle;
@@ -31,6 +33,7 @@ pub mod tcp;
 mod watch;
 pub mod wire;
 
+pub use entry::serve_main;
 pub use error::DnsError;
 pub use lifeline::Lifeline;
 pub use records::Records;
