@@ -7,8 +7,7 @@
 //! loop, answering known names itself and handing forwarded questions to short-lived
 //! threads so a slow upstream never stalls local answers.
 //!
-//! - [`wire`]: the DNS message format (header, names with safe decompression,
-//!   questions, resource records).
+//! - [`wire`]: DNS messages, parsed and built by `hickory-proto`.
 //! - [`response`]: building replies (answers, errors, truncation to the UDP limit).
 //! - [`records`]: the name table of one network and its JSON records file.
 //! - [`resolv`]: upstream servers from `/etc/resolv.conf`.
@@ -40,7 +39,7 @@ pub use records::Records;
 pub use resolv::upstreams_from_resolv_conf;
 pub use server::serve;
 pub use tcp::serve_tcp;
-pub use wire::{QType, WireError};
+pub use wire::{RecordType, WireError};
 
 #[cfg(test)]
 mod tests;
