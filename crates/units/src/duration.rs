@@ -17,7 +17,13 @@ fn unit_nanos(unit: &str) -> Option<i128> {
 /// with a unit (`300ms`, `-1.5h`, `2h45m`, `.5s`); `0` alone needs no unit. Errors are
 /// Go's messages (`time: missing unit in duration "10"`).
 pub fn parse(orig: &str) -> Result<i64, String> {
-    let invalid = || format!("time: invalid duration {orig:?}");
+    parse_quoting(orig, |s| format!("{s:?}"))
+}
+
+/// [`parse`], with `quote` quoting the input and unit in errors (Go's `strconv.Quote` where
+/// the caller has one).
+pub fn parse_quoting(orig: &str, quote: impl Fn(&str) -> String) -> Result<i64, String> {
+    let invalid = || format!("time: invalid duration {}", quote(orig));
     let mut s = orig;
     let neg = s.starts_with('-');
     if let Some(rest) = s.strip_prefix(['-', '+']) {
@@ -45,10 +51,15 @@ pub fn parse(orig: &str) -> Result<i64, String> {
             .unwrap_or(rest.len());
         let (unit, rest) = rest.split_at(unit_len);
         if unit.is_empty() {
-            return Err(format!("time: missing unit in duration {orig:?}"));
+            return Err(format!("time: missing unit in duration {}", quote(orig)));
         }
-        let scale = unit_nanos(unit)
-            .ok_or_else(|| format!("time: unknown unit {unit:?} in duration {orig:?}"))?;
+        let scale = unit_nanos(unit).ok_or_else(|| {
+            format!(
+                "time: unknown unit {} in duration {}",
+                quote(unit),
+                quote(orig)
+            )
+        })?;
         let int: i128 = if int_part.is_empty() {
             0
         } else {
