@@ -1,9 +1,11 @@
 //! One ignore pattern, compiled as moby's `patternmatcher.Pattern.compile` does: plain text is
 //! an exact match, `dir/**` a prefix match, `**/x` a suffix match, anything else a regexp
-//! (`*` -> `[^/]*`, `?` -> `[^/]`, `**` -> `(.*/)?` or `.*`, `[...]` passed through).
+//! (`*` -> `[^/]*`, `?` -> `[^/]`, `**` -> `(.*/)?` or `.*`, `[...]` passed through). The
+//! regexps run on regex-lite, the workspace's regex engine (RE2-like syntax, no Unicode
+//! tables), as moby's run on Go's `regexp`.
 
 use super::clean::clean;
-use super::regex::Regex;
+use regex_lite::Regex;
 
 /// How a pattern is matched.
 #[derive(Debug, Clone)]
@@ -99,7 +101,11 @@ fn compile(pattern: &str) -> Result<Kind, String> {
                         t = T::Regex;
                     }
                 } else {
-                    re.push_str("(.*/)?");
+                    // `(.*/)?(.*/)?` matches what `(.*/)?` does: a run of `**/` compiles to
+                    // one group, so a hostile run stays within regex-lite's size limit.
+                    if !re.ends_with("(.*/)?") {
+                        re.push_str("(.*/)?");
+                    }
                     t = T::Regex;
                 }
                 if first {
@@ -107,7 +113,9 @@ fn compile(pattern: &str) -> Result<Kind, String> {
                 }
             }
             '*' => {
-                re.push_str("[^/]*");
+                if !re.ends_with("[^/]*") {
+                    re.push_str("[^/]*");
+                }
                 t = T::Regex;
             }
             '?' => {
@@ -141,7 +149,7 @@ fn compile(pattern: &str) -> Result<Kind, String> {
         T::Suffix => Kind::Suffix(pattern.chars().skip(2).collect()),
         T::Regex => {
             re.push('$');
-            Kind::Regex(Regex::new(&re)?)
+            Kind::Regex(Regex::new(&re).map_err(|e| e.to_string())?)
         }
     })
 }
