@@ -166,3 +166,30 @@ fn oversized_replies_are_truncated() {
     assert_eq!(full.answers().len(), 100);
     assert!(!full.truncated());
 }
+
+#[test]
+fn deciding_on_random_packets_never_panics() {
+    use crate::dns::handle::{decide, Transport};
+    use crate::dns::Records;
+    let mut records = Records::new(Some("dns.berth".into()));
+    records.insert("web", IpAddr::V4(Ipv4Addr::new(10, 89, 0, 2)));
+    let valid = encode(&query(3, name("web."), RecordType::A)).unwrap();
+    let mut rng = XorShift(0xDEAD_BEEF_F00D);
+    for i in 0..20_000 {
+        let mut b = if i % 2 == 0 {
+            valid.clone()
+        } else {
+            let len = (rng.next() % 80) as usize;
+            rng.bytes(len)
+        };
+        // Flip a few bytes of the valid query to reach the deeper paths.
+        for _ in 0..(rng.next() % 4) {
+            if !b.is_empty() {
+                let at = (rng.next() as usize) % b.len();
+                b[at] = rng.next() as u8;
+            }
+        }
+        let _ = decide(&b, &records, Transport::Udp);
+        let _ = decide(&b, &records, Transport::Tcp);
+    }
+}
