@@ -6,7 +6,6 @@
 
 mod broken_pipe;
 mod compose;
-mod dns_server;
 mod docker;
 #[allow(dead_code)]
 mod format;
@@ -44,7 +43,7 @@ fn main() {
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
-        dns_server::main_entry(&rest)
+        berth_net::dns::serve_main(&rest)
     } else if args.get(1).is_some_and(|a| a == "runtime") {
         // `berth runtime <cmd>` == `berth-runc <cmd>`.
         args.remove(1);

@@ -9,6 +9,8 @@
 //!   there, tagged `berth`.
 //! - [`dns`]: the per-network DNS server: container names and aliases, the rest forwarded.
 
+#![forbid(unsafe_code)]
+
 pub mod dns;
 mod error;
 pub mod firewall;

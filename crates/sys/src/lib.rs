@@ -13,5 +13,6 @@ pub mod misc;
 pub mod mount;
 pub mod sched;
 pub mod seccomp;
+pub mod sockopt;
 
 pub use clone::{clone3, CloneResult};

@@ -1,6 +1,10 @@
 //! HTTP dates (`Last-Modified`) to unix seconds: RFC 1123 (`Wed, 21 Oct 2015 07:28:00 GMT`),
 //! and the obsolete RFC 850 (`Wednesday, 21-Oct-15 07:28:00 GMT`) and asctime
-//! (`Wed Oct 21 07:28:00 2015`) forms that RFC 9110 says recipients must accept.
+//! (`Wed Oct 21 07:28:00 2015`) forms that RFC 9110 says recipients must accept. Like Go's
+//! `http.ParseTime` (and unlike the `httpdate` crate) the weekday is not checked against the
+//! date, so ADD gives files the mtime docker gives them; the calendar is berth-units'.
+
+use berth_units::civil::days_from_civil;
 
 const MONTHS: [&str; 12] = [
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
@@ -44,17 +48,6 @@ pub(crate) fn parse_http_date(s: &str) -> Option<i64> {
         return None;
     }
     Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

@@ -7,103 +7,12 @@ use super::flags::Flags;
 /// Go's `time.ParseDuration`: `300ms`, `-1.5h`, `2h45m`; units `ns us µs ms s m h`. Returns
 /// nanoseconds.
 pub fn parse_go_duration(s: &str) -> Result<i64, String> {
-    let invalid = || {
-        format!(
-            "time: invalid duration {}",
-            berth_dockerfile::parser::go_quote(s)
-        )
-    };
-    let (neg, mut rest) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if rest == "0" {
-        return Ok(0);
-    }
-    if rest.is_empty() {
-        return Err(invalid());
-    }
-    let mut total: f64 = 0.0;
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let num = &rest[..num_len];
-        if num.is_empty() || num == "." || num.matches('.').count() > 1 {
-            return Err(invalid());
-        }
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        if unit.is_empty() {
-            return Err(format!(
-                "time: missing unit in duration {}",
-                berth_dockerfile::parser::go_quote(s)
-            ));
-        }
-        let scale: f64 = match unit {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => {
-                return Err(format!(
-                    "time: unknown unit {} in duration {}",
-                    berth_dockerfile::parser::go_quote(unit),
-                    berth_dockerfile::parser::go_quote(s)
-                ))
-            }
-        };
-        let v: f64 = num.parse().map_err(|_| invalid())?;
-        total += v * scale;
-    }
-    if total > i64::MAX as f64 {
-        return Err(invalid());
-    }
-    let ns = total.round() as i64;
-    Ok(if neg { -ns } else { ns })
+    berth_units::duration::parse_quoting(s, berth_dockerfile::parser::go_quote)
 }
 
 /// Go's `time.Duration.String()` for a non-negative nanosecond count (`1m30s`, `500ms`, `0s`).
 pub fn format_go_duration(ns: u64) -> String {
-    if ns == 0 {
-        return "0s".into();
-    }
-    fn frac(v: u64, unit: u64) -> String {
-        let whole = v / unit;
-        let rem = v % unit;
-        if rem == 0 {
-            return whole.to_string();
-        }
-        let digits = unit.to_string().len() - 1;
-        let f = format!("{rem:0digits$}");
-        format!("{whole}.{}", f.trim_end_matches('0'))
-    }
-    if ns < 1_000 {
-        return format!("{ns}ns");
-    }
-    if ns < 1_000_000 {
-        return format!("{}µs", frac(ns, 1_000));
-    }
-    if ns < 1_000_000_000 {
-        return format!("{}ms", frac(ns, 1_000_000));
-    }
-    let h = ns / 3_600_000_000_000;
-    let m = (ns / 60_000_000_000) % 60;
-    let s = frac(ns % 60_000_000_000, 1_000_000_000);
-    if h > 0 {
-        format!("{h}h{m}m{s}s")
-    } else if m > 0 {
-        format!("{m}m{s}s")
-    } else {
-        format!("{s}s")
-    }
+    berth_units::duration::format(i64::try_from(ns).unwrap_or(i64::MAX))
 }
 
 /// BuildKit's `parseOptInterval`: empty or zero -> 0; otherwise at least 1ms.

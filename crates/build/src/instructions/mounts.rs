@@ -12,27 +12,9 @@ fn parse_bool(key: &str, v: &str) -> Result<bool, String> {
 
 /// Parses a tmpfs size like `64m`, `1g`, `1024` (go-units `RAMInBytes`: binary multiples).
 fn parse_size(v: &str) -> Result<u64, String> {
-    let lower = v.trim().to_ascii_lowercase();
-    let num_end = lower
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(lower.len());
-    let (num, unit) = lower.split_at(num_end);
-    let n: f64 = num.parse().map_err(|_| format!("invalid size: '{v}'"))?;
-    let unit = unit.trim();
-    let unit = unit
-        .strip_suffix("ib")
-        .or_else(|| unit.strip_suffix('b'))
-        .unwrap_or(unit);
-    let mult: f64 = match unit {
-        "" => 1.0,
-        "k" => 1024.0,
-        "m" => 1024.0 * 1024.0,
-        "g" => 1024.0 * 1024.0 * 1024.0,
-        "t" => 1024f64.powi(4),
-        "p" => 1024f64.powi(5),
-        _ => return Err(format!("invalid size: '{v}'")),
-    };
-    Ok((n * mult) as u64)
+    berth_units::size::ram_in_bytes(v)
+        .and_then(|n| u64::try_from(n).ok())
+        .ok_or_else(|| format!("invalid size: '{v}'"))
 }
 
 /// Expands one option value.

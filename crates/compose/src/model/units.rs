@@ -45,151 +45,18 @@ impl Serialize for Duration {
 }
 
 fn parse_go_duration(orig: &str) -> Result<i64, String> {
-    let invalid = || format!("time: invalid duration {orig:?}");
-    let mut s = orig;
-    let mut neg = false;
-    if let Some(rest) = s.strip_prefix('-') {
-        neg = true;
-        s = rest;
-    } else if let Some(rest) = s.strip_prefix('+') {
-        s = rest;
-    }
-    if s == "0" {
-        return Ok(0);
-    }
-    if s.is_empty() {
-        return Err(invalid());
-    }
-    let mut total: i128 = 0;
-    while !s.is_empty() {
-        let int_len = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (int_part, rest) = s.split_at(int_len);
-        let (frac_part, rest) = match rest.strip_prefix('.') {
-            Some(r) => {
-                let l = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
-                r.split_at(l)
-            }
-            None => ("", rest),
-        };
-        if int_part.is_empty() && frac_part.is_empty() {
-            return Err(invalid());
-        }
-        let unit_len = rest
-            .find(|c: char| c == '.' || c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let (unit, rest) = rest.split_at(unit_len);
-        if unit.is_empty() {
-            return Err(format!("time: missing unit in duration {orig:?}"));
-        }
-        let scale: i128 = match unit {
-            "ns" => 1,
-            "us" | "µs" | "μs" => 1_000,
-            "ms" => 1_000_000,
-            "s" => 1_000_000_000,
-            "m" => 60_000_000_000,
-            "h" => 3_600_000_000_000,
-            _ => return Err(format!("time: unknown unit {unit:?} in duration {orig:?}")),
-        };
-        let int: i128 = if int_part.is_empty() {
-            0
-        } else {
-            int_part.parse().map_err(|_| invalid())?
-        };
-        let mut value = int.checked_mul(scale).ok_or_else(invalid)?;
-        if !frac_part.is_empty() {
-            let digits = &frac_part[..frac_part.len().min(18)];
-            let f: i128 = digits.parse().map_err(|_| invalid())?;
-            value += f * scale / 10i128.pow(digits.len() as u32);
-        }
-        total = total.checked_add(value).ok_or_else(invalid)?;
-        if total > i128::from(i64::MAX) {
-            return Err(invalid());
-        }
-        s = rest;
-    }
-    let total = i64::try_from(total).map_err(|_| invalid())?;
-    Ok(if neg { -total } else { total })
+    berth_units::duration::parse(orig)
 }
 
 /// Go's `time.Duration.String`.
 fn format_go_duration(d: i64) -> String {
-    if d == 0 {
-        return "0s".into();
-    }
-    let neg = d < 0;
-    let u = d.unsigned_abs();
-    let mut out = String::new();
-    if u < 1_000_000_000 {
-        let (unit, name) = match u {
-            0..=999 => (1, "ns"),
-            1_000..=999_999 => (1_000, "µs"),
-            _ => (1_000_000, "ms"),
-        };
-        out.push_str(&frac(u, unit));
-        out.push_str(name);
-    } else {
-        let secs = u % 60_000_000_000;
-        let mins_total = u / 60_000_000_000;
-        let hours = mins_total / 60;
-        let mins = mins_total % 60;
-        if hours > 0 {
-            out.push_str(&format!("{hours}h"));
-        }
-        if mins_total > 0 {
-            out.push_str(&format!("{mins}m"));
-        }
-        out.push_str(&frac(secs, 1_000_000_000));
-        out.push('s');
-    }
-    if neg {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
-
-/// `v / unit` with the fraction's trailing zeros dropped.
-fn frac(v: u64, unit: u64) -> String {
-    let int = v / unit;
-    let rem = v % unit;
-    if rem == 0 {
-        return int.to_string();
-    }
-    let width = unit.ilog10() as usize;
-    let f = format!("{rem:0width$}");
-    format!("{int}.{}", f.trim_end_matches('0'))
+    berth_units::duration::format(d)
 }
 
 /// Parses a byte size as go-units' `RAMInBytes` (binary multiples, case-insensitive,
 /// fractions allowed: `1.5G`, `512m`, `1024`, `100 MiB`).
 pub fn parse_bytes(s: &str) -> Result<i64, String> {
-    let invalid = || format!("invalid size: '{s}'");
-    let t = s.trim();
-    let num_len = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(num_len);
-    if num.is_empty() || num.starts_with('.') || num.ends_with('.') {
-        return Err(invalid());
-    }
-    let n: f64 = num.parse().map_err(|_| invalid())?;
-    let unit = unit.trim_start_matches(' ').to_ascii_lowercase();
-    let unit = unit.strip_suffix('b').unwrap_or(&unit);
-    let unit = unit.strip_suffix('i').unwrap_or(unit);
-    let mul: f64 = match unit {
-        "" => 1.0,
-        "k" => 1024.0,
-        "m" => 1024f64.powi(2),
-        "g" => 1024f64.powi(3),
-        "t" => 1024f64.powi(4),
-        "p" => 1024f64.powi(5),
-        _ => return Err(invalid()),
-    };
-    let bytes = n * mul;
-    if !bytes.is_finite() || bytes >= i64::MAX as f64 {
-        return Err(invalid());
-    }
-    Ok(bytes as i64)
+    berth_units::size::ram_in_bytes(s).ok_or_else(|| format!("invalid size: '{s}'"))
 }
 
 /// Reads a byte size from the document: an integer (bytes) or a string with a unit.

@@ -9,7 +9,6 @@
 mod clean;
 mod pattern;
 mod read;
-mod regex;
 
 pub use pattern::Pattern;
 pub use read::read_patterns;

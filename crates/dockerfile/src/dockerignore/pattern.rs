@@ -1,9 +1,11 @@
 //! One ignore pattern, compiled as moby's `patternmatcher.Pattern.compile` does: plain text is
 //! an exact match, `dir/**` a prefix match, `**/x` a suffix match, anything else a regexp
-//! (`*` -> `[^/]*`, `?` -> `[^/]`, `**` -> `(.*/)?` or `.*`, `[...]` passed through).
+//! (`*` -> `[^/]*`, `?` -> `[^/]`, `**` -> `(.*/)?` or `.*`, `[...]` passed through). The
+//! regexps run on regex-lite, the workspace's regex engine (RE2-like syntax, no Unicode
+//! tables), as moby's run on Go's `regexp`.
 
 use super::clean::clean;
-use super::regex::Regex;
+use regex_lite::Regex;
 
 /// How a pattern is matched.
 #[derive(Debug, Clone)]
@@ -83,9 +85,15 @@ fn compile(pattern: &str) -> Result<Kind, String> {
     let mut t = T::Exact;
     let mut i = 0;
     let mut first = true;
+    // Inside `[...]` of the regexp text so far, as Go's regexp reads it (see `class_bracket`).
+    let mut in_class = false;
     while let Some(&ch) = chars.get(i) {
         i += 1;
         match ch {
+            '*' | '?' | '[' if in_class => {
+                i = class_bracket(&chars, i, ch, &mut re, &mut in_class);
+                t = T::Regex;
+            }
             '*' if chars.get(i) == Some(&'*') => {
                 i += 1;
                 if chars.get(i) == Some(&'/') {
@@ -99,7 +107,11 @@ fn compile(pattern: &str) -> Result<Kind, String> {
                         t = T::Regex;
                     }
                 } else {
-                    re.push_str("(.*/)?");
+                    // `(.*/)?(.*/)?` matches what `(.*/)?` does: a run of `**/` compiles to
+                    // one group, so a hostile run stays within regex-lite's size limit.
+                    if !re.ends_with("(.*/)?") {
+                        re.push_str("(.*/)?");
+                    }
                     t = T::Regex;
                 }
                 if first {
@@ -107,7 +119,9 @@ fn compile(pattern: &str) -> Result<Kind, String> {
                 }
             }
             '*' => {
-                re.push_str("[^/]*");
+                if !re.ends_with("[^/]*") {
+                    re.push_str("[^/]*");
+                }
                 t = T::Regex;
             }
             '?' => {
@@ -129,6 +143,7 @@ fn compile(pattern: &str) -> Result<Kind, String> {
             },
             '[' | ']' => {
                 re.push(ch);
+                in_class = ch == '[';
                 t = T::Regex;
             }
             c => re.push(c),
@@ -141,9 +156,52 @@ fn compile(pattern: &str) -> Result<Kind, String> {
         T::Suffix => Kind::Suffix(pattern.chars().skip(2).collect()),
         T::Regex => {
             re.push('$');
-            Kind::Regex(Regex::new(&re)?)
+            Kind::Regex(Regex::new(&re).map_err(|e| e.to_string())?)
         }
     })
+}
+
+/// A `[` met inside a class of the regexp text, written so that regex-lite reads it as Go's
+/// regexp (moby's engine) does: Go takes `[` inside a class as itself unless it opens a
+/// POSIX class `[:name:]`, where regex-lite would open a nested class. `*` and `?` inside a
+/// class become moby's `[^/]*` and `[^/]` there, whose `[` is such a literal and whose `]`
+/// ends the class. `i` is just past `ch`; returns where to go on.
+fn class_bracket(
+    chars: &[char],
+    i: usize,
+    ch: char,
+    re: &mut String,
+    in_class: &mut bool,
+) -> usize {
+    match ch {
+        '*' | '?' => {
+            re.push_str("\\[^/]");
+            *in_class = false;
+            if ch == '*' {
+                re.push('*');
+            }
+            i
+        }
+        _ => {
+            let named = (chars.get(i) == Some(&':'))
+                .then(|| {
+                    (i + 1..chars.len().saturating_sub(1)).find(|&j| chars[j..j + 2] == [':', ']'])
+                })
+                .flatten()
+                .map(|j| j + 2 - i);
+            match named {
+                Some(len) => {
+                    re.push('[');
+                    re.extend(&chars[i..i + len]);
+                    i + len
+                }
+                None => {
+                    re.push_str("\\[");
+                    i
+                }
+            }
+        }
+    }
 }
 
 fn strip_last_two(s: &str) -> String {

@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
 use super::tcp::{read_message, write_message};
-use super::wire::Header;
+use super::wire::{parse_header, MessageType};
 
 /// How long each upstream gets to answer.
 pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
@@ -19,7 +19,7 @@ const MAX_REPLY: usize = 65535;
 /// `timeout` each. The query goes out with a fresh random ID, and only a reply from the
 /// upstream's address carrying that ID is accepted.
 pub fn forward(packet: &[u8], upstreams: &[SocketAddr], timeout: Duration) -> Option<Vec<u8>> {
-    let client_id = Header::parse(packet).ok()?.id;
+    let client_id = parse_header(packet).ok()?.id();
     upstreams
         .iter()
         .find_map(|upstream| ask(packet, client_id, *upstream, timeout))
@@ -49,8 +49,8 @@ fn ask(packet: &[u8], client_id: u16, upstream: SocketAddr, timeout: Duration) -
         match socket.recv(&mut buf) {
             Ok(n) => {
                 let reply = &mut buf[..n];
-                match Header::parse(reply) {
-                    Ok(h) if h.id == id && h.response => {
+                match parse_header(reply) {
+                    Ok(h) if h.id() == id && h.message_type() == MessageType::Response => {
                         reply[..2].copy_from_slice(&client_id.to_be_bytes());
                         return Some(reply.to_vec());
                     }
@@ -66,7 +66,7 @@ fn ask(packet: &[u8], client_id: u16, upstream: SocketAddr, timeout: Duration) -
 /// Like [`forward`], over TCP (for clients that came over TCP, typically after a
 /// truncated UDP reply); `timeout` bounds the connect and each read and write.
 pub fn forward_tcp(packet: &[u8], upstreams: &[SocketAddr], timeout: Duration) -> Option<Vec<u8>> {
-    let client_id = Header::parse(packet).ok()?.id;
+    let client_id = parse_header(packet).ok()?.id();
     upstreams
         .iter()
         .find_map(|upstream| ask_tcp(packet, client_id, *upstream, timeout))
@@ -86,8 +86,8 @@ fn ask_tcp(
     query[..2].copy_from_slice(&id.to_be_bytes());
     write_message(&mut stream, &query).ok()?;
     let mut reply = read_message(&mut stream).ok()?;
-    let header = Header::parse(&reply).ok()?;
-    if header.id != id || !header.response {
+    let header = parse_header(&reply).ok()?;
+    if header.id() != id || header.message_type() != MessageType::Response {
         return None;
     }
     reply[..2].copy_from_slice(&client_id.to_be_bytes());

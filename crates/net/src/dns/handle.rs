@@ -1,10 +1,10 @@
 //! Deciding what to do with one query: answer it locally, or forward it.
 
-use std::net::IpAddr;
-
 use super::records::{addr_from_ptr_name, Records};
-use super::response::{encode_within, reply, udp_limit};
-use super::wire::{rcode, Message, Name, QType, RData, CLASS_IN};
+use super::response::{address, encode_within, pointer, reply, udp_limit};
+use super::wire::{
+    dotted, parse, DNSClass, Message, MessageType, Name, OpCode, RData, RecordType, ResponseCode,
+};
 
 /// The transport a query arrived on, which bounds the size of local replies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,15 +23,15 @@ pub enum Action {
     /// Send these bytes back.
     Reply(Vec<u8>),
     /// Relay it to the upstreams (the parsed query is kept for the SERVFAIL fallback).
-    Forward(Message),
+    Forward(Box<Message>),
 }
 
 /// Decides how to handle `packet` given the network's `records`.
 pub fn decide(packet: &[u8], records: &Records, transport: Transport) -> Action {
-    let Ok(query) = Message::parse(packet) else {
+    let Ok(query) = parse(packet) else {
         return Action::Drop;
     };
-    if query.header.response {
+    if query.message_type() != MessageType::Query {
         return Action::Drop;
     }
     let limit = match transport {
@@ -42,43 +42,40 @@ pub fn decide(packet: &[u8], records: &Records, transport: Transport) -> Action 
         Some(bytes) => Action::Reply(bytes),
         None => Action::Drop,
     };
-    if query.header.opcode != 0 {
-        return answer(rcode::NOTIMP, Vec::new());
+    if query.op_code() != OpCode::Query {
+        return answer(ResponseCode::NotImp, Vec::new());
     }
-    let [question] = query.questions.as_slice() else {
-        return answer(rcode::FORMERR, Vec::new());
+    let [question] = query.queries() else {
+        return answer(ResponseCode::FormErr, Vec::new());
     };
-    if question.qclass != CLASS_IN {
-        return Action::Forward(query);
+    if question.query_class() != DNSClass::IN {
+        return Action::Forward(Box::new(query));
     }
-    let name = question.name.to_dotted();
-    match question.qtype {
-        QType::Ptr => {
+    let name = dotted(question.name());
+    match question.query_type() {
+        RecordType::PTR => {
             let names: Vec<RData> = addr_from_ptr_name(&name)
                 .map(|addr| records.names_for(addr))
                 .unwrap_or_default()
                 .iter()
-                .filter_map(|n| Name::from_dotted(n).ok())
-                .map(RData::Ptr)
+                .filter_map(|n| Name::from_ascii(format!("{n}.")).ok())
+                .map(pointer)
                 .collect();
             if names.is_empty() {
-                Action::Forward(query)
+                Action::Forward(Box::new(query))
             } else {
-                answer(rcode::NOERROR, names)
+                answer(ResponseCode::NoError, names)
             }
         }
         qtype if records.contains(&name) => {
             let data = records
                 .lookup(&name, qtype)
                 .into_iter()
-                .map(|addr| match addr {
-                    IpAddr::V4(a) => RData::A(a),
-                    IpAddr::V6(a) => RData::Aaaa(a),
-                })
+                .map(address)
                 .collect();
-            answer(rcode::NOERROR, data)
+            answer(ResponseCode::NoError, data)
         }
-        _ if records.in_domain(&name) => answer(rcode::NXDOMAIN, Vec::new()),
-        _ => Action::Forward(query),
+        _ if records.in_domain(&name) => answer(ResponseCode::NXDomain, Vec::new()),
+        _ => Action::Forward(Box::new(query)),
     }
 }

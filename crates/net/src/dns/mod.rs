@@ -7,8 +7,7 @@
 //! loop, answering known names itself and handing forwarded questions to short-lived
 //! threads so a slow upstream never stalls local answers.
 //!
-//! - [`wire`]: the DNS message format (header, names with safe decompression,
-//!   questions, resource records).
+//! - [`wire`]: DNS messages, parsed and built by `hickory-proto`.
 //! - [`response`]: building replies (answers, errors, truncation to the UDP limit).
 //! - [`records`]: the name table of one network and its JSON records file.
 //! - [`resolv`]: upstream servers from `/etc/resolv.conf`.
@@ -16,9 +15,11 @@
 //! - [`forward`]: relaying a question to the upstreams (UDP and TCP).
 //! - [`server`]: the UDP serving loop; [`tcp`]: the optional TCP listener (clients
 //!   retry there when a UDP reply comes back truncated).
+//! - [`entry`]: `berth __dns` ([`serve_main`]): arguments, sockets, the lifeline.
 //! - [`lifeline`]: noticing that the network is gone (run directory, records file or
 //!   bridge removed), so the server stops instead of outliving it.
 
+pub mod entry;
 mod error;
 pub mod forward;
 pub mod handle;
@@ -31,13 +32,14 @@ pub mod tcp;
 mod watch;
 pub mod wire;
 
+pub use entry::serve_main;
 pub use error::DnsError;
 pub use lifeline::Lifeline;
 pub use records::Records;
 pub use resolv::upstreams_from_resolv_conf;
 pub use server::serve;
 pub use tcp::serve_tcp;
-pub use wire::{QType, WireError};
+pub use wire::{RecordType, WireError};
 
 #[cfg(test)]
 mod tests;

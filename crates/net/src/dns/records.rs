@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::error::DnsError;
-use super::wire::QType;
+use super::wire::RecordType;
 
 /// Name -> addresses for one network. Names are matched case-insensitively, with or
 /// without a trailing dot, and also with the network's search domain suffix (e.g.
@@ -91,7 +91,7 @@ impl Records {
 
     /// Addresses of `name` for `qtype`: IPv4 for A, IPv6 for AAAA, nothing for other
     /// types (use [`Records::contains`] to know whether the name exists at all).
-    pub fn lookup(&self, name: &str, qtype: QType) -> Vec<IpAddr> {
+    pub fn lookup(&self, name: &str, qtype: RecordType) -> Vec<IpAddr> {
         let Some(key) = self.key(name) else {
             return Vec::new();
         };
@@ -100,8 +100,8 @@ impl Records {
             .filter(|(n, a)| {
                 n == key
                     && match qtype {
-                        QType::A => a.is_ipv4(),
-                        QType::Aaaa => a.is_ipv6(),
+                        RecordType::A => a.is_ipv4(),
+                        RecordType::AAAA => a.is_ipv6(),
                         _ => false,
                     }
             })

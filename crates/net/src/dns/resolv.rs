@@ -1,6 +1,5 @@
 //! Upstream servers from `/etc/resolv.conf`.
 
-use std::ffi::CString;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
 /// The DNS port.
@@ -49,8 +48,7 @@ fn parse_server(word: &str) -> Option<SocketAddr> {
 }
 
 fn interface_index(name: &str) -> Option<u32> {
-    let name = CString::new(name).ok()?;
-    // SAFETY: `name` is a valid NUL-terminated string that outlives the call.
-    let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
-    (index != 0).then_some(index)
+    nix::net::if_::if_nametoindex(name)
+        .ok()
+        .filter(|&index| index != 0)
 }

@@ -1,6 +1,11 @@
 //! Building replies to parsed queries.
 
-use super::wire::{rcode, Header, Message, Name, QType, Question, RData, Record, CLASS_IN};
+use std::net::IpAddr;
+
+use super::wire::{
+    encode, Message, MessageType, Name, OpCode, Query, RData, Record, RecordType, ResponseCode, A,
+    AAAA, PTR,
+};
 
 /// TTL of authoritative answers, in seconds.
 pub const TTL: u32 = 60;
@@ -10,69 +15,68 @@ pub const UDP_MIN_PAYLOAD: usize = 512;
 pub const UDP_MAX_PAYLOAD: usize = 4096;
 
 /// Builds a standard recursive query for `name` and `qtype` (used by clients and tests).
-pub fn query(id: u16, name: Name, qtype: QType) -> Message {
-    Message {
-        header: Header {
-            id,
-            recursion_desired: true,
-            ..Header::default()
-        },
-        questions: vec![Question {
-            name,
-            qtype,
-            qclass: CLASS_IN,
-        }],
-        ..Message::default()
+pub fn query(id: u16, name: Name, qtype: RecordType) -> Message {
+    let mut m = Message::new();
+    m.set_id(id)
+        .set_message_type(MessageType::Query)
+        .set_op_code(OpCode::Query)
+        .set_recursion_desired(true)
+        .add_query(Query::query(name, qtype));
+    m
+}
+
+/// Record data for an address: A for IPv4, AAAA for IPv6.
+pub fn address(addr: IpAddr) -> RData {
+    match addr {
+        IpAddr::V4(a) => RData::A(A(a)),
+        IpAddr::V6(a) => RData::AAAA(AAAA(a)),
     }
 }
 
+/// Record data for a PTR answer.
+pub fn pointer(name: Name) -> RData {
+    RData::PTR(PTR(name))
+}
+
 /// A reply to `query` with the given response code and answer data: the ID, opcode,
-/// RD bit and question are echoed, RA is set, and each answer is owned by the
-/// question's name with TTL [`TTL`] (PTR data keeps its own type).
-pub fn reply(query: &Message, code: u8, authoritative: bool, data: Vec<RData>) -> Message {
-    let name = query.question().map(|q| q.name.clone()).unwrap_or_default();
-    let answers = data
-        .into_iter()
-        .map(|d| Record {
-            name: name.clone(),
-            rtype: match d {
-                RData::A(_) => QType::A,
-                RData::Aaaa(_) => QType::Aaaa,
-                RData::Ptr(_) => QType::Ptr,
-                RData::Other(_) => query.question().map_or(QType::Other(0), |q| q.qtype),
-            },
-            class: CLASS_IN,
-            ttl: TTL,
-            data: d,
-        })
-        .collect();
-    Message {
-        header: Header {
-            id: query.header.id,
-            response: true,
-            opcode: query.header.opcode,
-            authoritative,
-            recursion_desired: query.header.recursion_desired,
-            recursion_available: true,
-            rcode: code,
-            ..Header::default()
-        },
-        questions: query.questions.iter().take(1).cloned().collect(),
-        answers,
-        ..Message::default()
+/// RD bit and first question are echoed, RA is set, and each answer is owned by the
+/// question's name with TTL [`TTL`] (its type is the data's).
+pub fn reply(
+    query: &Message,
+    code: ResponseCode,
+    authoritative: bool,
+    data: Vec<RData>,
+) -> Message {
+    let question = query.queries().first();
+    let name = question.map(|q| q.name().clone()).unwrap_or_default();
+    let mut m = Message::new();
+    m.set_id(query.id())
+        .set_message_type(MessageType::Response)
+        .set_op_code(query.op_code())
+        .set_authoritative(authoritative)
+        .set_recursion_desired(query.recursion_desired())
+        .set_recursion_available(true)
+        .set_response_code(code);
+    if let Some(q) = question {
+        m.add_query(q.clone());
     }
+    m.add_answers(
+        data.into_iter()
+            .map(|d| Record::from_rdata(name.clone(), TTL, d)),
+    );
+    m
 }
 
 /// A SERVFAIL reply to `query`.
 pub fn servfail(query: &Message) -> Message {
-    reply(query, rcode::SERVFAIL, false, Vec::new())
+    reply(query, ResponseCode::ServFail, false, Vec::new())
 }
 
 /// The UDP payload limit for replies to `query`: its EDNS(0) size, clamped to
 /// [`UDP_MIN_PAYLOAD`]..=[`UDP_MAX_PAYLOAD`], or [`UDP_MIN_PAYLOAD`] without EDNS.
 pub fn udp_limit(query: &Message) -> usize {
-    query.edns_payload_size().map_or(UDP_MIN_PAYLOAD, |s| {
-        usize::from(s).clamp(UDP_MIN_PAYLOAD, UDP_MAX_PAYLOAD)
+    query.extensions().as_ref().map_or(UDP_MIN_PAYLOAD, |e| {
+        usize::from(e.max_payload()).clamp(UDP_MIN_PAYLOAD, UDP_MAX_PAYLOAD)
     })
 }
 
@@ -80,15 +84,15 @@ pub fn udp_limit(query: &Message) -> usize {
 /// it does not fit, the records are dropped and the TC bit set so the client knows to
 /// retry over TCP.
 pub fn encode_within(reply: &Message, limit: usize) -> Option<Vec<u8>> {
-    match reply.to_bytes() {
+    match encode(reply) {
         Ok(bytes) if bytes.len() <= limit => Some(bytes),
         _ => {
             let mut short = reply.clone();
-            short.answers.clear();
-            short.authorities.clear();
-            short.additionals.clear();
-            short.header.truncated = true;
-            short.to_bytes().ok()
+            short.take_answers();
+            short.take_name_servers();
+            short.take_additionals();
+            short.set_truncated(true);
+            encode(&short).ok()
         }
     }
 }

@@ -18,52 +18,7 @@ pub fn parse_memory_swap(value: &str) -> Result<i64> {
 }
 
 fn ram_in_bytes(s: &str) -> Option<i64> {
-    let num_end = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, rest) = s.split_at(num_end);
-    let valid_num = {
-        let mut parts = num.splitn(2, '.');
-        let int = parts.next().unwrap_or("");
-        let frac = parts.next();
-        !int.is_empty()
-            && int.bytes().all(|b| b.is_ascii_digit())
-            && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
-    };
-    if !valid_num {
-        return None;
-    }
-    let rest = rest.strip_prefix(' ').unwrap_or(rest);
-    let mut chars = rest.chars().peekable();
-    let mult: f64 = match chars.peek().map(|c| c.to_ascii_lowercase()) {
-        Some(u @ ('k' | 'm' | 'g' | 't' | 'p')) => {
-            chars.next();
-            let exp = match u {
-                'k' => 1,
-                'm' => 2,
-                'g' => 3,
-                't' => 4,
-                _ => 5,
-            };
-            1024f64.powi(exp)
-        }
-        _ => 1.0,
-    };
-    if chars.peek().is_some_and(|c| c.eq_ignore_ascii_case(&'i')) {
-        chars.next();
-    }
-    if chars.peek().is_some_and(|c| c.eq_ignore_ascii_case(&'b')) {
-        chars.next();
-    }
-    if chars.next().is_some() {
-        return None;
-    }
-    let n: f64 = num.parse().ok()?;
-    let v = n * mult;
-    if !v.is_finite() || v >= i64::MAX as f64 {
-        return None;
-    }
-    Some(v as i64)
+    berth_units::size::ram_in_bytes(s)
 }
 
 /// `--cpus`: a non-negative decimal with at most 9 fractional digits (Docker stores it as

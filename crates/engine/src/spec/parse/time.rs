@@ -11,76 +11,9 @@ pub fn parse_duration(flag: &str, value: &str) -> Result<Duration> {
 }
 
 fn go_duration(orig: &str) -> Result<Duration, String> {
-    let invalid = || format!("time: invalid duration \"{orig}\"");
-    let mut s = orig;
-    let negative = s.starts_with('-');
-    if let Some(rest) = s.strip_prefix(['-', '+']) {
-        s = rest;
-    }
-    if s == "0" {
-        return Ok(Duration::ZERO);
-    }
-    if s.is_empty() {
-        return Err(invalid());
-    }
-    let mut total: u128 = 0;
-    while !s.is_empty() {
-        let int_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (int, rest) = s.split_at(int_end);
-        let (frac, rest) = match rest.strip_prefix('.') {
-            Some(r) => {
-                let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
-                r.split_at(end)
-            }
-            None => ("", rest),
-        };
-        if int.is_empty() && frac.is_empty() {
-            return Err(invalid());
-        }
-        let unit_end = rest
-            .find(|c: char| c == '.' || c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let (unit, rest) = rest.split_at(unit_end);
-        if unit.is_empty() {
-            return Err(format!("time: missing unit in duration \"{orig}\""));
-        }
-        let nanos_per: u128 = match unit {
-            "ns" => 1,
-            "us" | "µs" | "μs" => 1_000,
-            "ms" => 1_000_000,
-            "s" => 1_000_000_000,
-            "m" => 60_000_000_000,
-            "h" => 3_600_000_000_000,
-            _ => {
-                return Err(format!(
-                    "time: unknown unit \"{unit}\" in duration \"{orig}\""
-                ))
-            }
-        };
-        let int_v: u128 = if int.is_empty() {
-            0
-        } else {
-            int.parse().map_err(|_| invalid())?
-        };
-        let mut v = int_v.checked_mul(nanos_per).ok_or_else(invalid)?;
-        let mut scale = nanos_per;
-        for d in frac.bytes() {
-            scale /= 10;
-            if scale == 0 {
-                break;
-            }
-            v += u128::from(d - b'0') * scale;
-        }
-        total = total.checked_add(v).ok_or_else(invalid)?;
-        if total > i64::MAX as u128 {
-            return Err(invalid());
-        }
-        s = rest;
-    }
-    if negative && total != 0 {
-        return Err(format!("duration \"{orig}\" cannot be negative"));
-    }
-    Ok(Duration::from_nanos(total as u64))
+    let ns = berth_units::duration::parse(orig)?;
+    let ns = u64::try_from(ns).map_err(|_| format!("duration \"{orig}\" cannot be negative"))?;
+    Ok(Duration::from_nanos(ns))
 }
 
 /// Linux signals by name, without `SIG`.

@@ -8,8 +8,10 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use super::XorShift;
-use crate::dns::response::{query, reply};
-use crate::dns::wire::{rcode, Message, Name, QType, RData};
+use crate::dns::response::{address, query, reply};
+use crate::dns::wire::{
+    dotted, parse, Message, MessageType, Name, OpCode, RData, RecordType, ResponseCode,
+};
 use crate::dns::{serve, DnsError, Records};
 
 const UPSTREAM_ANSWER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
@@ -78,9 +80,14 @@ impl Upstream {
                 if !answer {
                     continue;
                 }
-                let q = Message::parse(&buf[..n]).unwrap();
-                let r = reply(&q, rcode::NOERROR, false, vec![RData::A(UPSTREAM_ANSWER)]);
-                socket.send_to(&r.to_bytes().unwrap(), from).unwrap();
+                let q = parse(&buf[..n]).unwrap();
+                let r = reply(
+                    &q,
+                    ResponseCode::NoError,
+                    false,
+                    vec![address(IpAddr::V4(UPSTREAM_ANSWER))],
+                );
+                socket.send_to(&r.to_vec().unwrap(), from).unwrap();
             }
         });
         Upstream { addr, seen, stop }
@@ -102,24 +109,26 @@ fn ask_raw(server: SocketAddr, packet: &[u8], timeout: Duration) -> Option<Vec<u
     Some(buf[..n].to_vec())
 }
 
-fn ask(server: SocketAddr, name: &str, qtype: QType) -> Message {
+fn ask(server: SocketAddr, name: &str, qtype: RecordType) -> Message {
     let id = (name.len() as u16).wrapping_mul(977) ^ u16::from(qtype);
-    let q = query(id, Name::from_dotted(name).unwrap(), qtype);
-    let bytes = ask_raw(server, &q.to_bytes().unwrap(), Duration::from_secs(8))
+    let mut fqdn = Name::from_ascii(name).unwrap();
+    fqdn.set_fqdn(true);
+    let q = query(id, fqdn, qtype);
+    let bytes = ask_raw(server, &q.to_vec().unwrap(), Duration::from_secs(8))
         .unwrap_or_else(|| panic!("no reply for {name}"));
-    let m = Message::parse(&bytes).unwrap();
-    assert_eq!(m.header.id, id, "reply for {name} carries the client's ID");
-    assert!(m.header.response);
-    assert_eq!(m.questions, q.questions, "question echoed for {name}");
+    let m = parse(&bytes).unwrap();
+    assert_eq!(m.id(), id, "reply for {name} carries the client's ID");
+    assert_eq!(m.message_type(), MessageType::Response);
+    assert_eq!(m.queries(), q.queries(), "question echoed for {name}");
     m
 }
 
 fn addrs(m: &Message) -> Vec<IpAddr> {
-    m.answers
+    m.answers()
         .iter()
-        .filter_map(|r| match r.data {
-            RData::A(a) => Some(IpAddr::V4(a)),
-            RData::Aaaa(a) => Some(IpAddr::V6(a)),
+        .filter_map(|r| match r.data() {
+            RData::A(a) => Some(IpAddr::V4(a.0)),
+            RData::AAAA(a) => Some(IpAddr::V6(a.0)),
             _ => None,
         })
         .collect()
@@ -162,43 +171,49 @@ fn answers_local_names_and_forwards_the_rest() {
         "web.dns.berth",
         "ALIAS1.DNS.BERTH.",
     ] {
-        let m = ask(server.addr, name, QType::A);
-        assert_eq!(m.header.rcode, rcode::NOERROR, "{name}");
-        assert!(m.header.authoritative, "{name}");
+        let m = ask(server.addr, name, RecordType::A);
+        assert_eq!(m.response_code(), ResponseCode::NoError, "{name}");
+        assert!(m.authoritative(), "{name}");
         assert_eq!(addrs(&m), vec![web], "{name}");
-        assert_eq!(m.answers[0].ttl, 60);
+        assert_eq!(m.answers()[0].ttl(), 60);
     }
-    let m = ask(server.addr, "web", QType::Aaaa);
-    assert_eq!((m.header.rcode, m.answers.len()), (rcode::NOERROR, 0));
-    let m = ask(server.addr, "db", QType::Aaaa);
+    let m = ask(server.addr, "web", RecordType::AAAA);
+    assert_eq!(
+        (m.response_code(), m.answers().len()),
+        (ResponseCode::NoError, 0)
+    );
+    let m = ask(server.addr, "db", RecordType::AAAA);
     assert_eq!(addrs(&m), vec!["fd00::3".parse::<IpAddr>().unwrap()]);
-    let m = ask(server.addr, "web", QType::Other(15));
-    assert_eq!((m.header.rcode, m.answers.len()), (rcode::NOERROR, 0));
+    let m = ask(server.addr, "web", RecordType::MX);
+    assert_eq!(
+        (m.response_code(), m.answers().len()),
+        (ResponseCode::NoError, 0)
+    );
 
-    let m = ask(server.addr, "2.0.89.10.in-addr.arpa", QType::Ptr);
+    let m = ask(server.addr, "2.0.89.10.in-addr.arpa", RecordType::PTR);
     let ptrs: Vec<String> = m
-        .answers
+        .answers()
         .iter()
-        .map(|r| match &r.data {
-            RData::Ptr(n) => n.to_dotted(),
+        .map(|r| match r.data() {
+            RData::PTR(n) => dotted(&n.0),
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(ptrs, ["web.dns.berth", "alias1.dns.berth"]);
+    assert_eq!(ptrs, ["web.dns.berth.", "alias1.dns.berth."]);
 
-    let m = ask(server.addr, "missing.dns.berth", QType::A);
-    assert_eq!(m.header.rcode, rcode::NXDOMAIN);
+    let m = ask(server.addr, "missing.dns.berth", RecordType::A);
+    assert_eq!(m.response_code(), ResponseCode::NXDomain);
     assert_eq!(
         upstream.seen.load(Ordering::Relaxed),
         0,
         "local names never forwarded"
     );
 
-    let m = ask(server.addr, "example.com", QType::A);
-    assert_eq!(m.header.rcode, rcode::NOERROR);
-    assert!(!m.header.authoritative);
+    let m = ask(server.addr, "example.com", RecordType::A);
+    assert_eq!(m.response_code(), ResponseCode::NoError);
+    assert!(!m.authoritative());
     assert_eq!(addrs(&m), vec![IpAddr::V4(UPSTREAM_ANSWER)]);
-    let m = ask(server.addr, "9.9.9.9.in-addr.arpa", QType::Ptr);
+    let m = ask(server.addr, "9.9.9.9.in-addr.arpa", RecordType::PTR);
     assert_eq!(addrs(&m), vec![IpAddr::V4(UPSTREAM_ANSWER)]);
     assert_eq!(upstream.seen.load(Ordering::Relaxed), 2);
 
@@ -214,8 +229,8 @@ fn servfail_when_no_upstream_answers() {
     let server = Server::start(&records, Vec::new());
     let t = Instant::now();
     assert_eq!(
-        ask(server.addr, "example.com", QType::A).header.rcode,
-        rcode::SERVFAIL
+        ask(server.addr, "example.com", RecordType::A).response_code(),
+        ResponseCode::ServFail
     );
     assert!(t.elapsed() < Duration::from_secs(1));
     server.shutdown().unwrap();
@@ -232,11 +247,11 @@ fn servfail_when_no_upstream_answers() {
     client
         .set_read_timeout(Some(Duration::from_secs(6)))
         .unwrap();
-    let q = query(42, Name::from_dotted("example.com").unwrap(), QType::A);
-    client.send_to(&q.to_bytes().unwrap(), server.addr).unwrap();
+    let q = query(42, Name::from_ascii("example.com").unwrap(), RecordType::A);
+    client.send_to(&q.to_vec().unwrap(), server.addr).unwrap();
     // Meanwhile local names are still answered promptly.
-    let m = ask(server.addr, "web", QType::A);
-    assert_eq!(m.answers.len(), 1);
+    let m = ask(server.addr, "web", RecordType::A);
+    assert_eq!(m.answers().len(), 1);
     assert!(
         t.elapsed() < Duration::from_secs(1),
         "local answer not blocked by forwarding"
@@ -245,8 +260,8 @@ fn servfail_when_no_upstream_answers() {
     let (n, _) = client
         .recv_from(&mut buf)
         .expect("SERVFAIL within a bounded time");
-    let m = Message::parse(&buf[..n]).unwrap();
-    assert_eq!((m.header.id, m.header.rcode), (42, rcode::SERVFAIL));
+    let m = parse(&buf[..n]).unwrap();
+    assert_eq!((m.id(), m.response_code()), (42, ResponseCode::ServFail));
     let waited = t.elapsed();
     assert!(
         waited >= Duration::from_millis(1900) && waited < Duration::from_secs(4),
@@ -266,7 +281,7 @@ fn first_answering_upstream_wins() {
         &web_records(dir.path()),
         vec![silent.addr, good.addr, spare.addr],
     );
-    let m = ask(server.addr, "example.org", QType::A);
+    let m = ask(server.addr, "example.org", RecordType::A);
     assert_eq!(addrs(&m), vec![IpAddr::V4(UPSTREAM_ANSWER)]);
     assert_eq!(silent.seen.load(Ordering::Relaxed), 1);
     assert_eq!(good.seen.load(Ordering::Relaxed), 1);
@@ -280,15 +295,15 @@ fn records_are_reloaded_when_the_file_changes() {
     let path = web_records(dir.path());
     let server = Server::start(&path, Vec::new());
     assert_eq!(
-        ask(server.addr, "newbox", QType::A).header.rcode,
-        rcode::SERVFAIL
+        ask(server.addr, "newbox", RecordType::A).response_code(),
+        ResponseCode::ServFail
     );
 
     write_records(dir.path(), &[("web", "10.89.0.2"), ("newbox", "10.89.0.9")]);
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {
-        let m = ask(server.addr, "newbox", QType::A);
-        if m.header.rcode == rcode::NOERROR {
+        let m = ask(server.addr, "newbox", RecordType::A);
+        if m.response_code() == ResponseCode::NoError {
             assert_eq!(addrs(&m), vec!["10.89.0.9".parse::<IpAddr>().unwrap()]);
             break;
         }
@@ -297,14 +312,14 @@ fn records_are_reloaded_when_the_file_changes() {
     }
     // alias1 went away with the rewrite.
     assert_eq!(
-        ask(server.addr, "alias1.dns.berth", QType::A).header.rcode,
-        rcode::NXDOMAIN
+        ask(server.addr, "alias1.dns.berth", RecordType::A).response_code(),
+        ResponseCode::NXDomain
     );
 
     // A broken file keeps the last good records.
     std::fs::write(&path, "{oops").unwrap();
     thread::sleep(Duration::from_millis(400));
-    assert_eq!(addrs(&ask(server.addr, "web", QType::A)).len(), 1);
+    assert_eq!(addrs(&ask(server.addr, "web", RecordType::A)).len(), 1);
     server.shutdown().unwrap();
 }
 
@@ -313,8 +328,8 @@ fn missing_file_is_empty_and_broken_file_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("none.json"), Vec::new());
     assert_eq!(
-        ask(server.addr, "web", QType::A).header.rcode,
-        rcode::SERVFAIL
+        ask(server.addr, "web", RecordType::A).response_code(),
+        ResponseCode::ServFail
     );
     server.shutdown().unwrap();
 
@@ -329,8 +344,8 @@ fn garbage_does_not_stop_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&web_records(dir.path()), Vec::new());
     let client = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let valid = query(5, Name::from_dotted("web").unwrap(), QType::A)
-        .to_bytes()
+    let valid = query(5, Name::from_ascii("web").unwrap(), RecordType::A)
+        .to_vec()
         .unwrap();
 
     let mut packets: Vec<Vec<u8>> = vec![
@@ -352,8 +367,8 @@ fn garbage_does_not_stop_the_server() {
         ]
         .concat(),
         // A response (QR set) must not be answered.
-        reply(&Message::parse(&valid).unwrap(), 0, true, vec![])
-            .to_bytes()
+        reply(&parse(&valid).unwrap(), ResponseCode::NoError, true, vec![])
+            .to_vec()
             .unwrap(),
         vec![0xAB; 4000],
     ];
@@ -368,30 +383,26 @@ fn garbage_does_not_stop_the_server() {
     // Whatever came back for the garbage, the server still answers real queries. The
     // flood may overflow the socket's receive buffer, so a lost query is retried.
     let answered = (0..10).find_map(|_| ask_raw(server.addr, &valid, Duration::from_millis(500)));
-    let m = Message::parse(&answered.expect("server still answers")).unwrap();
-    assert_eq!((m.header.id, m.header.rcode), (5, rcode::NOERROR));
+    let m = parse(&answered.expect("server still answers")).unwrap();
+    assert_eq!((m.id(), m.response_code()), (5, ResponseCode::NoError));
     assert_eq!(addrs(&m), vec!["10.89.0.2".parse::<IpAddr>().unwrap()]);
     assert!(server.running());
 
     // Two questions get FORMERR, a non-query opcode NOTIMP.
-    let mut two = query(6, Name::from_dotted("web").unwrap(), QType::A);
-    two.questions.push(two.questions[0].clone());
+    let mut two = query(6, Name::from_ascii("web").unwrap(), RecordType::A);
+    let first = two.queries()[0].clone();
+    two.add_query(first);
+    let r = ask_raw(server.addr, &two.to_vec().unwrap(), Duration::from_secs(2)).unwrap();
+    assert_eq!(parse(&r).unwrap().response_code(), ResponseCode::FormErr);
+    let mut status = query(7, Name::from_ascii("web").unwrap(), RecordType::A);
+    status.set_op_code(OpCode::Status);
     let r = ask_raw(
         server.addr,
-        &two.to_bytes().unwrap(),
+        &status.to_vec().unwrap(),
         Duration::from_secs(2),
     )
     .unwrap();
-    assert_eq!(Message::parse(&r).unwrap().header.rcode, rcode::FORMERR);
-    let mut status = query(7, Name::from_dotted("web").unwrap(), QType::A);
-    status.header.opcode = 2;
-    let r = ask_raw(
-        server.addr,
-        &status.to_bytes().unwrap(),
-        Duration::from_secs(2),
-    )
-    .unwrap();
-    assert_eq!(Message::parse(&r).unwrap().header.rcode, rcode::NOTIMP);
+    assert_eq!(parse(&r).unwrap().response_code(), ResponseCode::NotImp);
     // A response packet gets no reply at all.
     assert!(ask_raw(server.addr, &packets[7], Duration::from_millis(300)).is_none());
 

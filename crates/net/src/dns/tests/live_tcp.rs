@@ -8,9 +8,9 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::dns::records::Records;
-use crate::dns::response::{query, reply};
+use crate::dns::response::{address, query, reply};
 use crate::dns::tcp::{read_message, write_message};
-use crate::dns::wire::{rcode, Message, Name, QType, RData};
+use crate::dns::wire::{parse, Message, Name, RecordType, ResponseCode};
 use crate::dns::{serve_tcp, DnsError};
 
 const UPSTREAM_ANSWER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 7);
@@ -39,20 +39,25 @@ fn fake_upstream() -> SocketAddr {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
             while let Ok(q) = read_message(&mut stream) {
-                let q = Message::parse(&q).unwrap();
-                let r = reply(&q, rcode::NOERROR, false, vec![RData::A(UPSTREAM_ANSWER)]);
-                write_message(&mut stream, &r.to_bytes().unwrap()).unwrap();
+                let q = parse(&q).unwrap();
+                let r = reply(
+                    &q,
+                    ResponseCode::NoError,
+                    false,
+                    vec![address(IpAddr::V4(UPSTREAM_ANSWER))],
+                );
+                write_message(&mut stream, &r.to_vec().unwrap()).unwrap();
             }
         }
     });
     addr
 }
 
-fn ask(stream: &mut TcpStream, id: u16, name: &str, qtype: QType) -> Message {
-    let q = query(id, Name::from_dotted(name).unwrap(), qtype);
-    write_message(stream, &q.to_bytes().unwrap()).unwrap();
-    let m = Message::parse(&read_message(stream).unwrap()).unwrap();
-    assert_eq!(m.header.id, id);
+fn ask(stream: &mut TcpStream, id: u16, name: &str, qtype: RecordType) -> Message {
+    let q = query(id, Name::from_ascii(name).unwrap(), qtype);
+    write_message(stream, &q.to_vec().unwrap()).unwrap();
+    let m = parse(&read_message(stream).unwrap()).unwrap();
+    assert_eq!(m.id(), id);
     m
 }
 
@@ -77,21 +82,24 @@ fn tcp_answers_forwards_and_stops() {
     let (addr, stop, thread) = start(&path, vec![fake_upstream()]);
     let mut c = connect(addr);
     // Several queries on one connection.
-    let m = ask(&mut c, 1, "Web.dns.berth.", QType::A);
-    assert_eq!(m.answers.len(), 1);
-    assert!(m.header.authoritative);
-    let m = ask(&mut c, 2, "big", QType::A);
-    assert_eq!(m.answers.len(), 60);
-    assert!(!m.header.truncated);
-    let m = ask(&mut c, 3, "example.net", QType::A);
-    assert_eq!(m.answers[0].data, RData::A(UPSTREAM_ANSWER));
+    let m = ask(&mut c, 1, "Web.dns.berth.", RecordType::A);
+    assert_eq!(m.answers().len(), 1);
+    assert!(m.authoritative());
+    let m = ask(&mut c, 2, "big", RecordType::A);
+    assert_eq!(m.answers().len(), 60);
+    assert!(!m.truncated());
+    let m = ask(&mut c, 3, "example.net", RecordType::A);
+    assert_eq!(m.answers()[0].data(), &address(IpAddr::V4(UPSTREAM_ANSWER)));
 
     // Garbage closes that connection only.
     let mut bad = connect(addr);
     write_message(&mut bad, &[0xFF; 20]).unwrap();
     assert!(read_message(&mut bad).is_err());
-    let m = ask(&mut c, 4, "web", QType::Aaaa);
-    assert_eq!((m.header.rcode, m.answers.len()), (rcode::NOERROR, 0));
+    let m = ask(&mut c, 4, "web", RecordType::AAAA);
+    assert_eq!(
+        (m.response_code(), m.answers().len()),
+        (ResponseCode::NoError, 0)
+    );
 
     // Stopping closes the idle connection and returns promptly.
     let t = Instant::now();
@@ -106,8 +114,8 @@ fn tcp_servfail_without_upstreams() {
     let dir = tempfile::tempdir().unwrap();
     let (addr, stop, thread) = start(&dir.path().join("missing.json"), Vec::new());
     let mut c = connect(addr);
-    let m = ask(&mut c, 9, "example.net", QType::A);
-    assert_eq!(m.header.rcode, rcode::SERVFAIL);
+    let m = ask(&mut c, 9, "example.net", RecordType::A);
+    assert_eq!(m.response_code(), ResponseCode::ServFail);
     stop.store(true, Ordering::Relaxed);
     thread.join().unwrap().unwrap();
 }

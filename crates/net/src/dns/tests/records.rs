@@ -1,7 +1,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::dns::records::{addr_from_ptr_name, ptr_name};
-use crate::dns::{QType, Records};
+use crate::dns::{RecordType, Records};
 
 fn v4(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -22,14 +22,14 @@ fn lookup_variants() {
     let r = sample();
     assert_eq!(r.domain(), Some("dns.berth"));
     for n in ["web", "WEB", "web.", "web.dns.berth", "Web.Dns.Berth."] {
-        assert_eq!(r.lookup(n, QType::A), vec![v4("10.89.0.2")], "{n}");
-        assert_eq!(r.lookup(n, QType::Aaaa), vec![v4("fd00::2")], "{n}");
+        assert_eq!(r.lookup(n, RecordType::A), vec![v4("10.89.0.2")], "{n}");
+        assert_eq!(r.lookup(n, RecordType::AAAA), vec![v4("fd00::2")], "{n}");
     }
-    assert_eq!(r.lookup("alias1", QType::A), vec![v4("10.89.0.2")]);
-    assert!(r.lookup("alias1", QType::Aaaa).is_empty());
+    assert_eq!(r.lookup("alias1", RecordType::A), vec![v4("10.89.0.2")]);
+    assert!(r.lookup("alias1", RecordType::AAAA).is_empty());
     assert!(r.contains("alias1.dns.berth"));
-    assert!(r.lookup("db", QType::Other(15)).is_empty());
-    assert_eq!(r.lookup("db", QType::A).len(), 1);
+    assert!(r.lookup("db", RecordType::MX).is_empty());
+    assert_eq!(r.lookup("db", RecordType::A).len(), 1);
     assert!(!r.contains("nope"));
     assert!(!r.contains("web.other"));
     assert!(!r.contains("webdns.berth"));
@@ -50,10 +50,10 @@ fn lookup_variants() {
 fn remove_addr_drops_all_names() {
     let mut r = sample();
     r.remove_addr(v4("10.89.0.2"));
-    assert!(r.lookup("web", QType::A).is_empty());
+    assert!(r.lookup("web", RecordType::A).is_empty());
     assert!(!r.contains("alias1"));
-    assert_eq!(r.lookup("web", QType::Aaaa), vec![v4("fd00::2")]);
-    assert_eq!(r.lookup("db", QType::A), vec![v4("10.89.0.3")]);
+    assert_eq!(r.lookup("web", RecordType::AAAA), vec![v4("fd00::2")]);
+    assert_eq!(r.lookup("db", RecordType::A), vec![v4("10.89.0.3")]);
 }
 
 #[test]
@@ -86,10 +86,10 @@ fn load_documented_format_and_errors() {
     .unwrap();
     let r = Records::load(&path).unwrap();
     assert_eq!(
-        r.lookup("alias1.dns.berth", QType::A),
+        r.lookup("alias1.dns.berth", RecordType::A),
         vec![v4("10.89.0.2")]
     );
-    assert_eq!(r.lookup("v6only", QType::Aaaa), vec![v4("fd00::5")]);
+    assert_eq!(r.lookup("v6only", RecordType::AAAA), vec![v4("fd00::5")]);
     std::fs::write(&path, "{not json").unwrap();
     assert!(matches!(
         Records::load(&path),

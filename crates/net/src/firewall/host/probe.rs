@@ -4,7 +4,7 @@
 //! `IPT_SO_GET_INFO`/`IPT_SO_GET_ENTRIES` socket options, only when
 //! `/proc/net/ip_tables_names` says the legacy table exists (asking would make it).
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::sys::socket::{
@@ -200,19 +200,13 @@ fn legacy_forward_policy() -> Policy {
 
 /// Reads the legacy `filter` table's rules and the verdict of FORWARD's policy rule.
 fn legacy_blob_policy() -> Option<Policy> {
-    // SAFETY: plain socket(2); the descriptor is owned right away.
-    let raw = unsafe {
-        libc::socket(
-            libc::AF_INET,
-            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-            libc::IPPROTO_RAW,
-        )
-    };
-    if raw < 0 {
-        return None;
-    }
-    // SAFETY: `raw` is a fresh descriptor nothing else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let fd = socket(
+        AddressFamily::Inet,
+        SockType::Raw,
+        SockFlag::SOCK_CLOEXEC,
+        SockProtocol::Raw,
+    )
+    .ok()?;
     let mut info = [0u8; GETINFO_LEN];
     info[..6].copy_from_slice(b"filter");
     getsockopt(&fd, IPT_SO_GET_INFO, &mut info)?;
@@ -264,20 +258,11 @@ pub(super) fn policy_of_blob(blob: &[u8], underflow: usize) -> Option<Policy> {
     })
 }
 
-/// `getsockopt(fd, SOL_IP, opt, buf)` filling all of `buf`.
+/// `getsockopt(fd, SOL_IP, opt, buf)`, `buf` both the request and the answer.
 fn getsockopt(fd: &OwnedFd, opt: libc::c_int, buf: &mut [u8]) -> Option<()> {
-    let mut len = libc::socklen_t::try_from(buf.len()).ok()?;
-    // SAFETY: `buf` is valid for `len` bytes; the kernel writes at most that much.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_IP,
-            opt,
-            buf.as_mut_ptr().cast(),
-            &mut len,
-        )
-    };
-    (rc == 0).then_some(())
+    berth_sys::sockopt::getsockopt_in_out(fd.as_fd(), libc::SOL_IP, opt, buf)
+        .ok()
+        .map(|_| ())
 }
 
 #[cfg(test)]

@@ -1,20 +1,20 @@
-//! `berth __dns`: a network's DNS server, spawned by the engine when the network comes up
+//! The `berth __dns` entry point: a network's DNS server, spawned by the engine when the network comes up
 //! and stopped (SIGTERM) when it goes. Answers container names from the records file the
 //! engine keeps; forwards everything else to the host's resolvers. It also stops by itself
 //! when the network's state is gone without the engine stopping it (the run directory or
 //! the records file removed, as when a whole state root is deleted, or the bridge deleted):
-//! see [`berth_net::dns::lifeline`].
+//! see [`lifeline`]. The CLI only dispatches `__dns` here.
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use berth_net::dns::lifeline::{self, Lifeline};
+use super::lifeline::{self, Lifeline};
 
 /// Runs the server with `--network NAME --listen IP:PORT --records FILE --pid-file FILE`;
 /// returns the exit code.
-pub fn main_entry(args: &[String]) -> i32 {
+pub fn serve_main(args: &[String]) -> i32 {
     match run(args) {
         Ok(()) => 0,
         Err(e) => {
@@ -49,7 +49,7 @@ fn run(args: &[String]) -> Result<(), String> {
     let socket = UdpSocket::bind(listen).map_err(|e| format!("listen on {listen}: {e}"))?;
     let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     let exclude: Vec<IpAddr> = vec![listen.ip()];
-    let upstreams = berth_net::dns::upstreams_from_resolv_conf(&resolv, &exclude);
+    let upstreams = super::upstreams_from_resolv_conf(&resolv, &exclude);
     if let Some(p) = &pid_file {
         std::fs::write(p, std::process::id().to_string())
             .map_err(|e| format!("write {}: {e}", p.display()))?;
@@ -61,7 +61,7 @@ fn run(args: &[String]) -> Result<(), String> {
         lifeline::CHECK_EVERY,
     )
     .map_err(|e| format!("start the network watch: {e}"))?;
-    berth_net::dns::serve(socket, &records, upstreams, &stop).map_err(|e| e.to_string())?;
+    super::serve(socket, &records, upstreams, &stop).map_err(|e| e.to_string())?;
     if let Ok(Some(why)) = watcher.join() {
         eprintln!("berth dns: stopping: {why}");
     }
