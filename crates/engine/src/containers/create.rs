@@ -1,22 +1,38 @@
 //! `create`: an image and `run` options become a container directory (overlay rootfs,
 //! bundle config.json, /etc files, monitor.json) and a record in the state index.
 
+mod grantable;
 mod inspect;
 mod monitor;
 mod mounts;
 
+pub(crate) use grantable::{cap_rlimit, keep_grantable_caps};
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use berth_monitor::config::MonitorConfig;
 use berth_store::oci::ContainerConfig;
 use serde_json::json;
 
-use crate::containers::record::{self, ContainerRecord};
+use crate::containers::record::{self, ContainerRecord, MountRecord};
 use crate::containers::rootfs::{mount_rootfs, unmount_rootfs};
 use crate::engine::Engine;
 use crate::error::{io_err, Error, Result};
 use crate::ids::{random_id, random_name, valid_name};
 use crate::spec::{self, NetworkMode, RunOptions};
+
+/// What writing a container's bundle resolved, for its record.
+struct Bundle {
+    /// The user as given (`--user`, else the image's USER).
+    user_spec: String,
+    hostname: String,
+    /// The OCI process written to config.json.
+    process: oci_spec::runtime::Process,
+    mounts: Vec<MountRecord>,
+    net: Option<crate::network::Attachment>,
+    monitor: MonitorConfig,
+}
 
 /// Where `--init` finds its init binary (a static tini, as Docker ships `docker-init`).
 const INIT_CANDIDATES: &[&str] = &[
@@ -116,6 +132,51 @@ impl Engine {
         rootfs: &Path,
     ) -> Result<ContainerRecord> {
         let icfg = &image.config.config;
+        let b = self.write_bundle(id, icfg, opts, network, dir, rootfs)?;
+        let view = inspect::ConfigView {
+            opts,
+            icfg,
+            image_name,
+            hostname: &b.hostname,
+            user_spec: &b.user_spec,
+            process: &b.process,
+            stop_signal: &stop_signal(opts, icfg),
+        };
+        let argv = b.process.args().clone().unwrap_or_default();
+        Ok(ContainerRecord {
+            id: id.to_string(),
+            name: name.to_string(),
+            image_id: image.id.clone(),
+            image: image_name.to_string(),
+            created: berth_runtime::state::now_rfc3339(),
+            path: argv.first().cloned().unwrap_or_default(),
+            args: argv.iter().skip(1).cloned().collect(),
+            config: inspect::config_json(&view),
+            host_config: inspect::host_config_json(opts, &b.mounts, b.net.as_ref()),
+            mounts: b.mounts,
+            tty: opts.tty,
+            stdin_open: opts.stdin_open,
+            stop_signal: view.stop_signal.to_string(),
+            stop_timeout: opts.stop_timeout.unwrap_or(10),
+            auto_remove: opts.rm,
+            network_mode: inspect::network_mode_name(&opts.network),
+            monitor: b.monitor,
+            net: b.net,
+            extra_nets: Vec::new(),
+        })
+    }
+
+    /// Resolves the user, mounts and network attachment, and writes the bundle's files:
+    /// /etc files, config.json, monitor.json.
+    fn write_bundle(
+        &self,
+        id: &str,
+        icfg: &ContainerConfig,
+        opts: &RunOptions,
+        network: Option<&crate::network::NetworkRecord>,
+        dir: &Path,
+        rootfs: &Path,
+    ) -> Result<Bundle> {
         let user_spec = opts
             .user
             .clone()
@@ -127,10 +188,9 @@ impl Engine {
             .clone()
             .unwrap_or_else(|| id[..12].to_string());
         let (mounts, mount_records) = self.resolve_mounts(opts, icfg, rootfs)?;
-        let net = match network {
-            Some(n) => Some(self.plan_attachment(id, n, opts, icfg)?),
-            None => None,
-        };
+        let net = network
+            .map(|n| self.plan_attachment(id, n, opts, icfg))
+            .transpose()?;
         let etc = self.write_etc_files(dir, &hostname, opts, net.as_ref())?;
         let input = spec::SpecInput {
             id: id.to_string(),
@@ -152,36 +212,13 @@ impl Engine {
         let process = write_bundle_config(dir, &input, opts)?;
         let monitor = self.monitor_config(id, dir, opts, icfg)?;
         monitor.save()?;
-        let view = inspect::ConfigView {
-            opts,
-            icfg,
-            image_name,
-            hostname: &hostname,
-            user_spec: &user_spec,
-            process: &process,
-            stop_signal: &stop_signal(opts, icfg),
-        };
-        let argv = process.args().clone().unwrap_or_default();
-        Ok(ContainerRecord {
-            id: id.to_string(),
-            name: name.to_string(),
-            image_id: image.id.clone(),
-            image: image_name.to_string(),
-            created: berth_runtime::state::now_rfc3339(),
-            path: argv.first().cloned().unwrap_or_default(),
-            args: argv.iter().skip(1).cloned().collect(),
-            config: inspect::config_json(&view),
-            host_config: inspect::host_config_json(opts, &mount_records, net.as_ref()),
+        Ok(Bundle {
+            user_spec,
+            hostname,
+            process,
             mounts: mount_records,
-            tty: opts.tty,
-            stdin_open: opts.stdin_open,
-            stop_signal: view.stop_signal.to_string(),
-            stop_timeout: opts.stop_timeout.unwrap_or(10),
-            auto_remove: opts.rm,
-            network_mode: inspect::network_mode_name(&opts.network),
-            monitor,
             net,
-            extra_nets: Vec::new(),
+            monitor,
         })
     }
 
@@ -255,55 +292,6 @@ impl Engine {
             fs::write(path, text).map_err(io_err("write", path))?;
         }
         Ok(files)
-    }
-}
-
-/// Drops capabilities berth itself does not hold (its bounding set): Docker's "all
-/// capabilities" (`--privileged`, `--cap-add ALL`) means all the engine can grant.
-pub(crate) fn keep_grantable_caps(spec: &mut serde_json::Value) {
-    let Ok(held) = caps::read(None, caps::CapSet::Bounding) else {
-        return;
-    };
-    let Some(sets) = spec
-        .pointer_mut("/process/capabilities")
-        .and_then(|c| c.as_object_mut())
-    else {
-        return;
-    };
-    for set in sets.values_mut() {
-        if let Some(list) = set.as_array_mut() {
-            list.retain(|c| {
-                c.as_str()
-                    .and_then(|n| n.parse::<caps::Capability>().ok())
-                    .is_none_or(|cap| held.contains(&cap))
-            });
-        }
-    }
-}
-
-/// Caps an rlimit at what this process may set (no CAP_SYS_RESOURCE here: a hard limit
-/// cannot be raised).
-pub(crate) fn cap_rlimit(name: &str, soft: u64, hard: u64) -> (u64, u64) {
-    use nix::sys::resource::{getrlimit, Resource};
-    let res = match name.to_ascii_lowercase().trim_start_matches("rlimit_") {
-        "nofile" => Resource::RLIMIT_NOFILE,
-        "nproc" => Resource::RLIMIT_NPROC,
-        "core" => Resource::RLIMIT_CORE,
-        "stack" => Resource::RLIMIT_STACK,
-        "memlock" => Resource::RLIMIT_MEMLOCK,
-        "fsize" => Resource::RLIMIT_FSIZE,
-        "cpu" => Resource::RLIMIT_CPU,
-        "as" => Resource::RLIMIT_AS,
-        "data" => Resource::RLIMIT_DATA,
-        "msgqueue" => Resource::RLIMIT_MSGQUEUE,
-        "nice" => Resource::RLIMIT_NICE,
-        "rtprio" => Resource::RLIMIT_RTPRIO,
-        "sigpending" => Resource::RLIMIT_SIGPENDING,
-        _ => return (soft, hard),
-    };
-    match getrlimit(res) {
-        Ok((_, max)) => (soft.min(max), hard.min(max)),
-        Err(_) => (soft, hard),
     }
 }
 
