@@ -48,14 +48,7 @@ pub fn build(g: &Globals, a: BuildArgs) -> anyhow::Result<i32> {
     let ignore = read_ignore(&context.dir, dockerfile.path.as_deref())?;
     let build_args = build_args(&a.build_arg);
     let source_date_epoch = source_date_epoch(&build_args)?;
-    let labels = a
-        .label
-        .iter()
-        .map(|l| {
-            let (k, v) = l.split_once('=').unwrap_or((l, ""));
-            (k.to_string(), v.to_string())
-        })
-        .collect();
+    let labels = labels(&a.label);
     let secrets = parse_secrets(&a.secret, &mut temps)?;
     let quiet = a.quiet || a.progress == "quiet";
     let mode = progress_mode(&a.progress, quiet)?;
@@ -104,6 +97,17 @@ pub fn build(g: &Globals, a: BuildArgs) -> anyhow::Result<i32> {
     drop(temps);
     drop(context);
     Ok(0)
+}
+
+/// `--label K=V` (a bare `K` has an empty value).
+fn labels(specs: &[String]) -> BTreeMap<String, String> {
+    specs
+        .iter()
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap_or((l, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect()
 }
 
 /// `--platform`: only the host's.
