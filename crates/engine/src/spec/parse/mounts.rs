@@ -86,6 +86,13 @@ pub fn parse_volume(value: &str) -> Result<MountSpec> {
     if mode.is_empty() && parts.len() == 3 {
         return Err(bad());
     }
+    apply_volume_mode(&mut m, value, mode)?;
+    Ok(m)
+}
+
+/// `-v`'s `:mode` list onto `m`: `ro`/`rw`, `z`/`Z`, `nocopy` (volumes), a propagation
+/// (binds), Docker Desktop's consistency hints (ignored); each family at most once.
+fn apply_volume_mode(m: &mut MountSpec, value: &str, mode: &str) -> Result<()> {
     let invalid_mode = || Error::flag(VOLUME_FLAG, value, format!("invalid mode: {mode}"));
     let (mut rw_seen, mut label_seen, mut prop_seen, mut copy_seen) = (false, false, false, false);
     for opt in mode
@@ -101,14 +108,14 @@ pub fn parse_volume(value: &str) -> Result<MountSpec> {
                 m.selinux_label = Some(opt.to_string());
                 &mut label_seen
             }
-            "nocopy" if kind == MountKind::Volume => {
+            "nocopy" if m.kind == MountKind::Volume => {
                 m.volume_nocopy = true;
                 &mut copy_seen
             }
             // Docker Desktop's consistency hints: accepted, no effect on Linux.
             "consistent" | "cached" | "delegated" => continue,
             _ => match Propagation::from_name(opt) {
-                Some(p) if kind == MountKind::Bind => {
+                Some(p) if m.kind == MountKind::Bind => {
                     m.bind_propagation = Some(p);
                     &mut prop_seen
                 }
@@ -119,7 +126,7 @@ pub fn parse_volume(value: &str) -> Result<MountSpec> {
             return Err(invalid_mode());
         }
     }
-    Ok(m)
+    Ok(())
 }
 
 /// `--tmpfs /path[:options]` (`/run:rw,size=64m,mode=1777`). `size=` and `mode=` go to
