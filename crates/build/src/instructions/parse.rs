@@ -169,47 +169,18 @@ pub(crate) fn heredoc_word(word: &str) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
+/// COPY/ADD: sources (heredocs apart), destination and flags.
 fn parse_copy(inst: &Instruction, add: bool) -> Result<Copy, String> {
     let name = if add { "ADD" } else { "COPY" };
     let f = flags(inst, if add { ADD_FLAGS } else { COPY_FLAGS })?;
-    // Rejoin `<< EOF` (whitespace between `<<` and the word) into one word.
-    let mut args: Vec<String> = Vec::new();
-    let mut it = inst.args.iter().peekable();
-    while let Some(a) = it.next() {
-        let bare = a.trim_start_matches(|c: char| c.is_ascii_digit());
-        if !inst.json && (bare == "<<" || bare == "<<-") && it.peek().is_some() {
-            args.push(format!(
-                "{a}{}",
-                it.next().map(String::as_str).unwrap_or("")
-            ));
-        } else {
-            args.push(a.clone());
-        }
-    }
+    let mut args = rejoin_heredoc_words(inst);
     if args.len() < 2 {
         return Err(format!(
             "{name} requires at least two arguments, but only one was provided. Destination could not be determined"
         ));
     }
     let dest = args.pop().unwrap_or_default();
-    let mut sources = Vec::new();
-    let mut heredocs: Vec<Heredoc> = Vec::new();
-    let heredoc_of = |w: &str| -> Option<Heredoc> {
-        if inst.json || inst.heredocs.is_empty() {
-            return None;
-        }
-        let n = heredoc_word(w)?;
-        inst.heredocs.iter().find(|h| h.name == n).cloned()
-    };
-    if heredoc_of(&dest).is_some() {
-        return Err(format!("{name} cannot accept a heredoc as a destination"));
-    }
-    for src in args {
-        match heredoc_of(&src) {
-            Some(h) => heredocs.push(h),
-            None => sources.push(src),
-        }
-    }
+    let (sources, heredocs) = split_heredocs(inst, name, &dest, args)?;
     let from = f.string("from");
     if let Some(fr) = &from {
         if fr.contains('$') {
@@ -240,6 +211,53 @@ fn parse_copy(inst: &Instruction, add: bool) -> Result<Copy, String> {
         keep_git_dir: f.bool("keep-git-dir"),
         unpack: f.opt_bool("unpack"),
     })
+}
+
+/// The arguments with `<< EOF` (whitespace between `<<` and the word) rejoined into one
+/// word (not in JSON form).
+fn rejoin_heredoc_words(inst: &Instruction) -> Vec<String> {
+    let mut args: Vec<String> = Vec::new();
+    let mut it = inst.args.iter().peekable();
+    while let Some(a) = it.next() {
+        let bare = a.trim_start_matches(|c: char| c.is_ascii_digit());
+        if !inst.json && (bare == "<<" || bare == "<<-") && it.peek().is_some() {
+            args.push(format!(
+                "{a}{}",
+                it.next().map(String::as_str).unwrap_or("")
+            ));
+        } else {
+            args.push(a.clone());
+        }
+    }
+    args
+}
+
+/// The sources apart from the heredocs they name; a heredoc cannot be the destination.
+fn split_heredocs(
+    inst: &Instruction,
+    name: &str,
+    dest: &str,
+    args: Vec<String>,
+) -> Result<(Vec<String>, Vec<Heredoc>), String> {
+    let heredoc_of = |w: &str| -> Option<Heredoc> {
+        if inst.json || inst.heredocs.is_empty() {
+            return None;
+        }
+        let n = heredoc_word(w)?;
+        inst.heredocs.iter().find(|h| h.name == n).cloned()
+    };
+    if heredoc_of(dest).is_some() {
+        return Err(format!("{name} cannot accept a heredoc as a destination"));
+    }
+    let mut sources = Vec::new();
+    let mut heredocs: Vec<Heredoc> = Vec::new();
+    for src in args {
+        match heredoc_of(&src) {
+            Some(h) => heredocs.push(h),
+            None => sources.push(src),
+        }
+    }
+    Ok((sources, heredocs))
 }
 
 fn parse_run(inst: &Instruction) -> Result<Run, String> {
