@@ -160,17 +160,7 @@ fn converge_service(
     opts: &ConvergeOptions,
     force: bool,
 ) -> anyhow::Result<Converged> {
-    let replicas = opts
-        .scale
-        .get(&s.name)
-        .copied()
-        .unwrap_or_else(|| s.replicas()) as u32;
-    if s.container_name.is_some() && replicas > 1 {
-        bail!(
-            "service {} has a container_name and cannot be scaled to {replicas}",
-            s.name
-        );
-    }
+    let replicas = replicas(s, opts)?;
     let hash = project.config_hash(&s.name);
     let existing =
         labels::service_containers(e, &project.name, std::slice::from_ref(&s.name), false)?;
@@ -190,13 +180,8 @@ fn converge_service(
                 if !opts.no_recreate && (opts.force_recreate || force || changed) {
                     progress::container(&c.rec.name, "Recreate");
                     let keep = !opts.renew_anon_volumes;
-                    let inherit: Vec<(String, String)> = if keep {
-                        c.rec
-                            .mounts
-                            .iter()
-                            .filter(|m| m.anonymous)
-                            .filter_map(|m| Some((m.destination.clone(), m.name.clone()?)))
-                            .collect()
+                    let inherit = if keep {
+                        anonymous_volumes(c)
                     } else {
                         Vec::new()
                     };
@@ -230,6 +215,33 @@ fn converge_service(
         to_start,
         recreated,
     })
+}
+
+/// The service's replica count (`--scale` over the model's); a `container_name` allows one.
+fn replicas(s: &Service, opts: &ConvergeOptions) -> anyhow::Result<u32> {
+    let replicas = opts
+        .scale
+        .get(&s.name)
+        .copied()
+        .unwrap_or_else(|| s.replicas()) as u32;
+    if s.container_name.is_some() && replicas > 1 {
+        bail!(
+            "service {} has a container_name and cannot be scaled to {replicas}",
+            s.name
+        );
+    }
+    Ok(replicas)
+}
+
+/// A container's anonymous volumes as `(path in the container, volume)`, for the
+/// container that replaces it.
+fn anonymous_volumes(c: &ProjectContainer) -> Vec<(String, String)> {
+    c.rec
+        .mounts
+        .iter()
+        .filter(|m| m.anonymous)
+        .filter_map(|m| Some((m.destination.clone(), m.name.clone()?)))
+        .collect()
 }
 
 /// Creates replica `number` of `s`, joined to all its networks, reusing the anonymous
