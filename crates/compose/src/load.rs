@@ -23,7 +23,7 @@ mod template;
 mod yaml;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::loaded::{Loaded, SpanIndex};
@@ -76,87 +76,16 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded> {
 pub fn load_with_warnings(opts: &LoadOptions) -> Result<(Loaded, Vec<String>)> {
     let mut warnings = Vec::new();
     let cwd = &opts.working_dir;
-    let stdin = PathBuf::from("-");
     let project_dir = opts.project_directory.as_ref().map(|p| resolve(cwd, p));
-
-    // Variables: the env files, then the process environment over them.
-    let env_dir = project_dir
-        .clone()
-        .or_else(|| {
-            opts.files
-                .iter()
-                .find(|f| **f != stdin)
-                .and_then(|f| resolve(cwd, f).parent().map(PathBuf::from))
-        })
-        .unwrap_or_else(|| cwd.clone());
-    let dotenv_paths: Vec<PathBuf> = if opts.env_files.is_empty() {
-        let p = env_dir.join(".env");
-        if p.is_file() {
-            vec![p]
-        } else {
-            Vec::new()
-        }
-    } else {
-        opts.env_files.iter().map(|p| resolve(cwd, p)).collect()
-    };
-    let mut env = env_files(&dotenv_paths, &opts.environment)?;
-    env.extend(opts.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
-
-    // Files.
-    let files: Vec<PathBuf> = if !opts.files.is_empty() {
-        opts.files
-            .iter()
-            .map(|f| {
-                if *f == stdin {
-                    stdin.clone()
-                } else {
-                    resolve(cwd, f)
-                }
-            })
-            .collect()
-    } else if let Some(cf) = env.get("COMPOSE_FILE").filter(|s| !s.is_empty()) {
-        let sep = env
-            .get("COMPOSE_PATH_SEPARATOR")
-            .filter(|s| !s.is_empty())
-            .cloned()
-            .unwrap_or_else(|| ":".into());
-        cf.split(sep.as_str())
-            .filter(|s| !s.is_empty())
-            .map(|f| resolve(cwd, &PathBuf::from(f)))
-            .collect()
-    } else {
-        let dir = project_dir.clone().unwrap_or_else(|| cwd.clone());
-        find_default(&dir, &mut warnings)
-            .ok_or_else(|| Error::Invalid("no configuration file provided: not found".into()))?
-    };
-    let mut texts = Vec::new();
-    for f in &files {
-        if *f == stdin {
-            let text = opts.stdin.clone().ok_or_else(|| {
-                Error::Invalid("-f -: no text was given on standard input".into())
-            })?;
-            texts.push((cwd.join("-"), text));
-        } else {
-            texts.push((f.clone(), read(f)?));
-        }
-    }
+    let mut env = variables(opts, project_dir.as_ref())?;
+    let files = compose_files(opts, &env, project_dir.as_ref(), &mut warnings)?;
+    let texts = read_texts(opts, &files)?;
     let working_dir = project_dir
-        .or_else(|| {
-            files
-                .iter()
-                .find(|f| **f != stdin)
-                .and_then(|f| f.parent().map(PathBuf::from))
-        })
+        .or_else(|| first_file_dir(&files))
         .unwrap_or_else(|| cwd.clone());
 
     // The name, when given outright, is known to interpolation.
-    let explicit = match opts.project_name.as_deref().filter(|s| !s.is_empty()) {
-        Some(p) => Some(check_name(p)?),
-        None => match env.get("COMPOSE_PROJECT_NAME").filter(|s| !s.is_empty()) {
-            Some(p) => Some(check_name(p)?),
-            None => None,
-        },
-    };
+    let explicit = explicit_name(opts, &env)?;
     if let Some(n) = &explicit {
         env.insert("COMPOSE_PROJECT_NAME".into(), n.clone());
     }
@@ -172,28 +101,163 @@ pub fn load_with_warnings(opts: &LoadOptions) -> Result<(Loaded, Vec<String>)> {
     }
     merge::unicity(&mut doc, &mut Vec::new());
     empty_not_null(&mut doc);
-
     let name = match explicit {
         Some(n) => n,
-        None => {
-            let from_file = doc
-                .get("name")
-                .and_then(Node::scalar_text)
-                .map(|n| normalize_name(&n))
-                .filter(|n| !n.is_empty());
-            let from_dir = || {
-                working_dir
-                    .file_name()
-                    .map(|b| normalize_name(&b.to_string_lossy()))
-                    .unwrap_or_default()
-            };
-            let n = from_file.unwrap_or_else(from_dir);
-            if n.is_empty() {
-                return Err(Error::Invalid("project name must not be empty".into()));
-            }
-            n
-        }
+        None => implicit_name(&doc, &working_dir)?,
     };
+    set_name(&mut doc, &name);
+    let (document, spans) = validate(&doc)?;
+    env.entry("COMPOSE_PROJECT_NAME".into())
+        .or_insert_with(|| name.clone());
+    Ok((
+        Loaded {
+            name,
+            working_dir,
+            config_files: files,
+            document,
+            spans,
+            environment: env,
+        },
+        warnings,
+    ))
+}
+
+/// Whether `f` is `-f -` (standard input).
+fn is_stdin(f: &Path) -> bool {
+    f == Path::new("-")
+}
+
+/// The directory of the first file that is not standard input.
+fn first_file_dir(files: &[PathBuf]) -> Option<PathBuf> {
+    files
+        .iter()
+        .find(|f| !is_stdin(f))
+        .and_then(|f| f.parent().map(PathBuf::from))
+}
+
+/// The variables: the env files (`--env-file`, else `.env` in the project directory or
+/// the first file's), then the process environment over them.
+fn variables(
+    opts: &LoadOptions,
+    project_dir: Option<&PathBuf>,
+) -> Result<BTreeMap<String, String>> {
+    let cwd = &opts.working_dir;
+    let env_dir = project_dir
+        .cloned()
+        .or_else(|| {
+            opts.files
+                .iter()
+                .find(|f| !is_stdin(f))
+                .and_then(|f| resolve(cwd, f).parent().map(PathBuf::from))
+        })
+        .unwrap_or_else(|| cwd.clone());
+    let dotenv_paths: Vec<PathBuf> = if opts.env_files.is_empty() {
+        let p = env_dir.join(".env");
+        if p.is_file() {
+            vec![p]
+        } else {
+            Vec::new()
+        }
+    } else {
+        opts.env_files.iter().map(|p| resolve(cwd, p)).collect()
+    };
+    let mut env = env_files(&dotenv_paths, &opts.environment)?;
+    env.extend(opts.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
+    Ok(env)
+}
+
+/// The compose files: `-f`, else `COMPOSE_FILE` (split on `COMPOSE_PATH_SEPARATOR`),
+/// else the default names in the project directory or a parent.
+fn compose_files(
+    opts: &LoadOptions,
+    env: &BTreeMap<String, String>,
+    project_dir: Option<&PathBuf>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<PathBuf>> {
+    let cwd = &opts.working_dir;
+    if !opts.files.is_empty() {
+        return Ok(opts
+            .files
+            .iter()
+            .map(|f| {
+                if is_stdin(f) {
+                    f.clone()
+                } else {
+                    resolve(cwd, f)
+                }
+            })
+            .collect());
+    }
+    if let Some(cf) = env.get("COMPOSE_FILE").filter(|s| !s.is_empty()) {
+        let sep = env
+            .get("COMPOSE_PATH_SEPARATOR")
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .unwrap_or_else(|| ":".into());
+        return Ok(cf
+            .split(sep.as_str())
+            .filter(|s| !s.is_empty())
+            .map(|f| resolve(cwd, &PathBuf::from(f)))
+            .collect());
+    }
+    let dir = project_dir.cloned().unwrap_or_else(|| cwd.clone());
+    find_default(&dir, warnings)
+        .ok_or_else(|| Error::Invalid("no configuration file provided: not found".into()))
+}
+
+/// Each file's path and text (`-` is [`LoadOptions::stdin`], named `<cwd>/-`).
+fn read_texts(opts: &LoadOptions, files: &[PathBuf]) -> Result<Vec<(PathBuf, String)>> {
+    let mut texts = Vec::new();
+    for f in files {
+        if is_stdin(f) {
+            let text = opts.stdin.clone().ok_or_else(|| {
+                Error::Invalid("-f -: no text was given on standard input".into())
+            })?;
+            texts.push((opts.working_dir.join("-"), text));
+        } else {
+            texts.push((f.clone(), read(f)?));
+        }
+    }
+    Ok(texts)
+}
+
+/// The name given outright: `-p`, else `COMPOSE_PROJECT_NAME`.
+fn explicit_name(opts: &LoadOptions, env: &BTreeMap<String, String>) -> Result<Option<String>> {
+    let given = opts
+        .project_name
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .or_else(|| {
+            env.get("COMPOSE_PROJECT_NAME")
+                .map(String::as_str)
+                .filter(|s| !s.is_empty())
+        });
+    given.map(check_name).transpose()
+}
+
+/// The name otherwise: the file's `name`, else the working directory's base name
+/// (normalised); never empty.
+fn implicit_name(doc: &Node, working_dir: &Path) -> Result<String> {
+    let from_file = doc
+        .get("name")
+        .and_then(Node::scalar_text)
+        .map(|n| normalize_name(&n))
+        .filter(|n| !n.is_empty());
+    let from_dir = || {
+        working_dir
+            .file_name()
+            .map(|b| normalize_name(&b.to_string_lossy()))
+            .unwrap_or_default()
+    };
+    let n = from_file.unwrap_or_else(from_dir);
+    if n.is_empty() {
+        return Err(Error::Invalid("project name must not be empty".into()));
+    }
+    Ok(n)
+}
+
+/// Sets the document's `name` (at the file's `name` key, else at the document).
+fn set_name(doc: &mut Node, name: &str) {
     let name_span = doc
         .as_map()
         .and_then(|m| m.iter().find(|(k, _)| k.name == "name"))
@@ -203,11 +267,15 @@ pub fn load_with_warnings(opts: &LoadOptions) -> Result<(Loaded, Vec<String>)> {
             name: "name".into(),
             span: name_span.clone(),
         },
-        Node::new(Kind::Str(name.clone()), name_span),
+        Node::new(Kind::Str(name.to_string()), name_span),
     );
+}
 
+/// The document as JSON with its spans, checked against the Compose schema and then
+/// berth's own checks; the first problem is an error at its position.
+fn validate(doc: &Node) -> Result<(serde_json::Value, SpanIndex)> {
     let mut spans = SpanIndex::default();
-    let document = spans::to_json(&doc, "", &mut spans);
+    let document = spans::to_json(doc, "", &mut spans);
     if let Some(v) = schema::validate(&document).into_iter().next() {
         let at = match &v.key {
             Some(k) => join(&v.path, k),
@@ -226,18 +294,5 @@ pub fn load_with_warnings(opts: &LoadOptions) -> Result<(Loaded, Vec<String>)> {
             message,
         });
     }
-    env.entry("COMPOSE_PROJECT_NAME".into())
-        .or_insert_with(|| name.clone());
-    let config_files = files;
-    Ok((
-        Loaded {
-            name,
-            working_dir,
-            config_files,
-            document,
-            spans,
-            environment: env,
-        },
-        warnings,
-    ))
+    Ok((document, spans))
 }

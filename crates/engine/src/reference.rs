@@ -28,55 +28,12 @@ impl Reference {
         if s.is_empty() {
             return Err(bad("empty"));
         }
-        let (rest, digest) = match s.split_once('@') {
-            Some((r, d)) => {
-                if !d.starts_with("sha256:")
-                    || d.len() != 71
-                    || !d[7..].bytes().all(|b| b.is_ascii_hexdigit())
-                {
-                    return Err(bad("bad digest"));
-                }
-                (r, Some(d.to_string()))
-            }
-            None => (s, None),
-        };
-        // A tag is after the last ':' that comes after the last '/'.
-        let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
-        let (name, tag) = match rest[last_slash..].rfind(':') {
-            Some(i) => (
-                &rest[..last_slash + i],
-                Some(rest[last_slash + i + 1..].to_string()),
-            ),
-            None => (rest, None),
-        };
-        if let Some(t) = &tag {
-            let ok = !t.is_empty()
-                && t.len() <= 128
-                && t.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
-                && !t.starts_with(['.', '-']);
-            if !ok {
-                return Err(bad("bad tag"));
-            }
+        let (rest, digest) = split_digest(s).map_err(bad)?;
+        let (name, tag) = split_tag(rest);
+        if tag.as_deref().is_some_and(|t| !valid_tag(t)) {
+            return Err(bad("bad tag"));
         }
-        let (registry, repository) = match name.split_once('/') {
-            Some((first, path)) if first.contains(['.', ':']) || first == "localhost" => {
-                (first.to_string(), path.to_string())
-            }
-            _ => (DEFAULT_REGISTRY.to_string(), name.to_string()),
-        };
-        let repository = if registry == DEFAULT_REGISTRY && !repository.contains('/') {
-            format!("library/{repository}")
-        } else {
-            repository
-        };
-        let component_ok = |c: &str| {
-            !c.is_empty()
-                && c.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-                && c.as_bytes()[0].is_ascii_alphanumeric()
-                && c.as_bytes()[c.len() - 1].is_ascii_alphanumeric()
-        };
+        let (registry, repository) = split_registry(name);
         if name.bytes().any(|b| b.is_ascii_uppercase())
             && !registry.bytes().any(|b| b.is_ascii_uppercase())
         {
@@ -84,17 +41,10 @@ impl Reference {
                 "invalid reference format: repository name ({name}) must be lowercase"
             )));
         }
-        let (host, port) = registry.split_once(':').unwrap_or((&registry, ""));
-        let host_ok = host.split('.').all(|l| {
-            !l.is_empty()
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        });
-        if !host_ok || !port.bytes().all(|b| b.is_ascii_digit()) {
+        if !valid_registry(&registry) {
             return Err(bad("bad registry host"));
         }
-        if !repository.split('/').all(component_ok) || name.len() > 255 {
+        if !repository.split('/').all(valid_component) || name.len() > 255 {
             return Err(bad("bad repository name"));
         }
         let tag = if tag.is_none() && digest.is_none() {
@@ -160,6 +110,82 @@ pub fn familiar(stored: &str) -> String {
     Reference::parse(stored)
         .map(|r| r.familiar())
         .unwrap_or_else(|_| stored.to_string())
+}
+
+/// `name[:tag]@sha256:<64 hex>` into the rest and the digest.
+fn split_digest(s: &str) -> std::result::Result<(&str, Option<String>), &'static str> {
+    match s.split_once('@') {
+        Some((r, d)) => {
+            if !d.starts_with("sha256:")
+                || d.len() != 71
+                || !d[7..].bytes().all(|b| b.is_ascii_hexdigit())
+            {
+                return Err("bad digest");
+            }
+            Ok((r, Some(d.to_string())))
+        }
+        None => Ok((s, None)),
+    }
+}
+
+/// The name and the tag: after the last ':' that comes after the last '/'.
+fn split_tag(rest: &str) -> (&str, Option<String>) {
+    let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
+    match rest[last_slash..].rfind(':') {
+        Some(i) => (
+            &rest[..last_slash + i],
+            Some(rest[last_slash + i + 1..].to_string()),
+        ),
+        None => (rest, None),
+    }
+}
+
+/// Docker's tag rule: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
+fn valid_tag(t: &str) -> bool {
+    !t.is_empty()
+        && t.len() <= 128
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+        && !t.starts_with(['.', '-'])
+}
+
+/// The registry (a first component with a '.' or ':', or `localhost`; else Docker Hub)
+/// and the repository (`library/` added for Docker Hub's official images).
+fn split_registry(name: &str) -> (String, String) {
+    let (registry, repository) = match name.split_once('/') {
+        Some((first, path)) if first.contains(['.', ':']) || first == "localhost" => {
+            (first.to_string(), path.to_string())
+        }
+        _ => (DEFAULT_REGISTRY.to_string(), name.to_string()),
+    };
+    let repository = if registry == DEFAULT_REGISTRY && !repository.contains('/') {
+        format!("library/{repository}")
+    } else {
+        repository
+    };
+    (registry, repository)
+}
+
+/// A registry `host[:port]`: DNS labels, a numeric port.
+fn valid_registry(registry: &str) -> bool {
+    let (host, port) = registry.split_once(':').unwrap_or((registry, ""));
+    let host_ok = host.split('.').all(|l| {
+        !l.is_empty()
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    });
+    host_ok && port.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A repository path component: lower-case alphanumerics and `._-`, alphanumeric at both
+/// ends.
+fn valid_component(c: &str) -> bool {
+    !c.is_empty()
+        && c.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        && c.as_bytes()[0].is_ascii_alphanumeric()
+        && c.as_bytes()[c.len() - 1].is_ascii_alphanumeric()
 }
 
 #[cfg(test)]

@@ -2,11 +2,11 @@
 //! an image, or heredocs; keyed by the content of every source (never mtimes); copied
 //! onto a snapshot with Docker's semantics; layers get the build's time on every entry.
 
-use std::fs;
-use std::path::PathBuf;
+mod scratch;
+
+use std::path::{Path, PathBuf};
 
 use berth_dockerfile::dockerignore::DockerIgnore;
-use berth_dockerfile::expand::Lexer;
 
 use super::layer::Snapshot;
 use super::schedule::get_or_build;
@@ -16,7 +16,7 @@ use crate::context::{
     content_hash, content_hashes, parse_chmod, parse_chown, resolve_sources, CopyOptions, Source,
     SourceTree,
 };
-use crate::error::{io_err, BuildError, Result};
+use crate::error::{BuildError, Result};
 use crate::fetch;
 use crate::instructions::{Command, Copy};
 use crate::plan::{at, runner_at, Stage};
@@ -97,6 +97,8 @@ pub(crate) fn copy(
     step.finish(result)
 }
 
+/// Checks the step, resolves and hashes its sources into the cache key, and (on a miss)
+/// copies them onto the stage's snapshot.
 fn prepare_and_copy(
     sh: &Shared,
     stage: &Stage,
@@ -107,6 +109,65 @@ fn prepare_and_copy(
     step: &mut StepHandle,
 ) -> Result<bool> {
     let word = if add { "ADD" } else { "COPY" };
+    let urls = check_flags(cp, add, word)?;
+    let chmod = cp
+        .chmod
+        .as_deref()
+        .map(parse_chmod)
+        .transpose()
+        .map_err(invalid)?;
+    let scratch = scratch::prepare(sh, st, cp, &urls, step)?;
+    let src_tree = source_tree(sh, stage, cp.from.as_deref())?;
+    let tree = SourceTree {
+        root: &src_tree.root,
+        ignore: src_tree.ignore,
+        context: src_tree.context,
+    };
+    let plain = plain_sources(cp);
+    let sources = if plain.is_empty() {
+        Vec::new()
+    } else {
+        resolve_sources(&tree, &plain).map_err(invalid)?
+    };
+    let mut why = vec![format!("instruction: {}", cmd.location.original)];
+    let mut hash_parts = vec![tree_part(
+        &tree,
+        src_tree.key.as_deref(),
+        &sources,
+        cp,
+        &mut why,
+    )?];
+    if let Some(s) = &scratch {
+        hash_parts.push(s.hash_part(cp, &mut why)?);
+    }
+    let key = step_key(st, word, cp, chmod, &hash_parts);
+    let inputs = CopyInputs {
+        cp,
+        add,
+        chmod,
+        tree,
+        sources,
+        scratch,
+        workdir: st
+            .image
+            .config
+            .working_dir
+            .clone()
+            .unwrap_or_else(|| "/".into()),
+    };
+    layer_step_with(sh, st, &key, step, &why.join("\n"), true, |snap, _| {
+        inputs.copy_onto(&snap.rootfs)
+    })
+}
+
+/// Maps a context error to the step's "invalid" error.
+fn invalid(e: impl std::fmt::Display) -> BuildError {
+    BuildError::Invalid(e.to_string())
+}
+
+/// Rejects what COPY/ADD cannot do (git sources, URLs for COPY, ADD's flags on COPY,
+/// `--checksum` without exactly one URL); returns the step's URL sources.
+fn check_flags<'c>(cp: &'c Copy, add: bool, word: &str) -> Result<Vec<&'c String>> {
     if let Some(git) = cp.sources.iter().find(|s| fetch::is_git_url(s)) {
         return Err(BuildError::Invalid(format!(
             "{word} from a git repository is not supported yet: {git}"
@@ -129,183 +190,146 @@ fn prepare_and_copy(
             "--checksum and --keep-git-dir are ADD flags".into(),
         ));
     }
-    let chmod = cp
-        .chmod
-        .as_deref()
-        .map(parse_chmod)
-        .transpose()
-        .map_err(|e| BuildError::Invalid(e.to_string()))?;
-    // Heredoc sources and downloads become files in a scratch tree.
-    let heredoc_dir = if cp.heredocs.is_empty() && urls.is_empty() {
-        None
-    } else {
-        Some(write_heredocs(sh, st, cp)?)
-    };
-    let mut downloaded = Vec::new();
-    if let Some(dir) = &heredoc_dir {
-        for url in &urls {
-            step.note(&format!("downloading {url}"));
-            let f = fetch::fetch(url, &dir.0, cp.checksum.as_deref(), None)
-                .map_err(|e| BuildError::Invalid(e.to_string()))?;
-            downloaded.push(f);
-        }
-    }
-    let heredoc_names: Vec<String> = cp.heredocs.iter().map(|h| h.name.clone()).collect();
+    Ok(urls)
+}
+
+/// The sources read from the tree: neither heredocs (`<<EOF`) nor URLs.
+fn plain_sources(cp: &Copy) -> Vec<String> {
     let is_heredoc = |s: &str| {
         s.strip_prefix("<<")
             .map(|n| {
                 n.trim_start_matches('-')
                     .trim_matches(|c| c == '"' || c == '\'')
             })
-            .is_some_and(|n| heredoc_names.iter().any(|h| h == n))
+            .is_some_and(|n| cp.heredocs.iter().any(|h| h.name == n))
     };
-    let plain: Vec<String> = cp
-        .sources
+    cp.sources
         .iter()
         .filter(|s| !is_heredoc(s) && !fetch::is_url(s))
         .cloned()
-        .collect();
-    let src_tree = source_tree(sh, stage, cp.from.as_deref())?;
-    let from_key = src_tree.key.clone();
-    let tree = SourceTree {
-        root: &src_tree.root,
-        ignore: src_tree.ignore,
-        context: src_tree.context,
-    };
-    let mut why = vec![format!("instruction: {}", cmd.location.original)];
-    let mut hash_parts = Vec::new();
-    let sources = if plain.is_empty() {
-        Vec::new()
+        .collect()
+}
+
+/// The tree's part of the cache key: its known key (a stage's, an image's), else the
+/// content of every source file. Explains it in `why`: each file, or past
+/// [`MAX_EXPLAINED_FILES`] each source.
+fn tree_part(
+    tree: &SourceTree,
+    known_key: Option<&str>,
+    sources: &[Source],
+    cp: &Copy,
+    why: &mut Vec<String>,
+) -> Result<String> {
+    if let Some(k) = known_key {
+        return Ok(k.to_string());
+    }
+    let entries = content_hashes(tree, sources, &cp.excludes).map_err(invalid)?;
+    let mut all = String::new();
+    for (path, digest) in &entries {
+        all.push_str(path);
+        all.push('\0');
+        all.push_str(digest);
+        all.push('\n');
+    }
+    // Name files in miss explanations, up to a point; past it, name the sources.
+    if entries.len() <= MAX_EXPLAINED_FILES {
+        why.extend(entries.iter().map(|(p, d)| format!("file {p}: {d}")));
     } else {
-        resolve_sources(&tree, &plain).map_err(|e| BuildError::Invalid(e.to_string()))?
-    };
-    match &from_key {
-        Some(k) => hash_parts.push(k.clone()),
-        None => {
-            let entries = content_hashes(&tree, &sources, &cp.excludes)
-                .map_err(|e| BuildError::Invalid(e.to_string()))?;
-            let mut all = String::new();
-            for (path, digest) in &entries {
-                all.push_str(path);
-                all.push('\0');
-                all.push_str(digest);
-                all.push('\n');
-            }
-            hash_parts.push(keys::chain("", &[&all]));
-            // Name files in miss explanations, up to a point; past it, name the sources.
-            if entries.len() <= MAX_EXPLAINED_FILES {
-                why.extend(entries.iter().map(|(p, d)| format!("file {p}: {d}")));
-            } else {
-                for s in &sources {
-                    let h = content_hash(&tree, std::slice::from_ref(s), &cp.excludes)
-                        .map_err(|e| BuildError::Invalid(e.to_string()))?;
-                    why.push(format!("source {}: {h}", display_rel(&s.rel)));
-                }
-            }
+        for s in sources {
+            let h = content_hash(tree, std::slice::from_ref(s), &cp.excludes).map_err(invalid)?;
+            why.push(format!("source {}: {h}", display_rel(&s.rel)));
         }
     }
-    let mut heredoc_sources = Vec::new();
-    if let Some(dir) = &heredoc_dir {
-        for h in &cp.heredocs {
-            heredoc_sources.push(Source {
-                rel: h.name.clone(),
-                is_dir: false,
-            });
-        }
-        for f in &downloaded {
-            why.push(format!("url {}: {}", f.file_name, f.digest));
-            heredoc_sources.push(Source {
-                rel: f.file_name.clone(),
-                is_dir: false,
-            });
-        }
-        let htree = SourceTree {
-            root: &dir.0,
-            ignore: None,
-            context: false,
-        };
-        let h = content_hash(&htree, &heredoc_sources, &[])
-            .map_err(|e| BuildError::Invalid(e.to_string()))?;
-        if !cp.heredocs.is_empty() {
-            why.push(format!("heredocs: {h}"));
-        }
-        hash_parts.push(h);
-    }
-    let key = keys::chain(
+    Ok(keys::chain("", &[&all]))
+}
+
+/// The step's cache key: the parent's key, the instruction and its flags, the working
+/// directory and the content's hash parts.
+fn step_key(
+    st: &StageState,
+    word: &str,
+    cp: &Copy,
+    chmod: Option<u32>,
+    hash_parts: &[String],
+) -> String {
+    let flags = (
+        &cp.sources,
+        &cp.dest,
+        &cp.from,
+        &cp.chown,
+        &chmod,
+        cp.parents,
+        &cp.excludes,
+        cp.link,
+    );
+    keys::chain(
         &st.key,
         &[
             word,
-            &format!(
-                "{:?}",
-                (
-                    &cp.sources,
-                    &cp.dest,
-                    &cp.from,
-                    &cp.chown,
-                    &chmod,
-                    cp.parents,
-                    &cp.excludes,
-                    cp.link
-                )
-            ),
+            &format!("{flags:?}"),
             &format!("{:?}", st.image.config.working_dir),
             &hash_parts.join("\n"),
         ],
-    );
-    let workdir = st
-        .image
-        .config
-        .working_dir
-        .clone()
-        .unwrap_or_else(|| "/".into());
-    let several = cp.sources.len() + cp.heredocs.len() > 1;
-    layer_step_with(sh, st, &key, step, &why.join("\n"), true, |snap, _| {
+    )
+}
+
+/// Everything a COPY/ADD copies, resolved before the cache lookup.
+struct CopyInputs<'a> {
+    cp: &'a Copy,
+    add: bool,
+    chmod: Option<u32>,
+    tree: SourceTree<'a>,
+    sources: Vec<Source>,
+    scratch: Option<scratch::Scratch>,
+    /// The stage's working directory (relative destinations are under it).
+    workdir: String,
+}
+
+impl CopyInputs<'_> {
+    /// Copies the tree's sources, then the heredocs and downloads, onto `rootfs`.
+    fn copy_onto(&self, rootfs: &Path) -> Result<()> {
+        let cp = self.cp;
         let chown = cp
             .chown
             .as_deref()
-            .map(|c| parse_chown(&snap.rootfs, c))
+            .map(|c| parse_chown(rootfs, c))
             .transpose()
-            .map_err(|e| BuildError::Invalid(e.to_string()))?;
+            .map_err(invalid)?;
         let opts = CopyOptions {
             chown,
-            chmod,
+            chmod: self.chmod,
             parents: cp.parents,
             excludes: cp.excludes.clone(),
-            extract_archives: add && cp.unpack != Some(false),
+            extract_archives: self.add && cp.unpack != Some(false),
         };
         // With several sources the destination is a directory even when some come
         // from heredocs and some from the tree.
+        let several = cp.sources.len() + cp.heredocs.len() > 1;
         let dest = if several && !cp.dest.ends_with('/') {
             format!("{}/", cp.dest)
         } else {
             cp.dest.clone()
         };
-        if !sources.is_empty() {
-            crate::context::copy(&tree, &sources, &snap.rootfs, &dest, &workdir, &opts)
-                .map_err(|e| BuildError::Invalid(e.to_string()))?;
+        if !self.sources.is_empty() {
+            crate::context::copy(
+                &self.tree,
+                &self.sources,
+                rootfs,
+                &dest,
+                &self.workdir,
+                &opts,
+            )
+            .map_err(invalid)?;
         }
-        if let Some(dir) = &heredoc_dir {
-            let htree = SourceTree {
-                root: &dir.0,
-                ignore: None,
-                context: false,
-            };
+        if let Some(s) = &self.scratch {
             let hopts = CopyOptions {
                 extract_archives: false,
                 ..opts
             };
-            crate::context::copy(
-                &htree,
-                &heredoc_sources,
-                &snap.rootfs,
-                &dest,
-                &workdir,
-                &hopts,
-            )
-            .map_err(|e| BuildError::Invalid(e.to_string()))?;
+            s.copy_onto(rootfs, &dest, &self.workdir, &hopts)?;
         }
         Ok(())
-    })
+    }
 }
 
 fn display_rel(rel: &str) -> &str {
@@ -314,45 +338,4 @@ fn display_rel(rel: &str) -> &str {
     } else {
         rel
     }
-}
-
-/// A scratch directory holding a COPY's heredoc files and an ADD's downloads; removed on drop.
-struct ScratchFiles(PathBuf);
-
-impl Drop for ScratchFiles {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn write_heredocs(sh: &Shared, st: &StageState, cp: &Copy) -> Result<ScratchFiles> {
-    let dir = ScratchFiles(sh.runner.scratch_dir().map_err(BuildError::Runner)?);
-    let env = st.expand_env();
-    let lexer = Lexer {
-        skip_process_quotes: true,
-        raw_escapes: true,
-        ..Lexer::new('\\')
-    };
-    for h in &cp.heredocs {
-        let body = h.chomped_content();
-        let body = if h.expand {
-            lexer
-                .process_word(&body, &env)
-                .map_err(|e| BuildError::Invalid(e.to_string()))?
-        } else {
-            body
-        };
-        if h.name.contains('/') || h.name == ".." || h.name == "." {
-            return Err(BuildError::Invalid(format!(
-                "bad heredoc name {:?}",
-                h.name
-            )));
-        }
-        let path = dir.0.join(&h.name);
-        fs::write(&path, body).map_err(io_err("write", &path))?;
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o644))
-            .map_err(io_err("chmod", &path))?;
-    }
-    Ok(dir)
 }

@@ -55,43 +55,21 @@ pub fn apply_to_config(
                 cfg.cmd = None;
             }
         }
-        CommandKind::Env(pairs) => {
-            let env = cfg.env.get_or_insert_with(Vec::new);
-            for (k, v) in pairs {
-                let entry = format!("{k}={v}");
-                match env
-                    .iter_mut()
-                    .find(|e| e.split_once('=').map_or(e.as_str(), |(ek, _)| ek) == k)
-                {
-                    Some(e) => *e = entry,
-                    None => env.push(entry),
-                }
-            }
-        }
-        CommandKind::Label(pairs) => {
-            let labels = cfg.labels.get_or_insert_with(BTreeMap::new);
-            for (k, v) in pairs {
-                labels.insert(k.clone(), v.clone());
-            }
-        }
+        CommandKind::Env(pairs) => set_env(cfg.env.get_or_insert_with(Vec::new), pairs),
+        CommandKind::Label(pairs) => cfg
+            .labels
+            .get_or_insert_with(BTreeMap::new)
+            .extend(pairs.iter().cloned()),
         CommandKind::Expose(specs) => {
             let ports = parse_expose_ports(specs)?;
-            let map = cfg.exposed_ports.get_or_insert_with(BTreeMap::new);
-            for p in ports {
-                map.insert(p, serde_json::json!({}));
-            }
+            add_empty_objects(&mut cfg.exposed_ports, ports);
         }
         CommandKind::Workdir(p) => {
             let cur = cfg.working_dir.clone().unwrap_or_default();
             cfg.working_dir = Some(normalize_workdir(&cur, p));
         }
         CommandKind::User(u) => cfg.user = Some(u.clone()),
-        CommandKind::Volume(vs) => {
-            let map = cfg.volumes.get_or_insert_with(BTreeMap::new);
-            for v in vs {
-                map.insert(v.clone(), serde_json::json!({}));
-            }
-        }
+        CommandKind::Volume(vs) => add_empty_objects(&mut cfg.volumes, vs.iter().cloned()),
         CommandKind::Shell(s) => cfg.shell = Some(s.clone()),
         CommandKind::StopSignal(s) => {
             check_signal(s)?;
@@ -112,6 +90,31 @@ pub fn apply_to_config(
         | CommandKind::Arg(_) => {}
     }
     Ok(())
+}
+
+/// ENV: each `k=v` replaces the entry for `k` in place, or is appended.
+fn set_env(env: &mut Vec<String>, pairs: &[(String, String)]) {
+    for (k, v) in pairs {
+        let entry = format!("{k}={v}");
+        match env
+            .iter_mut()
+            .find(|e| e.split_once('=').map_or(e.as_str(), |(ek, _)| ek) == k)
+        {
+            Some(e) => *e = entry,
+            None => env.push(entry),
+        }
+    }
+}
+
+/// Adds each key with an empty object (`ExposedPorts`, `Volumes`).
+fn add_empty_objects(
+    map: &mut Option<BTreeMap<String, serde_json::Value>>,
+    keys: impl IntoIterator<Item = String>,
+) {
+    let map = map.get_or_insert_with(BTreeMap::new);
+    for k in keys {
+        map.insert(k, serde_json::json!({}));
+    }
 }
 
 /// BuildKit's `NormalizeWorkdir` for Linux: a relative `path` is joined onto `current`

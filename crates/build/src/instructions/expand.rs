@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use berth_dockerfile::expand::{EnvLookup, Lexer};
 
 use super::parse::check_chmod;
-use super::{mounts, Command, CommandKind, InstructionError};
+use super::{mounts, Command, CommandKind, Copy, InstructionError};
 
 /// `base` with some variables set on top (for `ARG A=1 B=$A`).
 struct Overlay<'a> {
@@ -88,6 +88,7 @@ pub fn expand_command(
     ))
 }
 
+/// `kind` with its variables expanded as BuildKit expands each instruction's.
 fn expand_kind(
     kind: &CommandKind,
     x: &mut Expander<'_>,
@@ -98,21 +99,7 @@ fn expand_kind(
             image,
             name,
             platform,
-        } => {
-            let expanded = x.word(image, env)?;
-            if expanded.is_empty() {
-                return Err(format!("base name ({image}) should not be blank"));
-            }
-            let platform = x.opt(platform, env)?;
-            if platform.as_deref() == Some("") {
-                return Err("empty platform value from expression".into());
-            }
-            CommandKind::From {
-                image: expanded,
-                name: name.clone(),
-                platform,
-            }
-        }
+        } => expand_from(image, name, platform, x, env)?,
         CommandKind::Run(run) => {
             let mut run = run.clone();
             let mut f = |w: &str| x.word(w, env);
@@ -121,37 +108,9 @@ fn expand_kind(
             }
             CommandKind::Run(run)
         }
-        CommandKind::Env(pairs) => CommandKind::Env(
-            pairs
-                .iter()
-                .map(|(k, v)| Ok((x.word(k, env)?, x.word(v, env)?)))
-                .collect::<Result<_, String>>()?,
-        ),
-        CommandKind::Label(pairs) => CommandKind::Label(
-            pairs
-                .iter()
-                .map(|(k, v)| Ok((x.word(k, env)?, x.word(v, env)?)))
-                .collect::<Result<_, String>>()?,
-        ),
-        CommandKind::Arg(args) => {
-            let mut overlay = Overlay {
-                base: env,
-                vars: BTreeMap::new(),
-            };
-            let mut out = Vec::with_capacity(args.len());
-            for (k, v) in args {
-                let v = match v {
-                    Some(v) => {
-                        let e = x.word(v, &overlay)?;
-                        overlay.vars.insert(k.clone(), e.clone());
-                        Some(e)
-                    }
-                    None => None,
-                };
-                out.push((k.clone(), v));
-            }
-            CommandKind::Arg(out)
-        }
+        CommandKind::Env(pairs) => CommandKind::Env(expand_pairs(pairs, x, env)?),
+        CommandKind::Label(pairs) => CommandKind::Label(expand_pairs(pairs, x, env)?),
+        CommandKind::Arg(args) => CommandKind::Arg(expand_args(args, x, env)?),
         CommandKind::Expose(ports) => {
             let mut out = Vec::new();
             for p in ports {
@@ -159,46 +118,12 @@ fn expand_kind(
             }
             CommandKind::Expose(out)
         }
-        CommandKind::Copy(c) | CommandKind::Add(c) => {
-            let mut c = c.clone();
-            for s in &mut c.sources {
-                *s = x.word(s, env)?;
-            }
-            c.dest = x.word(&c.dest, env)?;
-            c.chown = x.opt(&c.chown, env)?;
-            c.chmod = x.opt(&c.chmod, env)?;
-            if let Some(m) = &c.chmod {
-                if m.is_empty() {
-                    c.chmod = None;
-                } else {
-                    check_chmod(m)?;
-                }
-            }
-            if c.chown.as_deref() == Some("") {
-                c.chown = None;
-            }
-            c.checksum = x.opt(&c.checksum, env)?;
-            if matches!(kind, CommandKind::Add(_)) {
-                CommandKind::Add(c)
-            } else {
-                CommandKind::Copy(c)
-            }
-        }
+        CommandKind::Copy(c) => CommandKind::Copy(expand_copy(c, x, env)?),
+        CommandKind::Add(c) => CommandKind::Add(expand_copy(c, x, env)?),
         CommandKind::Workdir(p) => CommandKind::Workdir(x.word(p, env)?),
         CommandKind::User(u) => CommandKind::User(x.word(u, env)?),
         CommandKind::StopSignal(s) => CommandKind::StopSignal(x.word(s, env)?),
-        CommandKind::Volume(vs) => {
-            let mut out = Vec::with_capacity(vs.len());
-            for v in vs {
-                let e = x.word(v, env)?;
-                let t = e.trim();
-                if t.is_empty() {
-                    return Err("VOLUME specified can not be an empty string".into());
-                }
-                out.push(t.to_string());
-            }
-            CommandKind::Volume(out)
-        }
+        CommandKind::Volume(vs) => CommandKind::Volume(expand_volumes(vs, x, env)?),
         CommandKind::Cmd(_)
         | CommandKind::Entrypoint(_)
         | CommandKind::Shell(_)
@@ -206,6 +131,108 @@ fn expand_kind(
         | CommandKind::Onbuild(_)
         | CommandKind::Maintainer(_) => kind.clone(),
     })
+}
+
+/// FROM: the image (never blank) and `--platform` (never empty) expanded.
+fn expand_from(
+    image: &str,
+    name: &Option<String>,
+    platform: &Option<String>,
+    x: &mut Expander<'_>,
+    env: &dyn EnvLookup,
+) -> Result<CommandKind, String> {
+    let expanded = x.word(image, env)?;
+    if expanded.is_empty() {
+        return Err(format!("base name ({image}) should not be blank"));
+    }
+    let platform = x.opt(platform, env)?;
+    if platform.as_deref() == Some("") {
+        return Err("empty platform value from expression".into());
+    }
+    Ok(CommandKind::From {
+        image: expanded,
+        name: name.clone(),
+        platform,
+    })
+}
+
+/// ENV and LABEL: keys and values expanded.
+fn expand_pairs(
+    pairs: &[(String, String)],
+    x: &mut Expander<'_>,
+    env: &dyn EnvLookup,
+) -> Result<Vec<(String, String)>, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| Ok((x.word(k, env)?, x.word(v, env)?)))
+        .collect()
+}
+
+/// ARG: each default expanded with the earlier ones of the same ARG visible.
+fn expand_args(
+    args: &[(String, Option<String>)],
+    x: &mut Expander<'_>,
+    env: &dyn EnvLookup,
+) -> Result<Vec<(String, Option<String>)>, String> {
+    let mut overlay = Overlay {
+        base: env,
+        vars: BTreeMap::new(),
+    };
+    let mut out = Vec::with_capacity(args.len());
+    for (k, v) in args {
+        let v = match v {
+            Some(v) => {
+                let e = x.word(v, &overlay)?;
+                overlay.vars.insert(k.clone(), e.clone());
+                Some(e)
+            }
+            None => None,
+        };
+        out.push((k.clone(), v));
+    }
+    Ok(out)
+}
+
+/// COPY and ADD: sources, destination and flags expanded; an empty `--chmod` or
+/// `--chown` means none, another `--chmod` must be valid.
+fn expand_copy(c: &Copy, x: &mut Expander<'_>, env: &dyn EnvLookup) -> Result<Copy, String> {
+    let mut c = c.clone();
+    for s in &mut c.sources {
+        *s = x.word(s, env)?;
+    }
+    c.dest = x.word(&c.dest, env)?;
+    c.chown = x.opt(&c.chown, env)?;
+    c.chmod = x.opt(&c.chmod, env)?;
+    if let Some(m) = &c.chmod {
+        if m.is_empty() {
+            c.chmod = None;
+        } else {
+            check_chmod(m)?;
+        }
+    }
+    if c.chown.as_deref() == Some("") {
+        c.chown = None;
+    }
+    c.checksum = x.opt(&c.checksum, env)?;
+    Ok(c)
+}
+
+/// VOLUME: each path expanded and trimmed, never empty.
+fn expand_volumes(
+    vs: &[String],
+    x: &mut Expander<'_>,
+    env: &dyn EnvLookup,
+) -> Result<Vec<String>, String> {
+    let mut out = Vec::with_capacity(vs.len());
+    for v in vs {
+        let e = x.word(v, env)?;
+        let t = e.trim();
+        if t.is_empty() {
+            return Err("VOLUME specified can not be an empty string".into());
+        }
+        out.push(t.to_string());
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use berth_dockerfile::parser::go_quote;
 use super::apply::parse_expose_ports;
 use super::healthcheck::format_go_duration;
 use super::parse::heredoc_word;
-use super::{effective_shell, Command, CommandKind, Run, ShellOrExec};
+use super::{effective_shell, Command, CommandKind, Copy, Run, ShellOrExec};
 
 /// Whether the instruction makes a filesystem layer (RUN, COPY, ADD, WORKDIR); the others get
 /// `empty_layer: true` history entries. (BuildKit skips the WORKDIR layer when the path is `/`.)
@@ -83,35 +83,13 @@ pub fn history_created_by(
     shell: &[String],
     build_args_used: &[(String, String)],
 ) -> String {
-    let kv = |name: &str, pairs: &[(String, String)]| {
-        let mut s = name.to_string();
-        for (k, v) in pairs {
-            s.push_str(&format!(" {k}={v}"));
-        }
-        s
-    };
     match &cmd.kind {
         CommandKind::From { image, .. } => format!("FROM {image}"),
-        CommandKind::Run(run) => {
-            let mut parts: Vec<String> = Vec::new();
-            let mut seen: Vec<(String, String)> = Vec::new();
-            for (k, v) in build_args_used {
-                match seen.iter_mut().find(|(sk, _)| sk == k) {
-                    Some(e) => e.1 = v.clone(),
-                    None => seen.push((k.clone(), v.clone())),
-                }
-            }
-            if !seen.is_empty() {
-                parts.push(format!("|{}", seen.len()));
-                parts.extend(seen.iter().map(|(k, v)| format!("{k}={v}")));
-            }
-            parts.extend(run_argv(run, shell));
-            format!("RUN {} # buildkit", parts.join(" "))
-        }
+        CommandKind::Run(run) => run_created_by(run, shell, build_args_used),
         CommandKind::Cmd(c) => format!("CMD {}", go_q_list(&c.to_argv(shell))),
         CommandKind::Entrypoint(c) => format!("ENTRYPOINT {}", go_q_list(&c.to_argv(shell))),
-        CommandKind::Env(p) => kv("ENV", p),
-        CommandKind::Label(p) => kv("LABEL", p),
+        CommandKind::Env(p) => key_values("ENV", p),
+        CommandKind::Label(p) => key_values("LABEL", p),
         CommandKind::Arg(args) => {
             let mut s = "ARG".to_string();
             for (k, v) in args {
@@ -127,44 +105,79 @@ pub fn history_created_by(
             let items: Vec<String> = ports.iter().map(|p| format!("{p}:{{}}")).collect();
             format!("EXPOSE map[{}]", items.join(" "))
         }
-        CommandKind::Copy(c) | CommandKind::Add(c) => {
-            let mut s = cmd.kind.name().to_string();
-            for src in &c.sources {
-                s.push(' ');
-                s.push_str(src);
-            }
-            for h in &c.heredocs {
-                s.push_str(" <<");
-                s.push_str(&h.name);
-            }
-            s.push(' ');
-            s.push_str(&c.dest);
-            s.push_str(" # buildkit");
-            s
-        }
+        CommandKind::Copy(c) | CommandKind::Add(c) => copy_created_by(cmd.kind.name(), c),
         CommandKind::Workdir(p) => format!("WORKDIR {p}"),
         CommandKind::User(u) => format!("USER {u}"),
         CommandKind::Volume(v) => format!("VOLUME [{}]", v.join(" ")),
         CommandKind::Shell(v) => format!("SHELL [{}]", v.join(" ")),
         CommandKind::StopSignal(s) => format!("STOPSIGNAL {s}"),
-        CommandKind::Healthcheck(h) => {
-            let h = h.clone().unwrap_or_else(|| berth_store::oci::Healthcheck {
-                test: vec!["NONE".into()],
-                ..Default::default()
-            });
-            format!(
-                "HEALTHCHECK &{{{} {} {} {} {} {}}}",
-                go_q_list(&h.test),
-                go_quote(&format_go_duration(h.interval)),
-                go_quote(&format_go_duration(h.timeout)),
-                go_quote(&format_go_duration(h.start_period)),
-                go_quote(&format_go_duration(h.start_interval)),
-                go_q_rune(h.retries),
-            )
-        }
+        CommandKind::Healthcheck(h) => healthcheck_created_by(h.as_ref()),
         CommandKind::Onbuild(t) => format!("ONBUILD {t}"),
         CommandKind::Maintainer(m) => format!("MAINTAINER {m}"),
     }
+}
+
+/// `NAME k=v k=v` (ENV, LABEL).
+fn key_values(name: &str, pairs: &[(String, String)]) -> String {
+    let mut s = name.to_string();
+    for (k, v) in pairs {
+        s.push_str(&format!(" {k}={v}"));
+    }
+    s
+}
+
+/// `RUN |N K=V … argv # buildkit`: the build args used (each once, its last value), then
+/// the command.
+fn run_created_by(run: &Run, shell: &[String], build_args_used: &[(String, String)]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for (k, v) in build_args_used {
+        match seen.iter_mut().find(|(sk, _)| sk == k) {
+            Some(e) => e.1 = v.clone(),
+            None => seen.push((k.clone(), v.clone())),
+        }
+    }
+    if !seen.is_empty() {
+        parts.push(format!("|{}", seen.len()));
+        parts.extend(seen.iter().map(|(k, v)| format!("{k}={v}")));
+    }
+    parts.extend(run_argv(run, shell));
+    format!("RUN {} # buildkit", parts.join(" "))
+}
+
+/// `COPY src… <<heredoc… dest # buildkit` (or ADD).
+fn copy_created_by(name: &str, c: &Copy) -> String {
+    let mut s = name.to_string();
+    for src in &c.sources {
+        s.push(' ');
+        s.push_str(src);
+    }
+    for h in &c.heredocs {
+        s.push_str(" <<");
+        s.push_str(&h.name);
+    }
+    s.push(' ');
+    s.push_str(&c.dest);
+    s.push_str(" # buildkit");
+    s
+}
+
+/// `HEALTHCHECK &{[test] "interval" "timeout" "start" "start-interval" 'retries'}` as Go
+/// prints the struct (`NONE` for none).
+fn healthcheck_created_by(h: Option<&berth_store::oci::Healthcheck>) -> String {
+    let h = h.cloned().unwrap_or_else(|| berth_store::oci::Healthcheck {
+        test: vec!["NONE".into()],
+        ..Default::default()
+    });
+    format!(
+        "HEALTHCHECK &{{{} {} {} {} {} {}}}",
+        go_q_list(&h.test),
+        go_quote(&format_go_duration(h.interval)),
+        go_quote(&format_go_duration(h.timeout)),
+        go_quote(&format_go_duration(h.start_period)),
+        go_quote(&format_go_duration(h.start_interval)),
+        go_q_rune(h.retries),
+    )
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! AST instruction -> [`Command`] (BuildKit's `instructions/parse.go`).
 
+mod kinds;
+
 use berth_dockerfile::parser::{Heredoc, Instruction};
 
-use super::flags::{suggest, FlagType, Flags};
-use super::{healthcheck, mounts};
+use super::flags::{FlagType, Flags};
+use super::mounts;
 use super::{Command, CommandKind, Copy, InstructionError, Location, Run, ShellOrExec};
 
 use FlagType::{Bool, String as Str, Strings};
@@ -167,47 +169,18 @@ pub(crate) fn heredoc_word(word: &str) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
+/// COPY/ADD: sources (heredocs apart), destination and flags.
 fn parse_copy(inst: &Instruction, add: bool) -> Result<Copy, String> {
     let name = if add { "ADD" } else { "COPY" };
     let f = flags(inst, if add { ADD_FLAGS } else { COPY_FLAGS })?;
-    // Rejoin `<< EOF` (whitespace between `<<` and the word) into one word.
-    let mut args: Vec<String> = Vec::new();
-    let mut it = inst.args.iter().peekable();
-    while let Some(a) = it.next() {
-        let bare = a.trim_start_matches(|c: char| c.is_ascii_digit());
-        if !inst.json && (bare == "<<" || bare == "<<-") && it.peek().is_some() {
-            args.push(format!(
-                "{a}{}",
-                it.next().map(String::as_str).unwrap_or("")
-            ));
-        } else {
-            args.push(a.clone());
-        }
-    }
+    let mut args = rejoin_heredoc_words(inst);
     if args.len() < 2 {
         return Err(format!(
             "{name} requires at least two arguments, but only one was provided. Destination could not be determined"
         ));
     }
     let dest = args.pop().unwrap_or_default();
-    let mut sources = Vec::new();
-    let mut heredocs: Vec<Heredoc> = Vec::new();
-    let heredoc_of = |w: &str| -> Option<Heredoc> {
-        if inst.json || inst.heredocs.is_empty() {
-            return None;
-        }
-        let n = heredoc_word(w)?;
-        inst.heredocs.iter().find(|h| h.name == n).cloned()
-    };
-    if heredoc_of(&dest).is_some() {
-        return Err(format!("{name} cannot accept a heredoc as a destination"));
-    }
-    for src in args {
-        match heredoc_of(&src) {
-            Some(h) => heredocs.push(h),
-            None => sources.push(src),
-        }
-    }
+    let (sources, heredocs) = split_heredocs(inst, name, &dest, args)?;
     let from = f.string("from");
     if let Some(fr) = &from {
         if fr.contains('$') {
@@ -238,6 +211,53 @@ fn parse_copy(inst: &Instruction, add: bool) -> Result<Copy, String> {
         keep_git_dir: f.bool("keep-git-dir"),
         unpack: f.opt_bool("unpack"),
     })
+}
+
+/// The arguments with `<< EOF` (whitespace between `<<` and the word) rejoined into one
+/// word (not in JSON form).
+fn rejoin_heredoc_words(inst: &Instruction) -> Vec<String> {
+    let mut args: Vec<String> = Vec::new();
+    let mut it = inst.args.iter().peekable();
+    while let Some(a) = it.next() {
+        let bare = a.trim_start_matches(|c: char| c.is_ascii_digit());
+        if !inst.json && (bare == "<<" || bare == "<<-") && it.peek().is_some() {
+            args.push(format!(
+                "{a}{}",
+                it.next().map(String::as_str).unwrap_or("")
+            ));
+        } else {
+            args.push(a.clone());
+        }
+    }
+    args
+}
+
+/// The sources apart from the heredocs they name; a heredoc cannot be the destination.
+fn split_heredocs(
+    inst: &Instruction,
+    name: &str,
+    dest: &str,
+    args: Vec<String>,
+) -> Result<(Vec<String>, Vec<Heredoc>), String> {
+    let heredoc_of = |w: &str| -> Option<Heredoc> {
+        if inst.json || inst.heredocs.is_empty() {
+            return None;
+        }
+        let n = heredoc_word(w)?;
+        inst.heredocs.iter().find(|h| h.name == n).cloned()
+    };
+    if heredoc_of(dest).is_some() {
+        return Err(format!("{name} cannot accept a heredoc as a destination"));
+    }
+    let mut sources = Vec::new();
+    let mut heredocs: Vec<Heredoc> = Vec::new();
+    for src in args {
+        match heredoc_of(&src) {
+            Some(h) => heredocs.push(h),
+            None => sources.push(src),
+        }
+    }
+    Ok((sources, heredocs))
 }
 
 fn parse_run(inst: &Instruction) -> Result<Run, String> {
@@ -271,165 +291,47 @@ fn parse_run(inst: &Instruction) -> Result<Run, String> {
     })
 }
 
+/// The instructions that take no flags (checked before their arguments).
+const NO_FLAG_INSTRUCTIONS: &[&str] = &[
+    "cmd",
+    "entrypoint",
+    "env",
+    "label",
+    "expose",
+    "workdir",
+    "user",
+    "maintainer",
+    "volume",
+    "shell",
+    "onbuild",
+];
+
+/// One instruction's flags and arguments as its [`CommandKind`].
 fn parse_kind(inst: &Instruction) -> Result<CommandKind, String> {
     let kw = inst.keyword.as_str();
-    let no_flags = || flags(inst, &[]);
+    if NO_FLAG_INSTRUCTIONS.contains(&kw) {
+        flags(inst, &[])?;
+    }
     Ok(match kw {
-        "from" => {
-            let f = flags(inst, FROM_FLAGS)?;
-            let name = match inst.args.as_slice() {
-                [_] => None,
-                [_, as_kw, n] if as_kw.eq_ignore_ascii_case("as") => {
-                    let lower = n.to_lowercase();
-                    if !valid_stage_name(&lower) {
-                        return Err(format!(
-                            "invalid name for build stage: {}, name can't start with a number or contain symbols",
-                            berth_dockerfile::parser::go_quote(n)
-                        ));
-                    }
-                    Some(lower)
-                }
-                _ => return Err("FROM requires either one or three arguments".into()),
-            };
-            CommandKind::From {
-                image: inst.args[0].clone(),
-                name,
-                platform: f.string("platform"),
-            }
-        }
+        "from" => kinds::from(inst)?,
         "run" => CommandKind::Run(parse_run(inst)?),
-        "cmd" => {
-            no_flags()?;
-            CommandKind::Cmd(shell_or_exec(inst))
-        }
-        "entrypoint" => {
-            no_flags()?;
-            CommandKind::Entrypoint(shell_or_exec(inst))
-        }
-        "env" => {
-            no_flags()?;
-            CommandKind::Env(key_values(inst, "ENV")?)
-        }
-        "label" => {
-            no_flags()?;
-            CommandKind::Label(key_values(inst, "LABEL")?)
-        }
-        "arg" => {
-            // BuildKit never validates ARG's flags.
-            at_least_one(inst, "ARG")?;
-            CommandKind::Arg(
-                inst.args
-                    .iter()
-                    .map(|a| match a.split_once('=') {
-                        Some((k, v)) => (k.to_string(), Some(v.to_string())),
-                        None => (a.clone(), None),
-                    })
-                    .collect(),
-            )
-        }
-        "expose" => {
-            no_flags()?;
-            at_least_one(inst, "EXPOSE")?;
-            CommandKind::Expose(inst.args.clone())
-        }
+        "cmd" => CommandKind::Cmd(shell_or_exec(inst)),
+        "entrypoint" => CommandKind::Entrypoint(shell_or_exec(inst)),
+        "env" => CommandKind::Env(key_values(inst, "ENV")?),
+        "label" => CommandKind::Label(key_values(inst, "LABEL")?),
+        "arg" => kinds::arg(inst)?,
+        "expose" => CommandKind::Expose(at_least_one(inst, "EXPOSE").map(|_| inst.args.clone())?),
         "copy" => CommandKind::Copy(parse_copy(inst, false)?),
         "add" => CommandKind::Add(parse_copy(inst, true)?),
-        "workdir" => {
-            no_flags()?;
-            CommandKind::Workdir(exactly_one(inst, "WORKDIR")?)
-        }
-        "user" => {
-            no_flags()?;
-            CommandKind::User(exactly_one(inst, "USER")?)
-        }
-        "maintainer" => {
-            no_flags()?;
-            CommandKind::Maintainer(exactly_one(inst, "MAINTAINER")?)
-        }
+        "workdir" => CommandKind::Workdir(exactly_one(inst, "WORKDIR")?),
+        "user" => CommandKind::User(exactly_one(inst, "USER")?),
+        "maintainer" => CommandKind::Maintainer(exactly_one(inst, "MAINTAINER")?),
         "stopsignal" => CommandKind::StopSignal(exactly_one(inst, "STOPSIGNAL")?),
-        "volume" => {
-            no_flags()?;
-            at_least_one(inst, "VOLUME")?;
-            let mut v = Vec::new();
-            for a in &inst.args {
-                let t = a.trim();
-                if t.is_empty() {
-                    return Err("VOLUME specified can not be an empty string".into());
-                }
-                v.push(t.to_string());
-            }
-            CommandKind::Volume(v)
-        }
-        "shell" => {
-            no_flags()?;
-            if !inst.json {
-                return Err("SHELL requires the arguments to be in JSON form".into());
-            }
-            at_least_one(inst, "SHELL")?;
-            CommandKind::Shell(inst.args.clone())
-        }
-        "healthcheck" => {
-            at_least_one(inst, "HEALTHCHECK")?;
-            let typ = inst.args[0].to_uppercase();
-            if typ == "NONE" {
-                if inst.args.len() > 1 {
-                    return Err("HEALTHCHECK NONE takes no arguments".into());
-                }
-                CommandKind::Healthcheck(None)
-            } else {
-                let f = flags(inst, HEALTHCHECK_FLAGS)?;
-                CommandKind::Healthcheck(Some(healthcheck::build(
-                    &f,
-                    &typ,
-                    &inst.args[1..],
-                    inst.json,
-                )?))
-            }
-        }
-        "onbuild" => {
-            no_flags()?;
-            let Some(trigger) = &inst.trigger else {
-                return Err("ONBUILD requires at least one argument".into());
-            };
-            match trigger.keyword.as_str() {
-                "onbuild" => {
-                    return Err("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed".into())
-                }
-                "maintainer" | "from" => {
-                    return Err(format!(
-                        "{} isn't allowed as an ONBUILD trigger",
-                        trigger.keyword.to_uppercase()
-                    ))
-                }
-                _ => {}
-            }
-            let orig = inst.original.trim_start();
-            let after = orig.get(7..).unwrap_or("");
-            let mut text = if orig.len() >= 7 && orig[..7].eq_ignore_ascii_case("onbuild") {
-                after.trim_start().to_string()
-            } else {
-                orig.to_string()
-            };
-            for h in &inst.heredocs {
-                text.push('\n');
-                text.push_str(&h.content);
-                text.push_str(&h.name);
-            }
-            CommandKind::Onbuild(text)
-        }
-        _ => {
-            let word = inst
-                .original
-                .split_whitespace()
-                .next()
-                .unwrap_or(kw)
-                .to_string();
-            let mut msg = format!("unknown instruction: {word}");
-            if let Some(s) = suggest(kw, INSTRUCTIONS) {
-                msg.push_str(&format!(" (did you mean {s}?)"));
-            }
-            return Err(msg);
-        }
+        "volume" => kinds::volume(inst)?,
+        "shell" => kinds::shell(inst)?,
+        "healthcheck" => kinds::healthcheck(inst)?,
+        "onbuild" => kinds::onbuild(inst)?,
+        _ => return Err(kinds::unknown_instruction(inst)),
     })
 }
 

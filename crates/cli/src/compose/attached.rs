@@ -77,44 +77,8 @@ pub fn follow_up(
         .collect();
     let style = PrefixStyle::new(&names, a.no_color, a.no_log_prefix, "auto");
     print_line(&format!("Attaching to {}", names.join(", ")));
-
-    // Signals: the first SIGINT/SIGTERM stops the project, the second kills it.
-    let mut set = SigSet::empty();
-    set.add(Signal::SIGINT);
-    set.add(Signal::SIGTERM);
-    set.thread_block()?;
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let aborting = Arc::new(AtomicBool::new(false));
-    {
-        let (interrupted, paths, project, selected) = (
-            interrupted.clone(),
-            paths.clone(),
-            project.clone(),
-            selected.to_vec(),
-        );
-        let timeout = a.timeout;
-        std::thread::spawn(move || {
-            let mut count = 0;
-            while let Ok(_sig) = set.wait() {
-                count += 1;
-                interrupted.store(true, Ordering::SeqCst);
-                if count == 1 {
-                    eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
-                    let (paths, project, selected) =
-                        (paths.clone(), project.clone(), selected.clone());
-                    std::thread::spawn(move || {
-                        stop_all(&paths, &project, &selected, false, timeout)
-                    });
-                } else {
-                    stop_all(&paths, &project, &selected, true, None);
-                }
-            }
-        });
-    }
-
-    let abort = a.abort_on_container_exit || a.exit_code_from.is_some();
-    let exit_code = AtomicI32::new(0);
-    let code_set = AtomicBool::new(false);
+    let interrupted = stop_on_signals(paths, project, selected, a.timeout)?;
+    let exits = Exits::default();
     let opts = LogsOptions {
         follow: true,
         tail: None,
@@ -125,30 +89,89 @@ pub fn follow_up(
     std::thread::scope(|scope| {
         for (i, (c, n)) in list.iter().zip(&names).enumerate() {
             let prefix = style.prefix(n, i);
-            let (opts, exit_code, code_set, aborting) = (&opts, &exit_code, &code_set, &aborting);
+            let (opts, exits) = (&opts, &exits);
             scope.spawn(move || {
                 let _ = stream(paths, &c.rec, &prefix, opts);
                 let code = Engine::open(paths.clone())
                     .map(|e| e.state(&c.rec).exit_code)
                     .unwrap_or(0);
                 print_line(&format!("{n} exited with code {code}"));
-                let chosen = match &a.exit_code_from {
-                    Some(s) => *s == c.service,
-                    None => abort || (a.abort_on_container_failure && code != 0),
-                };
-                if chosen && !code_set.swap(true, Ordering::SeqCst) {
-                    exit_code.store(code, Ordering::SeqCst);
-                }
-                let stop_now = abort || (a.abort_on_container_failure && code != 0);
-                if stop_now && !aborting.swap(true, Ordering::SeqCst) {
+                if exits.exited(a, &c.service, code) {
                     eprintln!("Aborting on container exit...");
                     stop_all(paths, project, selected, false, a.timeout);
                 }
             });
         }
     });
-    if interrupted.load(Ordering::SeqCst) && !aborting.load(Ordering::SeqCst) {
-        return Ok(130);
+    Ok(exits.up_code(interrupted.load(Ordering::SeqCst)))
+}
+
+/// Blocks SIGINT and SIGTERM and waits for them on a thread: the first stops the
+/// selection (in the background), the next ones kill it. Returns whether one came.
+fn stop_on_signals(
+    paths: &Paths,
+    project: &Project,
+    selected: &[String],
+    timeout: Option<i64>,
+) -> anyhow::Result<Arc<AtomicBool>> {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGINT);
+    set.add(Signal::SIGTERM);
+    set.thread_block()?;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let (flag, paths, project, selected) = (
+        interrupted.clone(),
+        paths.clone(),
+        project.clone(),
+        selected.to_vec(),
+    );
+    std::thread::spawn(move || {
+        let mut count = 0;
+        while let Ok(_sig) = set.wait() {
+            count += 1;
+            flag.store(true, Ordering::SeqCst);
+            if count == 1 {
+                eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
+                let (paths, project, selected) = (paths.clone(), project.clone(), selected.clone());
+                std::thread::spawn(move || stop_all(&paths, &project, &selected, false, timeout));
+            } else {
+                stop_all(&paths, &project, &selected, true, None);
+            }
+        }
+    });
+    Ok(interrupted)
+}
+
+/// How the attached containers' exits decide `up`'s exit code and its abort.
+#[derive(Default)]
+struct Exits {
+    exit_code: AtomicI32,
+    code_set: AtomicBool,
+    aborting: AtomicBool,
+}
+
+impl Exits {
+    /// Records that a container of `service` exited with `code`: its code becomes `up`'s
+    /// when it is the first chosen one (`--exit-code-from`'s service, or any under the
+    /// abort flags). Returns true when this exit starts the abort.
+    fn exited(&self, a: &UpArgs, service: &str, code: i32) -> bool {
+        let abort = a.abort_on_container_exit || a.exit_code_from.is_some();
+        let chosen = match &a.exit_code_from {
+            Some(s) => s == service,
+            None => abort || (a.abort_on_container_failure && code != 0),
+        };
+        if chosen && !self.code_set.swap(true, Ordering::SeqCst) {
+            self.exit_code.store(code, Ordering::SeqCst);
+        }
+        let stop_now = abort || (a.abort_on_container_failure && code != 0);
+        stop_now && !self.aborting.swap(true, Ordering::SeqCst)
     }
-    Ok(exit_code.load(Ordering::SeqCst))
+
+    /// `up`'s exit code: 130 when interrupted (and not aborting), else the chosen one.
+    fn up_code(&self, interrupted: bool) -> i32 {
+        if interrupted && !self.aborting.load(Ordering::SeqCst) {
+            return 130;
+        }
+        self.exit_code.load(Ordering::SeqCst)
+    }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail};
+use anyhow::bail;
 use berth_compose::model::{Project, Service, SERVICE_COMPLETED_SUCCESSFULLY, SERVICE_HEALTHY};
 use berth_engine::containers::ContainerRecord;
 use berth_engine::spec::{MountKind, MountSpec};
@@ -17,6 +17,10 @@ use berth_engine::{Engine, Paths};
 
 use super::labels::{self, ProjectContainer};
 use super::{convert, graph, progress};
+
+mod start;
+
+use start::Convergence;
 
 /// How `up` / `create` treat existing containers.
 #[derive(Debug, Default, Clone)]
@@ -60,18 +64,15 @@ pub fn converge(
     images: &BTreeMap<String, String>,
     opts: &ConvergeOptions,
 ) -> anyhow::Result<()> {
-    let image_of = |name: &str| -> anyhow::Result<&String> {
-        images
-            .get(name)
-            .ok_or_else(|| anyhow!("service {name}: no image"))
+    let run = Convergence {
+        paths,
+        project,
+        services,
+        images,
+        opts,
+        forced: forced_services(paths, project, services, images, opts)?,
+        converged: Default::default(),
     };
-    let service = |name: &str| -> anyhow::Result<&Service> {
-        project
-            .services
-            .get(name)
-            .ok_or_else(|| anyhow!("no such service: {name}"))
-    };
-    let forced = forced_services(paths, project, services, images, opts)?;
     // A service in another's network namespace (`network_mode: service:x`) is created once
     // x has started: its namespace is resolved at creation.
     let joins_another = |name: &str| {
@@ -86,85 +87,23 @@ pub fn converge(
         .filter(|s| opts.no_start || !joins_another(s))
         .cloned()
         .collect();
-    let converged: std::sync::Mutex<BTreeMap<String, Converged>> = Default::default();
-    let lock = |m: &'_ std::sync::Mutex<BTreeMap<String, Converged>>| {
-        m.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    };
     graph::each(&early, |name| {
-        let s = service(name)?;
+        let s = run.service(name)?;
         let mut e = Engine::open(paths.clone())?;
-        let force = forced.contains(name);
-        let c = converge_service(&mut e, paths, project, s, image_of(name)?, opts, force)?;
-        converged
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(name.clone(), c);
+        run.create(&mut e, s)?;
         Ok(())
     })?;
     if opts.no_start {
         return Ok(());
     }
-    let errors = graph::walk(
-        services,
-        |s| {
-            project
-                .services
-                .get(s)
-                .map(|s| s.depends_on.keys().cloned().collect())
-                .unwrap_or_default()
-        },
-        |name| {
-            let s = service(name)?;
-            let mut e = Engine::open(paths.clone())?;
-            for (dep, d) in &s.depends_on {
-                if services.contains(dep) {
-                    wait_condition(&e, project, dep, &d.condition)?;
-                }
-            }
-            let mine = match lock(&converged).remove(name) {
-                Some(c) => c,
-                None => {
-                    let force = forced.iter().any(|f| f == name);
-                    let c =
-                        converge_service(&mut e, paths, project, s, image_of(name)?, opts, force)?;
-                    converged
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(name.to_string(), c.clone());
-                    c
-                }
-            };
-            for rec in &mine.to_start {
-                progress::container(&rec.name, "Starting");
-                e.start_container(rec)?;
-                progress::container(&rec.name, "Started");
-            }
-            // `depends_on: {x: {restart: true}}`: x was recreated, so restart what runs.
-            let all = lock(&converged);
-            let restart = s
-                .depends_on
-                .iter()
-                .any(|(d, dep)| dep.restart && all.get(d).is_some_and(|c| c.recreated));
-            if restart && !mine.recreated {
-                for c in labels::service_containers(
-                    &e,
-                    &project.name,
-                    std::slice::from_ref(&s.name),
-                    false,
-                )? {
-                    if mine.to_start.iter().any(|r| r.id == c.rec.id) || !c.is_running() {
-                        continue;
-                    }
-                    progress::container(&c.rec.name, "Restarting");
-                    e.stop_container(&c.rec, opts.timeout, None)?;
-                    e.start_container(&c.rec)?;
-                    progress::container(&c.rec.name, "Started");
-                }
-            }
-            Ok(())
-        },
-    );
-    graph::first_error(errors)
+    let depends_on = |s: &str| {
+        project
+            .services
+            .get(s)
+            .map(|s| s.depends_on.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    graph::first_error(graph::walk(services, depends_on, |name| run.start(name)))
 }
 
 /// The services to recreate even if unchanged: with `--always-recreate-deps`, those that
@@ -221,17 +160,7 @@ fn converge_service(
     opts: &ConvergeOptions,
     force: bool,
 ) -> anyhow::Result<Converged> {
-    let replicas = opts
-        .scale
-        .get(&s.name)
-        .copied()
-        .unwrap_or_else(|| s.replicas()) as u32;
-    if s.container_name.is_some() && replicas > 1 {
-        bail!(
-            "service {} has a container_name and cannot be scaled to {replicas}",
-            s.name
-        );
-    }
+    let replicas = replicas(s, opts)?;
     let hash = project.config_hash(&s.name);
     let existing =
         labels::service_containers(e, &project.name, std::slice::from_ref(&s.name), false)?;
@@ -251,13 +180,8 @@ fn converge_service(
                 if !opts.no_recreate && (opts.force_recreate || force || changed) {
                     progress::container(&c.rec.name, "Recreate");
                     let keep = !opts.renew_anon_volumes;
-                    let inherit: Vec<(String, String)> = if keep {
-                        c.rec
-                            .mounts
-                            .iter()
-                            .filter(|m| m.anonymous)
-                            .filter_map(|m| Some((m.destination.clone(), m.name.clone()?)))
-                            .collect()
+                    let inherit = if keep {
+                        anonymous_volumes(c)
                     } else {
                         Vec::new()
                     };
@@ -291,6 +215,33 @@ fn converge_service(
         to_start,
         recreated,
     })
+}
+
+/// The service's replica count (`--scale` over the model's); a `container_name` allows one.
+fn replicas(s: &Service, opts: &ConvergeOptions) -> anyhow::Result<u32> {
+    let replicas = opts
+        .scale
+        .get(&s.name)
+        .copied()
+        .unwrap_or_else(|| s.replicas()) as u32;
+    if s.container_name.is_some() && replicas > 1 {
+        bail!(
+            "service {} has a container_name and cannot be scaled to {replicas}",
+            s.name
+        );
+    }
+    Ok(replicas)
+}
+
+/// A container's anonymous volumes as `(path in the container, volume)`, for the
+/// container that replaces it.
+fn anonymous_volumes(c: &ProjectContainer) -> Vec<(String, String)> {
+    c.rec
+        .mounts
+        .iter()
+        .filter(|m| m.anonymous)
+        .filter_map(|m| Some((m.destination.clone(), m.name.clone()?)))
+        .collect()
 }
 
 /// Creates replica `number` of `s`, joined to all its networks, reusing the anonymous

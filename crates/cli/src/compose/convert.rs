@@ -3,18 +3,15 @@
 //! network modes to containers), secrets and configs to read-only file mounts.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{anyhow, bail, Context};
-use berth_compose::model::{FileObject, FileRef, Mount, Project, Service, ServiceNetwork};
-use berth_engine::spec::parse::{
-    parse_add_host, parse_restart, parse_security_opts, parse_signal, parse_tmpfs,
-};
-use berth_engine::spec::{
-    DeviceMapping, MountKind, MountSpec, NetworkMode, Propagation, RunOptions, Ulimit,
-};
+use berth_compose::model::{Project, Service, ServiceNetwork};
+use berth_engine::spec::parse::{parse_add_host, parse_restart, parse_security_opts, parse_signal};
+use berth_engine::spec::{DeviceMapping, NetworkMode, RunOptions, Ulimit};
 
 use super::labels;
+
+mod mounts;
 
 /// A network the container joins after its first: real name, aliases, address.
 pub struct ExtraNetwork {
@@ -115,12 +112,38 @@ pub fn plan(
     labels: BTreeMap<String, String>,
     secrets_dir: &Path,
 ) -> anyhow::Result<ContainerPlan> {
-    let limits = s.deploy.as_ref().and_then(|d| d.resources.limits.as_ref());
-    let reservations = s
-        .deploy
-        .as_ref()
-        .and_then(|d| d.resources.reservations.as_ref());
-    let mut o = RunOptions {
+    let mut o = process_options(s, name, labels)?;
+    resources(s, &mut o);
+    if let Some(sig) = &s.stop_signal {
+        parse_signal(sig)?;
+        o.stop_signal = Some(sig.clone());
+    }
+    if let Some(policy) = restart_policy(s) {
+        o.restart = parse_restart(&policy)?;
+    }
+    for (host, ips) in &s.extra_hosts {
+        for ip in ips {
+            o.add_host.push(parse_add_host(&format!("{host}:{ip}"))?);
+        }
+    }
+    health(s, &mut o);
+    logging(s, &mut o);
+    o.publish = s.ports.iter().map(publish_spec).collect();
+    o.mounts = mounts::service_mounts(project, s, secrets_dir)?;
+    let extra_networks = networks(project, s, &mut o);
+    Ok(ContainerPlan {
+        opts: o,
+        extra_networks,
+    })
+}
+
+/// The options from the service's process, identity and security attributes.
+fn process_options(
+    s: &Service,
+    name: &str,
+    labels: BTreeMap<String, String>,
+) -> anyhow::Result<RunOptions> {
+    Ok(RunOptions {
         name: Some(name.to_string()),
         hostname: s.hostname.clone(),
         domainname: s.domainname.clone(),
@@ -137,22 +160,6 @@ pub fn plan(
         stdin_open: s.stdin_open,
         labels,
         read_only: s.read_only,
-        memory: s.mem_limit.or(limits.and_then(|l| l.memory)),
-        memory_reservation: s.mem_reservation.or(reservations.and_then(|l| l.memory)),
-        cpus: s.cpus.or(limits.and_then(|l| l.cpus)),
-        pids_limit: s.pids_limit.or(limits.and_then(|l| l.pids)),
-        ulimits: s
-            .ulimits
-            .iter()
-            .map(|(name, u)| {
-                let (soft, hard) = u.limits();
-                Ulimit {
-                    name: name.clone(),
-                    soft,
-                    hard,
-                }
-            })
-            .collect(),
         cap_add: s.cap_add.clone(),
         cap_drop: s.cap_drop.clone(),
         privileged: s.privileged,
@@ -178,121 +185,104 @@ pub fn plan(
         platform: s.platform.clone(),
         detach: true,
         ..Default::default()
-    };
-    if let Some(sig) = &s.stop_signal {
-        parse_signal(sig)?;
-        o.stop_signal = Some(sig.clone());
-    }
+    })
+}
+
+/// Memory, CPU, pids and ulimits: the service's own attributes over `deploy.resources`.
+fn resources(s: &Service, o: &mut RunOptions) {
+    let resources = s.deploy.as_ref().map(|d| &d.resources);
+    let limits = resources.and_then(|r| r.limits.as_ref());
+    let reservations = resources.and_then(|r| r.reservations.as_ref());
+    o.memory = s.mem_limit.or(limits.and_then(|l| l.memory));
+    o.memory_reservation = s.mem_reservation.or(reservations.and_then(|l| l.memory));
+    o.cpus = s.cpus.or(limits.and_then(|l| l.cpus));
+    o.pids_limit = s.pids_limit.or(limits.and_then(|l| l.pids));
+    o.ulimits = s
+        .ulimits
+        .iter()
+        .map(|(name, u)| {
+            let (soft, hard) = u.limits();
+            Ulimit {
+                name: name.clone(),
+                soft,
+                hard,
+            }
+        })
+        .collect();
+}
+
+/// The restart policy in `--restart`'s syntax: `restart`, else `deploy.restart_policy`.
+fn restart_policy(s: &Service) -> Option<String> {
     if let Some(r) = &s.restart {
-        o.restart = parse_restart(r)?;
-    } else if let Some(rp) = s.deploy.as_ref().and_then(|d| d.restart_policy.as_ref()) {
-        let policy = match rp.condition.as_deref() {
-            Some("none") => "no".to_string(),
-            Some("on-failure") => match rp.max_attempts {
-                Some(n) => format!("on-failure:{n}"),
-                None => "on-failure".into(),
-            },
-            _ => "always".into(),
-        };
-        o.restart = parse_restart(&policy)?;
+        return Some(r.clone());
     }
-    for (host, ips) in &s.extra_hosts {
-        for ip in ips {
-            o.add_host.push(parse_add_host(&format!("{host}:{ip}"))?);
+    let rp = s.deploy.as_ref()?.restart_policy.as_ref()?;
+    Some(match rp.condition.as_deref() {
+        Some("none") => "no".to_string(),
+        Some("on-failure") => match rp.max_attempts {
+            Some(n) => format!("on-failure:{n}"),
+            None => "on-failure".into(),
+        },
+        _ => "always".into(),
+    })
+}
+
+/// `logging`: berth's logs are json-file's (and local's) rotating files, so max-size and
+/// max-file apply; another driver is reported, and the logs stay berth's.
+fn logging(s: &Service, o: &mut RunOptions) {
+    let Some(l) = &s.logging else { return };
+    match l.driver.as_deref() {
+        None | Some("json-file" | "local") => {}
+        Some(d) => super::progress::warn_line(&format!(
+            "service {}: logging driver {d:?} is not supported; berth keeps its own rotating log files",
+            s.name
+        )),
+    }
+    o.log.opts = l
+        .options
+        .iter()
+        .filter(|(k, _)| matches!(k.as_str(), "max-size" | "max-file"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+}
+
+/// `network_mode` (`service:x` names its container; host, none and container modes
+/// publish nothing), else the service's networks: the first is the one the container is
+/// created on, the rest are returned to connect afterwards.
+fn networks(project: &Project, s: &Service, o: &mut RunOptions) -> Vec<ExtraNetwork> {
+    if let Some(mode) = s.network_mode.as_deref() {
+        o.network = match mode.strip_prefix("service:") {
+            Some(svc) => NetworkMode::Container(labels::container_name(&project.name, svc, 1)),
+            None => NetworkMode::parse(mode),
+        };
+        if matches!(
+            o.network,
+            NetworkMode::Host | NetworkMode::None | NetworkMode::Container(_)
+        ) {
+            o.publish.clear();
         }
-    }
-    health(s, &mut o);
-    if let Some(l) = &s.logging {
-        // berth's logs are json-file's (and local's) rotating files: max-size and max-file
-        // apply; another driver is reported, and the logs stay berth's.
-        match l.driver.as_deref() {
-            None | Some("json-file" | "local") => {}
-            Some(d) => super::progress::warn_line(&format!(
-                "service {}: logging driver {d:?} is not supported; berth keeps its own rotating log files",
-                s.name
-            )),
-        }
-        o.log.opts = l
-            .options
-            .iter()
-            .filter(|(k, _)| matches!(k.as_str(), "max-size" | "max-file"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-    }
-    for p in &s.ports {
-        o.publish.push(publish_spec(p));
-    }
-    for m in &s.volumes {
-        o.mounts.push(mount(project, m)?);
-    }
-    for t in &s.tmpfs {
-        o.mounts.push(parse_tmpfs(t)?);
-    }
-    for r in &s.secrets {
-        let obj = project
-            .secrets
-            .get(&r.source)
-            .ok_or_else(|| anyhow!("service {}: undefined secret {}", s.name, r.source))?;
-        let target = match &r.target {
-            Some(t) if t.starts_with('/') => t.clone(),
-            Some(t) => format!("/run/secrets/{t}"),
-            None => format!("/run/secrets/{}", r.source),
-        };
-        o.mounts
-            .push(file_mount(obj, r, &target, &secrets_dir.join("secrets"))?);
-    }
-    for r in &s.configs {
-        let obj = project
-            .configs
-            .get(&r.source)
-            .ok_or_else(|| anyhow!("service {}: undefined config {}", s.name, r.source))?;
-        let target = match &r.target {
-            Some(t) => t.clone(),
-            None => format!("/{}", r.source),
-        };
-        o.mounts
-            .push(file_mount(obj, r, &target, &secrets_dir.join("configs"))?);
+        return Vec::new();
     }
     let mut extra_networks = Vec::new();
-    match s.network_mode.as_deref() {
-        Some(mode) => {
-            o.network = match mode.strip_prefix("service:") {
-                Some(svc) => NetworkMode::Container(labels::container_name(&project.name, svc, 1)),
-                None => NetworkMode::parse(mode),
-            };
-            if matches!(
-                o.network,
-                NetworkMode::Host | NetworkMode::None | NetworkMode::Container(_)
-            ) {
-                o.publish.clear();
-            }
+    for (i, (net, cfg)) in service_networks(project, s).into_iter().enumerate() {
+        let mut aliases = vec![s.name.clone()];
+        if let Some(c) = cfg {
+            aliases.extend(c.aliases.iter().cloned());
         }
-        None => {
-            let nets = service_networks(project, s);
-            for (i, (net, cfg)) in nets.into_iter().enumerate() {
-                let mut aliases = vec![s.name.clone()];
-                if let Some(c) = cfg {
-                    aliases.extend(c.aliases.iter().cloned());
-                }
-                let ip = cfg.and_then(|c| c.ipv4_address.clone());
-                if i == 0 {
-                    o.network = NetworkMode::Named(net);
-                    o.network_aliases = aliases;
-                    o.ip = ip;
-                } else {
-                    extra_networks.push(ExtraNetwork {
-                        name: net,
-                        aliases,
-                        ip,
-                    });
-                }
-            }
+        let ip = cfg.and_then(|c| c.ipv4_address.clone());
+        if i == 0 {
+            o.network = NetworkMode::Named(net);
+            o.network_aliases = aliases;
+            o.ip = ip;
+        } else {
+            extra_networks.push(ExtraNetwork {
+                name: net,
+                aliases,
+                ip,
+            });
         }
     }
-    Ok(ContainerPlan {
-        opts: o,
-        extra_networks,
-    })
+    extra_networks
 }
 
 /// `healthcheck` onto the health options.
@@ -329,107 +319,4 @@ pub fn publish_spec(p: &berth_compose::model::PortConfig) -> String {
     }
     out.push_str(&format!("{}/{}", p.target, p.protocol));
     out
-}
-
-/// One service mount onto the engine's mount spec.
-fn mount(project: &Project, m: &Mount) -> anyhow::Result<MountSpec> {
-    let mut spec = MountSpec {
-        target: m.target.clone(),
-        read_only: m.read_only,
-        ..Default::default()
-    };
-    match m.kind.as_str() {
-        "volume" => {
-            spec.kind = MountKind::Volume;
-            if let Some(src) = &m.source {
-                spec.source = project
-                    .volumes
-                    .get(src)
-                    .map(|v| v.name.clone())
-                    .ok_or_else(|| {
-                        anyhow!("service volume {src:?} is not declared in the top-level volumes")
-                    })?;
-            }
-            if let Some(v) = &m.volume {
-                spec.volume_nocopy = v.nocopy;
-                spec.volume_subpath = v.subpath.clone();
-            }
-        }
-        "bind" => {
-            spec.kind = MountKind::Bind;
-            let src = m
-                .source
-                .clone()
-                .ok_or_else(|| anyhow!("bind mount of {} has no source", m.target))?;
-            let create = m.bind.as_ref().is_none_or(|b| b.create_host_path);
-            if create && !Path::new(&src).exists() {
-                std::fs::create_dir_all(&src)
-                    .with_context(|| format!("create the bind mount source {src}"))?;
-            }
-            if let Some(b) = &m.bind {
-                spec.bind_propagation = b.propagation.as_deref().and_then(Propagation::from_name);
-                spec.selinux_label = b.selinux.clone();
-            }
-            spec.source = src;
-        }
-        "tmpfs" => {
-            spec.kind = MountKind::Tmpfs;
-            if let Some(t) = &m.tmpfs {
-                spec.tmpfs_size = t.size;
-                spec.tmpfs_mode = t.mode;
-            }
-        }
-        other => bail!("mount type {other:?} (of {}) is not supported", m.target),
-    }
-    Ok(spec)
-}
-
-/// A secret or config as a read-only bind mount of a file: the source file itself, or a file
-/// written under `dir` with the variable's or the inline content.
-fn file_mount(
-    obj: &FileObject,
-    r: &FileRef,
-    target: &str,
-    dir: &Path,
-) -> anyhow::Result<MountSpec> {
-    let source: PathBuf = if let Some(f) = &obj.file {
-        PathBuf::from(f)
-    } else {
-        let content = match (&obj.environment, &obj.content) {
-            (Some(var), _) => super::project::variable(var)
-                .ok_or_else(|| anyhow!("{}: environment variable {var} is not set", r.source))?,
-            (None, Some(c)) => c.clone(),
-            (None, None) if obj.external => {
-                bail!(
-                    "{}: external secrets and configs are not supported",
-                    r.source
-                )
-            }
-            (None, None) => bail!("{}: no file, environment or content", r.source),
-        };
-        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
-        let p = dir.join(&r.source);
-        write_private(&p, content.as_bytes(), r.mode.unwrap_or(0o444))?;
-        p
-    };
-    if !source.exists() {
-        bail!("{}: {} does not exist", r.source, source.display());
-    }
-    Ok(MountSpec {
-        kind: MountKind::Bind,
-        source: source.display().to_string(),
-        target: target.to_string(),
-        read_only: true,
-        ..Default::default()
-    })
-}
-
-/// Writes `bytes` to `p` with `mode`, replacing it atomically.
-fn write_private(p: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let tmp = p.with_extension("tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("write {}", tmp.display()))?;
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
-    std::fs::rename(&tmp, p).with_context(|| format!("write {}", p.display()))?;
-    Ok(())
 }

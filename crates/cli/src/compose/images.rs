@@ -9,7 +9,7 @@ use anyhow::{anyhow, bail, Context};
 use berth_build::exec::BuildInput;
 use berth_build::progress::{Progress, ProgressMode};
 use berth_build::BuildOptions;
-use berth_compose::model::{Project, Service};
+use berth_compose::model::{Build, Project, Service};
 use berth_engine::images::pull::PullOptions;
 use berth_engine::Engine;
 
@@ -45,22 +45,7 @@ pub fn build(
         .build
         .as_ref()
         .ok_or_else(|| anyhow!("service {} has no build section", s.name))?;
-    if b.context.contains("://") || b.context.starts_with("git@") {
-        bail!(
-            "service {}: remote build contexts ({}) are not supported",
-            s.name,
-            b.context
-        );
-    }
-    let context = PathBuf::from(&b.context);
-    if !context.is_dir() {
-        bail!(
-            "service {}: build context {} is not a directory",
-            s.name,
-            context.display()
-        );
-    }
-    let name = s.image_name(&project.name);
+    let context = build_context(s, b)?;
     let df_name = b.dockerfile.clone().unwrap_or_else(|| "Dockerfile".into());
     let df_path = if Path::new(&df_name).is_absolute() {
         PathBuf::from(&df_name)
@@ -73,37 +58,7 @@ pub fn build(
             .with_context(|| format!("service {}: read {}", s.name, df_path.display()))?,
     };
     let ignore = read_ignore(&context, Some(&df_path))?;
-    let mut build_args: BTreeMap<String, String> = b.args.clone();
-    for kv in &flags.args {
-        match kv.split_once('=') {
-            Some((k, v)) => {
-                build_args.insert(k.into(), v.into());
-            }
-            None => {
-                if let Some(v) = super::project::variable(kv) {
-                    build_args.insert(kv.clone(), v);
-                }
-            }
-        }
-    }
-    let mut labels = b.labels.clone();
-    labels.insert(super::labels::PROJECT.into(), project.name.clone());
-    labels.insert(super::labels::SERVICE.into(), s.name.clone());
-    let mut tags = vec![name.clone()];
-    tags.extend(b.tags.iter().cloned());
-    let opts = BuildOptions {
-        dockerfile_name: df_name,
-        build_args,
-        target: b.target.clone(),
-        no_cache: b.no_cache || flags.no_cache,
-        labels,
-        tags,
-        source_date_epoch: None,
-        secrets: BTreeMap::new(),
-        network: b.network.clone(),
-        explain_misses: false,
-        pull: b.pull || flags.pull,
-    };
+    let opts = build_options(project, s, b, flags, df_name);
     let mode = if flags.quiet {
         ProgressMode::Quiet
     } else {
@@ -122,6 +77,69 @@ pub fn build(
         super::progress::event("Service", &s.name, "Built");
     }
     Ok(result.image_id)
+}
+
+/// The build context: a local directory (remote contexts are not supported).
+fn build_context(s: &Service, b: &Build) -> anyhow::Result<PathBuf> {
+    if b.context.contains("://") || b.context.starts_with("git@") {
+        bail!(
+            "service {}: remote build contexts ({}) are not supported",
+            s.name,
+            b.context
+        );
+    }
+    let context = PathBuf::from(&b.context);
+    if !context.is_dir() {
+        bail!(
+            "service {}: build context {} is not a directory",
+            s.name,
+            context.display()
+        );
+    }
+    Ok(context)
+}
+
+/// The build's options: `build:` with the command line's flags over it; the image is
+/// tagged with the service's image name (and `build.tags`) and labelled with the project
+/// and service.
+fn build_options(
+    project: &Project,
+    s: &Service,
+    b: &Build,
+    flags: &BuildFlags,
+    dockerfile_name: String,
+) -> BuildOptions {
+    let mut build_args: BTreeMap<String, String> = b.args.clone();
+    for kv in &flags.args {
+        match kv.split_once('=') {
+            Some((k, v)) => {
+                build_args.insert(k.into(), v.into());
+            }
+            None => {
+                if let Some(v) = super::project::variable(kv) {
+                    build_args.insert(kv.clone(), v);
+                }
+            }
+        }
+    }
+    let mut labels = b.labels.clone();
+    labels.insert(super::labels::PROJECT.into(), project.name.clone());
+    labels.insert(super::labels::SERVICE.into(), s.name.clone());
+    let mut tags = vec![s.image_name(&project.name)];
+    tags.extend(b.tags.iter().cloned());
+    BuildOptions {
+        dockerfile_name,
+        build_args,
+        target: b.target.clone(),
+        no_cache: b.no_cache || flags.no_cache,
+        labels,
+        tags,
+        source_date_epoch: None,
+        secrets: BTreeMap::new(),
+        network: b.network.clone(),
+        explain_misses: false,
+        pull: b.pull || flags.pull,
+    }
 }
 
 /// Pulls `name` (its progress on standard error).

@@ -3,19 +3,21 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context as _};
-use berth_build::context::StdinContext;
 use berth_build::exec::BuildInput;
 use berth_build::progress::{Progress, ProgressMode};
 use berth_build::BuildOptions;
-use berth_dockerfile::dockerignore::{select_ignore_file, DockerIgnore};
 use berth_store::archive::ArchiveFormat;
 
 use super::args::{BuildArgs, BuilderCommand, Globals};
 use super::engine;
+
+mod input;
+
+pub(crate) use input::read_ignore;
 
 /// A scratch directory removed on drop (env secrets).
 struct TempDir(PathBuf);
@@ -39,119 +41,19 @@ impl Drop for TempDir {
 
 /// `build`.
 pub fn build(g: &Globals, a: BuildArgs) -> anyhow::Result<i32> {
-    if let Some(p) = a.platform.as_deref() {
-        let host = format!("linux/{}", host_arch());
-        if p != host {
-            bail!(
-                "platform {p} is not supported: berth builds for the host platform ({host}) only"
-            );
-        }
-    }
+    check_platform(a.platform.as_deref())?;
     let mut temps = Vec::new();
-    let mut stdin_used = false;
-    let mut stdin_context = None;
-    let (context, mut dockerfile, name) = if a.context == "-" {
-        stdin_used = true;
-        let mut ctx = StdinContext::read(io::stdin().lock())
-            .map_err(|e| anyhow!("unable to prepare context: {e}"))?;
-        for w in ctx.warnings() {
-            eprintln!("WARNING: {w}");
-        }
-        let df = ctx.take_dockerfile();
-        let dir = ctx.dir().to_path_buf();
-        stdin_context = Some(ctx);
-        (dir, df, "Dockerfile".to_string())
-    } else {
-        let ctx = Path::new(&a.context);
-        let ctx = ctx
-            .canonicalize()
-            .map_err(|_| anyhow!("unable to prepare context: path {:?} not found", a.context))?;
-        if !ctx.is_dir() {
-            bail!(
-                "unable to prepare context: {:?} is not a directory",
-                a.context
-            );
-        }
-        (ctx, None, "Dockerfile".to_string())
-    };
-    let mut df_path: Option<PathBuf> = None;
-    let name = match a.file.as_deref() {
-        Some("-") => {
-            if stdin_used {
-                bail!("invalid argument: can't use stdin for both build context and dockerfile");
-            }
-            let mut bytes = Vec::new();
-            io::stdin()
-                .lock()
-                .read_to_end(&mut bytes)
-                .context("read the Dockerfile from stdin")?;
-            dockerfile = Some(bytes);
-            "Dockerfile".to_string()
-        }
-        Some(f) => {
-            df_path = Some(if a.context == "-" {
-                context.join(f)
-            } else {
-                PathBuf::from(f)
-            });
-            f.to_string()
-        }
-        None => name,
-    };
-    let df_bytes = match dockerfile {
-        Some(b) => b,
-        None => {
-            let p = df_path
-                .clone()
-                .unwrap_or_else(|| context.join("Dockerfile"));
-            fs::read(&p).map_err(|e| {
-                anyhow!(
-                    "failed to read dockerfile: open {}: {}",
-                    p.display(),
-                    io_message(&e)
-                )
-            })?
-        }
-    };
-    let ignore = read_ignore(&context, df_path.as_deref())?;
-
-    let mut build_args = BTreeMap::new();
-    for kv in &a.build_arg {
-        match kv.split_once('=') {
-            Some((k, v)) => {
-                build_args.insert(k.to_string(), v.to_string());
-            }
-            None => {
-                if let Ok(v) = std::env::var(kv) {
-                    build_args.insert(kv.clone(), v);
-                }
-            }
-        }
-    }
-    let source_date_epoch = build_args
-        .get("SOURCE_DATE_EPOCH")
-        .cloned()
-        .or_else(|| std::env::var("SOURCE_DATE_EPOCH").ok())
-        .map(|s| {
-            s.parse::<i64>()
-                .map_err(|_| anyhow!("invalid SOURCE_DATE_EPOCH {s:?}"))
-        })
-        .transpose()?;
-    let mut labels = BTreeMap::new();
-    for l in &a.label {
-        let (k, v) = l.split_once('=').unwrap_or((l, ""));
-        labels.insert(k.to_string(), v.to_string());
-    }
+    let mut context = input::read_context(&a)?;
+    let dockerfile = input::read_dockerfile(&a, &mut context)?;
+    let ignore = read_ignore(&context.dir, dockerfile.path.as_deref())?;
+    let build_args = build_args(&a.build_arg);
+    let source_date_epoch = source_date_epoch(&build_args)?;
+    let labels = labels(&a.label);
     let secrets = parse_secrets(&a.secret, &mut temps)?;
     let quiet = a.quiet || a.progress == "quiet";
-    let mode = match a.progress.as_str() {
-        _ if quiet => ProgressMode::Quiet,
-        "auto" | "tty" | "plain" => ProgressMode::Plain,
-        "json" | "rawjson" => ProgressMode::Json,
-        other => bail!("invalid progress mode {other:?} (auto, plain, tty, json, quiet)"),
-    };
+    let mode = progress_mode(&a.progress, quiet)?;
     let opts = BuildOptions {
-        dockerfile_name: name,
+        dockerfile_name: dockerfile.name,
         build_args,
         target: a.target.clone(),
         no_cache: a.no_cache,
@@ -163,19 +65,12 @@ pub fn build(g: &Globals, a: BuildArgs) -> anyhow::Result<i32> {
         explain_misses: a.progress == "plain",
         pull: a.pull,
     };
-    let mut outputs = a
-        .output
-        .iter()
-        .map(|o| parse_output(o))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    if a.push {
-        outputs.push(parse_output("type=registry")?);
-    }
+    let outputs = outputs(&a)?;
     let progress = Progress::new(mode, Box::new(io::stderr()));
     let mut e = engine(g)?;
     let input = BuildInput {
-        dockerfile: &df_bytes,
-        context: &context,
+        dockerfile: &dockerfile.bytes,
+        context: &context.dir,
         ignore,
     };
     let result = match e.build(input, &opts, &progress) {
@@ -191,22 +86,8 @@ pub fn build(g: &Globals, a: BuildArgs) -> anyhow::Result<i32> {
             result.unused_args.join(" ")
         );
     }
+    export_outputs(&mut e, &a, &outputs, &result.image_id, quiet)?;
     let id = format!("sha256:{}", result.image_id);
-    for o in &outputs {
-        export(&mut e, &result.image_id, &o.kind, &o.dest)?;
-        if o.push {
-            let names = if o.names.is_empty() { &a.tag } else { &o.names };
-            if names.is_empty() {
-                bail!("pushing the build result needs a name: give -t NAME or name= in --output");
-            }
-            for n in names {
-                if !o.names.is_empty() {
-                    e.tag_image(&result.image_id, n)?;
-                }
-                super::registry::push_names(&mut e, std::slice::from_ref(n), quiet, true)?;
-            }
-        }
-    }
     if let Some(f) = &a.iidfile {
         fs::write(f, &id).with_context(|| format!("write {f}"))?;
     }
@@ -214,8 +95,115 @@ pub fn build(g: &Globals, a: BuildArgs) -> anyhow::Result<i32> {
         println!("{id}");
     }
     drop(temps);
-    drop(stdin_context);
+    drop(context);
     Ok(0)
+}
+
+/// `--label K=V` (a bare `K` has an empty value).
+fn labels(specs: &[String]) -> BTreeMap<String, String> {
+    specs
+        .iter()
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap_or((l, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+/// `--platform`: only the host's.
+fn check_platform(platform: Option<&str>) -> anyhow::Result<()> {
+    if let Some(p) = platform {
+        let host = format!("linux/{}", host_arch());
+        if p != host {
+            bail!(
+                "platform {p} is not supported: berth builds for the host platform ({host}) only"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `--build-arg K=V`, and `--build-arg K` taking K's value from the environment (skipped
+/// when unset).
+fn build_args(specs: &[String]) -> BTreeMap<String, String> {
+    let mut build_args = BTreeMap::new();
+    for kv in specs {
+        match kv.split_once('=') {
+            Some((k, v)) => {
+                build_args.insert(k.to_string(), v.to_string());
+            }
+            None => {
+                if let Ok(v) = std::env::var(kv) {
+                    build_args.insert(kv.clone(), v);
+                }
+            }
+        }
+    }
+    build_args
+}
+
+/// `SOURCE_DATE_EPOCH`: the build argument, else the environment variable.
+fn source_date_epoch(build_args: &BTreeMap<String, String>) -> anyhow::Result<Option<i64>> {
+    build_args
+        .get("SOURCE_DATE_EPOCH")
+        .cloned()
+        .or_else(|| std::env::var("SOURCE_DATE_EPOCH").ok())
+        .map(|s| {
+            s.parse::<i64>()
+                .map_err(|_| anyhow!("invalid SOURCE_DATE_EPOCH {s:?}"))
+        })
+        .transpose()
+}
+
+/// `--progress` (and `--quiet`) as a progress mode.
+fn progress_mode(progress: &str, quiet: bool) -> anyhow::Result<ProgressMode> {
+    Ok(match progress {
+        _ if quiet => ProgressMode::Quiet,
+        "auto" | "tty" | "plain" => ProgressMode::Plain,
+        "json" | "rawjson" => ProgressMode::Json,
+        other => bail!("invalid progress mode {other:?} (auto, plain, tty, json, quiet)"),
+    })
+}
+
+/// `--output`s, and a registry output for `--push`.
+fn outputs(a: &BuildArgs) -> anyhow::Result<Vec<Output>> {
+    let mut outputs = a
+        .output
+        .iter()
+        .map(|o| parse_output(o))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if a.push {
+        outputs.push(parse_output("type=registry")?);
+    }
+    Ok(outputs)
+}
+
+/// Exports the built image to each output, pushing it under its names (the output's, else
+/// `-t`'s) where the output pushes.
+fn export_outputs(
+    e: &mut berth_engine::Engine,
+    a: &BuildArgs,
+    outputs: &[Output],
+    image_id: &str,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    for o in outputs {
+        export(e, image_id, &o.kind, &o.dest)?;
+        if !o.push {
+            continue;
+        }
+        let names = if o.names.is_empty() { &a.tag } else { &o.names };
+        if names.is_empty() {
+            bail!("pushing the build result needs a name: give -t NAME or name= in --output");
+        }
+        for n in names {
+            if !o.names.is_empty() {
+                e.tag_image(image_id, n)?;
+            }
+            super::registry::push_names(e, std::slice::from_ref(n), quiet, true)?;
+        }
+    }
+    Ok(())
 }
 
 /// `builder prune`.
@@ -235,37 +223,6 @@ fn host_arch() -> &'static str {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
         other => other,
-    }
-}
-
-fn io_message(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::NotFound => "no such file or directory".into(),
-        _ => e.to_string(),
-    }
-}
-
-/// `<Dockerfile>.dockerignore` next to the Dockerfile, else the context's `.dockerignore`.
-pub(crate) fn read_ignore(
-    context: &Path,
-    dockerfile: Option<&Path>,
-) -> anyhow::Result<Option<DockerIgnore>> {
-    let df = dockerfile
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| context.join("Dockerfile").display().to_string());
-    let chosen = select_ignore_file(&df, |n| {
-        let p = if n == ".dockerignore" {
-            context.join(n)
-        } else {
-            PathBuf::from(n)
-        };
-        fs::read_to_string(p).ok()
-    });
-    match chosen {
-        None => Ok(None),
-        Some((file, text)) => Ok(Some(
-            DockerIgnore::parse(&text).map_err(|e| anyhow!("{file}: {e}"))?,
-        )),
     }
 }
 

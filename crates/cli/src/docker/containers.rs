@@ -81,118 +81,125 @@ fn each(
 /// Top-level container commands.
 pub fn dispatch_top(g: &Globals, c: Command) -> anyhow::Result<i32> {
     let e = engine(g)?;
-    Ok(match c {
-        Command::Start(a) if a.all => {
-            let mut policies = Vec::new();
-            for f in &a.filter {
-                match f.split_once('=') {
-                    Some(("restart-policy", p)) => policies.push(p.to_string()),
-                    _ => anyhow::bail!("invalid filter {f:?} (restart-policy=<policy>)"),
-                }
-            }
-            let mut code = 0;
-            for r in e.containers_to_start(&policies)? {
-                match e.start_container(&r) {
-                    Ok(()) => println!("{}", r.name),
-                    Err(err) => {
-                        eprintln!("Error response from daemon: {}: {err}", r.name);
-                        code = 1;
-                    }
-                }
-            }
-            code
-        }
-        Command::Start(a) => {
-            if a.attach && a.containers.len() == 1 {
-                let r = e.container(&a.containers[0])?;
-                e.spawn_monitor(&r)?;
-                return Ok(run::attach_and_start(&e, &r, a.interactive, true, None)?.unwrap_or(0));
-            }
-            each(&e, &a.containers, |e, r, n| {
-                e.start_container(r)?;
-                println!("{n}");
-                Ok(())
-            })
-        }
-        Command::Stop(a) => each(&e, &a.containers, |e, r, n| {
-            if e.stop_container(r, a.time, a.signal.as_deref())? == Stopped::Killed {
-                eprintln!(
-                    "{}: did not stop within {}s of {}; killed with SIGKILL",
-                    r.name,
-                    a.time.unwrap_or(r.stop_timeout),
-                    a.signal.as_deref().unwrap_or(&r.stop_signal)
-                );
-            }
-            println!("{n}");
-            Ok(())
-        }),
-        Command::Restart(a) => each(&e, &a.containers, |e, r, n| {
+    match c {
+        Command::Start(a) if a.all => start_all(&e, &a.filter),
+        Command::Start(a) => start(&e, &a),
+        Command::Stop(a) => Ok(stop(&e, &a)),
+        Command::Restart(a) => each_named(&e, &a.containers, |e, r| {
             e.stop_container(r, a.time, a.signal.as_deref())?;
-            e.start_container(r)?;
-            println!("{n}");
-            Ok(())
+            e.start_container(r)
         }),
-        Command::Kill(a) => each(&e, &a.containers, |e, r, n| {
-            e.kill_container(r, &a.signal)?;
-            println!("{n}");
-            Ok(())
+        Command::Kill(a) => each_named(&e, &a.containers, |e, r| e.kill_container(r, &a.signal)),
+        Command::Rm(a) => each_named(&e, &a.containers, |e, r| {
+            e.remove_container(r, a.force, a.volumes)
         }),
-        Command::Rm(a) => each(&e, &a.containers, |e, r, n| {
-            e.remove_container(r, a.force, a.volumes)?;
-            println!("{n}");
-            Ok(())
-        }),
-        Command::Pause(a) => each(&e, &a.containers, |e, r, n| {
-            e.set_paused(r, true)?;
-            println!("{n}");
-            Ok(())
-        }),
-        Command::Unpause(a) => each(&e, &a.containers, |e, r, n| {
-            e.set_paused(r, false)?;
-            println!("{n}");
-            Ok(())
-        }),
-        Command::Wait(a) => each(&e, &a.containers, |e, r, _| {
+        Command::Pause(a) => each_named(&e, &a.containers, |e, r| e.set_paused(r, true)),
+        Command::Unpause(a) => each_named(&e, &a.containers, |e, r| e.set_paused(r, false)),
+        Command::Wait(a) => Ok(each(&e, &a.containers, |e, r, _| {
             println!("{}", e.wait_container(r)?);
             Ok(())
-        }),
+        })),
         Command::Rename(a) => {
-            let r = e.container(&a.container)?;
-            e.rename_container(&r, &a.new_name)?;
-            0
+            e.rename_container(&e.container(&a.container)?, &a.new_name)?;
+            Ok(0)
         }
-        Command::Ps(a) => return ps(&e, a),
-        Command::Logs(a) => return logs(&e, a),
-        Command::Exec(a) => return exec(&e, a),
-        Command::Inspect(a) => return inspect(&e, a),
-        Command::Top(a) => {
-            let r = e.container(&a.container)?;
-            if !e.state(&r).is_running() {
-                anyhow::bail!("container {} is not running", r.id);
-            }
-            let ps_args = if a.ps_args.is_empty() {
-                vec!["-ef".to_string()]
-            } else {
-                a.ps_args.clone()
-            };
-            print!(
-                "{}",
-                berth_runtime::ops::ps::table(&e.runtime(), &r.id, &ps_args)?
-            );
-            0
-        }
-        Command::Attach(a) => {
-            let r = e.container(&a.container)?;
-            if !e.state(&r).is_running() {
-                anyhow::bail!("You cannot attach to a stopped container, start it first");
-            }
-            let stdin = !a.no_stdin && r.stdin_open;
-            return Ok(
-                run::attach_and_start(&e, &r, stdin, false, a.detach_keys.as_deref())?.unwrap_or(0),
-            );
-        }
+        Command::Ps(a) => ps(&e, a),
+        Command::Logs(a) => logs(&e, a),
+        Command::Exec(a) => exec(&e, a),
+        Command::Inspect(a) => inspect(&e, a),
+        Command::Top(a) => top(&e, &a),
+        Command::Attach(a) => attach(&e, &a),
         other => anyhow::bail!("unsupported command {other:?}"),
+    }
+}
+
+/// [`each`] for the commands that print each name once done with it.
+fn each_named(
+    e: &Engine,
+    names: &[String],
+    mut op: impl FnMut(&Engine, &ContainerRecord) -> berth_engine::Result<()>,
+) -> anyhow::Result<i32> {
+    Ok(each(e, names, |e, r, n| {
+        op(e, r)?;
+        println!("{n}");
+        Ok(())
+    }))
+}
+
+/// `start --all [--filter restart-policy=P]`: the stopped containers (with those policies).
+fn start_all(e: &Engine, filters: &[String]) -> anyhow::Result<i32> {
+    let mut policies = Vec::new();
+    for f in filters {
+        match f.split_once('=') {
+            Some(("restart-policy", p)) => policies.push(p.to_string()),
+            _ => anyhow::bail!("invalid filter {f:?} (restart-policy=<policy>)"),
+        }
+    }
+    let mut code = 0;
+    for r in e.containers_to_start(&policies)? {
+        match e.start_container(&r) {
+            Ok(()) => println!("{}", r.name),
+            Err(err) => {
+                eprintln!("Error response from daemon: {}: {err}", r.name);
+                code = 1;
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// `start`: attached for `-a` with one container, else each in the background.
+fn start(e: &Engine, a: &StartArgs) -> anyhow::Result<i32> {
+    if a.attach && a.containers.len() == 1 {
+        let r = e.container(&a.containers[0])?;
+        e.spawn_monitor(&r)?;
+        return Ok(run::attach_and_start(e, &r, a.interactive, true, None)?.unwrap_or(0));
+    }
+    each_named(e, &a.containers, |e, r| e.start_container(r))
+}
+
+/// `stop`: says so when a container had to be killed.
+fn stop(e: &Engine, a: &StopArgs) -> i32 {
+    each(e, &a.containers, |e, r, n| {
+        if e.stop_container(r, a.time, a.signal.as_deref())? == Stopped::Killed {
+            eprintln!(
+                "{}: did not stop within {}s of {}; killed with SIGKILL",
+                r.name,
+                a.time.unwrap_or(r.stop_timeout),
+                a.signal.as_deref().unwrap_or(&r.stop_signal)
+            );
+        }
+        println!("{n}");
+        Ok(())
     })
+}
+
+/// `top CONTAINER [ps options]` (default `-ef`).
+fn top(e: &Engine, a: &TopArgs) -> anyhow::Result<i32> {
+    let r = e.container(&a.container)?;
+    if !e.state(&r).is_running() {
+        anyhow::bail!("container {} is not running", r.id);
+    }
+    let ps_args = if a.ps_args.is_empty() {
+        vec!["-ef".to_string()]
+    } else {
+        a.ps_args.clone()
+    };
+    print!(
+        "{}",
+        berth_runtime::ops::ps::table(&e.runtime(), &r.id, &ps_args)?
+    );
+    Ok(0)
+}
+
+/// `attach CONTAINER`: a running container's streams (stdin if it is open).
+fn attach(e: &Engine, a: &AttachArgs) -> anyhow::Result<i32> {
+    let r = e.container(&a.container)?;
+    if !e.state(&r).is_running() {
+        anyhow::bail!("You cannot attach to a stopped container, start it first");
+    }
+    let stdin = !a.no_stdin && r.stdin_open;
+    Ok(run::attach_and_start(e, &r, stdin, false, a.detach_keys.as_deref())?.unwrap_or(0))
 }
 
 /// Docker's STATUS column.

@@ -6,13 +6,35 @@ use berth_engine::spec::{NetworkMode, RunOptions};
 
 use super::args::RunArgs;
 
+type Result<T> = berth_engine::Result<T>;
+
+/// The host environment, for `--env K` and env files.
 fn host_env(k: &str) -> Option<String> {
     std::env::var(k).ok()
 }
 
-/// Parses every flag of `a`.
-pub fn run_options(a: &RunArgs) -> berth_engine::Result<RunOptions> {
-    let mut o = RunOptions {
+/// Parses every flag of `a` (in this order, so the first bad flag is the one reported).
+pub fn run_options(a: &RunArgs) -> Result<RunOptions> {
+    let mut o = plain_options(a);
+    env_and_labels(a, &mut o)?;
+    mounts(a, &mut o)?;
+    resources(a, &mut o)?;
+    o.security = parse_security_opts(&a.security_opt)?;
+    stop_and_restart(a, &mut o)?;
+    network(a, &mut o)?;
+    host_options(a, &mut o)?;
+    health(a, &mut o)?;
+    o.log.driver = a.log_driver.clone();
+    for l in &a.log_opt {
+        let (k, v) = parse_key_value("--log-opt", l, false)?;
+        o.log.opts.insert(k, v);
+    }
+    Ok(o)
+}
+
+/// The flags taken as they are (no parsing), and `--entrypoint`.
+fn plain_options(a: &RunArgs) -> RunOptions {
+    RunOptions {
         name: a.name.clone(),
         hostname: a.hostname.clone(),
         domainname: a.domainname.clone(),
@@ -46,21 +68,25 @@ pub fn run_options(a: &RunArgs) -> berth_engine::Result<RunOptions> {
         } else {
             None
         },
-        ..Default::default()
-    };
-    o.publish = a.publish.clone();
-    o.publish_all = a.publish_all;
-    o.expose = a.expose.clone();
-    o.network_aliases = a.network_alias.clone();
-    o.ip = a.ip.clone();
-    if let Some(e) = &a.entrypoint {
+        publish: a.publish.clone(),
+        publish_all: a.publish_all,
+        expose: a.expose.clone(),
+        network_aliases: a.network_alias.clone(),
+        ip: a.ip.clone(),
         // `--entrypoint ""` clears the image's entrypoint; otherwise one word, as Docker.
-        o.entrypoint = Some(if e.is_empty() {
-            Vec::new()
-        } else {
-            vec![e.clone()]
-        });
+        entrypoint: a.entrypoint.as_ref().map(|e| {
+            if e.is_empty() {
+                Vec::new()
+            } else {
+                vec![e.clone()]
+            }
+        }),
+        ..Default::default()
     }
+}
+
+/// `--env-file`, `--env` (in that order) and `--label`.
+fn env_and_labels(a: &RunArgs, o: &mut RunOptions) -> Result<()> {
     for f in &a.env_file {
         o.env.extend(parse_env_file(f, host_env)?);
     }
@@ -73,6 +99,11 @@ pub fn run_options(a: &RunArgs) -> berth_engine::Result<RunOptions> {
         let (k, v) = parse_key_value("--label", l, true)?;
         o.labels.insert(k, v);
     }
+    Ok(())
+}
+
+/// `-v`, `--mount`, `--tmpfs`, in that order.
+fn mounts(a: &RunArgs, o: &mut RunOptions) -> Result<()> {
     for v in &a.volume {
         o.mounts.push(parse_volume(v)?);
     }
@@ -82,6 +113,11 @@ pub fn run_options(a: &RunArgs) -> berth_engine::Result<RunOptions> {
     for t in &a.tmpfs {
         o.mounts.push(parse_tmpfs(t)?);
     }
+    Ok(())
+}
+
+/// `--memory*`, `--cpus`, `--ulimit`.
+fn resources(a: &RunArgs, o: &mut RunOptions) -> Result<()> {
     if let Some(m) = &a.memory {
         o.memory = Some(parse_bytes("-m, --memory", m)?);
     }
@@ -97,7 +133,11 @@ pub fn run_options(a: &RunArgs) -> berth_engine::Result<RunOptions> {
     for u in &a.ulimit {
         o.ulimits.push(parse_ulimit(u)?);
     }
-    o.security = parse_security_opts(&a.security_opt)?;
+    Ok(())
+}
+
+/// `--stop-signal` and `--restart` (which `--rm` excludes).
+fn stop_and_restart(a: &RunArgs, o: &mut RunOptions) -> Result<()> {
     if let Some(s) = &a.stop_signal {
         parse_signal(s)?;
         o.stop_signal = Some(s.clone());
@@ -110,6 +150,12 @@ pub fn run_options(a: &RunArgs) -> berth_engine::Result<RunOptions> {
             "Conflicting options: --restart and --rm".into(),
         ));
     }
+    Ok(())
+}
+
+/// `--network`: published ports are dropped (with Docker's warning) and aliases and `--ip`
+/// refused off bridge networks.
+fn network(a: &RunArgs, o: &mut RunOptions) -> Result<()> {
     if let Some(n) = &a.network {
         o.network = NetworkMode::parse(n);
     }
@@ -125,6 +171,11 @@ pub fn run_options(a: &RunArgs) -> berth_engine::Result<RunOptions> {
             "network-scoped aliases and --ip are only supported for user-defined networks".into(),
         ));
     }
+    Ok(())
+}
+
+/// `--add-host`, `--device`, `--shm-size`, `--sysctl`.
+fn host_options(a: &RunArgs, o: &mut RunOptions) -> Result<()> {
     for h in &a.add_host {
         o.add_host.push(parse_add_host(h)?);
     }
@@ -138,6 +189,11 @@ pub fn run_options(a: &RunArgs) -> berth_engine::Result<RunOptions> {
         let (k, v) = parse_key_value("--sysctl", s, false)?;
         o.sysctls.insert(k, v);
     }
+    Ok(())
+}
+
+/// `--health-*` and `--no-healthcheck`.
+fn health(a: &RunArgs, o: &mut RunOptions) -> Result<()> {
     o.health.cmd = a.health_cmd.clone();
     o.health.retries = a.health_retries;
     o.health.no_healthcheck = a.no_healthcheck;
@@ -153,10 +209,5 @@ pub fn run_options(a: &RunArgs) -> berth_engine::Result<RunOptions> {
     if let Some(d) = &a.health_start_interval {
         o.health.start_interval = Some(parse_duration("--health-start-interval", d)?);
     }
-    o.log.driver = a.log_driver.clone();
-    for l in &a.log_opt {
-        let (k, v) = parse_key_value("--log-opt", l, false)?;
-        o.log.opts.insert(k, v);
-    }
-    Ok(o)
+    Ok(())
 }

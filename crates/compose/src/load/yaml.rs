@@ -219,6 +219,8 @@ impl Builder<'_> {
         }
     }
 
+    /// Takes one parser event: a scalar or alias becomes a node in the open collection, a
+    /// collection start opens a frame, its end closes it into a node.
     fn event(&mut self, ev: Event<'_>, ys: YSpan) -> Result<()> {
         let span = self.span(&ys);
         match ev {
@@ -269,41 +271,7 @@ impl Builder<'_> {
                 let Some(frame) = self.stack.pop() else {
                     return Ok(());
                 };
-                let (node, anchor) = match frame {
-                    Frame::Seq {
-                        items,
-                        span,
-                        anchor,
-                        tag,
-                    } => (
-                        Node {
-                            kind: Kind::Seq(items),
-                            span,
-                            tag,
-                        },
-                        anchor,
-                    ),
-                    Frame::Map {
-                        mut entries,
-                        merges,
-                        span,
-                        anchor,
-                        tag,
-                        ..
-                    } => {
-                        for m in merges {
-                            apply_merge(&mut entries, m, self)?;
-                        }
-                        (
-                            Node {
-                                kind: Kind::Map(entries),
-                                span,
-                                tag,
-                            },
-                            anchor,
-                        )
-                    }
-                };
+                let (node, anchor) = self.close(frame)?;
                 self.anchor(anchor, &node);
                 self.push(node)
             }
@@ -323,6 +291,45 @@ impl Builder<'_> {
             ));
         }
         Ok(())
+    }
+
+    /// A finished sequence or mapping (its merge keys applied) as a node, with its anchor.
+    fn close(&mut self, frame: Frame) -> Result<(Node, usize)> {
+        Ok(match frame {
+            Frame::Seq {
+                items,
+                span,
+                anchor,
+                tag,
+            } => (
+                Node {
+                    kind: Kind::Seq(items),
+                    span,
+                    tag,
+                },
+                anchor,
+            ),
+            Frame::Map {
+                mut entries,
+                merges,
+                span,
+                anchor,
+                tag,
+                ..
+            } => {
+                for m in merges {
+                    apply_merge(&mut entries, m, self)?;
+                }
+                (
+                    Node {
+                        kind: Kind::Map(entries),
+                        span,
+                        tag,
+                    },
+                    anchor,
+                )
+            }
+        })
     }
 
     fn anchor(&mut self, id: usize, node: &Node) {

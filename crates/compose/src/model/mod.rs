@@ -87,54 +87,8 @@ pub fn project_for(loaded: &Loaded, profiles: &[String], services: &[String]) ->
     let root = Node::root(&loaded.document, "", &loaded.spans);
     let mut warnings = Vec::new();
     let name = loaded.name.as_str();
-
-    let mut all = BTreeMap::new();
-    let mut networks = BTreeMap::new();
-    let mut volumes = BTreeMap::new();
-    let mut secrets = BTreeMap::new();
-    let mut configs = BTreeMap::new();
-    for (key, c) in root.entries()? {
-        let c = c.node();
-        match key {
-            "services" => {
-                for (s, n) in c.entries_or_null()? {
-                    all.insert(
-                        s.to_string(),
-                        service::service(s, n.node(), &ctx, &mut warnings)?,
-                    );
-                }
-            }
-            "networks" => {
-                for (k, n) in c.entries_or_null()? {
-                    networks.insert(k.to_string(), networks::network(k, n.node(), name)?);
-                }
-            }
-            "volumes" => {
-                for (k, n) in c.entries_or_null()? {
-                    volumes.insert(k.to_string(), resources::volume(k, n.node(), name)?);
-                }
-            }
-            "secrets" => {
-                for (k, n) in c.entries_or_null()? {
-                    secrets.insert(
-                        k.to_string(),
-                        resources::file_object("secret", k, n.node(), name, &ctx)?,
-                    );
-                }
-            }
-            "configs" => {
-                for (k, n) in c.entries_or_null()? {
-                    configs.insert(
-                        k.to_string(),
-                        resources::file_object("config", k, n.node(), name, &ctx)?,
-                    );
-                }
-            }
-            "name" | "version" | "include" | "models" => {}
-            k if k.starts_with("x-") => {}
-            k => warnings.push(format!("{k}: unknown top-level key, ignored")),
-        }
-    }
+    let mut top = read_top_level(&root, &ctx, name, &mut warnings)?;
+    let mut all = std::mem::take(&mut top.services);
     if let Some(unknown) = services.iter().find(|s| !all.contains_key(*s)) {
         return Err(crate::Error::Invalid(format!("no such service: {unknown}")));
     }
@@ -151,9 +105,9 @@ pub fn project_for(loaded: &Loaded, profiles: &[String], services: &[String]) ->
     if services_on
         .values()
         .any(|s| s.networks.contains_key("default"))
-        && !networks.contains_key("default")
+        && !top.networks.contains_key("default")
     {
-        networks.insert(
+        top.networks.insert(
             "default".into(),
             Network {
                 name: format!("{name}_default"),
@@ -166,15 +120,70 @@ pub fn project_for(loaded: &Loaded, profiles: &[String], services: &[String]) ->
         working_dir: loaded.working_dir.clone(),
         config_files: loaded.config_files.clone(),
         services: services_on,
-        networks,
-        volumes,
-        secrets,
-        configs,
+        networks: top.networks,
+        volumes: top.volumes,
+        secrets: top.secrets,
+        configs: top.configs,
         disabled: disabled.into_keys().collect(),
         warnings,
     };
     validate::references(&root, &project)?;
     Ok(project)
+}
+
+/// The top-level sections, each read entry by entry.
+#[derive(Default)]
+struct TopLevel {
+    services: BTreeMap<String, Service>,
+    networks: BTreeMap<String, Network>,
+    volumes: BTreeMap<String, Volume>,
+    secrets: BTreeMap<String, FileObject>,
+    configs: BTreeMap<String, FileObject>,
+}
+
+/// Reads the document's top-level sections for project `name`; unknown keys (other
+/// than `x-*`) are reported in `warnings`.
+fn read_top_level(
+    root: &Node<'_, '_>,
+    ctx: &Ctx<'_>,
+    name: &str,
+    warnings: &mut Vec<String>,
+) -> Result<TopLevel> {
+    let mut top = TopLevel::default();
+    for (key, c) in root.entries()? {
+        let c = c.node();
+        match key {
+            "services" => {
+                top.services = read_each(&c, |s, n| service::service(s, n, ctx, warnings))?
+            }
+            "networks" => top.networks = read_each(&c, |k, n| networks::network(k, n, name))?,
+            "volumes" => top.volumes = read_each(&c, |k, n| resources::volume(k, n, name))?,
+            "secrets" => {
+                top.secrets =
+                    read_each(&c, |k, n| resources::file_object("secret", k, n, name, ctx))?
+            }
+            "configs" => {
+                top.configs =
+                    read_each(&c, |k, n| resources::file_object("config", k, n, name, ctx))?
+            }
+            "name" | "version" | "include" | "models" => {}
+            k if k.starts_with("x-") => {}
+            k => warnings.push(format!("{k}: unknown top-level key, ignored")),
+        }
+    }
+    Ok(top)
+}
+
+/// Reads every entry of mapping `c` (none when it is null) with `read`.
+fn read_each<T>(
+    c: &Node<'_, '_>,
+    mut read: impl FnMut(&str, Node<'_, '_>) -> Result<T>,
+) -> Result<BTreeMap<String, T>> {
+    let mut out = BTreeMap::new();
+    for (k, n) in c.entries_or_null()? {
+        out.insert(k.to_string(), read(k, n.node())?);
+    }
+    Ok(out)
 }
 
 impl Project {

@@ -302,72 +302,102 @@ pub(crate) fn service(
             // `key:` with no value, or `!reset`: unset.
             continue;
         }
-        let opt = || c.opt_scalar();
-        match k {
-            "env_file" | "environment" => {}
-            "image" => s.image = opt()?,
-            "build" => s.build = Some(build(c, ctx, warnings)?),
-            "command" => s.command = command(c)?,
-            "entrypoint" => s.entrypoint = command(c)?,
-            "ports" => s.ports = ports(c)?,
-            "expose" => s.expose = expose(c)?,
-            "volumes" => s.volumes = mounts(c, ctx)?,
-            "tmpfs" => s.tmpfs = tmpfs(c)?,
-            "networks" => {
-                has_networks = !c.is_null();
-                s.networks = service_networks(c)?;
-            }
-            "network_mode" => s.network_mode = opt()?,
-            "depends_on" => s.depends_on = depends_on(c)?,
-            "healthcheck" => s.healthcheck = Some(healthcheck(c)?),
-            "restart" => s.restart = Some(restart(c)?),
-            "container_name" => s.container_name = Some(container_name(c)?),
-            "hostname" => s.hostname = opt()?,
-            "domainname" => s.domainname = opt()?,
-            "user" => s.user = opt()?,
-            "working_dir" => s.working_dir = opt()?,
-            "labels" => s.labels = string_map(c)?,
-            "stop_signal" => s.stop_signal = opt()?,
-            "stop_grace_period" => s.stop_grace_period = Some(Duration::from_node(c)?),
-            "init" => s.init = Some(c.bool()?),
-            "tty" => s.tty = c.bool()?,
-            "stdin_open" => s.stdin_open = c.bool()?,
-            "privileged" => s.privileged = c.bool()?,
-            "read_only" => s.read_only = c.bool()?,
-            "cap_add" => s.cap_add = c.string_or_list()?,
-            "cap_drop" => s.cap_drop = c.string_or_list()?,
-            "security_opt" => s.security_opt = c.string_or_list()?,
-            "ulimits" => s.ulimits = ulimits(c)?,
-            "sysctls" => s.sysctls = string_map(c)?,
-            "devices" => s.devices = devices(c)?,
-            "dns" => s.dns = c.string_or_list()?,
-            "dns_search" => s.dns_search = c.string_or_list()?,
-            "dns_opt" => s.dns_opt = c.string_or_list()?,
-            "extra_hosts" => s.extra_hosts = extra_hosts(c)?,
-            "group_add" => s.group_add = c.string_or_list()?,
-            "pid" => s.pid = opt()?,
-            "ipc" => s.ipc = opt()?,
-            "shm_size" => s.shm_size = Some(bytes_from_node(c)?),
-            "mem_limit" => s.mem_limit = Some(bytes_from_node(c)?),
-            "mem_reservation" => s.mem_reservation = Some(bytes_from_node(c)?),
-            "cpus" => s.cpus = Some(cpus(c)?),
-            "pids_limit" => s.pids_limit = Some(c.i64()?),
-            "deploy" => s.deploy = Some(deploy(c, warnings)?),
-            "pull_policy" => s.pull_policy = Some(pull_policy(c)?),
-            "platform" => s.platform = opt()?,
-            "runtime" => s.runtime = opt()?,
-            "logging" => s.logging = Some(logging(c)?),
-            "secrets" => s.secrets = file_refs(c)?,
-            "configs" => s.configs = file_refs(c)?,
-            "links" => s.links = c.string_or_list()?,
-            "profiles" => s.profiles = c.string_or_list()?,
-            "scale" => s.scale = Some(c.u64()?),
-            k if k.starts_with("x-") => {
-                s.extensions.insert(k.to_string(), c.v.clone());
-            }
-            k => warnings.push(format!("{}: {k:?} is not supported, ignored", n.path)),
+        has_networks |= k == "networks";
+        if !attribute(&mut s, k, c, ctx, warnings)? {
+            warnings.push(format!("{}: {k:?} is not supported, ignored", n.path));
         }
     }
+    check_service(&mut s, &n, has_networks, warnings)?;
+    Ok(s)
+}
+
+/// Reads attribute `k` into `s` (one arm per attribute); false for one the model does not
+/// support. `env_file` and `environment` are read beforehand, together.
+fn attribute(
+    s: &mut Service,
+    k: &str,
+    c: Node<'_, '_>,
+    ctx: &Ctx<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<bool> {
+    let opt = || c.opt_scalar();
+    match k {
+        "env_file" | "environment" => {}
+        "image" => s.image = opt()?,
+        "build" => s.build = Some(build(c, ctx, warnings)?),
+        "command" => s.command = command(c)?,
+        "entrypoint" => s.entrypoint = command(c)?,
+        "ports" => s.ports = ports(c)?,
+        "expose" => s.expose = expose(c)?,
+        "volumes" => s.volumes = mounts(c, ctx)?,
+        "tmpfs" => s.tmpfs = tmpfs(c)?,
+        "networks" => s.networks = service_networks(c)?,
+        "network_mode" => s.network_mode = opt()?,
+        "depends_on" => s.depends_on = depends_on(c)?,
+        "healthcheck" => s.healthcheck = Some(healthcheck(c)?),
+        "restart" => s.restart = Some(restart(c)?),
+        "container_name" => s.container_name = Some(container_name(c)?),
+        "hostname" => s.hostname = opt()?,
+        "domainname" => s.domainname = opt()?,
+        "user" => s.user = opt()?,
+        "working_dir" => s.working_dir = opt()?,
+        "labels" => s.labels = string_map(c)?,
+        "stop_signal" => s.stop_signal = opt()?,
+        "stop_grace_period" => s.stop_grace_period = Some(Duration::from_node(c)?),
+        "init" => s.init = Some(c.bool()?),
+        "tty" => s.tty = c.bool()?,
+        "stdin_open" => s.stdin_open = c.bool()?,
+        "privileged" => s.privileged = c.bool()?,
+        "read_only" => s.read_only = c.bool()?,
+        "cap_add" => s.cap_add = c.string_or_list()?,
+        "cap_drop" => s.cap_drop = c.string_or_list()?,
+        "security_opt" => s.security_opt = c.string_or_list()?,
+        "ulimits" => s.ulimits = ulimits(c)?,
+        "sysctls" => s.sysctls = string_map(c)?,
+        "devices" => s.devices = devices(c)?,
+        "dns" => s.dns = c.string_or_list()?,
+        "dns_search" => s.dns_search = c.string_or_list()?,
+        "dns_opt" => s.dns_opt = c.string_or_list()?,
+        "extra_hosts" => s.extra_hosts = extra_hosts(c)?,
+        "group_add" => s.group_add = c.string_or_list()?,
+        "pid" => s.pid = opt()?,
+        "ipc" => s.ipc = opt()?,
+        "shm_size" => s.shm_size = Some(bytes_from_node(c)?),
+        "mem_limit" => s.mem_limit = Some(bytes_from_node(c)?),
+        "mem_reservation" => s.mem_reservation = Some(bytes_from_node(c)?),
+        "cpus" => s.cpus = Some(cpus(c)?),
+        "pids_limit" => s.pids_limit = Some(c.i64()?),
+        "deploy" => s.deploy = Some(deploy(c, warnings)?),
+        "pull_policy" => s.pull_policy = Some(pull_policy(c)?),
+        "platform" => s.platform = opt()?,
+        "runtime" => s.runtime = opt()?,
+        "logging" => s.logging = Some(logging(c)?),
+        "secrets" => s.secrets = file_refs(c)?,
+        "configs" => s.configs = file_refs(c)?,
+        "links" => s.links = c.string_or_list()?,
+        "profiles" => s.profiles = c.string_or_list()?,
+        "scale" => s.scale = Some(c.u64()?),
+        k if k.starts_with("x-") => {
+            s.extensions.insert(k.to_string(), c.v.clone());
+        }
+        k if k.starts_with("x-") => {
+            s.extensions.insert(k.to_string(), c.v.clone());
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// What holds across attributes: an image or a build; `network_mode` without `networks`
+/// (ports ignored on the host network), else the default network; a `container_name` only
+/// for a single replica.
+fn check_service(
+    s: &mut Service,
+    n: &Node<'_, '_>,
+    has_networks: bool,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let name = &s.name;
     if s.image.is_none() && s.build.is_none() {
         return Err(n.err(format!(
             "service {name:?} has neither an image nor a build context specified"
@@ -393,5 +423,5 @@ pub(crate) fn service(
             "can't set container_name and {name} as container name must be unique"
         )));
     }
-    Ok(s)
+    Ok(())
 }

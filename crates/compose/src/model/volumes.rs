@@ -182,21 +182,16 @@ fn is_path(s: &str) -> bool {
     s.starts_with('.') || s.starts_with('/') || s.starts_with('~')
 }
 
+/// A mount in the long syntax (`type:`, `source:`, `target:`, per-type options).
 fn long_mount(n: Node<'_, '_>) -> Result<Mount> {
-    let kind = match n.get("type") {
-        Some(c) => c.node().str()?.to_string(),
-        None => return Err(n.err("mount is missing its type")),
-    };
+    let kind = required_str(&n, "type", "mount is missing its type")?;
     if !matches!(
         kind.as_str(),
         "volume" | "bind" | "tmpfs" | "image" | "npipe" | "cluster"
     ) {
         return Err(n.err(format!("invalid mount type {kind:?}")));
     }
-    let target = match n.get("target") {
-        Some(c) => c.node().str()?.to_string(),
-        None => return Err(n.err("mount is missing its target")),
-    };
+    let target = required_str(&n, "target", "mount is missing its target")?;
     let mut m = Mount::new(&kind, None, target);
     if kind == "bind" {
         m.bind = Some(BindOptions {
@@ -211,43 +206,9 @@ fn long_mount(n: Node<'_, '_>) -> Result<Mount> {
             "source" => m.source = c.opt_scalar()?.filter(|s| !s.is_empty()),
             "read_only" => m.read_only = c.bool()?,
             "consistency" => m.consistency = Some(c.scalar()?),
-            "bind" => {
-                let b = m.bind.get_or_insert_with(Default::default);
-                for (k, o) in c.entries_or_null()? {
-                    let o = o.node();
-                    match k {
-                        "propagation" => b.propagation = Some(o.scalar()?),
-                        "create_host_path" => b.create_host_path = o.bool()?,
-                        "selinux" => b.selinux = Some(o.scalar()?),
-                        k if k.starts_with("x-") => {}
-                        k => return Err(o.err(format!("unknown bind option {k:?}"))),
-                    }
-                }
-            }
-            "volume" => {
-                let v = m.volume.get_or_insert_with(Default::default);
-                for (k, o) in c.entries_or_null()? {
-                    let o = o.node();
-                    match k {
-                        "nocopy" => v.nocopy = o.bool()?,
-                        "subpath" => v.subpath = Some(o.scalar()?),
-                        k if k.starts_with("x-") => {}
-                        k => return Err(o.err(format!("unknown volume option {k:?}"))),
-                    }
-                }
-            }
-            "tmpfs" => {
-                let t = m.tmpfs.get_or_insert_with(Default::default);
-                for (k, o) in c.entries_or_null()? {
-                    let o = o.node();
-                    match k {
-                        "size" => t.size = Some(bytes_from_node(o)?),
-                        "mode" => t.mode = Some(file_mode(o)?),
-                        k if k.starts_with("x-") => {}
-                        k => return Err(o.err(format!("unknown tmpfs option {k:?}"))),
-                    }
-                }
-            }
+            "bind" => bind_options(c, m.bind.get_or_insert_with(Default::default))?,
+            "volume" => volume_options(c, m.volume.get_or_insert_with(Default::default))?,
+            "tmpfs" => tmpfs_options(c, m.tmpfs.get_or_insert_with(Default::default))?,
             "image" => {
                 let i = m.image.get_or_insert_with(Default::default);
                 if let Some(s) = c.get("subpath") {
@@ -265,6 +226,57 @@ fn long_mount(n: Node<'_, '_>) -> Result<Mount> {
         return Err(n.err("a tmpfs mount takes no source"));
     }
     Ok(m)
+}
+
+/// The string at `key`; an error saying `missing` without it.
+fn required_str(n: &Node<'_, '_>, key: &str, missing: &str) -> Result<String> {
+    match n.get(key) {
+        Some(c) => Ok(c.node().str()?.to_string()),
+        None => Err(n.err(missing)),
+    }
+}
+
+/// `bind:` options: `propagation`, `create_host_path`, `selinux`.
+fn bind_options(c: Node<'_, '_>, b: &mut BindOptions) -> Result<()> {
+    for (k, o) in c.entries_or_null()? {
+        let o = o.node();
+        match k {
+            "propagation" => b.propagation = Some(o.scalar()?),
+            "create_host_path" => b.create_host_path = o.bool()?,
+            "selinux" => b.selinux = Some(o.scalar()?),
+            k if k.starts_with("x-") => {}
+            k => return Err(o.err(format!("unknown bind option {k:?}"))),
+        }
+    }
+    Ok(())
+}
+
+/// `volume:` options: `nocopy`, `subpath`.
+fn volume_options(c: Node<'_, '_>, v: &mut VolumeOptions) -> Result<()> {
+    for (k, o) in c.entries_or_null()? {
+        let o = o.node();
+        match k {
+            "nocopy" => v.nocopy = o.bool()?,
+            "subpath" => v.subpath = Some(o.scalar()?),
+            k if k.starts_with("x-") => {}
+            k => return Err(o.err(format!("unknown volume option {k:?}"))),
+        }
+    }
+    Ok(())
+}
+
+/// `tmpfs:` options: `size`, `mode`.
+fn tmpfs_options(c: Node<'_, '_>, t: &mut TmpfsOptions) -> Result<()> {
+    for (k, o) in c.entries_or_null()? {
+        let o = o.node();
+        match k {
+            "size" => t.size = Some(bytes_from_node(o)?),
+            "mode" => t.mode = Some(file_mode(o)?),
+            k if k.starts_with("x-") => {}
+            k => return Err(o.err(format!("unknown tmpfs option {k:?}"))),
+        }
+    }
+    Ok(())
 }
 
 /// A file mode: an integer (as written, YAML `0o755`/`0755` already decoded) or an octal

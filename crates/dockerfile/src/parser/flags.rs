@@ -7,104 +7,168 @@
 /// whatever the escape directive says, as in BuildKit). Unlike BuildKit this works on characters,
 /// not bytes, so non-ASCII text in a flag is kept intact.
 pub(crate) fn extract_builder_flags(line: &str) -> (&str, Vec<String>) {
-    #[derive(PartialEq)]
-    enum Phase {
-        Spaces,
-        Word,
-        Quote,
-    }
-    let chars: Vec<(usize, char)> = line.char_indices().collect();
-    let mut flags = Vec::new();
-    let mut phase = Phase::Spaces;
-    let mut word = String::new();
-    let mut quote = '\0';
-    let mut blank_ok = false;
-    let mut i = 0;
+    let mut s = FlagScanner {
+        chars: line.char_indices().collect(),
+        end: line.len(),
+        i: 0,
+        phase: Phase::Spaces,
+        word: String::new(),
+        quote: '\0',
+        blank_ok: false,
+        flags: Vec::new(),
+    };
     loop {
-        let at_end = i >= chars.len();
-        let (off, ch) = chars.get(i).copied().unwrap_or((line.len(), '\0'));
-        if phase == Phase::Spaces {
-            if at_end {
-                break;
-            }
-            if ch.is_whitespace() {
-                i += 1;
-                continue;
-            }
-            let next_dash = chars.get(i + 1).map(|c| c.1) == Some('-');
-            if ch != '-' || !next_dash {
-                return (&line[off..], flags);
-            }
-            phase = Phase::Word;
+        let step = match s.phase {
+            Phase::Spaces => s.spaces(),
+            Phase::Word => s.word_char(),
+            Phase::Quote => s.quoted_char(),
+        };
+        match step {
+            Step::Next => {}
+            Step::Rest(off) => return (&line[off..], s.flags),
+            Step::End => return ("", s.flags),
         }
-        if at_end {
-            if word != "--" && (blank_ok || !word.is_empty()) {
-                flags.push(word);
-            }
-            break;
-        }
-        if phase == Phase::Word {
-            if ch.is_whitespace() {
-                phase = Phase::Spaces;
-                if word == "--" {
-                    return (&line[off..], flags);
-                }
-                if blank_ok || !word.is_empty() {
-                    flags.push(std::mem::take(&mut word));
-                }
-                word.clear();
-                blank_ok = false;
-                i += 1;
-                continue;
-            }
-            if ch == '\'' || ch == '"' {
-                quote = ch;
-                blank_ok = true;
-                phase = Phase::Quote;
-                i += 1;
-                continue;
-            }
-            let mut c = ch;
-            if ch == '\\' {
-                match chars.get(i + 1) {
-                    None => {
-                        i += 1;
-                        continue;
-                    }
-                    Some(&(_, n)) => {
-                        i += 1;
-                        c = n;
-                    }
-                }
-            }
-            word.push(c);
-            i += 1;
-            continue;
-        }
-        // Phase::Quote
-        if ch == quote {
-            phase = Phase::Word;
-            i += 1;
-            continue;
-        }
-        let mut c = ch;
-        if ch == '\\' {
-            match chars.get(i + 1) {
-                None => {
-                    phase = Phase::Word;
-                    i += 1;
-                    continue;
-                }
-                Some(&(_, n)) => {
-                    i += 1;
-                    c = n;
-                }
-            }
-        }
-        word.push(c);
-        i += 1;
     }
-    ("", flags)
+}
+
+/// Where the scanner is: between words, in a flag word, or in quotes inside one.
+#[derive(PartialEq)]
+enum Phase {
+    Spaces,
+    Word,
+    Quote,
+}
+
+/// What one step of the scanner found.
+enum Step {
+    /// Go on.
+    Next,
+    /// The flags end; the rest of the line starts at this byte offset.
+    Rest(usize),
+    /// The line ended.
+    End,
+}
+
+/// The state of [`extract_builder_flags`] over one line.
+struct FlagScanner {
+    chars: Vec<(usize, char)>,
+    /// The line's length (the offset past its last character).
+    end: usize,
+    i: usize,
+    phase: Phase,
+    /// The flag word so far.
+    word: String,
+    /// The quote character of the quotes being read.
+    quote: char,
+    /// Whether the word counts even when empty (it had quotes).
+    blank_ok: bool,
+    flags: Vec<String>,
+}
+
+impl FlagScanner {
+    /// The current character and its offset (`(end, '\0')` past the end).
+    fn current(&self) -> (usize, char) {
+        self.chars.get(self.i).copied().unwrap_or((self.end, '\0'))
+    }
+
+    fn at_end(&self) -> bool {
+        self.i >= self.chars.len()
+    }
+
+    /// Between words: skips blanks; a word starting with `--` is a flag, any other one
+    /// ends the flags.
+    fn spaces(&mut self) -> Step {
+        if self.at_end() {
+            return Step::End;
+        }
+        let (off, ch) = self.current();
+        if ch.is_whitespace() {
+            self.i += 1;
+            return Step::Next;
+        }
+        let next_dash = self.chars.get(self.i + 1).map(|c| c.1) == Some('-');
+        if ch != '-' || !next_dash {
+            return Step::Rest(off);
+        }
+        self.phase = Phase::Word;
+        Step::Next
+    }
+
+    /// At the end of the line: the last word is a flag unless it is `--` or empty.
+    fn finish(&mut self) -> Step {
+        if self.word != "--" && (self.blank_ok || !self.word.is_empty()) {
+            self.flags.push(std::mem::take(&mut self.word));
+        }
+        Step::End
+    }
+
+    /// In a flag word: a blank ends it (a bare `--` ends the flags), a quote opens quotes,
+    /// `\` keeps the next character.
+    fn word_char(&mut self) -> Step {
+        if self.at_end() {
+            return self.finish();
+        }
+        let (off, ch) = self.current();
+        if ch.is_whitespace() {
+            self.phase = Phase::Spaces;
+            if self.word == "--" {
+                return Step::Rest(off);
+            }
+            if self.blank_ok || !self.word.is_empty() {
+                self.flags.push(std::mem::take(&mut self.word));
+            }
+            self.word.clear();
+            self.blank_ok = false;
+            self.i += 1;
+            return Step::Next;
+        }
+        if ch == '\'' || ch == '"' {
+            self.quote = ch;
+            self.blank_ok = true;
+            self.phase = Phase::Quote;
+            self.i += 1;
+            return Step::Next;
+        }
+        if ch == '\\' {
+            self.i += 1;
+            if let Some(&(_, n)) = self.chars.get(self.i) {
+                self.word.push(n);
+                self.i += 1;
+            }
+            return Step::Next;
+        }
+        self.word.push(ch);
+        self.i += 1;
+        Step::Next
+    }
+
+    /// In quotes: the closing quote ends them, `\` keeps the next character (a trailing
+    /// one ends the quotes).
+    fn quoted_char(&mut self) -> Step {
+        if self.at_end() {
+            return self.finish();
+        }
+        let (_, ch) = self.current();
+        if ch == self.quote {
+            self.phase = Phase::Word;
+            self.i += 1;
+            return Step::Next;
+        }
+        if ch == '\\' {
+            self.i += 1;
+            match self.chars.get(self.i) {
+                Some(&(_, n)) => {
+                    self.word.push(n);
+                    self.i += 1;
+                }
+                None => self.phase = Phase::Word,
+            }
+            return Step::Next;
+        }
+        self.word.push(ch);
+        self.i += 1;
+        Step::Next
+    }
 }
 
 #[cfg(test)]

@@ -80,81 +80,25 @@ struct Parser<'a> {
     out: Dockerfile,
 }
 
-impl Parser<'_> {
+/// The first physical line of an instruction: its text (continuation removed), whether
+/// the instruction ends there, its line number and column.
+struct LineStart<'a> {
+    head: &'a str,
+    end: bool,
+    line: usize,
+    column: usize,
+}
+
+impl<'a> Parser<'a> {
+    /// Reads every instruction, with its comments and heredoc bodies.
     fn run(mut self) -> Result<Dockerfile, ParseError> {
         let mut comments: Vec<String> = Vec::new();
-        while let Some(&first) = self.lines.get(self.cur) {
-            let raw = if self.cur == 0 {
-                first.strip_prefix('\u{feff}').unwrap_or(first)
-            } else {
-                first
-            };
-            let token = trim_newline(raw).trim_start();
-            let column = trim_newline(raw).chars().count() - token.chars().count() + 1;
-            if let Some(c) = token.strip_prefix('#') {
-                let c = c.trim();
-                if c.is_empty() {
-                    comments.clear();
-                } else {
-                    comments.push(c.to_string());
-                }
-            }
-            self.cur += 1;
-            let line_no = self.cur;
-            self.dirs
-                .line(token, line_no)
-                .map_err(|m| ParseError::new(line_no, line_no, column, m, token))?;
-            let processed = if token.starts_with('#') { "" } else { token };
-            let (head, mut end) = trim_continuation(processed, self.dirs.escape);
-            if end && head.is_empty() {
+        while self.cur < self.lines.len() {
+            let Some(start) = self.start_instruction(&mut comments)? else {
                 continue;
-            }
-            let start_line = line_no;
-            let mut line = head.to_string();
-            let mut empty_continuation = false;
-            while !end {
-                let Some(&next) = self.lines.get(self.cur) else {
-                    break;
-                };
-                self.cur += 1;
-                let t = trim_newline(next);
-                if is_comment(t) {
-                    continue;
-                }
-                if t.trim_start().is_empty() {
-                    empty_continuation = true;
-                    continue;
-                }
-                let (c, e) = trim_continuation(t, self.dirs.escape);
-                end = e;
-                line.push_str(c);
-            }
-            if empty_continuation {
-                self.out.warnings.push(Warning {
-                    rule: "NoEmptyContinuation".into(),
-                    message: format!("Empty continuation line found in: {line}"),
-                    start_line,
-                    end_line: self.cur,
-                });
-            }
-            let mut inst = instruction_from_line(&line, self.dirs.escape, 0)
-                .map_err(|e| ParseError::new(start_line, self.cur, column, e.0, line.trim()))?;
-            let heredoc_target = match &inst.trigger {
-                Some(t) if inst.keyword == "onbuild" => t.as_ref(),
-                _ => &inst,
             };
-            let can_heredoc = matches!(heredoc_target.keyword.as_str(), "run" | "copy" | "add")
-                && !heredoc_target.json;
-            if can_heredoc && line.contains("<<") {
-                let mut docs = heredocs_from_line(&line);
-                for doc in &mut docs {
-                    self.read_heredoc_body(doc, start_line, column)?;
-                }
-                inst.heredocs = docs;
-            }
-            inst.start_line = start_line;
-            inst.end_line = self.cur;
-            inst.column = column;
+            let line = self.join_continuations(&start);
+            let mut inst = self.instruction(&line, start.line, start.column)?;
             inst.comments = std::mem::take(&mut comments);
             self.out.instructions.push(inst);
         }
@@ -167,6 +111,109 @@ impl Parser<'_> {
             escape: self.dirs.escape,
         };
         Ok(self.out)
+    }
+
+    /// Consumes one physical line: collects a comment into `comments`, feeds the
+    /// directive scanner; `None` when no instruction starts on it.
+    fn start_instruction(
+        &mut self,
+        comments: &mut Vec<String>,
+    ) -> Result<Option<LineStart<'a>>, ParseError> {
+        let first = self.lines[self.cur];
+        let raw = if self.cur == 0 {
+            first.strip_prefix('\u{feff}').unwrap_or(first)
+        } else {
+            first
+        };
+        let token = trim_newline(raw).trim_start();
+        let column = trim_newline(raw).chars().count() - token.chars().count() + 1;
+        if let Some(c) = token.strip_prefix('#') {
+            let c = c.trim();
+            if c.is_empty() {
+                comments.clear();
+            } else {
+                comments.push(c.to_string());
+            }
+        }
+        self.cur += 1;
+        let line_no = self.cur;
+        self.dirs
+            .line(token, line_no)
+            .map_err(|m| ParseError::new(line_no, line_no, column, m, token))?;
+        let processed = if token.starts_with('#') { "" } else { token };
+        let (head, end) = trim_continuation(processed, self.dirs.escape);
+        if end && head.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(LineStart {
+            head,
+            end,
+            line: line_no,
+            column,
+        }))
+    }
+
+    /// The logical line: the continuation lines joined on (comment lines skipped; empty
+    /// ones skipped with a `NoEmptyContinuation` warning).
+    fn join_continuations(&mut self, start: &LineStart) -> String {
+        let mut line = start.head.to_string();
+        let mut end = start.end;
+        let mut empty_continuation = false;
+        while !end {
+            let Some(&next) = self.lines.get(self.cur) else {
+                break;
+            };
+            self.cur += 1;
+            let t = trim_newline(next);
+            if is_comment(t) {
+                continue;
+            }
+            if t.trim_start().is_empty() {
+                empty_continuation = true;
+                continue;
+            }
+            let (c, e) = trim_continuation(t, self.dirs.escape);
+            end = e;
+            line.push_str(c);
+        }
+        if empty_continuation {
+            self.out.warnings.push(Warning {
+                rule: "NoEmptyContinuation".into(),
+                message: format!("Empty continuation line found in: {line}"),
+                start_line: start.line,
+                end_line: self.cur,
+            });
+        }
+        line
+    }
+
+    /// The instruction on logical `line`, with the bodies of its heredocs (RUN, COPY and
+    /// ADD, also as ONBUILD triggers, not in JSON form).
+    fn instruction(
+        &mut self,
+        line: &str,
+        start_line: usize,
+        column: usize,
+    ) -> Result<super::Instruction, ParseError> {
+        let mut inst = instruction_from_line(line, self.dirs.escape, 0)
+            .map_err(|e| ParseError::new(start_line, self.cur, column, e.0, line.trim()))?;
+        let heredoc_target = match &inst.trigger {
+            Some(t) if inst.keyword == "onbuild" => t.as_ref(),
+            _ => &inst,
+        };
+        let can_heredoc = matches!(heredoc_target.keyword.as_str(), "run" | "copy" | "add")
+            && !heredoc_target.json;
+        if can_heredoc && line.contains("<<") {
+            let mut docs = heredocs_from_line(line);
+            for doc in &mut docs {
+                self.read_heredoc_body(doc, start_line, column)?;
+            }
+            inst.heredocs = docs;
+        }
+        inst.start_line = start_line;
+        inst.end_line = self.cur;
+        inst.column = column;
+        Ok(inst)
     }
 
     /// Consumes raw lines up to the heredoc's terminator.

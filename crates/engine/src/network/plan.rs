@@ -79,74 +79,23 @@ impl Engine {
         image: &ContainerConfig,
         others: &[ContainerRecord],
     ) -> Result<Vec<PublishedPort>> {
-        let mut wanted: Vec<PortMapping> = Vec::new();
-        for p in &opts.publish {
-            wanted.extend(ipam::parse_publish(p).map_err(|e| Error::NetworkInput(e.into()))?);
-        }
-        if opts.publish_all {
-            let mut exposed: Vec<String> = image
-                .exposed_ports
-                .as_ref()
-                .map(|m| m.keys().cloned().collect())
-                .unwrap_or_default();
-            exposed.extend(opts.expose.iter().cloned());
-            for m in ipam::expose_to_mappings(&exposed) {
-                if !wanted
-                    .iter()
-                    .any(|w| w.container_port == m.container_port && w.proto == m.proto)
-                {
-                    wanted.push(m);
-                }
-            }
-        }
         let taken: Vec<&PublishedPort> = others
             .iter()
             .filter_map(|r| r.net.as_ref())
             .flat_map(|a| a.ports.iter())
             .collect();
         let mut out: Vec<PublishedPort> = Vec::new();
-        for m in wanted {
+        for m in wanted_ports(opts, image)? {
             let proto = proto_name(m.proto).to_string();
             let host_ip = m.host_ip.map(|i| i.to_string()).unwrap_or_default();
-            let bind_ip = m.host_ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
             let clash = |port: u16| {
-                taken
-                    .iter()
-                    .chain(out.iter().collect::<Vec<_>>().iter())
-                    .any(|t| {
-                        t.host_port == port
-                            && t.proto == proto
-                            && (t.host_ip.is_empty() || host_ip.is_empty() || t.host_ip == host_ip)
-                    })
+                taken.iter().copied().chain(out.iter()).any(|t| {
+                    t.host_port == port
+                        && t.proto == proto
+                        && (t.host_ip.is_empty() || host_ip.is_empty() || t.host_ip == host_ip)
+                })
             };
-            let host_port = if m.host_port == 0 {
-                let mut port = 0;
-                for _ in 0..50 {
-                    let p = ipam::free_port(bind_ip, m.proto, None)
-                        .map_err(|e| Error::Invalid(format!("pick a host port: {e}")))?;
-                    if !clash(p) {
-                        port = p;
-                        break;
-                    }
-                }
-                if port == 0 {
-                    return Err(Error::Conflict("no free host port".into()));
-                }
-                port
-            } else {
-                if clash(m.host_port) || ipam::port_in_use(bind_ip, m.host_port, m.proto) {
-                    return Err(Error::Conflict(format!(
-                        "Bind for {}:{} failed: port is already allocated",
-                        if host_ip.is_empty() {
-                            "0.0.0.0"
-                        } else {
-                            &host_ip
-                        },
-                        m.host_port
-                    )));
-                }
-                m.host_port
-            };
+            let host_port = host_port(&m, &host_ip, clash)?;
             out.push(PublishedPort {
                 host_ip,
                 host_port,
@@ -156,6 +105,60 @@ impl Engine {
         }
         Ok(out)
     }
+}
+
+/// The `-p` mappings, then with `-P` one for each exposed port (the image's and
+/// `--expose`) no `-p` maps.
+fn wanted_ports(opts: &RunOptions, image: &ContainerConfig) -> Result<Vec<PortMapping>> {
+    let mut wanted: Vec<PortMapping> = Vec::new();
+    for p in &opts.publish {
+        wanted.extend(ipam::parse_publish(p).map_err(|e| Error::NetworkInput(e.into()))?);
+    }
+    if opts.publish_all {
+        let mut exposed: Vec<String> = image
+            .exposed_ports
+            .as_ref()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        exposed.extend(opts.expose.iter().cloned());
+        for m in ipam::expose_to_mappings(&exposed) {
+            if !wanted
+                .iter()
+                .any(|w| w.container_port == m.container_port && w.proto == m.proto)
+            {
+                wanted.push(m);
+            }
+        }
+    }
+    Ok(wanted)
+}
+
+/// The host port for mapping `m`: a free one that `clash`es with no other container's
+/// when none was given (50 tries), else the given one if neither taken nor in use.
+fn host_port(m: &PortMapping, host_ip: &str, clash: impl Fn(u16) -> bool) -> Result<u16> {
+    let bind_ip = m.host_ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    if m.host_port != 0 {
+        if clash(m.host_port) || ipam::port_in_use(bind_ip, m.host_port, m.proto) {
+            return Err(Error::Conflict(format!(
+                "Bind for {}:{} failed: port is already allocated",
+                if host_ip.is_empty() {
+                    "0.0.0.0"
+                } else {
+                    host_ip
+                },
+                m.host_port
+            )));
+        }
+        return Ok(m.host_port);
+    }
+    for _ in 0..50 {
+        let p = ipam::free_port(bind_ip, m.proto, None)
+            .map_err(|e| Error::Invalid(format!("pick a host port: {e}")))?;
+        if !clash(p) {
+            return Ok(p);
+        }
+    }
+    Err(Error::Conflict("no free host port".into()))
 }
 
 /// An address on `n` for a container: `requested` (`--ip`, checked: in the subnet, not

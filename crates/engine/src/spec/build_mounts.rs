@@ -202,13 +202,44 @@ fn depth(dest: &str) -> usize {
 /// when a bind asks for it).
 pub fn mounts(input: &SpecInput) -> Result<(Value, Option<&'static str>)> {
     let opts = &input.opts;
+    let (user, rootfs_propagation) = user_mounts(input)?;
+    let all_user: Vec<String> = user.iter().map(|m| m.dest.clone()).collect();
+    let mut out = defaults_kept(input, &all_user);
+    if opts.init {
+        let bin = input.init_binary.as_deref().ok_or_else(|| {
+            Error::Conflict("--init needs docker-init (tini); none was found".into())
+        })?;
+        let mut m = M::new(INIT_PATH, "bind", &bin.to_string_lossy(), &["bind", "ro"]);
+        m.user = false;
+        out.push(m);
+    }
+    out.extend(user);
+    if opts.read_only {
+        make_read_only(&mut out);
+    }
+    let value = out
+        .into_iter()
+        .map(|m| {
+            json!({
+                "destination": m.dest,
+                "type": m.typ,
+                "source": m.source,
+                "options": m.options,
+            })
+        })
+        .collect();
+    Ok((Value::Array(value), rootfs_propagation))
+}
+
+/// The network files (unless a user mount replaces one) and the user's mounts, sorted
+/// parents-first; and the root propagation a shared or slave bind needs.
+fn user_mounts(input: &SpecInput) -> Result<(Vec<M>, Option<&'static str>)> {
     let mut user: Vec<M> = Vec::new();
     let user_dests: Vec<&str> = input
         .mounts
         .iter()
         .map(|m| m.spec.target.as_str())
         .collect();
-    let ro_root = opts.read_only;
     let etc = &input.etc_files;
     for (dest, src) in [
         ("/etc/resolv.conf", &etc.resolv_conf),
@@ -216,7 +247,7 @@ pub fn mounts(input: &SpecInput) -> Result<(Value, Option<&'static str>)> {
         ("/etc/hosts", &etc.hosts),
     ] {
         if !user_dests.contains(&dest) {
-            user.push(bind_mount(dest, src, ro_root, false, None));
+            user.push(bind_mount(dest, src, input.opts.read_only, false, None));
         }
     }
     let mut rootfs_propagation = None;
@@ -247,8 +278,13 @@ pub fn mounts(input: &SpecInput) -> Result<(Value, Option<&'static str>)> {
         });
     }
     user.sort_by_key(|m| depth(&m.dest));
+    Ok((user, rootfs_propagation))
+}
 
-    let all_user: Vec<String> = user.iter().map(|m| m.dest.clone()).collect();
+/// The default mounts no user mount replaces (a user `/dev` replaces those under it),
+/// with `--shm-size`, and `/sys` and cgroups writable under `--privileged`.
+fn defaults_kept(input: &SpecInput, all_user: &[String]) -> Vec<M> {
+    let opts = &input.opts;
     let dev_mounted = all_user.iter().any(|d| d == "/dev");
     let mut out: Vec<M> = Vec::new();
     for mut m in default_mounts() {
@@ -264,38 +300,21 @@ pub fn mounts(input: &SpecInput) -> Result<(Value, Option<&'static str>)> {
         }
         out.push(m);
     }
-    if opts.init {
-        let bin = input.init_binary.as_deref().ok_or_else(|| {
-            Error::Conflict("--init needs docker-init (tini); none was found".into())
-        })?;
-        let mut m = M::new(INIT_PATH, "bind", &bin.to_string_lossy(), &["bind", "ro"]);
-        m.user = false;
-        out.push(m);
-    }
-    out.extend(user);
-    if ro_root {
-        for m in out.iter_mut().filter(|m| !m.user) {
-            let exempt = matches!(
-                m.dest.as_str(),
-                "/proc" | "/dev/pts" | "/dev/shm" | "/dev/mqueue" | "/dev"
-            );
-            if !exempt && !m.options.iter().any(|o| o == "ro") {
-                m.options.push("ro".into());
-            }
+    out
+}
+
+/// `--read-only`: every mount berth adds (not the user's) read-only, except those the
+/// container needs writable.
+fn make_read_only(mounts: &mut [M]) {
+    for m in mounts.iter_mut().filter(|m| !m.user) {
+        let exempt = matches!(
+            m.dest.as_str(),
+            "/proc" | "/dev/pts" | "/dev/shm" | "/dev/mqueue" | "/dev"
+        );
+        if !exempt && !m.options.iter().any(|o| o == "ro") {
+            m.options.push("ro".into());
         }
     }
-    let value = out
-        .into_iter()
-        .map(|m| {
-            json!({
-                "destination": m.dest,
-                "type": m.typ,
-                "source": m.source,
-                "options": m.options,
-            })
-        })
-        .collect();
-    Ok((Value::Array(value), rootfs_propagation))
 }
 
 #[cfg(test)]

@@ -102,59 +102,19 @@ fn nameserver_of(line: &str) -> Option<&str> {
 /// when none are left. `--dns`, `--dns-search` and `--dns-option` replace the file's
 /// nameservers, search list and options.
 pub fn resolv_conf(input: &ResolvInput) -> String {
-    let keep_all = matches!(input.network, NetworkMode::Host | NetworkMode::None);
-    let usable = |ns: &str| {
-        keep_all
-            || (!is_local_ns(ns)
-                && (input.ipv6 || !ns.parse::<IpAddr>().is_ok_and(|i| i.is_ipv6())))
-    };
-    let fallback = || {
-        let mut v: Vec<String> = DEFAULT_DNS_V4.iter().map(|s| s.to_string()).collect();
-        if input.ipv6 {
-            v.extend(DEFAULT_DNS_V6.iter().map(|s| s.to_string()));
-        }
-        v
-    };
     if input.dns.is_empty() && input.dns_search.is_empty() && input.dns_options.is_empty() {
-        let mut out = String::new();
-        let mut any_ns = false;
-        for line in input.host.lines() {
-            match nameserver_of(line) {
-                Some(ns) if !usable(ns) => continue,
-                Some(_) => any_ns = true,
-                None => {}
-            }
-            out.push_str(line);
-            out.push('\n');
-        }
-        if !any_ns && !keep_all {
-            for ns in fallback() {
-                out.push_str(&format!("nameserver {ns}\n"));
-            }
-        }
-        return out;
+        return filtered_host_file(input);
     }
-    let last_list = |key: &str| -> Vec<String> {
-        input
-            .host
-            .lines()
-            .filter_map(|l| {
-                let mut w = l.split_whitespace();
-                (w.next() == Some(key)).then(|| w.map(str::to_string).collect::<Vec<_>>())
-            })
-            .next_back()
-            .unwrap_or_default()
-    };
     let nameservers: Vec<String> = if input.dns.is_empty() {
         let ns: Vec<String> = input
             .host
             .lines()
             .filter_map(nameserver_of)
-            .filter(|n| usable(n))
+            .filter(|n| usable_nameserver(input, n))
             .map(str::to_string)
             .collect();
-        if ns.is_empty() && !keep_all {
-            fallback()
+        if ns.is_empty() && !keeps_host_file(input) {
+            fallback_nameservers(input.ipv6)
         } else {
             ns
         }
@@ -162,12 +122,12 @@ pub fn resolv_conf(input: &ResolvInput) -> String {
         input.dns.to_vec()
     };
     let search = if input.dns_search.is_empty() {
-        last_list("search")
+        last_list(input.host, "search")
     } else {
         input.dns_search.to_vec()
     };
     let options = if input.dns_options.is_empty() {
-        last_list("options")
+        last_list(input.host, "options")
     } else {
         input.dns_options.to_vec()
     };
@@ -184,6 +144,60 @@ pub fn resolv_conf(input: &ResolvInput) -> String {
         out.push_str(&format!("options {options}\n"));
     }
     out
+}
+
+/// Whether the host's nameservers are kept as they are (`--network host` or `none`).
+fn keeps_host_file(input: &ResolvInput) -> bool {
+    matches!(input.network, NetworkMode::Host | NetworkMode::None)
+}
+
+/// Whether a host nameserver is kept: all are on host/none networks; otherwise not a
+/// loopback one, nor an IPv6 one without IPv6.
+fn usable_nameserver(input: &ResolvInput, ns: &str) -> bool {
+    keeps_host_file(input)
+        || (!is_local_ns(ns) && (input.ipv6 || !ns.parse::<IpAddr>().is_ok_and(|i| i.is_ipv6())))
+}
+
+/// Docker's fallback nameservers (Google's), IPv6 ones too with IPv6.
+fn fallback_nameservers(ipv6: bool) -> Vec<String> {
+    let mut v: Vec<String> = DEFAULT_DNS_V4.iter().map(|s| s.to_string()).collect();
+    if ipv6 {
+        v.extend(DEFAULT_DNS_V6.iter().map(|s| s.to_string()));
+    }
+    v
+}
+
+/// The host's file line by line, minus the nameservers not kept (the fallback ones added
+/// when none is left).
+fn filtered_host_file(input: &ResolvInput) -> String {
+    let mut out = String::new();
+    let mut any_ns = false;
+    for line in input.host.lines() {
+        match nameserver_of(line) {
+            Some(ns) if !usable_nameserver(input, ns) => continue,
+            Some(_) => any_ns = true,
+            None => {}
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if !any_ns && !keeps_host_file(input) {
+        for ns in fallback_nameservers(input.ipv6) {
+            out.push_str(&format!("nameserver {ns}\n"));
+        }
+    }
+    out
+}
+
+/// The words after the last `key` line of a resolv.conf (`search`, `options`).
+fn last_list(host: &str, key: &str) -> Vec<String> {
+    host.lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            (w.next() == Some(key)).then(|| w.map(str::to_string).collect::<Vec<_>>())
+        })
+        .next_back()
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

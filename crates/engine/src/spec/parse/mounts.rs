@@ -4,6 +4,10 @@ use crate::spec::{Error, MountKind, MountSpec, Propagation, Result};
 
 use super::bytes::parse_bytes;
 
+mod mount_flag;
+
+pub use mount_flag::parse_mount;
+
 const VOLUME_FLAG: &str = "-v, --volume";
 
 /// Docker's rule for local volume names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
@@ -16,6 +20,7 @@ fn valid_volume_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
 }
 
+/// Rejects a relative target and `/`.
 fn check_target(flag: &str, value: &str, target: &str) -> Result<()> {
     if !target.starts_with('/') {
         return Err(Error::flag(
@@ -81,6 +86,13 @@ pub fn parse_volume(value: &str) -> Result<MountSpec> {
     if mode.is_empty() && parts.len() == 3 {
         return Err(bad());
     }
+    apply_volume_mode(&mut m, value, mode)?;
+    Ok(m)
+}
+
+/// `-v`'s `:mode` list onto `m`: `ro`/`rw`, `z`/`Z`, `nocopy` (volumes), a propagation
+/// (binds), Docker Desktop's consistency hints (ignored); each family at most once.
+fn apply_volume_mode(m: &mut MountSpec, value: &str, mode: &str) -> Result<()> {
     let invalid_mode = || Error::flag(VOLUME_FLAG, value, format!("invalid mode: {mode}"));
     let (mut rw_seen, mut label_seen, mut prop_seen, mut copy_seen) = (false, false, false, false);
     for opt in mode
@@ -96,14 +108,14 @@ pub fn parse_volume(value: &str) -> Result<MountSpec> {
                 m.selinux_label = Some(opt.to_string());
                 &mut label_seen
             }
-            "nocopy" if kind == MountKind::Volume => {
+            "nocopy" if m.kind == MountKind::Volume => {
                 m.volume_nocopy = true;
                 &mut copy_seen
             }
             // Docker Desktop's consistency hints: accepted, no effect on Linux.
             "consistent" | "cached" | "delegated" => continue,
             _ => match Propagation::from_name(opt) {
-                Some(p) if kind == MountKind::Bind => {
+                Some(p) if m.kind == MountKind::Bind => {
                     m.bind_propagation = Some(p);
                     &mut prop_seen
                 }
@@ -114,151 +126,7 @@ pub fn parse_volume(value: &str) -> Result<MountSpec> {
             return Err(invalid_mode());
         }
     }
-    Ok(m)
-}
-
-fn parse_bool(s: &str) -> Option<bool> {
-    match s {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
-        _ => None,
-    }
-}
-
-/// `--mount type=bind|volume|tmpfs,source=..,target=..,readonly,...` (CSV, quoted fields
-/// allowed). `type` defaults to `volume`, as in Docker.
-pub fn parse_mount(value: &str) -> Result<MountSpec> {
-    const F: &str = "--mount";
-    let err = |r: String| Error::flag(F, value, r);
-    let fields = berth_dockerfile::csv::fields(value).map_err(err)?;
-    let mut m = MountSpec::default();
-    let mut kind = None;
-    let (mut bind_opt, mut vol_opt, mut tmpfs_opt) = (None, None, None);
-    for field in &fields {
-        let (key, val) = match field.split_once('=') {
-            Some((k, v)) => (k.trim().to_ascii_lowercase(), Some(v.trim())),
-            None => (field.trim().to_ascii_lowercase(), None),
-        };
-        let need =
-            || val.ok_or_else(|| err(format!("invalid field '{field}' must be a key=value pair")));
-        let boolean = || match val {
-            None => Ok(true),
-            Some(v) => parse_bool(v).ok_or_else(|| err(format!("invalid value for {key}: {v}"))),
-        };
-        match key.as_str() {
-            "type" => {
-                kind = Some(match need()? {
-                    "bind" => MountKind::Bind,
-                    "volume" => MountKind::Volume,
-                    "tmpfs" => MountKind::Tmpfs,
-                    t => return Err(err(format!("invalid value for type: {t}"))),
-                })
-            }
-            "source" | "src" => m.source = need()?.to_string(),
-            "target" | "dst" | "destination" => m.target = need()?.to_string(),
-            "readonly" | "ro" => m.read_only = boolean()?,
-            "consistency" => {
-                need()?;
-            }
-            "bind-propagation" => {
-                let v = need()?;
-                m.bind_propagation = Some(
-                    Propagation::from_name(v)
-                        .ok_or_else(|| err(format!("invalid value for {key}: {v}")))?,
-                );
-                bind_opt = Some(key.clone());
-            }
-            "bind-nonrecursive" => {
-                m.bind_nonrecursive = boolean()?;
-                bind_opt = Some(key.clone());
-            }
-            "bind-recursive" => {
-                m.bind_nonrecursive = match need()? {
-                    "enabled" => false,
-                    "disabled" => true,
-                    v => return Err(err(format!("invalid value for {key}: {v}"))),
-                };
-                bind_opt = Some(key.clone());
-            }
-            "volume-nocopy" | "volume-no-copy" => {
-                m.volume_nocopy = boolean()?;
-                vol_opt = Some(key.clone());
-            }
-            "volume-subpath" => {
-                m.volume_subpath = Some(need()?.to_string());
-                vol_opt = Some(key.clone());
-            }
-            "volume-driver" => {
-                m.volume_driver = Some(need()?.to_string());
-                vol_opt = Some(key.clone());
-            }
-            "volume-label" | "volume-opt" => {
-                let v = need()?;
-                let (k, v) = v.split_once('=').unwrap_or((v, ""));
-                let map = if key == "volume-label" {
-                    &mut m.volume_labels
-                } else {
-                    &mut m.volume_options
-                };
-                map.insert(k.to_string(), v.to_string());
-                vol_opt = Some(key.clone());
-            }
-            "tmpfs-size" => {
-                let v = need()?;
-                m.tmpfs_size = Some(
-                    parse_bytes(F, v).map_err(|_| err(format!("invalid value for {key}: {v}")))?,
-                );
-                tmpfs_opt = Some(key.clone());
-            }
-            "tmpfs-mode" => {
-                let v = need()?;
-                m.tmpfs_mode = Some(
-                    u32::from_str_radix(v, 8)
-                        .map_err(|_| err(format!("invalid value for {key}: {v}")))?,
-                );
-                tmpfs_opt = Some(key.clone());
-            }
-            _ => return Err(err(format!("unexpected key '{key}' in '{field}'"))),
-        }
-    }
-    m.kind = kind.unwrap_or(MountKind::Volume);
-    let mix = |opt: Option<String>, what: &str, ok: MountKind| match opt {
-        Some(_) if m.kind != ok => Err(err(format!(
-            "cannot mix '{what}-*' options with mount type '{}'",
-            kind_name(m.kind)
-        ))),
-        _ => Ok(()),
-    };
-    mix(bind_opt, "bind", MountKind::Bind)?;
-    mix(vol_opt, "volume", MountKind::Volume)?;
-    mix(tmpfs_opt, "tmpfs", MountKind::Tmpfs)?;
-    if m.target.is_empty() {
-        return Err(err("target is required".into()));
-    }
-    check_target(F, value, &m.target)?;
-    match m.kind {
-        MountKind::Bind if m.source.is_empty() => {
-            Err(err("source is required when specifying bind mounts".into()))
-        }
-        MountKind::Tmpfs if !m.source.is_empty() => {
-            Err(err("source must not be specified for tmpfs mounts".into()))
-        }
-        MountKind::Volume if !m.source.is_empty() && !valid_volume_name(&m.source) => {
-            Err(err(format!(
-                "\"{}\" includes invalid characters for a local volume name",
-                m.source
-            )))
-        }
-        _ => Ok(m),
-    }
-}
-
-fn kind_name(k: MountKind) -> &'static str {
-    match k {
-        MountKind::Bind => "bind",
-        MountKind::Volume => "volume",
-        MountKind::Tmpfs => "tmpfs",
-    }
+    Ok(())
 }
 
 /// `--tmpfs /path[:options]` (`/run:rw,size=64m,mode=1777`). `size=` and `mode=` go to
