@@ -2,17 +2,13 @@
 //! the pty master as SCM_RIGHTS; the harness then reads the container's terminal output.
 
 use std::fs::File;
-use std::io::{IoSliceMut, Read};
-use std::os::fd::{FromRawFd, RawFd};
-use std::os::unix::io::AsRawFd;
+use std::io::Read;
+use std::os::fd::AsFd;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
-
-use nix::cmsg_space;
-use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
 
 /// What the receiver thread ended with.
 #[derive(Debug)]
@@ -74,37 +70,13 @@ fn receive(listener: UnixListener, deadline: Duration) -> Console {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(deadline));
     let mut buf = [0u8; 4096];
-    let mut iov = [IoSliceMut::new(&mut buf)];
-    let mut space = cmsg_space!([RawFd; 1]);
-    let fd = {
-        let msg = match recvmsg::<()>(
-            stream.as_raw_fd(),
-            &mut iov,
-            Some(&mut space),
-            MsgFlags::MSG_CMSG_CLOEXEC,
-        ) {
-            Ok(m) => m,
-            Err(e) => return Console::Error(format!("recvmsg: {e}")),
-        };
-        let mut fd = None;
-        if let Ok(cmsgs) = msg.cmsgs() {
-            for c in cmsgs {
-                if let ControlMessageOwned::ScmRights(fds) = c {
-                    fd = fds.first().copied();
-                }
-            }
+    let mut master = match berth_sys::misc::recv_with_fd(stream.as_fd(), &mut buf) {
+        Ok((_, Some(fd))) => File::from(fd),
+        Ok((_, None)) => {
+            return Console::Error("the console socket message carried no fd (SCM_RIGHTS)".into())
         }
-        match fd {
-            Some(fd) => fd,
-            None => {
-                return Console::Error(
-                    "the console socket message carried no fd (SCM_RIGHTS)".into(),
-                )
-            }
-        }
+        Err(e) => return Console::Error(format!("recvmsg: {e}")),
     };
-    // SAFETY: the fd was just received via SCM_RIGHTS and is owned by nobody else.
-    let mut master = unsafe { File::from_raw_fd(fd) };
     let mut out = Vec::new();
     let mut chunk = [0u8; 4096];
     // Reads end with EIO once the last slave fd (the container's) is closed.

@@ -8,6 +8,8 @@
 //! was left behind (state, mounts, cgroup dirs, processes), cleans up, and fails the test if
 //! something leaked.
 
+#![forbid(unsafe_code)]
+
 mod bundle;
 pub mod cgroup;
 pub mod cmd;

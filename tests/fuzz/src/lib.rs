@@ -10,6 +10,8 @@
 //! printing the input, when one input runs longer than `BERTH_FUZZ_HANG_SECS` (default 30).
 //! `scripts/fuzz` runs every target for longer.
 
+#![forbid(unsafe_code)]
+
 mod budget;
 mod input;
 mod mutate;

@@ -15,7 +15,6 @@
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -425,16 +424,7 @@ fn set_linger_zero(conn: &TcpStream) {
         l_onoff: 1,
         l_linger: 0,
     };
-    // SAFETY: a valid socket fd and a properly sized `linger` value.
-    unsafe {
-        libc::setsockopt(
-            conn.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&linger as *const libc::linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        );
-    }
+    let _ = nix::sys::socket::setsockopt(conn, nix::sys::socket::sockopt::Linger, &linger);
 }
 
 fn reason(status: u16) -> &'static str {
