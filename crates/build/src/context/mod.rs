@@ -10,8 +10,9 @@
 //!   ADD's archive extraction lives in `extract`.
 //! - [`parse_chown`] / [`parse_chmod`] read `--chown` and `--chmod`.
 //!
-//! Paths inside trees are resolved as if the root were `/`: symlinks are followed but
-//! re-rooted, and for the build context leaving the root is an error.
+//! Paths inside trees are resolved on the path-safety core (`berth_pathsafe::Root::lookup`)
+//! as if the root were `/`: symlinks are followed but re-rooted, and for the build context
+//! leaving the root is an error and what `.dockerignore` hides does not exist.
 
 mod chown;
 mod copy;
@@ -35,8 +36,9 @@ pub use glob::{has_meta, match_component, resolve_sources};
 pub use hash::{content_hash, content_hashes};
 pub use stdin::StdinContext;
 
+use berth_pathsafe::Root;
 use error::io_err;
-use resolve::{resolve, Confine};
+use resolve::{resolve, resolve_at, Confine};
 
 /// A directory files are copied from: the build context (with its .dockerignore) or another
 /// stage's/image's root filesystem (no ignore).
@@ -74,9 +76,15 @@ impl<'a> SourceTree<'a> {
         }
     }
 
-    /// Whether `rel` exists (following symlinks within the tree) and is a directory.
-    fn stat(&self, rel: &str, confine: Confine<'_>) -> Result<Option<bool>, ContextError> {
-        let r = resolve(self.root, rel, true, confine)?;
+    /// Whether `rel` exists (following symlinks within the tree) and is a directory;
+    /// `resolver` is the tree's root, opened.
+    fn stat(
+        &self,
+        resolver: &Root,
+        rel: &str,
+        confine: Confine<'_>,
+    ) -> Result<Option<bool>, ContextError> {
+        let r = resolve_at(resolver, rel, true, confine)?;
         if !r.exists() {
             return Ok(None);
         }
