@@ -127,6 +127,7 @@ pub fn resolve_sources(
             out.push(Source {
                 rel: ".".into(),
                 is_dir: true,
+                real: Some(String::new()),
             });
             continue;
         }
@@ -136,13 +137,10 @@ pub fn resolve_sources(
         };
         let joined = comps.join("/");
         if !comps.iter().any(|c| has_meta(c)) {
-            let is_dir = tree
+            let source = tree
                 .stat(resolver, &joined, confine)?
                 .ok_or_else(|| ContextError::NotFound(joined.clone()))?;
-            out.push(Source {
-                rel: joined,
-                is_dir,
-            });
+            out.push(source);
             continue;
         }
         let mut found = expand(tree, resolver, pattern, &comps)?;
@@ -218,6 +216,7 @@ fn expand(
                     found.push(Source {
                         rel,
                         is_dir: md.is_dir(),
+                        real: Some(real),
                     });
                 }
             }
@@ -227,8 +226,8 @@ fn expand(
     // What is left: symlinks matched by the last component, and every path when the last
     // component has no metacharacter.
     for cand in cands {
-        if let Some(is_dir) = tree.stat(resolver, &cand, tree.confine(&cand))? {
-            found.push(Source { rel: cand, is_dir });
+        if let Some(source) = tree.stat(resolver, &cand, tree.confine(&cand))? {
+            found.push(source);
         }
     }
     Ok(found)

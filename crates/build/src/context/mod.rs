@@ -22,6 +22,8 @@ mod glob;
 mod hash;
 mod resolve;
 mod stdin;
+#[cfg(test)]
+mod strict_tests;
 mod walk;
 mod write;
 
@@ -61,6 +63,10 @@ pub struct Source {
     pub rel: String,
     /// Whether it is (or its symlink leads to) a directory.
     pub is_dir: bool,
+    /// Its real path relative to the root (symlinks resolved), as [`resolve_sources`] found
+    /// it: hashing and copying many matches then need no second lookup each. `None`: looked
+    /// up when used.
+    pub(crate) real: Option<String>,
 }
 
 impl<'a> SourceTree<'a> {
@@ -76,27 +82,35 @@ impl<'a> SourceTree<'a> {
         }
     }
 
-    /// Whether `rel` exists (following symlinks within the tree) and is a directory;
-    /// `resolver` is the tree's root, opened.
+    /// `rel` as a source if it exists (following symlinks within the tree); `resolver` is
+    /// the tree's root, opened.
     fn stat(
         &self,
         resolver: &Root,
         rel: &str,
         confine: Confine<'_>,
-    ) -> Result<Option<bool>, ContextError> {
+    ) -> Result<Option<Source>, ContextError> {
         let r = resolve_at(resolver, rel, true, confine)?;
         if !r.exists() {
             return Ok(None);
         }
-        let p = self.root.join(r.real_rel());
+        let real = r.real_rel();
+        let p = self.root.join(&real);
         let md = std::fs::symlink_metadata(&p).map_err(io_err(format!("reading {rel}")))?;
-        Ok(Some(md.is_dir()))
+        Ok(Some(Source {
+            rel: rel.to_string(),
+            is_dir: md.is_dir(),
+            real: Some(real),
+        }))
     }
 
     /// The real path of a source relative to the root (`""` for the root itself).
     fn real_rel(&self, source: &Source) -> Result<String, ContextError> {
         if source.rel == "." || source.rel.is_empty() {
             return Ok(String::new());
+        }
+        if let Some(real) = &source.real {
+            return Ok(real.clone());
         }
         let r = resolve(self.root, &source.rel, true, self.confine(&source.rel))?;
         if !r.exists() {
@@ -175,6 +189,7 @@ mod tests {
         let dot = Source {
             rel: ".".into(),
             is_dir: true,
+            real: None,
         };
         assert_eq!(source_path(&tree, &dot).unwrap(), t.path().join(""));
     }
