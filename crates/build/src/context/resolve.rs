@@ -132,7 +132,6 @@ pub(crate) fn resolve_at(
         },
     };
     let found = resolver.lookup(Path::new(path), &mut how);
-    drop(how);
     if let Some(e) = failed {
         return Err(e);
     }
