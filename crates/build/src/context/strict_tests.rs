@@ -38,6 +38,10 @@ fn setup() -> Setup {
 fn both(test: impl Fn()) {
     for walk in [false, true] {
         FORCE_WALK.set(walk);
+        if walk {
+            let root = super::resolve::open_root(Path::new("/"), "/").unwrap();
+            assert!(!root.uses_openat2());
+        }
         test();
     }
     FORCE_WALK.set(false);
