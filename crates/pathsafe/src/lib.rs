@@ -23,4 +23,4 @@ pub mod ops;
 pub mod root;
 
 pub use error::{ExtractError, Result};
-pub use root::{proc_fd_path, Create, Root, Target};
+pub use root::{proc_fd_path, Create, Lookup, Root, Target, Visible};

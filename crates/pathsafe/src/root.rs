@@ -42,6 +42,27 @@ pub enum Create {
     File,
 }
 
+/// Decides whether an existing entry met by [`Root::lookup`] is there: called with the
+/// entry's symlink-free path inside the root (`/a/b`), its type (a symlink not followed) and
+/// whether it is the last component of the path; `false` makes the lookup treat it as
+/// missing. For a tree with hidden entries (a build context's `.dockerignore`).
+pub type Visible<'a> = dyn FnMut(&Path, FileType, bool) -> io::Result<bool> + 'a;
+
+/// How [`Root::lookup`] resolves a path.
+pub struct Lookup<'a> {
+    /// Follow a symlink in the last component.
+    pub follow_last: bool,
+    /// Climbing above the root, by a `..` of the path or of a symlink, or an absolute
+    /// symlink target, is an error (`EXDEV`) instead of being clamped or re-rooted.
+    pub beneath: bool,
+    /// With `beneath`: an absolute symlink target under the root's own host path (made
+    /// canonical) is taken as the path below the root it names, not as an error. For a
+    /// directory of the user's (a build context) where `ln -s "$PWD/x" y` is common.
+    pub host_targets: bool,
+    /// Which entries exist (all of them when `None`).
+    pub visible: Option<&'a mut Visible<'a>>,
+}
+
 /// An open directory that resolution treats as `/`.
 #[derive(Debug)]
 pub struct Root {
@@ -224,6 +245,33 @@ impl Root {
         Ok((target.path, rest))
     }
 
+    /// `path` resolved as far as it exists under the rules of `how`: the symlink-free
+    /// path inside the root of what exists, and the components not resolved because the
+    /// first of them is missing or not visible (or the path went on below a non-directory),
+    /// as [`Root::resolve_split`] reports them. Symlinks are followed inside the root;
+    /// leaving it is `EXDEV` with `how.beneath`, too many symlinks `ELOOP`.
+    pub fn lookup(
+        &self,
+        path: &Path,
+        how: &mut Lookup<'_>,
+    ) -> io::Result<(PathBuf, Vec<OsString>)> {
+        let mut rest = Vec::new();
+        let target = self.walk_opts(
+            path,
+            WalkOpts {
+                create: Create::No,
+                follow_last: how.follow_last,
+                beneath: how.beneath,
+                host_targets: how.host_targets,
+                missing: Some(&mut rest),
+                visible: how.visible.as_deref_mut(),
+            },
+            &mut |_, _| Ok(()),
+        )?;
+        self.recheck(&target)?;
+        Ok((target.path, rest))
+    }
+
     /// `path` resolved as far as it exists, every symlink followed inside the root, and the
     /// missing rest appended as it is (its `..` taken lexically): the path inside the root
     /// (absolute, `/x/y`) a later `mkdir -p` of `path` would make. Nothing is created.
@@ -258,9 +306,36 @@ impl Root {
         create: Create,
         follow_last: bool,
         beneath: bool,
-        mut missing: Option<&mut Vec<OsString>>,
+        missing: Option<&mut Vec<OsString>>,
         created: &mut dyn FnMut(BorrowedFd<'_>, &OsStr) -> io::Result<()>,
     ) -> io::Result<Target> {
+        let opts = WalkOpts {
+            create,
+            follow_last,
+            beneath,
+            host_targets: false,
+            missing,
+            visible: None,
+        };
+        self.walk_opts(path, opts, created)
+    }
+
+    /// The walk with every option (see [`WalkOpts`]).
+    fn walk_opts(
+        &self,
+        path: &Path,
+        opts: WalkOpts<'_, '_>,
+        created: &mut dyn FnMut(BorrowedFd<'_>, &OsStr) -> io::Result<()>,
+    ) -> io::Result<Target> {
+        let WalkOpts {
+            create,
+            follow_last,
+            beneath,
+            host_targets,
+            mut missing,
+            mut visible,
+        } = opts;
+        let mut host_root: Option<PathBuf> = None;
         let mut queue: VecDeque<OsString> = components(path).collect();
         let mut stack: Vec<(OwnedFd, OsString)> = Vec::new();
         let mut links = 0;
@@ -297,17 +372,42 @@ impl Root {
                 Err(e) => return Err(e.into()),
             };
             let stat = rustix::fs::fstat(&fd)?;
-            match FileType::from_raw_mode(stat.st_mode) {
+            let kind = FileType::from_raw_mode(stat.st_mode);
+            if let Some(visible) = visible.as_deref_mut() {
+                let mut inner = PathBuf::from("/");
+                inner.extend(stack.iter().map(|(_, n)| n));
+                inner.push(&name);
+                if !visible(&inner, kind, queue.is_empty())? {
+                    match missing.as_deref_mut() {
+                        Some(rest) => {
+                            rest.push(name);
+                            rest.extend(queue.drain(..));
+                            break;
+                        }
+                        None => return Err(Errno::NOENT.into()),
+                    }
+                }
+            }
+            match kind {
                 FileType::Symlink if follow_last || !queue.is_empty() => {
                     links += 1;
                     if links > MAX_SYMLINKS {
                         return Err(Errno::LOOP.into());
                     }
                     let target = rustix::fs::readlinkat(&fd, "", Vec::new())?;
-                    let target = Path::new(OsStr::from_bytes(target.as_bytes()));
+                    let mut target = Path::new(OsStr::from_bytes(target.as_bytes()));
                     if target.is_absolute() {
                         if beneath {
-                            return Err(Errno::XDEV.into());
+                            if !host_targets {
+                                return Err(Errno::XDEV.into());
+                            }
+                            let host = match &host_root {
+                                Some(h) => h,
+                                None => host_root.insert(std::fs::canonicalize(&self.path)?),
+                            };
+                            target = target
+                                .strip_prefix(host)
+                                .map_err(|_| io::Error::from(Errno::XDEV))?;
                         }
                         stack.clear();
                     }
@@ -379,6 +479,22 @@ impl Root {
         }
         Ok(())
     }
+}
+
+/// The options of one walk.
+struct WalkOpts<'m, 'v> {
+    /// What to create when a component is missing.
+    create: Create,
+    /// Follow a symlink in the last component.
+    follow_last: bool,
+    /// Leaving the root is `EXDEV`.
+    beneath: bool,
+    /// With `beneath`, absolute symlink targets under the root's host path are inside.
+    host_targets: bool,
+    /// Where to put what is missing (else a missing component is `ENOENT`).
+    missing: Option<&'m mut Vec<OsString>>,
+    /// Which entries exist.
+    visible: Option<&'m mut Visible<'v>>,
 }
 
 /// Flags of every step of the walk: a handle only, never following a symlink.
@@ -592,6 +708,59 @@ mod tests {
             let (p, rest) = r.resolve_split(Path::new("/proc"), false).unwrap();
             assert_eq!(p, Path::new("/proc"));
             assert!(rest.is_empty());
+        });
+    }
+
+    #[test]
+    fn lookup_beneath_with_host_targets_and_hidden_entries() {
+        both(|d, r| {
+            let host = std::fs::canonicalize(d.path().join("root")).unwrap();
+            symlink(host.join("etc"), host.join("abs_in")).unwrap();
+            symlink(host.join("etc/../.."), host.join("abs_up")).unwrap();
+            let mut how = Lookup {
+                follow_last: true,
+                beneath: true,
+                host_targets: true,
+                visible: None,
+            };
+            let (p, rest) = r.lookup(Path::new("abs_in/hostlink"), &mut how).unwrap();
+            assert_eq!(p, Path::new("/etc/hosts"));
+            assert!(rest.is_empty());
+            for bad in ["abs_up", "proc", "etc/up/x", "out", "../etc"] {
+                let e = r.lookup(Path::new(bad), &mut how).unwrap_err();
+                assert_eq!(e.raw_os_error(), Some(Errno::XDEV.raw_os_error()), "{bad}");
+            }
+            let e = r.lookup(Path::new("loop"), &mut how).unwrap_err();
+            assert_eq!(e.raw_os_error(), Some(Errno::LOOP.raw_os_error()));
+            // Without host targets an absolute link is leaving the root.
+            how.host_targets = false;
+            let e = r.lookup(Path::new("abs_in"), &mut how).unwrap_err();
+            assert_eq!(e.raw_os_error(), Some(Errno::XDEV.raw_os_error()));
+            // A hidden entry is missing, whether reached directly or by a symlink.
+            let mut seen = Vec::new();
+            let mut hide = |p: &Path, _: FileType, last: bool| {
+                seen.push((p.to_path_buf(), last));
+                Ok(p != Path::new("/etc/hosts"))
+            };
+            let mut how = Lookup {
+                follow_last: true,
+                beneath: true,
+                host_targets: false,
+                visible: Some(&mut hide),
+            };
+            let (p, rest) = r.lookup(Path::new("etc/hostlink/x"), &mut how).unwrap();
+            assert_eq!(p, Path::new("/etc"));
+            assert_eq!(rest, ["hosts", "x"]);
+            assert_eq!(
+                seen,
+                [
+                    (PathBuf::from("/etc"), false),
+                    (PathBuf::from("/etc/hostlink"), false),
+                    (PathBuf::from("/etc/hosts"), false),
+                ]
+            );
+            std::fs::remove_file(host.join("abs_in")).unwrap();
+            std::fs::remove_file(host.join("abs_up")).unwrap();
         });
     }
 

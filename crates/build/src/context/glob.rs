@@ -1,8 +1,10 @@
 //! COPY/ADD source patterns: Go `filepath.Match` per path component, expanded against a
 //! [`SourceTree`] into [`Source`]s.
 
+use berth_pathsafe::Root;
+
 use super::error::{io_err, ContextError};
-use super::resolve::{clean_components, resolve};
+use super::resolve::{clean_components, open_root, resolve_at};
 use super::walk::in_context;
 use super::{Source, SourceTree};
 
@@ -116,6 +118,7 @@ pub fn resolve_sources(
     patterns: &[String],
 ) -> Result<Vec<Source>, ContextError> {
     let mut out = Vec::new();
+    let mut resolver = None;
     for pattern in patterns {
         let comps = clean_components(pattern)
             .ok_or_else(|| ContextError::OutsideContext(pattern.clone()))?;
@@ -124,77 +127,23 @@ pub fn resolve_sources(
             out.push(Source {
                 rel: ".".into(),
                 is_dir: true,
+                real: Some(String::new()),
             });
             continue;
         }
+        let resolver = match &resolver {
+            Some(r) => r,
+            None => resolver.insert(open_root(tree.root, pattern)?),
+        };
         let joined = comps.join("/");
         if !comps.iter().any(|c| has_meta(c)) {
-            let is_dir = tree
-                .stat(&joined, confine)?
+            let source = tree
+                .stat(resolver, &joined, confine)?
                 .ok_or_else(|| ContextError::NotFound(joined.clone()))?;
-            out.push(Source {
-                rel: joined,
-                is_dir,
-            });
+            out.push(source);
             continue;
         }
-        let mut cands = vec![String::new()];
-        for (i, comp) in comps.iter().enumerate() {
-            let last = i + 1 == comps.len();
-            let mut next = Vec::new();
-            for cand in cands {
-                if !has_meta(comp) {
-                    next.push(join(&cand, comp));
-                    continue;
-                }
-                let r = resolve(tree.root, &cand, true, confine)?;
-                if !r.exists() {
-                    continue;
-                }
-                let dir = tree.root.join(r.real_rel());
-                if !std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
-                    continue;
-                }
-                let mut names: Vec<String> = std::fs::read_dir(&dir)
-                    .map_err(io_err(format!("reading directory {}", dir.display())))?
-                    .filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect();
-                names.sort();
-                for name in names {
-                    let hit = match_component(comp, &name).map_err(|reason| {
-                        ContextError::BadPattern {
-                            pattern: pattern.clone(),
-                            reason,
-                        }
-                    })?;
-                    if !hit {
-                        continue;
-                    }
-                    let real = join(&r.real_rel(), &name);
-                    if let Some(ig) = tree.ignore {
-                        let skip = if last {
-                            let md = std::fs::symlink_metadata(tree.root.join(&real))
-                                .map_err(io_err(format!("reading {real}")))?;
-                            !in_context(tree.root, Some(ig), &real, &md)?
-                        } else {
-                            ig.can_skip_dir(&real)
-                        };
-                        if skip {
-                            continue;
-                        }
-                    }
-                    next.push(join(&cand, &name));
-                }
-            }
-            cands = next;
-        }
-        let mut found = Vec::new();
-        for cand in cands {
-            if let Some(is_dir) = tree.stat(&cand, tree.confine(&cand))? {
-                found.push(Source { rel: cand, is_dir });
-            }
-        }
+        let mut found = expand(tree, resolver, pattern, &comps)?;
         if found.is_empty() {
             return Err(ContextError::NotFound(joined));
         }
@@ -202,6 +151,86 @@ pub fn resolve_sources(
         out.extend(found);
     }
     Ok(out)
+}
+
+/// The matches of one pattern with metacharacters (`comps`: its cleaned components), in
+/// no particular order. A match that is not a symlink is known from its directory entry;
+/// a symlink is resolved from the root (it may lead elsewhere, or out of the context).
+fn expand(
+    tree: &SourceTree,
+    resolver: &Root,
+    pattern: &str,
+    comps: &[String],
+) -> Result<Vec<Source>, ContextError> {
+    let confine = tree.confine(pattern);
+    let mut cands = vec![String::new()];
+    let mut found = Vec::new();
+    for (i, comp) in comps.iter().enumerate() {
+        let last = i + 1 == comps.len();
+        let mut next = Vec::new();
+        for cand in cands {
+            if !has_meta(comp) {
+                next.push(join(&cand, comp));
+                continue;
+            }
+            let r = resolve_at(resolver, &cand, true, confine)?;
+            if !r.exists() {
+                continue;
+            }
+            let dir = tree.root.join(r.real_rel());
+            if !std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+                continue;
+            }
+            let mut names: Vec<String> = std::fs::read_dir(&dir)
+                .map_err(io_err(format!("reading directory {}", dir.display())))?
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            for name in names {
+                let hit =
+                    match_component(comp, &name).map_err(|reason| ContextError::BadPattern {
+                        pattern: pattern.to_string(),
+                        reason,
+                    })?;
+                if !hit {
+                    continue;
+                }
+                let real = join(&r.real_rel(), &name);
+                if !last {
+                    if tree.ignore.is_some_and(|ig| ig.can_skip_dir(&real)) {
+                        continue;
+                    }
+                    next.push(join(&cand, &name));
+                    continue;
+                }
+                let md = std::fs::symlink_metadata(tree.root.join(&real))
+                    .map_err(io_err(format!("reading {real}")))?;
+                if !in_context(tree.root, tree.ignore, &real, md.is_dir())? {
+                    continue;
+                }
+                let rel = join(&cand, &name);
+                if md.file_type().is_symlink() {
+                    next.push(rel);
+                } else {
+                    found.push(Source {
+                        rel,
+                        is_dir: md.is_dir(),
+                        real: Some(real),
+                    });
+                }
+            }
+        }
+        cands = next;
+    }
+    // What is left: symlinks matched by the last component, and every path when the last
+    // component has no metacharacter.
+    for cand in cands {
+        if let Some(source) = tree.stat(resolver, &cand, tree.confine(&cand))? {
+            found.push(source);
+        }
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

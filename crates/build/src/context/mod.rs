@@ -10,8 +10,9 @@
 //!   ADD's archive extraction lives in `extract`.
 //! - [`parse_chown`] / [`parse_chmod`] read `--chown` and `--chmod`.
 //!
-//! Paths inside trees are resolved as if the root were `/`: symlinks are followed but
-//! re-rooted, and for the build context leaving the root is an error.
+//! Paths inside trees are resolved on the path-safety core (`berth_pathsafe::Root::lookup`)
+//! as if the root were `/`: symlinks are followed but re-rooted, and for the build context
+//! leaving the root is an error and what `.dockerignore` hides does not exist.
 
 mod chown;
 mod copy;
@@ -21,6 +22,8 @@ mod glob;
 mod hash;
 mod resolve;
 mod stdin;
+#[cfg(test)]
+mod strict_tests;
 mod walk;
 mod write;
 
@@ -35,8 +38,9 @@ pub use glob::{has_meta, match_component, resolve_sources};
 pub use hash::{content_hash, content_hashes};
 pub use stdin::StdinContext;
 
+use berth_pathsafe::Root;
 use error::io_err;
-use resolve::{resolve, Confine};
+use resolve::{resolve, resolve_at, Confine};
 
 /// A directory files are copied from: the build context (with its .dockerignore) or another
 /// stage's/image's root filesystem (no ignore).
@@ -59,6 +63,10 @@ pub struct Source {
     pub rel: String,
     /// Whether it is (or its symlink leads to) a directory.
     pub is_dir: bool,
+    /// Its real path relative to the root (symlinks resolved), as [`resolve_sources`] found
+    /// it: hashing and copying many matches then need no second lookup each. `None`: looked
+    /// up when used.
+    pub(crate) real: Option<String>,
 }
 
 impl<'a> SourceTree<'a> {
@@ -74,21 +82,35 @@ impl<'a> SourceTree<'a> {
         }
     }
 
-    /// Whether `rel` exists (following symlinks within the tree) and is a directory.
-    fn stat(&self, rel: &str, confine: Confine<'_>) -> Result<Option<bool>, ContextError> {
-        let r = resolve(self.root, rel, true, confine)?;
+    /// `rel` as a source if it exists (following symlinks within the tree); `resolver` is
+    /// the tree's root, opened.
+    fn stat(
+        &self,
+        resolver: &Root,
+        rel: &str,
+        confine: Confine<'_>,
+    ) -> Result<Option<Source>, ContextError> {
+        let r = resolve_at(resolver, rel, true, confine)?;
         if !r.exists() {
             return Ok(None);
         }
-        let p = self.root.join(r.real_rel());
+        let real = r.real_rel();
+        let p = self.root.join(&real);
         let md = std::fs::symlink_metadata(&p).map_err(io_err(format!("reading {rel}")))?;
-        Ok(Some(md.is_dir()))
+        Ok(Some(Source {
+            rel: rel.to_string(),
+            is_dir: md.is_dir(),
+            real: Some(real),
+        }))
     }
 
     /// The real path of a source relative to the root (`""` for the root itself).
     fn real_rel(&self, source: &Source) -> Result<String, ContextError> {
         if source.rel == "." || source.rel.is_empty() {
             return Ok(String::new());
+        }
+        if let Some(real) = &source.real {
+            return Ok(real.clone());
         }
         let r = resolve(self.root, &source.rel, true, self.confine(&source.rel))?;
         if !r.exists() {
@@ -167,6 +189,7 @@ mod tests {
         let dot = Source {
             rel: ".".into(),
             is_dir: true,
+            real: None,
         };
         assert_eq!(source_path(&tree, &dot).unwrap(), t.path().join(""));
     }

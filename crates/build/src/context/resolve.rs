@@ -1,22 +1,20 @@
-//! Path resolution confined to a root directory, as if the root were `/` (chroot-like):
-//! symlinks are followed but absolute targets are re-rooted and `..` cannot climb above the
-//! root. That case (an image root, where COPY/ADD write) is the path-safety core's resolver
-//! (`berth_pathsafe::Root`). In strict mode (the build context), leaving the root is an
-//! error instead, and `.dockerignore` hides paths: both are handled here, on the user's
-//! own context directory.
+//! Path resolution confined to a root directory, on the path-safety core's lookup
+//! (`berth_pathsafe::Root::lookup`). As if the root were `/` (chroot-like) for an image's
+//! or a stage's tree and an image root where COPY/ADD write: symlinks are followed, absolute
+//! targets re-rooted, `..` clamped at the root. Strict for the build context: leaving it,
+//! by `..` or a symlink, is "outside the build context" (an absolute symlink into the
+//! context's own host path is fine), and what `.dockerignore` hides does not exist.
 
-use std::collections::VecDeque;
 use std::io;
 use std::path::{Component, Path};
 
 use berth_dockerfile::dockerignore::DockerIgnore;
-use berth_pathsafe::Root;
+use berth_pathsafe::{Lookup, Root};
+use rustix::fs::FileType;
+use rustix::io::Errno;
 
 use super::error::{io_err, ContextError};
 use super::walk::in_context;
-
-/// Symlinks followed before giving up, as Linux's `MAXSYMLINKS`.
-const MAX_LINKS: usize = 40;
 
 /// Cleans a slash-separated path lexically into components (`Go path.Clean` relative to
 /// `/`): empty and `.` components vanish, `..` removes the previous one. Returns `None`
@@ -76,109 +74,68 @@ pub(crate) fn resolve(
     follow_final: bool,
     confine: Confine<'_>,
 ) -> Result<Resolved, ContextError> {
-    if !confine.strict && confine.ignore.is_none() {
-        return resolve_in_root(root, path, follow_final, confine.display);
-    }
-    let outside = || ContextError::OutsideContext(confine.display.to_string());
-    let mut todo: VecDeque<String> = path
-        .split('/')
-        .filter(|c| !c.is_empty() && *c != ".")
-        .map(str::to_string)
-        .collect();
-    let mut real: Vec<String> = Vec::new();
-    let mut links = 0;
-    let mut canonical_root = None;
-    while let Some(c) = todo.pop_front() {
-        if c == ".." {
-            if real.pop().is_none() && confine.strict {
-                return Err(outside());
-            }
-            continue;
-        }
-        real.push(c);
-        let full = root.join(real.join("/"));
-        let md = match std::fs::symlink_metadata(&full) {
-            Ok(md) => md,
-            Err(e) if is_missing(&e) => {
-                let c = real.pop().unwrap_or_default();
-                todo.push_front(c);
-                return Ok(Resolved {
-                    real,
-                    rest: todo.into(),
-                });
-            }
-            Err(e) => return Err(io_err(format!("resolving {}", confine.display))(e)),
-        };
-        let last = todo.is_empty();
-        let ignored = (last || md.file_type().is_symlink())
-            && !in_context(root, confine.ignore, &real.join("/"), &md)?;
-        if ignored {
-            let c = real.pop().unwrap_or_default();
-            todo.push_front(c);
-            return Ok(Resolved {
-                real,
-                rest: todo.into(),
-            });
-        }
-        if !md.file_type().is_symlink() || (last && !follow_final) {
-            if !last && !md.is_dir() {
-                // A file used as a directory: nothing below it exists.
-                return Ok(Resolved {
-                    real,
-                    rest: todo.into(),
-                });
-            }
-            continue;
-        }
-        links += 1;
-        if links > MAX_LINKS {
-            return Err(ContextError::SymlinkLoop(confine.display.to_string()));
-        }
-        let target = std::fs::read_link(&full)
-            .map_err(io_err(format!("reading symlink {}", full.display())))?;
-        real.pop();
-        let target = target.to_string_lossy().into_owned();
-        if let Some(abs) = target.strip_prefix('/') {
-            if confine.strict {
-                // A host-absolute target is fine only if it points into the context.
-                let croot = match &canonical_root {
-                    Some(r) => r,
-                    None => canonical_root.insert(
-                        std::fs::canonicalize(root)
-                            .map_err(io_err(format!("resolving {}", root.display())))?,
-                    ),
-                };
-                let inner = Path::new(&target)
-                    .strip_prefix(croot.as_path())
-                    .map_err(|_| outside())?;
-                let inner = inner.to_string_lossy().into_owned();
-                real.clear();
-                prepend(&mut todo, &inner);
-            } else {
-                real.clear();
-                prepend(&mut todo, abs);
-            }
-        } else {
-            prepend(&mut todo, &target);
-        }
-    }
-    Ok(Resolved {
-        real,
-        rest: Vec::new(),
-    })
+    resolve_at(
+        &open_root(root, confine.display)?,
+        path,
+        follow_final,
+        confine,
+    )
 }
 
-/// The re-rooting case (an image root, no `.dockerignore`): the path-safety core's
-/// resolver, from directory fds with `O_NOFOLLOW` steps (`openat2` where it exists).
-fn resolve_in_root(
-    root: &Path,
+#[cfg(test)]
+thread_local! {
+    /// Tests: resolve with the `O_NOFOLLOW` walk alone, as on kernels without `openat2`.
+    pub(crate) static FORCE_WALK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Opens `root` for lookups (`display`: what to name in an error).
+pub(crate) fn open_root(root: &Path, display: &str) -> Result<Root, ContextError> {
+    #[cfg(test)]
+    if FORCE_WALK.get() {
+        return Root::open_forcing_walk(root).map_err(io_err(format!("resolving {display}")));
+    }
+    Root::open(root).map_err(io_err(format!("resolving {display}")))
+}
+
+/// [`resolve`] from an open root: the path-safety core's lookup, from directory fds with
+/// `O_NOFOLLOW` steps (`openat2` where it exists). Strict: beneath the root (`EXDEV` is
+/// "outside the build context"), an absolute symlink accepted only into the context's own
+/// host path; `.dockerignore`: what it hides is missing.
+pub(crate) fn resolve_at(
+    resolver: &Root,
     path: &str,
     follow_final: bool,
-    display: &str,
+    confine: Confine<'_>,
 ) -> Result<Resolved, ContextError> {
-    let ctx = || format!("resolving {display}");
-    let resolver = Root::open(root).map_err(io_err(ctx()))?;
-    match resolver.resolve_split(Path::new(path), follow_final) {
+    let root = resolver.path();
+    let mut failed: Option<ContextError> = None;
+    let mut hide = |inner: &Path, kind: FileType, last: bool| -> io::Result<bool> {
+        // Only the end and the symlinks followed on the way: an ignored directory on the
+        // way may hold re-included entries, and the end's own check covers the rest.
+        if !last && kind != FileType::Symlink {
+            return Ok(true);
+        }
+        let rel = inner.strip_prefix("/").unwrap_or(inner).to_string_lossy();
+        let is_dir = kind == FileType::Directory;
+        in_context(root, confine.ignore, &rel, is_dir).map_err(|e| {
+            failed = Some(e);
+            io::Error::other("checking .dockerignore")
+        })
+    };
+    let mut how = Lookup {
+        follow_last: follow_final,
+        beneath: confine.strict,
+        host_targets: confine.strict,
+        visible: match confine.ignore {
+            Some(_) => Some(&mut hide),
+            None => None,
+        },
+    };
+    let found = resolver.lookup(Path::new(path), &mut how);
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    match found {
         Ok((real, rest)) => Ok(Resolved {
             real: real
                 .components()
@@ -192,24 +149,14 @@ fn resolve_in_root(
                 .map(|c| c.to_string_lossy().into_owned())
                 .collect(),
         }),
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
-            Err(ContextError::SymlinkLoop(display.to_string()))
+        Err(e) if e.raw_os_error() == Some(Errno::XDEV.raw_os_error()) => {
+            Err(ContextError::OutsideContext(confine.display.to_string()))
         }
-        Err(e) => Err(io_err(ctx())(e)),
+        Err(e) if e.raw_os_error() == Some(Errno::LOOP.raw_os_error()) => {
+            Err(ContextError::SymlinkLoop(confine.display.to_string()))
+        }
+        Err(e) => Err(io_err(format!("resolving {}", confine.display))(e)),
     }
-}
-
-fn prepend(todo: &mut VecDeque<String>, path: &str) {
-    for c in path.split('/').filter(|c| !c.is_empty() && *c != ".").rev() {
-        todo.push_front(c.to_string());
-    }
-}
-
-fn is_missing(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-    )
 }
 
 #[cfg(test)]

@@ -66,8 +66,8 @@ pub(crate) fn walk(
     Ok(out)
 }
 
-/// Whether the entry `real_rel` of the context (`md`: its own metadata, a symlink not
-/// followed) is part of the context under `ignore`: it is not ignored, or it is an ignored
+/// Whether the entry `real_rel` of the context (`is_dir`: it is a directory itself, not a
+/// symlink to one) is part of the context under `ignore`: it is not ignored, or it is an ignored
 /// directory that an exception may re-include something below
 /// ([`DockerIgnore::may_reinclude_below`]) and that does hold such an entry. Such a
 /// directory is there as the parent of what is re-included and holds only that (moby's
@@ -77,7 +77,7 @@ pub(crate) fn in_context(
     root: &Path,
     ignore: Option<&DockerIgnore>,
     real_rel: &str,
-    md: &Metadata,
+    is_dir: bool,
 ) -> Result<bool, ContextError> {
     let Some(ig) = ignore else {
         return Ok(true);
@@ -85,7 +85,7 @@ pub(crate) fn in_context(
     if !ig.matches(real_rel) {
         return Ok(true);
     }
-    if !md.is_dir() || !ig.may_reinclude_below(real_rel) {
+    if !is_dir || !ig.may_reinclude_below(real_rel) {
         return Ok(false);
     }
     let dir = root.join(real_rel);
@@ -101,7 +101,7 @@ pub(crate) fn in_context(
         if ft.is_fifo() || ft.is_socket() {
             continue;
         }
-        if in_context(root, ignore, &child, &md)? {
+        if in_context(root, ignore, &child, md.is_dir())? {
             return Ok(true);
         }
     }

@@ -54,6 +54,7 @@ pub(super) fn prepare(
     let file_source = |rel: &str| Source {
         rel: rel.to_string(),
         is_dir: false,
+        ..Default::default()
     };
     let sources = (cp.heredocs.iter().map(|h| file_source(&h.name)))
         .chain(downloaded.iter().map(|f| file_source(&f.file_name)))

@@ -22,6 +22,7 @@ pub(super) fn missing_targets(rootfs: &Path, mounts: &[StepMount]) -> Vec<(Strin
             &crate::context::Source {
                 rel: rel.to_string(),
                 is_dir: false,
+                ..Default::default()
             },
         )
         .is_ok_and(|p| p.symlink_metadata().is_ok())
@@ -64,6 +65,7 @@ pub(super) fn remove_stubs(rootfs: &Path, stubs: &[(String, String)]) {
             let source = crate::context::Source {
                 rel: rel.to_string(),
                 is_dir: false,
+                ..Default::default()
             };
             if let Ok(p) = crate::context::source_path(&tree, &source) {
                 match p.symlink_metadata() {
