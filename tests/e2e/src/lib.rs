@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod api;
 mod bundle;
 pub mod cgroup;
 pub mod cmd;

@@ -1115,6 +1115,30 @@ pub enum SystemCommand {
     Info(InfoArgs),
     /// Show events.
     Events(EventsArgs),
+    /// Serve the Docker Engine API on a socket (for docker, docker-compose, docker-py, ...).
+    Service(SystemServiceArgs),
+}
+
+/// `system service`.
+#[derive(Args, Debug)]
+pub struct SystemServiceArgs {
+    /// Seconds without a connection before the service exits (0: never).
+    #[arg(short = 't', long = "time", default_value_t = 5)]
+    pub time: u64,
+    /// Require TLS with client certificates (needed for tcp://).
+    #[arg(long)]
+    pub tlsverify: bool,
+    /// The CA that client certificates must be signed by.
+    #[arg(long)]
+    pub tlscacert: Option<std::path::PathBuf>,
+    /// The service's TLS certificate.
+    #[arg(long)]
+    pub tlscert: Option<std::path::PathBuf>,
+    /// The service's TLS key.
+    #[arg(long)]
+    pub tlskey: Option<std::path::PathBuf>,
+    /// Where to listen: unix:///run/berth/berth.sock (default) or tcp://HOST:PORT.
+    pub uri: Option<String>,
 }
 
 /// `system df`.

@@ -17,6 +17,7 @@ pub(crate) mod registry;
 mod registry_args;
 pub(crate) mod run;
 mod run_options;
+mod service;
 mod stats;
 pub mod system;
 mod transfer_progress;

@@ -17,6 +17,7 @@ pub fn dispatch(g: &Globals, c: SystemCommand) -> anyhow::Result<i32> {
         SystemCommand::Check(a) => check(g, a),
         SystemCommand::Info(a) => info(g, a),
         SystemCommand::Events(a) => super::events::events(g, a),
+        SystemCommand::Service(a) => super::service::service(g, a),
     }
 }
 
