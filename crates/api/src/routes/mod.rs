@@ -5,13 +5,30 @@ use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Reply, Request};
 
+pub mod container_stats;
+pub mod container_views;
+pub mod df;
+pub mod encode;
+pub mod events;
+pub mod info;
+pub mod networks;
 pub mod system;
+pub mod volumes;
 
 /// A route table: `Some(reply)` for a request it serves.
 pub type Route = fn(&Ctx, &mut Request, &[&str]) -> Option<ApiResult<Reply>>;
 
 /// Every area's routes, asked in order.
-const ROUTES: &[Route] = &[system::route];
+const ROUTES: &[Route] = &[
+    system::route,
+    info::route,
+    events::route,
+    df::route,
+    networks::route,
+    volumes::route,
+    container_views::route,
+    container_stats::route,
+];
 
 /// Answers one request (on a blocking thread).
 pub fn dispatch(ctx: &Ctx, mut req: Request) -> ApiResult<Reply> {

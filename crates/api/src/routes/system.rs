@@ -8,6 +8,24 @@ use crate::error::ApiResult;
 use crate::http::{Reply, Request};
 use crate::version::{ENGINE_VERSION, MAX, MIN};
 
+/// The commit berth was built from (`BERTH_GIT_COMMIT` at build time), else its version.
+pub const GIT_COMMIT: &str = match option_env!("BERTH_GIT_COMMIT") {
+    Some(c) => c,
+    None => concat!("berth-", env!("CARGO_PKG_VERSION")),
+};
+/// What dockerd reports as its Go version: berth is Rust, so the toolchain (`BERTH_RUSTC`
+/// at build time) or the language.
+pub const GO_VERSION: &str = match option_env!("BERTH_RUSTC") {
+    Some(v) => v,
+    None => "rust",
+};
+/// When berth was built (`BERTH_BUILD_TIME` at build time, RFC 3339), else empty as in a
+/// dockerd built without it.
+pub const BUILD_TIME: &str = match option_env!("BERTH_BUILD_TIME") {
+    Some(t) => t,
+    None => "",
+};
+
 /// The system routes.
 pub fn route(ctx: &Ctx, req: &mut Request, segs: &[&str]) -> Option<ApiResult<Reply>> {
     Some(match (req.method.as_str(), segs) {
@@ -55,18 +73,22 @@ fn version(_ctx: &Ctx) -> ApiResult<Reply> {
                 "Os": "linux",
                 "Arch": arch,
                 "KernelVersion": kernel,
+                "GitCommit": GIT_COMMIT,
+                "GoVersion": GO_VERSION,
+                "BuildTime": BUILD_TIME,
+                "Experimental": "false",
                 "BerthVersion": env!("CARGO_PKG_VERSION"),
             }
         }],
         "Version": ENGINE_VERSION,
         "ApiVersion": MAX.to_string(),
         "MinAPIVersion": MIN.to_string(),
-        "GitCommit": "berth",
-        "GoVersion": "none (berth is written in Rust)",
+        "GitCommit": GIT_COMMIT,
+        "GoVersion": GO_VERSION,
         "Os": "linux",
         "Arch": arch,
         "KernelVersion": kernel,
-        "BuildTime": "",
+        "BuildTime": BUILD_TIME,
     }))
 }
 

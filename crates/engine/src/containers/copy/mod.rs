@@ -4,6 +4,7 @@
 //! directions move a tar stream from [`tar_out`] into [`extract`].
 
 pub mod extract;
+pub mod stat;
 pub mod tar_out;
 pub mod view;
 
