@@ -46,7 +46,10 @@ fn info_df_and_events() {
     assert_eq!(status, 200, "{info}");
     assert!(info["NCPU"].as_u64().unwrap_or(0) >= 1, "{info}");
     assert!(info["MemTotal"].as_u64().unwrap_or(0) > 0, "{info}");
-    assert_eq!(info["Runtimes"][info["DefaultRuntime"].as_str().unwrap()].is_object(), true);
+    assert_eq!(
+        info["Runtimes"][info["DefaultRuntime"].as_str().unwrap()].is_object(),
+        true
+    );
 
     let since = now_secs().saturating_sub(1).to_string();
     api.berth
@@ -71,16 +74,31 @@ fn info_df_and_events() {
     assert!(!out.out().contains("volume"), "{out}");
     let out = api
         .docker(&[
-            "events", "--since", &since, "--until", &until, "--filter", "type=volume",
-            "--filter", "event=create",
+            "events",
+            "--since",
+            &since,
+            "--until",
+            &until,
+            "--filter",
+            "type=volume",
+            "--filter",
+            "event=create",
         ])
         .ok();
     assert!(out.out().contains("volume create evvol"), "{out}");
 
     let out = api.docker(&["system", "df"]).ok();
-    assert!(out.out().contains("Images") && out.out().contains("Local Volumes"), "{out}");
+    assert!(
+        out.out().contains("Images") && out.out().contains("Local Volumes"),
+        "{out}"
+    );
     let out = api
-        .docker(&["system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}"])
+        .docker(&[
+            "system",
+            "df",
+            "--format",
+            "{{.Type}} {{.TotalCount}} {{.Active}}",
+        ])
         .ok();
     assert!(out.out().contains("Containers 1 1"), "{out}");
     assert!(out.out().contains("Local Volumes 1 0"), "{out}");
@@ -88,7 +106,8 @@ fn info_df_and_events() {
     assert_eq!(status, 200, "{df}");
     assert!(df["LayersSize"].as_u64().unwrap_or(0) > 0, "{df}");
 
-    let (status, body) = api.request_json("GET", &with_filters("/events", r#"{"bogus":["x"]}"#), None);
+    let (status, body) =
+        api.request_json("GET", &with_filters("/events", r#"{"bogus":["x"]}"#), None);
     assert_eq!(status, 400, "{body}");
     let (status, body) = api.request_json("GET", &with_filters("/events", "[1"), None);
     assert_eq!(status, 400, "{body}");
@@ -105,14 +124,28 @@ fn networks() {
     api.berth.busybox_image("bb");
     let out = api
         .docker(&[
-            "network", "create", "--subnet", "10.231.7.0/24", "--gateway", "10.231.7.1",
-            "--label", "tier=web", "snet1",
+            "network",
+            "create",
+            "--subnet",
+            "10.231.7.0/24",
+            "--gateway",
+            "10.231.7.1",
+            "--label",
+            "tier=web",
+            "snet1",
         ])
         .ok();
     let id = out.out().trim().to_string();
     assert_eq!(id.len(), 64, "{out}");
     let out = api
-        .docker(&["network", "ls", "--filter", "label=tier=web", "--format", "{{.Name}}"])
+        .docker(&[
+            "network",
+            "ls",
+            "--filter",
+            "label=tier=web",
+            "--format",
+            "{{.Name}}",
+        ])
         .ok();
     assert_eq!(out.out().trim(), "snet1", "{out}");
     let out = api.docker(&["network", "ls", "--format", "{{.Name}}"]).ok();
@@ -133,8 +166,17 @@ fn networks() {
     api.berth
         .cmd(&["run", "-d", "--name", "nc1", "bb", "sleep", "300"])
         .ok();
-    api.docker(&["network", "connect", "--alias", "web", "--ip", "10.231.7.9", "snet1", "nc1"])
-        .ok();
+    api.docker(&[
+        "network",
+        "connect",
+        "--alias",
+        "web",
+        "--ip",
+        "10.231.7.9",
+        "snet1",
+        "nc1",
+    ])
+    .ok();
     let (status, net) = api.request_json("GET", "/networks/snet1", None);
     assert_eq!(status, 200, "{net}");
     let ctrs = net["Containers"].as_object().cloned().unwrap_or_default();
@@ -152,8 +194,7 @@ fn networks() {
     assert_eq!(status, 403, "{body}");
     let (status, body) = api.request_json("GET", "/networks/nosuchnet", None);
     assert_eq!(status, 404, "{body}");
-    let (status, body) =
-        api.request_json("POST", "/networks/create", Some(r#"{"Name":"snet1"}"#));
+    let (status, body) = api.request_json("POST", "/networks/create", Some(r#"{"Name":"snet1"}"#));
     assert_eq!(status, 409, "{body}");
     let (status, body) = api.request_json(
         "POST",
@@ -163,8 +204,11 @@ fn networks() {
     assert_eq!(status, 400, "{body}");
     let (status, body) = api.request_json("POST", "/networks/create", Some("{not json"));
     assert_eq!(status, 400, "{body}");
-    let (status, body) =
-        api.request_json("GET", &with_filters("/networks", r#"{"color":["red"]}"#), None);
+    let (status, body) = api.request_json(
+        "GET",
+        &with_filters("/networks", r#"{"color":["red"]}"#),
+        None,
+    );
     assert_eq!(status, 400, "{body}");
 
     api.docker(&["network", "disconnect", "snet1", "nc1"]).ok();
@@ -193,11 +237,24 @@ fn volumes() {
     assert_eq!(out.out().trim(), "svol1", "{out}");
     api.docker(&["volume", "create", "svol2"]).ok();
     let out = api
-        .docker(&["volume", "ls", "--filter", "label=k=v", "--format", "{{.Name}}"])
+        .docker(&[
+            "volume",
+            "ls",
+            "--filter",
+            "label=k=v",
+            "--format",
+            "{{.Name}}",
+        ])
         .ok();
     assert_eq!(out.out().trim(), "svol1", "{out}");
     let out = api
-        .docker(&["volume", "inspect", "svol1", "--format", "{{.Driver}} {{.Labels.k}}"])
+        .docker(&[
+            "volume",
+            "inspect",
+            "svol1",
+            "--format",
+            "{{.Driver}} {{.Labels.k}}",
+        ])
         .ok();
     assert_eq!(out.out().trim(), "local v", "{out}");
     let (status, body) = api.request_json("POST", "/volumes/create", Some("{}"));
@@ -206,12 +263,32 @@ fn volumes() {
     assert_eq!(anon.len(), 64, "{body}");
 
     api.berth
-        .cmd(&["run", "-d", "--name", "vc1", "-v", "svol1:/data", "bb", "sleep", "300"])
+        .cmd(&[
+            "run",
+            "-d",
+            "--name",
+            "vc1",
+            "-v",
+            "svol1:/data",
+            "bb",
+            "sleep",
+            "300",
+        ])
         .ok();
     let out = api
-        .docker(&["volume", "ls", "--filter", "dangling=true", "--format", "{{.Name}}"])
+        .docker(&[
+            "volume",
+            "ls",
+            "--filter",
+            "dangling=true",
+            "--format",
+            "{{.Name}}",
+        ])
         .ok();
-    assert!(!out.out().contains("svol1") && out.out().contains("svol2"), "{out}");
+    assert!(
+        !out.out().contains("svol1") && out.out().contains("svol2"),
+        "{out}"
+    );
     let (status, body) = api.request_json("DELETE", "/volumes/svol1", None);
     assert_eq!(status, 409, "{body}");
     let (status, body) = api.request_json("GET", "/volumes/nosuchvol", None);
@@ -220,8 +297,11 @@ fn volumes() {
     assert_eq!(status, 404, "{body}");
     let (status, _) = api.request_json("DELETE", "/volumes/nosuchvol?force=1", None);
     assert_eq!(status, 204);
-    let (status, body) =
-        api.request_json("GET", &with_filters("/volumes", r#"{"dangling":["maybe"]}"#), None);
+    let (status, body) = api.request_json(
+        "GET",
+        &with_filters("/volumes", r#"{"dangling":["maybe"]}"#),
+        None,
+    );
     assert_eq!(status, 400, "{body}");
     let (status, body) =
         api.request_json("GET", &with_filters("/volumes", r#"{"size":["1"]}"#), None);
@@ -242,7 +322,16 @@ fn container_files_and_processes() {
     };
     api.berth.busybox_image("bb");
     api.berth
-        .cmd(&["run", "-d", "--name", "fc1", "bb", "sh", "-c", "echo hi > /made; sleep 300"])
+        .cmd(&[
+            "run",
+            "-d",
+            "--name",
+            "fc1",
+            "bb",
+            "sh",
+            "-c",
+            "echo hi > /made; sleep 300",
+        ])
         .ok();
     let host = api.berth.host_dir("cp");
     let h = |p: &str| host.join(p).display().to_string();
@@ -254,19 +343,29 @@ fn container_files_and_processes() {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    assert_eq!(fs::read_to_string(host.join("made")).unwrap_or_default(), "hi\n");
+    assert_eq!(
+        fs::read_to_string(host.join("made")).unwrap_or_default(),
+        "hi\n"
+    );
     api.docker(&["cp", "fc1:/etc", &h("etc-copy")]).ok();
     assert!(host.join("etc-copy").is_dir());
     // Into the container: a file under a new name, and a directory.
     fs::write(host.join("in.txt"), "from host\n").unwrap();
-    api.docker(&["cp", &h("in.txt"), "fc1:/tmp/renamed.txt"]).ok();
-    let out = api.berth.cmd(&["exec", "fc1", "cat", "/tmp/renamed.txt"]).ok();
+    api.docker(&["cp", &h("in.txt"), "fc1:/tmp/renamed.txt"])
+        .ok();
+    let out = api
+        .berth
+        .cmd(&["exec", "fc1", "cat", "/tmp/renamed.txt"])
+        .ok();
     assert_eq!(out.out().trim(), "from host", "{out}");
     fs::create_dir_all(host.join("dir/sub")).unwrap();
     fs::write(host.join("dir/sub/f"), "x").unwrap();
     api.docker(&["cp", &h("dir"), "fc1:/tmp/"]).ok();
-    api.berth.cmd(&["exec", "fc1", "test", "-f", "/tmp/dir/sub/f"]).ok();
-    api.docker(&["cp", "fc1:/no/such/file", &h("nothing")]).fails();
+    api.berth
+        .cmd(&["exec", "fc1", "test", "-f", "/tmp/dir/sub/f"])
+        .ok();
+    api.docker(&["cp", "fc1:/no/such/file", &h("nothing")])
+        .fails();
 
     // Raw: HEAD gives the stat header; a missing path is a 404; no path a 400.
     let (status, _) = api.request("HEAD", "/containers/fc1/archive?path=/etc", None);
@@ -282,7 +381,10 @@ fn container_files_and_processes() {
     let out = api.docker(&["diff", "fc1"]).ok();
     assert!(out.lines().iter().any(|l| l == "A /made"), "{out}");
     assert!(out.lines().iter().any(|l| l == "C /tmp"), "{out}");
-    assert!(out.lines().iter().any(|l| l == "A /tmp/renamed.txt"), "{out}");
+    assert!(
+        out.lines().iter().any(|l| l == "A /tmp/renamed.txt"),
+        "{out}"
+    );
     let tar = host.join("export.tar");
     api.docker(&["export", "-o", &tar.display().to_string(), "fc1"])
         .ok();
@@ -292,12 +394,26 @@ fn container_files_and_processes() {
         .output()
         .expect("tar -tf");
     let names = String::from_utf8_lossy(&listing.stdout);
-    assert!(names.lines().any(|l| l.trim_start_matches("./") == "made"), "{names}");
-    assert!(names.lines().any(|l| l.trim_start_matches("./").starts_with("bin/")), "{names}");
+    assert!(
+        names.lines().any(|l| l.trim_start_matches("./") == "made"),
+        "{names}"
+    );
+    assert!(
+        names
+            .lines()
+            .any(|l| l.trim_start_matches("./").starts_with("bin/")),
+        "{names}"
+    );
     let out = api.docker(&["top", "fc1"]).ok();
-    assert!(out.out().contains("PID") && out.out().contains("sleep 300"), "{out}");
+    assert!(
+        out.out().contains("PID") && out.out().contains("sleep 300"),
+        "{out}"
+    );
     let out = api.docker(&["top", "fc1", "-o", "pid,comm"]).ok();
-    assert!(out.out().contains("COMMAND") && out.out().contains("sleep"), "{out}");
+    assert!(
+        out.out().contains("COMMAND") && out.out().contains("sleep"),
+        "{out}"
+    );
     let out = api
         .docker(&[
             "stats",
@@ -311,11 +427,20 @@ fn container_files_and_processes() {
     assert!(line.starts_with("fc1 "), "{out}");
     assert!(line.contains('%') && line.contains(" / "), "{out}");
     assert!(!line.contains(" 0B / 0B"), "{out}");
-    let (status, st) =
-        api.request_json("GET", "/containers/fc1/stats?stream=false&one-shot=true", None);
+    let (status, st) = api.request_json(
+        "GET",
+        "/containers/fc1/stats?stream=false&one-shot=true",
+        None,
+    );
     assert_eq!(status, 200, "{st}");
-    assert!(st["memory_stats"]["usage"].as_u64().unwrap_or(0) > 0, "{st}");
-    assert!(st["pids_stats"]["current"].as_u64().unwrap_or(0) >= 1, "{st}");
+    assert!(
+        st["memory_stats"]["usage"].as_u64().unwrap_or(0) > 0,
+        "{st}"
+    );
+    assert!(
+        st["pids_stats"]["current"].as_u64().unwrap_or(0) >= 1,
+        "{st}"
+    );
     api.berth.cmd(&["stop", "-t", "1", "fc1"]).ok();
     let (status, body) = api.request_json("GET", "/containers/fc1/top", None);
     assert_eq!(status, 409, "{body}");

@@ -219,7 +219,11 @@ fn top(ctx: &Ctx, req: &Request, id: &str) -> ApiResult<Reply> {
 /// each line (the command with its spaces).
 pub fn parse_ps(text: &str) -> Value {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let titles: Vec<&str> = lines.next().unwrap_or_default().split_whitespace().collect();
+    let titles: Vec<&str> = lines
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
     let n = titles.len().max(1);
     let procs: Vec<Vec<String>> = lines
         .map(|l| {
@@ -241,7 +245,8 @@ mod tests {
 
     #[test]
     fn ps_tables() {
-        let v = parse_ps("UID PID PPID C STIME TTY TIME CMD\nroot 1 0 0 10:00 ? 00:00:00 sleep 100\n");
+        let v =
+            parse_ps("UID PID PPID C STIME TTY TIME CMD\nroot 1 0 0 10:00 ? 00:00:00 sleep 100\n");
         assert_eq!(v["Titles"].as_array().unwrap().len(), 8);
         assert_eq!(v["Processes"][0][7], "sleep 100");
         assert_eq!(v["Processes"][0][1], "1");

@@ -49,8 +49,7 @@ pub fn unix_secs(rfc: &str) -> i64 {
 
 /// Standard base64 with padding (Go's `base64.StdEncoding`).
 pub fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
         let b = [
@@ -161,7 +160,10 @@ mod tests {
             rfc3339_parts(1_700_000_000, 5),
             "2023-11-14T22:13:20.000000005Z"
         );
-        assert_eq!(rfc3339_parts(951_782_400, 0), "2000-02-29T00:00:00.000000000Z");
+        assert_eq!(
+            rfc3339_parts(951_782_400, 0),
+            "2000-02-29T00:00:00.000000000Z"
+        );
         assert_eq!(base64(b""), "");
         assert_eq!(base64(b"f"), "Zg==");
         assert_eq!(base64(b"fo"), "Zm8=");

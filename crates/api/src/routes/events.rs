@@ -19,7 +19,15 @@ const POLL: Duration = Duration::from_millis(100);
 
 /// Event types dockerd knows (a filter on another is a 400).
 const TYPES: &[&str] = &[
-    "container", "image", "volume", "network", "daemon", "plugin", "node", "service", "secret",
+    "container",
+    "image",
+    "volume",
+    "network",
+    "daemon",
+    "plugin",
+    "node",
+    "service",
+    "secret",
     "config",
 ];
 
@@ -65,7 +73,8 @@ impl Selector {
                 _ => pairs.extend(vals.iter().map(|v| format!("{k}={v}"))),
             }
         }
-        sel.engine = EventFilter::parse(&pairs).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        sel.engine =
+            EventFilter::parse(&pairs).map_err(|e| ApiError::bad_request(e.to_string()))?;
         Ok(sel)
     }
 
@@ -117,7 +126,13 @@ fn events(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
 }
 
 /// Writes the matching events of the log at `path` until `until` or the client's leaving.
-fn follow(path: &PathBuf, since: Option<i64>, until: Option<i64>, sel: &Selector, mut w: BodyWriter) {
+fn follow(
+    path: &PathBuf,
+    since: Option<i64>,
+    until: Option<i64>,
+    sel: &Selector,
+    mut w: BodyWriter,
+) {
     // Without `since` only new events are sent, as dockerd does.
     let mut offset = if since.is_some() {
         0
@@ -189,7 +204,12 @@ mod tests {
 
     #[test]
     fn messages_and_selectors() {
-        let start = ev("container", "start", "abc", &[("name", "web"), ("image", "bb")]);
+        let start = ev(
+            "container",
+            "start",
+            "abc",
+            &[("name", "web"), ("image", "bb")],
+        );
         let m = message(&start);
         assert_eq!(m["status"], "start");
         assert_eq!(m["from"], "bb");

@@ -192,9 +192,13 @@ impl<'a> ListFilter<'a> {
             && any("driver", &|x| driver == x)
             && any("type", &|x| (x == "builtin") == builtin)
             && label_match(self.f.get("label"), &labels)
-            && self
-                .dangling
-                .is_none_or(|d| if d { !builtin && empty } else { builtin || !empty })
+            && self.dangling.is_none_or(|d| {
+                if d {
+                    !builtin && empty
+                } else {
+                    builtin || !empty
+                }
+            })
     }
 }
 
@@ -295,7 +299,10 @@ fn create_options(b: &CreateBody) -> ApiResult<NetworkCreate> {
             )));
         }
     }
-    if ipam.and_then(|i| i.options.as_ref()).is_some_and(|o| !o.is_empty()) {
+    if ipam
+        .and_then(|i| i.options.as_ref())
+        .is_some_and(|o| !o.is_empty())
+    {
         return bad("IPAM options are not supported");
     }
     let configs = ipam.and_then(|i| i.config.as_deref()).unwrap_or_default();
@@ -303,7 +310,10 @@ fn create_options(b: &CreateBody) -> ApiResult<NetworkCreate> {
         return bad("one IPAM config (subnet and gateway) per network: IPv4 only");
     }
     let cfg = configs.first();
-    if cfg.and_then(|c| c.ip_range.as_deref()).is_some_and(|r| !r.is_empty()) {
+    if cfg
+        .and_then(|c| c.ip_range.as_deref())
+        .is_some_and(|r| !r.is_empty())
+    {
         return bad("IPAM IPRange is not supported");
     }
     if cfg
@@ -400,13 +410,20 @@ fn connect(ctx: &Ctx, req: &mut Request, id: &str) -> ApiResult<Reply> {
     let ep = b.endpoint_config.unwrap_or_default();
     let ipam = ep.ipam_config.unwrap_or_default();
     if ipam.ipv6.as_deref().is_some_and(|v| !v.is_empty()) {
-        return Err(ApiError::bad_request("IPv6 addresses are not supported by berth"));
+        return Err(ApiError::bad_request(
+            "IPv6 addresses are not supported by berth",
+        ));
     }
     let e = ctx.engine()?;
     let n = bridge_network(&e, id)?;
     let r = e.container(&container)?;
     let ip = ipam.ipv4.filter(|v| !v.is_empty());
-    e.connect_network(&n.name, &r.id, &ep.aliases.unwrap_or_default(), ip.as_deref())?;
+    e.connect_network(
+        &n.name,
+        &r.id,
+        &ep.aliases.unwrap_or_default(),
+        ip.as_deref(),
+    )?;
     Ok(Reply::Empty(StatusCode::OK))
 }
 
@@ -455,8 +472,7 @@ mod tests {
         assert_eq!(o.labels["a"], "b");
         let v6: CreateBody = serde_json::from_str(r#"{"Name":"n","EnableIPv6":true}"#).unwrap();
         assert_eq!(create_options(&v6).unwrap_err().status, 400);
-        let opt: CreateBody =
-            serde_json::from_str(r#"{"Name":"n","Options":{"x":"1"}}"#).unwrap();
+        let opt: CreateBody = serde_json::from_str(r#"{"Name":"n","Options":{"x":"1"}}"#).unwrap();
         assert!(create_options(&opt).is_err());
     }
 

@@ -76,7 +76,11 @@ struct CreateBody {
 fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let b: Option<CreateBody> = req.json()?;
     let b = b.unwrap_or_default();
-    if let Some(d) = b.driver.as_deref().filter(|d| !d.is_empty() && *d != "local") {
+    if let Some(d) = b
+        .driver
+        .as_deref()
+        .filter(|d| !d.is_empty() && *d != "local")
+    {
         return Err(ApiError::not_found(format!(
             "error looking up volume plugin {d}: plugin \"{d}\" not found"
         )));
@@ -101,9 +105,7 @@ fn remove(ctx: &Ctx, req: &Request, name: &str) -> ApiResult<Reply> {
     let e = ctx.engine()?;
     match e.remove_volume(name, false) {
         Ok(()) => Reply::no_content(),
-        Err(berth_engine::Error::NoSuchVolume(_)) if req.query.bool("force") => {
-            Reply::no_content()
-        }
+        Err(berth_engine::Error::NoSuchVolume(_)) if req.query.bool("force") => Reply::no_content(),
         Err(err) => Err(err.into()),
     }
 }
@@ -116,7 +118,11 @@ fn prune(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     let all = match f.0.remove("all").as_deref() {
         None | Some([]) => !req.version.at_least(1, 42),
         Some([v]) => bool_value("all", v)?,
-        Some(_) => return Err(ApiError::bad_request("invalid filter: 'all' takes one value")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid filter: 'all' takes one value",
+            ))
+        }
     };
     let filter = berth_engine::system::prune_filter::PruneFilter::parse(&f.as_pairs())
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
