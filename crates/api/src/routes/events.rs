@@ -2,7 +2,7 @@
 //! one per line: the past ones from `since`, then new ones as berth processes append them,
 //! until `until` passes or the client goes.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use berth_engine::events::{self, Event};
@@ -126,13 +126,7 @@ fn events(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
 }
 
 /// Writes the matching events of the log at `path` until `until` or the client's leaving.
-fn follow(
-    path: &PathBuf,
-    since: Option<i64>,
-    until: Option<i64>,
-    sel: &Selector,
-    mut w: BodyWriter,
-) {
+fn follow(path: &Path, since: Option<i64>, until: Option<i64>, sel: &Selector, mut w: BodyWriter) {
     // Without `since` only new events are sent, as dockerd does.
     let mut offset = if since.is_some() {
         0
