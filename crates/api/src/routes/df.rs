@@ -110,7 +110,16 @@ fn container_summary(r: &ContainerRecord, s: &State) -> Value {
         "Status": status_text(s),
         "HostConfig": {"NetworkMode": r.network_mode},
         "NetworkSettings": {"Networks": {}},
-        "Mounts": [],
+        "Mounts": r.mounts.iter().map(|m| json!({
+            "Type": m.kind,
+            "Name": m.name,
+            "Source": m.source,
+            "Destination": m.destination,
+            "Driver": if m.kind == "volume" { "local" } else { "" },
+            "Mode": m.mode,
+            "RW": m.rw,
+            "Propagation": m.propagation,
+        })).collect::<Vec<_>>(),
     })
 }
 

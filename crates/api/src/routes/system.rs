@@ -19,8 +19,8 @@ pub const GO_VERSION: &str = match option_env!("BERTH_RUSTC") {
     Some(v) => v,
     None => "rust",
 };
-/// When berth was built (`BERTH_BUILD_TIME` at build time, RFC 3339), else empty as in a
-/// dockerd built without it.
+/// When berth was built: its commit's time (`BERTH_BUILD_TIME` at build time, RFC 3339),
+/// else empty as in a dockerd built without it.
 pub const BUILD_TIME: &str = match option_env!("BERTH_BUILD_TIME") {
     Some(t) => t,
     None => "",
