@@ -327,10 +327,12 @@ fn container_files_and_processes() {
             "-d",
             "--name",
             "fc1",
+            "-v",
+            "fvol:/vol",
             "bb",
             "sh",
             "-c",
-            "echo hi > /made; sleep 300",
+            "echo v > /vol/inside; echo hi > /made; sleep 300",
         ])
         .ok();
     let host = api.berth.host_dir("cp");
@@ -346,6 +348,11 @@ fn container_files_and_processes() {
     assert_eq!(
         fs::read_to_string(host.join("made")).unwrap_or_default(),
         "hi\n"
+    );
+    api.docker(&["cp", "fc1:/vol/inside", &h("inside")]).ok();
+    assert_eq!(
+        fs::read_to_string(host.join("inside")).unwrap_or_default(),
+        "v\n"
     );
     api.docker(&["cp", "fc1:/etc", &h("etc-copy")]).ok();
     assert!(host.join("etc-copy").is_dir());
@@ -397,6 +404,10 @@ fn container_files_and_processes() {
     assert!(
         names.lines().any(|l| l.trim_start_matches("./") == "made"),
         "{names}"
+    );
+    assert!(
+        !names.lines().any(|l| l.contains("inside")),
+        "export leaves volumes out: {names}"
     );
     assert!(
         names

@@ -126,7 +126,7 @@ fn export(ctx: &Ctx, id: &str) -> ApiResult<Reply> {
     let ctx = ctx.clone();
     Reply::stream("application/x-tar", move |mut w| {
         if let Ok(e) = ctx.engine() {
-            let _ = e.copy_from_container(&r, "/", HostTarget::Tar(&mut w), CopyOptions::default());
+            let _ = e.export_container(&r, &mut w);
         }
     })
 }

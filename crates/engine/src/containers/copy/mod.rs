@@ -3,6 +3,7 @@
 //! its volumes and bind mounts on top (so a copy into a volume lands in the volume); both
 //! directions move a tar stream from [`tar_out`] into [`extract`].
 
+pub mod export;
 pub mod extract;
 pub mod stat;
 pub mod tar_out;
