@@ -87,6 +87,29 @@ fn info_df_and_events() {
         .ok();
     assert!(out.out().contains("volume create evvol"), "{out}");
 
+    // Following: events that come while the stream is open, until `--until`.
+    let since = now_secs().to_string();
+    let until = (now_secs() + 4).to_string();
+    std::thread::scope(|s| {
+        let follow = s.spawn(|| {
+            api.docker(&[
+                "events",
+                "--since",
+                &since,
+                "--until",
+                &until,
+                "--filter",
+                "type=volume",
+                "--format",
+                "{{.Action}} {{.Actor.ID}}",
+            ])
+        });
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        api.berth.cmd(&["volume", "create", "livevol"]).ok();
+        let out = follow.join().expect("docker events").ok();
+        assert!(out.out().contains("create livevol"), "{out}");
+    });
+
     let out = api.docker(&["system", "df"]).ok();
     assert!(
         out.out().contains("Images") && out.out().contains("Local Volumes"),
@@ -101,7 +124,7 @@ fn info_df_and_events() {
         ])
         .ok();
     assert!(out.out().contains("Containers 1 1"), "{out}");
-    assert!(out.out().contains("Local Volumes 1 0"), "{out}");
+    assert!(out.out().contains("Local Volumes 2 0"), "{out}");
     let (status, df) = api.request_json("GET", "/system/df", None);
     assert_eq!(status, 200, "{df}");
     assert!(df["LayersSize"].as_u64().unwrap_or(0) > 0, "{df}");
