@@ -1,7 +1,8 @@
 //! A container's files and processes as dockerd shows them: `archive` (GET, HEAD, PUT: the
 //! routes under `docker cp`), `export`, `changes` (`docker diff`) and `top`.
 
-use std::path::{Path, PathBuf};
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
 use std::process::Command;
 
 use berth_engine::containers::copy::stat::PathStat;
@@ -144,7 +145,11 @@ fn changes(ctx: &Ctx, id: &str) -> ApiResult<Reply> {
     let upper = e.paths.container(&r.id).join("upper");
     let lowers = e.ensure_layers(&e.image_by_id(&r.image_id)?)?.0;
     let mut out = Vec::new();
-    walk_changes(&upper, "", &lowers, &mut out);
+    let flags =
+        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC;
+    if let Ok(root) = nix::fcntl::open(&upper, flags, nix::sys::stat::Mode::empty()) {
+        walk_changes(root, "", &lowers, &mut out);
+    }
     out.sort();
     let list: Vec<Value> = out
         .into_iter()
@@ -153,22 +158,36 @@ fn changes(ctx: &Ctx, id: &str) -> ApiResult<Reply> {
     Reply::ok(Value::Array(list))
 }
 
-/// Adds the changes under `dir` (at container path `rel`) to `out`. A whiteout (a 0:0
-/// character device) is a deletion; an entry a lower layer also has is a modification,
-/// any other an addition. Never follows a symlink.
-fn walk_changes(dir: &Path, rel: &str, lowers: &[PathBuf], out: &mut Vec<(String, u8)>) {
-    use std::os::unix::fs::{FileTypeExt, MetadataExt};
-    let Ok(entries) = std::fs::read_dir(dir) else {
+/// Adds the changes under the directory `dir` (at container path `rel`) to `out`. A
+/// whiteout (a 0:0 character device) is a deletion; an entry a lower layer also has is a
+/// modification, any other an addition. Each directory is opened relative to its parent
+/// with `O_NOFOLLOW`, so a container swapping one for a symlink cannot steer the walk out.
+fn walk_changes(dir: OwnedFd, rel: &str, lowers: &[PathBuf], out: &mut Vec<(String, u8)>) {
+    use nix::fcntl::{openat, OFlag};
+    use nix::sys::stat::{fstatat, Mode, SFlag};
+    let Ok(listing) = dir.try_clone() else {
         return;
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let path = format!("{rel}/{name}");
-        let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
+    let Ok(mut d) = nix::dir::Dir::from_fd(listing) else {
+        return;
+    };
+    let names: Vec<std::ffi::CString> = d
+        .iter()
+        .flatten()
+        .map(|e| e.file_name().to_owned())
+        .filter(|n| n.as_bytes() != b"." && n.as_bytes() != b"..")
+        .collect();
+    for name in names {
+        let path = format!("{rel}/{}", name.to_string_lossy());
+        let Ok(st) = fstatat(
+            &dir,
+            name.as_c_str(),
+            nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+        ) else {
             continue;
         };
-        let ft = meta.file_type();
-        if ft.is_char_device() && meta.rdev() == 0 {
+        let kind = SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits());
+        if kind == SFlag::S_IFCHR && st.st_rdev == 0 {
             out.push((path, DELETED));
             continue;
         }
@@ -177,8 +196,11 @@ fn walk_changes(dir: &Path, rel: &str, lowers: &[PathBuf], out: &mut Vec<(String
             .iter()
             .any(|l| std::fs::symlink_metadata(l.join(inner)).is_ok());
         out.push((path.clone(), if in_lower { MODIFIED } else { ADDED }));
-        if ft.is_dir() {
-            walk_changes(&entry.path(), &path, lowers, out);
+        if kind == SFlag::S_IFDIR {
+            let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+            if let Ok(sub) = openat(&dir, name.as_c_str(), flags, Mode::empty()) {
+                walk_changes(sub, &path, lowers, out);
+            }
         }
     }
 }
