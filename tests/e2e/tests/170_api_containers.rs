@@ -324,3 +324,50 @@ fn raw_requests_status_codes() {
     let (st, _) = api.request("DELETE", "/containers/x1", None);
     assert_eq!(st, 404);
 }
+
+/// Whether the service has the attach route (another part of the API; `docker run` in the
+/// foreground needs it).
+fn has_attach(api: &Api) -> bool {
+    let (_, body) = api.request_json("POST", "/containers/no-such-ctr-xyz/attach?stream=1", None);
+    body["message"].as_str().unwrap_or("") != "page not found"
+}
+
+#[test]
+fn foreground_run() {
+    let Some(api) = Api::new("api-ctr-fg") else {
+        return;
+    };
+    if !has_attach(&api) {
+        eprintln!("api-ctr-fg: skipped: the service has no attach route");
+        return;
+    }
+    api.berth.busybox_image("bbx");
+    // attach, wait (next-exit), start: the output and the exit code come back.
+    let out = api
+        .docker(&[
+            "run",
+            "--name",
+            "f1",
+            "bbx",
+            "sh",
+            "-c",
+            "echo hello; exit 4",
+        ])
+        .code_is(4);
+    assert_eq!(out.out(), "hello", "{out}");
+    assert_eq!(
+        inspect(&api, "{{.State.Status}} {{.State.ExitCode}}", "f1"),
+        "exited 4"
+    );
+    // --rm: wait (removed) returns once it is gone.
+    let out = api
+        .docker(&["run", "--rm", "--name", "f2", "bbx", "echo", "bye"])
+        .ok();
+    assert_eq!(out.out(), "bye", "{out}");
+    assert_eq!(
+        api.docker(&["ps", "-a", "-q", "--filter", "name=f2"])
+            .ok()
+            .out(),
+        ""
+    );
+}
