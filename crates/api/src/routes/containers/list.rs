@@ -74,7 +74,7 @@ pub fn list(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let matcher = Matcher::new(&e, &filters);
     let mut out = Vec::new();
     for (r, s) in &list {
-        if !show_all && !(s.is_running() || s.status == "restarting") {
+        if !(show_all || s.is_running() || s.status == "restarting") {
             continue;
         }
         if !matcher.matches(r, s) {
