@@ -371,3 +371,65 @@ fn foreground_run() {
         ""
     );
 }
+
+#[test]
+fn list_filters_sizes_and_update() {
+    let Some(api) = Api::new("api-ctr-list") else {
+        return;
+    };
+    api.berth.busybox_image("bbx");
+    api.docker(&[
+        "run", "-d", "--name", "a1", "--memory", "64m", "bbx", "sleep", "300",
+    ])
+    .ok();
+    api.docker(&["create", "--name", "a2", "bbx", "true"]).ok();
+    api.docker(&["create", "--name", "a3", "-l", "tier=db", "bbx", "true"])
+        .ok();
+    let names = |args: &[&str]| {
+        let mut all = vec!["ps"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--format", "{{.Names}}"]);
+        api.docker(&all).ok().lines().join(",")
+    };
+    assert_eq!(names(&["-a"]), "a3,a2,a1");
+    assert_eq!(names(&[]), "a1");
+    assert_eq!(names(&["-a", "--filter", "before=a3"]), "a2,a1");
+    assert_eq!(names(&["-a", "--filter", "since=a1"]), "a3,a2");
+    assert_eq!(names(&["-n", "1"]), "a3");
+    assert_eq!(names(&["-a", "--filter", "ancestor=bbx"]), "a3,a2,a1");
+    assert_eq!(names(&["-a", "--filter", "label=tier=db"]), "a3");
+    assert_eq!(names(&["-a", "--filter", "status=created"]), "a3,a2");
+    assert_eq!(names(&["--filter", "name=^/a2$", "-a"]), "a2");
+    let sizes = api.docker(&["ps", "-s", "--format", "{{.Size}}"]).ok();
+    assert!(sizes.out().contains('B'), "{sizes}");
+    let rw = api
+        .docker(&["inspect", "-s", "-f", "{{.SizeRw}}", "a1"])
+        .ok();
+    assert!(rw.out().parse::<u64>().is_ok(), "{rw}");
+    // A live memory change, kept in the record.
+    api.docker(&["update", "--memory", "96m", "--memory-swap", "192m", "a1"])
+        .ok();
+    assert_eq!(
+        inspect(
+            &api,
+            "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}",
+            "a1"
+        ),
+        "100663296 201326592"
+    );
+    // What berth cannot change is refused by name.
+    let (st, body) = api.request_json(
+        "POST",
+        "/containers/a1/update",
+        Some(r#"{"BlkioWeight": 300}"#),
+    );
+    assert_eq!(st, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("BlkioWeight"),
+        "{body}"
+    );
+    api.docker(&["rm", "-f", "a1", "a2", "a3"]).ok();
+}
