@@ -406,6 +406,33 @@ fn list_filters_sizes_and_update() {
         .docker(&["inspect", "-s", "-f", "{{.SizeRw}}", "a1"])
         .ok();
     assert!(rw.out().parse::<u64>().is_ok(), "{rw}");
+    // A healthcheck given through the API runs; the health filter finds it.
+    api.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "h1",
+        "--health-cmd",
+        "true",
+        "--health-interval",
+        "1s",
+        "bbx",
+        "sleep",
+        "300",
+    ])
+    .ok();
+    let healthy = berth_e2e::wait_until(Duration::from_secs(20), || {
+        api.docker(&["ps", "--filter", "health=healthy", "--format", "{{.Names}}"])
+            .out()
+            == "h1"
+    });
+    assert!(healthy, "{}", inspect(&api, "{{json .State}}", "h1"));
+    assert_eq!(inspect(&api, "{{.State.Health.Status}}", "h1"), "healthy");
+    assert_eq!(
+        inspect(&api, "{{json .Config.Healthcheck.Test}}", "h1"),
+        r#"["CMD-SHELL","true"]"#
+    );
+    api.docker(&["rm", "-f", "h1"]).ok();
     // A live memory change, kept in the record.
     api.docker(&["update", "--memory", "96m", "--memory-swap", "192m", "a1"])
         .ok();
