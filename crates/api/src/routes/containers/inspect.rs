@@ -99,6 +99,25 @@ fn network_defaults() -> Value {
     })
 }
 
+/// The fields of an endpoint in `NetworkSettings.Networks`.
+fn endpoint_defaults() -> Value {
+    json!({
+        "IPAMConfig": null,
+        "Links": null,
+        "Aliases": null,
+        "NetworkID": "",
+        "EndpointID": "",
+        "Gateway": "",
+        "IPAddress": "",
+        "IPPrefixLen": 0,
+        "IPv6Gateway": "",
+        "GlobalIPv6Address": "",
+        "GlobalIPv6PrefixLen": 0,
+        "MacAddress": "",
+        "DriverOpts": null,
+    })
+}
+
 /// Adds what is missing from `base` (missing or null keys of `into`), one level deep.
 fn fill(into: &mut Value, base: Value) {
     let (Some(into), Value::Object(base)) = (into.as_object_mut(), base) else {
@@ -133,6 +152,11 @@ pub fn complete(v: &mut Value, running: bool) {
     fill(&mut v["NetworkSettings"], network_defaults());
     if !running {
         v["NetworkSettings"]["Ports"] = json!({});
+    }
+    if let Some(nets) = v["NetworkSettings"]["Networks"].as_object_mut() {
+        for ep in nets.values_mut() {
+            fill(ep, endpoint_defaults());
+        }
     }
     let exposed: Vec<String> = v["Config"]["ExposedPorts"]
         .as_object()
