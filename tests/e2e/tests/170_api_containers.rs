@@ -444,6 +444,23 @@ fn list_filters_sizes_and_update() {
         ),
         "100663296 201326592"
     );
+    // The cgroup has it now, and the bundle keeps it for the next start.
+    let limit = || {
+        api.berth
+            .cmd(&[
+                "exec",
+                "a1",
+                "sh",
+                "-c",
+                "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max",
+            ])
+            .ok()
+            .out()
+            .to_string()
+    };
+    assert_eq!(limit(), "100663296");
+    api.docker(&["restart", "-t", "0", "a1"]).ok();
+    assert_eq!(limit(), "100663296");
     // What berth cannot change is refused by name.
     let (st, body) = api.request_json(
         "POST",
