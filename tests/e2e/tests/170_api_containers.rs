@@ -163,6 +163,23 @@ fn run_detached_wait_rm_and_prune() {
         .ok();
     api.docker(&["kill", "k1"]).ok();
     assert_eq!(api.docker(&["wait", "k1"]).ok().out(), "137");
+    // next-exit with a restart policy: the next exit, though it is running again.
+    api.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "ra",
+        "--restart",
+        "always",
+        "bbx",
+        "sh",
+        "-c",
+        "sleep 1; exit 5",
+    ])
+    .ok();
+    let (st, body) = api.request_json("POST", "/containers/ra/wait?condition=next-exit", None);
+    assert_eq!((st, body["StatusCode"].as_i64()), (200, Some(5)), "{body}");
+    api.docker(&["rm", "-f", "ra"]).ok();
     // --rm: gone once it exits.
     api.docker(&["run", "-d", "--rm", "--name", "r1", "bbx", "true"])
         .ok();

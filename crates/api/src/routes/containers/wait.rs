@@ -80,30 +80,34 @@ impl Watch {
             let stopped = !s.is_running()
                 && s.status != "restarting"
                 && !(s.status == "created" && monitor_waiting(&s));
+            // An exit recorded since the request (a restart policy may have started it
+            // again already: that still was the next exit).
             let exited_since = !s.finished_at.is_empty() && s.finished_at != first.finished_at;
             let done = match cond {
                 Condition::NotRunning => stopped,
-                Condition::NextExit => stopped && exited_since,
+                // (Or an exit nobody recorded: the monitor died.)
+                Condition::NextExit => exited_since || (stopped && !s.error.is_empty()),
                 Condition::Removed => false,
             };
-            if s.pid > 0 && s.is_running() {
-                // Until the init exits (or a while passes), then look again soon: the
-                // monitor records the exit right after.
-                last = s;
-                if wait_pid_exit(last.pid, POLL) {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                continue;
-            }
+            let running_pid = (s.pid > 0 && s.is_running()).then_some(s.pid);
             last = s;
             if done {
                 break last.exit_code;
             }
-            std::thread::sleep(if cond == Condition::Removed && stopped {
-                Duration::from_millis(10)
-            } else {
-                POLL
-            });
+            match running_pid {
+                // Until the init exits (or a while passes), then look again soon: the
+                // monitor records the exit right after.
+                Some(pid) => {
+                    if wait_pid_exit(pid, POLL) {
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                }
+                None => std::thread::sleep(if cond == Condition::Removed && stopped {
+                    Duration::from_millis(10)
+                } else {
+                    POLL
+                }),
+            }
         };
         let _ = w.json_line(&json!({"StatusCode": code, "Error": null}));
     }
