@@ -7,6 +7,7 @@ use crate::http::{Reply, Request};
 
 pub mod container_stats;
 pub mod container_views;
+pub mod containers;
 pub mod df;
 pub mod encode;
 pub mod events;
@@ -21,6 +22,7 @@ pub type Route = fn(&Ctx, &mut Request, &[&str]) -> Option<ApiResult<Reply>>;
 /// Every area's routes, asked in order.
 const ROUTES: &[Route] = &[
     system::route,
+    containers::route,
     info::route,
     events::route,
     df::route,

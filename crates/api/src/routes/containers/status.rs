@@ -1,0 +1,110 @@
+//! Docker's words for a container's state: the list's `Status` ("Up 3 seconds",
+//! "Exited (0) 2 seconds ago") and times as unix seconds.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use berth_engine::containers::State;
+
+/// An RFC 3339 time as the engine records it; `None` when empty or malformed.
+pub fn parse_time(t: &str) -> Option<SystemTime> {
+    if t.is_empty() || t.starts_with("0001-") {
+        return None;
+    }
+    berth_engine::system::prune_filter::parse_time("time", t, SystemTime::now()).ok()
+}
+
+/// Unix seconds of an RFC 3339 time (0 when unknown).
+pub fn unix_secs(t: &str) -> i64 {
+    parse_time(t)
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// go-units `HumanDuration` ("Less than a second", "3 seconds", "About a minute", ...).
+pub fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    let hours_f = d.as_secs_f64() / 3600.0;
+    let minutes = secs / 60;
+    let hours = (hours_f + 0.5) as u64;
+    match () {
+        _ if secs < 1 => "Less than a second".into(),
+        _ if secs == 1 => "1 second".into(),
+        _ if secs < 60 => format!("{secs} seconds"),
+        _ if minutes == 1 => "About a minute".into(),
+        _ if minutes < 60 => format!("{minutes} minutes"),
+        _ if hours == 1 => "About an hour".into(),
+        _ if hours < 48 => format!("{hours} hours"),
+        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
+        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
+        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
+        _ => format!("{} years", (hours_f as u64) / 24 / 365),
+    }
+}
+
+/// The list's `Status`, as dockerd's `State.String()` words it.
+pub fn status_text(s: &State, now: SystemTime) -> String {
+    let since = |t: &str| {
+        parse_time(t)
+            .map(|t| now.duration_since(t).unwrap_or_default())
+            .unwrap_or_default()
+    };
+    match s.status.as_str() {
+        "running" | "paused" => {
+            let up = human_duration(since(&s.started_at));
+            if s.status == "paused" {
+                return format!("Up {up} (Paused)");
+            }
+            match s.health.as_ref().map(|h| h.status.as_str()) {
+                Some("starting") => format!("Up {up} (health: starting)"),
+                Some(h) if !h.is_empty() && h != "none" => format!("Up {up} ({h})"),
+                _ => format!("Up {up}"),
+            }
+        }
+        "restarting" => format!(
+            "Restarting ({}) {} ago",
+            s.exit_code,
+            human_duration(since(&s.finished_at))
+        ),
+        "dead" => "Dead".into(),
+        "removing" => "Removal In Progress".into(),
+        _ if parse_time(&s.started_at).is_none() && parse_time(&s.finished_at).is_none() => {
+            "Created".into()
+        }
+        _ => format!(
+            "Exited ({}) {} ago",
+            s.exit_code,
+            human_duration(since(&s.finished_at))
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        let now = parse_time("2024-01-01T00:01:00Z").unwrap();
+        let mut s = State {
+            status: "running".into(),
+            started_at: "2024-01-01T00:00:57Z".into(),
+            ..Default::default()
+        };
+        assert_eq!(status_text(&s, now), "Up 3 seconds");
+        s.status = "paused".into();
+        assert_eq!(status_text(&s, now), "Up 3 seconds (Paused)");
+        s.status = "exited".into();
+        s.finished_at = "2024-01-01T00:00:58Z".into();
+        s.exit_code = 2;
+        assert_eq!(status_text(&s, now), "Exited (2) 2 seconds ago");
+        let created = State {
+            status: "created".into(),
+            ..Default::default()
+        };
+        assert_eq!(status_text(&created, now), "Created");
+        assert_eq!(unix_secs("1970-01-01T00:01:00Z"), 60);
+        assert_eq!(unix_secs(""), 0);
+        assert_eq!(human_duration(Duration::from_secs(61)), "About a minute");
+    }
+}

@@ -1,0 +1,119 @@
+//! `POST /containers/{id}/wait?condition=`: the response head at once, the body
+//! `{"StatusCode": n, "Error": null}` once the condition holds. The docker CLI calls it
+//! before it starts a container (`docker run`), so `next-exit` waits through the start.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use berth_engine::containers::state::{state_of, wait_pid_exit};
+use berth_engine::containers::State;
+use serde_json::json;
+
+use crate::ctx::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{BodyWriter, Reply, Request};
+
+/// What the client waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Condition {
+    /// Not running (at once when it is not).
+    NotRunning,
+    /// The next exit after the request.
+    NextExit,
+    /// Removed (its last exit code).
+    Removed,
+}
+
+/// How often an idle wait looks again (and notices a gone client).
+const POLL: Duration = Duration::from_millis(100);
+
+/// `POST /containers/{id}/wait?condition=not-running|next-exit|removed`.
+pub fn wait(ctx: &Ctx, req: &mut Request, id: &str) -> ApiResult<Reply> {
+    let cond = match req.query.get("condition").unwrap_or("") {
+        "" | "not-running" => Condition::NotRunning,
+        "next-exit" => Condition::NextExit,
+        "removed" => Condition::Removed,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "invalid condition: {other:?} (not-running, next-exit or removed)"
+            )))
+        }
+    };
+    let e = ctx.engine()?;
+    let r = e.container(id)?;
+    let watch = Watch {
+        dir: e.paths.container(&r.id),
+        runtime: e.paths.runtime(),
+        id: r.id.clone(),
+    };
+    let first = watch.state();
+    Reply::stream("application/json", move |w| watch.run(cond, first, w))
+}
+
+/// The files that tell a container's state.
+struct Watch {
+    dir: PathBuf,
+    runtime: PathBuf,
+    id: String,
+}
+
+impl Watch {
+    fn state(&self) -> State {
+        state_of(&self.dir, &self.runtime, &self.id)
+    }
+
+    fn gone(&self) -> bool {
+        !self.dir.exists()
+    }
+
+    /// Waits for `cond` (from the state `first` at the request), then writes the body.
+    fn run(&self, cond: Condition, first: State, mut w: BodyWriter) {
+        let mut last = first.clone();
+        let code = loop {
+            if w.is_closed() {
+                return;
+            }
+            if self.gone() {
+                break last.exit_code;
+            }
+            let s = self.state();
+            let stopped = !s.is_running()
+                && s.status != "restarting"
+                && !(s.status == "created" && monitor_waiting(&s));
+            // An exit recorded since the request (a restart policy may have started it
+            // again already: that still was the next exit).
+            let exited_since = !s.finished_at.is_empty() && s.finished_at != first.finished_at;
+            let done = match cond {
+                Condition::NotRunning => stopped,
+                // (Or an exit nobody recorded: the monitor died.)
+                Condition::NextExit => exited_since || (stopped && !s.error.is_empty()),
+                Condition::Removed => false,
+            };
+            let running_pid = (s.pid > 0 && s.is_running()).then_some(s.pid);
+            last = s;
+            if done {
+                break last.exit_code;
+            }
+            match running_pid {
+                // Until the init exits (or a while passes), then look again soon: the
+                // monitor records the exit right after.
+                Some(pid) => {
+                    if wait_pid_exit(pid, POLL) {
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                }
+                None => std::thread::sleep(if cond == Condition::Removed && stopped {
+                    Duration::from_millis(10)
+                } else {
+                    POLL
+                }),
+            }
+        };
+        let _ = w.json_line(&json!({"StatusCode": code, "Error": null}));
+    }
+}
+
+/// A created container whose monitor is up and waits for its start (attach came first).
+fn monitor_waiting(s: &State) -> bool {
+    s.monitor_pid > 0 && berth_engine::containers::state::alive(s.monitor_pid)
+}
