@@ -356,9 +356,18 @@ fn docker_run_logs_attach() {
     }
     let o = api.docker(&["run", "--rm", "bb", "echo", "hi"]).ok();
     assert_eq!(o.stdout, "hi\n");
-    api.docker(&["run", "--rm", "bb", "sh", "-c", "echo e >&2; exit 3"])
-        .code_is(3)
-        .stderr_mentions(&["e"]);
+    // (Not --rm: `wait?condition=removed` is the containers routes' business.)
+    api.docker(&[
+        "run",
+        "--name",
+        "ex3",
+        "bb",
+        "sh",
+        "-c",
+        "echo e >&2; exit 3",
+    ])
+    .code_is(3)
+    .stderr_mentions(&["e"]);
     let input = api.berth.dir.join("input.txt");
     std::fs::write(&input, "one\ntwo\n").unwrap();
     let o = api
@@ -391,6 +400,9 @@ fn docker_run_logs_attach() {
     assert_eq!((o.stdout.as_str(), o.stderr.as_str()), ("a\nc\n", "b\n"));
     let o = api.docker(&["logs", "--tail", "1", "dl"]).ok();
     assert_eq!(o.stdout, "c\n");
+    // start -a: attach (the monitor spawned, waiting), then start that monitor.
+    let o = api.docker(&["start", "-a", "dl"]).ok();
+    assert_eq!((o.stdout.as_str(), o.stderr.as_str()), ("a\nc\n", "b\n"));
     // attach to a running container: its output from then on, its exit code.
     api.docker(&[
         "run",
