@@ -33,6 +33,10 @@ pub fn route(ctx: &Ctx, req: &mut Request, segs: &[&str]) -> Option<ApiResult<Re
     })
 }
 
+/// How long a hijacked stream waits before its first bytes, so that the client has read
+/// the response's headers on their own.
+pub(crate) const HEADERS_FIRST: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Which of the container's streams the client wants.
 #[derive(Debug, Clone, Copy)]
 struct Streams {
@@ -67,6 +71,9 @@ fn attach(ctx: &Ctx, req: &Request, id: &str) -> ApiResult<Reply> {
     Ok(Reply::Hijack {
         content_type: framing.content_type(),
         handler: Box::new(move |conn| {
+            // docker-py reads the 101 through a buffered reader and then the raw socket:
+            // bytes that arrive with the headers are lost to it (docker-py issue 1799).
+            std::thread::sleep(HEADERS_FIRST);
             if let Some(path) = logs {
                 replay_logs(&path, framing, want, &conn);
             }

@@ -13,10 +13,13 @@ use std::thread::JoinHandle;
 
 use super::process::Io;
 use super::registry::Exec;
+use crate::routes::attach::HEADERS_FIRST;
 use crate::routes::mux::{self, DetachFilter, Framing};
 
 /// Runs the session; returns when the process has exited and its output is relayed.
 pub fn run(ex: &Arc<Exec>, io: Io, conn: UnixStream, framing: Framing, keys: Vec<u8>) {
+    // The client reads the response's headers on their own first (see HEADERS_FIRST).
+    std::thread::sleep(HEADERS_FIRST);
     let input = match &io {
         Io::Pipes { stdin: None, .. } => None,
         Io::Pty(_) if !ex.config.attach_stdin => None,
