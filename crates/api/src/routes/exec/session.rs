@@ -16,6 +16,12 @@ use super::registry::Exec;
 use crate::routes::attach::HEADERS_FIRST;
 use crate::routes::mux::{self, DetachFilter, Framing};
 
+/// Where the client's bytes go: the process's stdin pipe or its terminal.
+type Input = Box<dyn Write + Send>;
+
+/// One output of the process and its stream number.
+type Output = (Box<dyn Read + Send>, u8);
+
 /// Runs the session; returns when the process has exited and its output is relayed.
 pub fn run(ex: &Arc<Exec>, io: Io, conn: UnixStream, framing: Framing, keys: Vec<u8>) {
     // The client reads the response's headers on their own first (see HEADERS_FIRST).
@@ -25,29 +31,26 @@ pub fn run(ex: &Arc<Exec>, io: Io, conn: UnixStream, framing: Framing, keys: Vec
         Io::Pty(_) if !ex.config.attach_stdin => None,
         _ => conn.try_clone().ok(),
     };
-    let (to_process, outputs): (
-        Option<Box<dyn Write + Send>>,
-        Vec<(Box<dyn Read + Send>, u8)>,
-    ) = match io {
+    let (to_process, outputs): (Option<Input>, Vec<Output>) = match io {
         Io::Pipes {
             stdin,
             stdout,
             stderr,
         } => {
-            let mut outs: Vec<(Box<dyn Read + Send>, u8)> = Vec::new();
+            let mut outs: Vec<Output> = Vec::new();
             if let Some(o) = stdout {
                 outs.push((Box::new(o), mux::STDOUT));
             }
             if let Some(e) = stderr {
                 outs.push((Box::new(e), mux::STDERR));
             }
-            (stdin.map(|w| Box::new(w) as Box<dyn Write + Send>), outs)
+            (stdin.map(|w| Box::new(w) as Input), outs)
         }
         Io::Pty(master) => {
             let writer = master
                 .try_clone()
                 .ok()
-                .map(|m| Box::new(File::from(m)) as Box<dyn Write + Send>);
+                .map(|m| Box::new(File::from(m)) as Input);
             (writer, vec![(Box::new(File::from(master)), mux::STDOUT)])
         }
     };
@@ -81,7 +84,7 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Option<JoinHandle<()>
 
 /// The client's bytes to the process until the client's EOF (then the process's stdin
 /// closes) or the detach keys (the client's stream ends; the process runs on).
-fn pump_input(mut from: UnixStream, mut to: Box<dyn Write + Send>, keys: Vec<u8>) {
+fn pump_input(mut from: UnixStream, mut to: Input, keys: Vec<u8>) {
     let mut keys = DetachFilter::new(keys);
     let mut buf = vec![0u8; 32 << 10];
     loop {
