@@ -442,6 +442,17 @@ fn docker_exec() {
         .docker_stdin(&["exec", "-i", "dx", "wc", "-l"], &input)
         .ok();
     assert_eq!(o.out(), "3");
+    api.docker(&["exec", "-d", "dx", "sh", "-c", "echo detached > /tmp/f"])
+        .ok();
+    let mut seen = String::new();
+    berth_e2e::wait_until(Duration::from_secs(10), || {
+        seen = api.docker(&["exec", "dx", "cat", "/tmp/f"]).stdout;
+        seen == "detached\n"
+    });
+    assert_eq!(seen, "detached\n", "exec -d ran");
+    api.docker(&["exec", "dx", "no-such-command"])
+        .code_is(127)
+        .stderr_mentions(&["not found", "no such file"]);
     let o = docker_in_terminal(
         &api,
         "exec-it",
