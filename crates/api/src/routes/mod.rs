@@ -5,13 +5,17 @@ use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Reply, Request};
 
+pub mod attach;
 pub mod container_stats;
 pub mod container_views;
 pub mod containers;
 pub mod df;
 pub mod encode;
 pub mod events;
+pub mod exec;
 pub mod info;
+pub mod logs;
+pub mod mux;
 pub mod networks;
 pub mod system;
 pub mod volumes;
@@ -23,6 +27,9 @@ pub type Route = fn(&Ctx, &mut Request, &[&str]) -> Option<ApiResult<Reply>>;
 const ROUTES: &[Route] = &[
     system::route,
     containers::route,
+    attach::route,
+    logs::route,
+    exec::route,
     info::route,
     events::route,
     df::route,

@@ -69,12 +69,17 @@ impl Engine {
         Ok(out)
     }
 
-    /// Starts a created or stopped container in the background.
+    /// Starts a created or stopped container in the background. When its monitor is already
+    /// up with the container created and waiting for a start (an attach spawned it first, as
+    /// `docker run` does through the API), that monitor is told to start it.
     pub fn start_container(&self, r: &ContainerRecord) -> Result<()> {
-        if self.state(r).is_running() {
+        let s = self.state(r);
+        if s.is_running() {
             return Ok(());
         }
-        self.spawn_monitor(r)?;
+        if !s.awaits_start() {
+            self.spawn_monitor(r)?;
+        }
         let mut c = AttachClient::connect(&self.paths.socket(&r.id))?;
         c.hello(&Hello {
             start: true,

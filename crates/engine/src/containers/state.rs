@@ -39,6 +39,12 @@ impl State {
     pub fn is_running(&self) -> bool {
         matches!(self.status.as_str(), "running" | "paused")
     }
+
+    /// Created, with its monitor up and waiting for a start (the status file says
+    /// `created` only while that monitor lives).
+    pub fn awaits_start(&self) -> bool {
+        self.status == "created" && self.monitor_pid > 0
+    }
 }
 
 /// Whether a process exists (it may be a zombie).
