@@ -5,13 +5,14 @@ use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Reply, Request};
 
+pub mod images;
 pub mod system;
 
 /// A route table: `Some(reply)` for a request it serves.
 pub type Route = fn(&Ctx, &mut Request, &[&str]) -> Option<ApiResult<Reply>>;
 
 /// Every area's routes, asked in order.
-const ROUTES: &[Route] = &[system::route];
+const ROUTES: &[Route] = &[system::route, images::route];
 
 /// Answers one request (on a blocking thread).
 pub fn dispatch(ctx: &Ctx, mut req: Request) -> ApiResult<Reply> {
