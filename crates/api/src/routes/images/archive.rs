@@ -48,13 +48,25 @@ pub fn import(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             "importing from a URL ({src}) is not supported by berth: send the tar as the request body (fromSrc=-)"
         )));
     }
-    let name = match (req.query.get("repo").filter(|r| !r.is_empty()), req.query.get("tag")) {
+    let name = match (
+        req.query.get("repo").filter(|r| !r.is_empty()),
+        req.query.get("tag"),
+    ) {
         (Some(r), Some(t)) if !t.is_empty() => Some(format!("{r}:{t}")),
         (Some(r), _) => Some(r.to_string()),
         _ => None,
     };
-    let changes: Vec<String> = req.query.all("changes").iter().map(|s| s.to_string()).collect();
-    let message = req.query.get("message").filter(|m| !m.is_empty()).map(String::from);
+    let changes: Vec<String> = req
+        .query
+        .all("changes")
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let message = req
+        .query
+        .get("message")
+        .filter(|m| !m.is_empty())
+        .map(String::from);
     let body = std::mem::replace(&mut req.body, BodyReader::empty());
     let id = ctx
         .engine()?

@@ -27,9 +27,16 @@ pub fn build(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         ));
     }
     let quiet = req.query.bool("q");
-    let tags: Vec<String> = req.query.all("t").iter().filter(|t| !t.is_empty()).map(|t| t.to_string()).collect();
+    let tags: Vec<String> = req
+        .query
+        .all("t")
+        .iter()
+        .filter(|t| !t.is_empty())
+        .map(|t| t.to_string())
+        .collect();
     for t in &tags {
-        Reference::parse(t).map_err(|e| ApiError::bad_request(format!("invalid tag {t:?}: {e}")))?;
+        Reference::parse(t)
+            .map_err(|e| ApiError::bad_request(format!("invalid tag {t:?}: {e}")))?;
     }
     let iidfile = std::env::temp_dir().join(format!(
         "berth-api-build-{}-{}.iid",
@@ -78,17 +85,24 @@ pub fn build(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             }
         }
         let status = child.wait();
-        let id = std::fs::read_to_string(&iidfile).ok().map(|s| s.trim().to_string());
+        let id = std::fs::read_to_string(&iidfile)
+            .ok()
+            .map(|s| s.trim().to_string());
         let _ = std::fs::remove_file(&iidfile);
         match (status, id) {
             (Ok(s), Some(id)) if s.success() && !id.is_empty() => {
                 let short: String = id.trim_start_matches("sha256:").chars().take(12).collect();
                 let _ = w.json_line(&json!({"aux": {"ID": id}}));
                 if !quiet {
-                    let _ = w.json_line(&json!({"stream": format!("Successfully built {short}\n")}));
+                    let _ =
+                        w.json_line(&json!({"stream": format!("Successfully built {short}\n")}));
                     for t in &tags {
-                        let shown = Reference::parse(t).map(|r| r.familiar()).unwrap_or_else(|_| t.clone());
-                        let _ = w.json_line(&json!({"stream": format!("Successfully tagged {shown}\n")}));
+                        let shown = Reference::parse(t)
+                            .map(|r| r.familiar())
+                            .unwrap_or_else(|_| t.clone());
+                        let _ = w.json_line(
+                            &json!({"stream": format!("Successfully tagged {shown}\n")}),
+                        );
                     }
                 }
             }
@@ -107,7 +121,10 @@ fn flags(req: &Request, tags: &[String]) -> ApiResult<Vec<String>> {
     for t in tags {
         f.extend(["-t".to_string(), t.clone()]);
     }
-    if let Some(d) = q.get("dockerfile").filter(|d| !d.is_empty() && *d != "Dockerfile") {
+    if let Some(d) = q
+        .get("dockerfile")
+        .filter(|d| !d.is_empty() && *d != "Dockerfile")
+    {
         f.extend(["-f".to_string(), d.to_string()]);
     }
     for (k, v) in json_map(q.get("buildargs"), "buildargs")? {
@@ -147,7 +164,11 @@ fn json_map(v: Option<&str>, key: &str) -> ApiResult<Vec<(String, String)>> {
     let obj = match parsed {
         Value::Object(o) => o,
         Value::Null => return Ok(Vec::new()),
-        _ => return Err(ApiError::bad_request(format!("invalid {key}: not a JSON object"))),
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "invalid {key}: not a JSON object"
+            )))
+        }
     };
     Ok(obj
         .into_iter()
@@ -208,17 +229,30 @@ mod tests {
 
     #[test]
     fn steps_and_errors() {
-        assert_eq!(step_line("[2/4] RUN make").as_deref(), Some("Step 2/4 : RUN make\n"));
-        assert_eq!(step_line("[build 1/3] FROM x").as_deref(), Some("Step 1/3 : FROM x\n"));
+        assert_eq!(
+            step_line("[2/4] RUN make").as_deref(),
+            Some("Step 2/4 : RUN make\n")
+        );
+        assert_eq!(
+            step_line("[build 1/3] FROM x").as_deref(),
+            Some("Step 1/3 : FROM x\n")
+        );
         assert_eq!(step_line("[internal] load build definition"), None);
         let mut e = None;
         assert_eq!(
-            translate(r#"{"id":3,"event":"output","text":"0.123 hello world"}"#, &mut e).as_deref(),
+            translate(
+                r#"{"id":3,"event":"output","text":"0.123 hello world"}"#,
+                &mut e
+            )
+            .as_deref(),
             Some("hello world\n")
         );
         assert_eq!(translate("ERROR: failed to solve: boom", &mut e), None);
         assert_eq!(e.as_deref(), Some("boom"));
         assert!(json_map(Some("[1]"), "buildargs").is_err());
-        assert_eq!(json_map(Some(r#"{"A":"1","B":null}"#), "x").unwrap().len(), 1);
+        assert_eq!(
+            json_map(Some(r#"{"A":"1","B":null}"#), "x").unwrap().len(),
+            1
+        );
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use berth_engine::images::index::{self, ImageRow};
+use berth_engine::images::index;
 use berth_engine::images::remove::Removed;
 use berth_engine::reference::{familiar, Reference};
 use berth_engine::system::prune_filter::{parse_time, PruneFilter};
@@ -15,7 +15,6 @@ use serde_json::{json, Value};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Reply, Request};
-use crate::query::Filters;
 
 /// `GET /images/json?all=&filters=&digests=`.
 pub fn list(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
@@ -24,7 +23,11 @@ pub fn list(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let dangling = match filters.get("dangling") {
         [] => None,
         [v] => Some(parse_bool("dangling", v)?),
-        _ => return Err(ApiError::bad_request("invalid filter 'dangling': give one value")),
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid filter 'dangling': give one value",
+            ))
+        }
     };
     let e = ctx.engine()?;
     let before = bound(&e, filters.get("before"))?;
@@ -38,7 +41,14 @@ pub fn list(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         if before.as_ref().is_some_and(|b| key >= *b) || since.as_ref().is_some_and(|s| key <= *s) {
             continue;
         }
-        if !filters.get("reference").is_empty() && !reference_matches(&filters, &img) {
+        let patterns = filters.get("reference");
+        // With a reference filter only the matching names are listed (dockerd's way).
+        let names: Vec<&String> = img
+            .tags
+            .iter()
+            .filter(|t| patterns.is_empty() || reference_matches(patterns, t))
+            .collect();
+        if !patterns.is_empty() && names.is_empty() {
             continue;
         }
         let labels = e
@@ -46,15 +56,20 @@ pub fn list(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             .ok()
             .and_then(|i| i.config.config.labels)
             .unwrap_or_default();
-        if !filters.get("label").iter().all(|l| match l.split_once('=') {
-            Some((k, v)) => labels.get(k).map(String::as_str) == Some(v),
-            None => labels.contains_key(l.as_str()),
-        }) {
+        if !filters
+            .get("label")
+            .iter()
+            .all(|l| match l.split_once('=') {
+                Some((k, v)) => labels.get(k).map(String::as_str) == Some(v),
+                None => labels.contains_key(l.as_str()),
+            })
+        {
             continue;
         }
-        let mut tags: Vec<String> = img.tags.iter().map(|t| familiar(t)).collect();
+        let mut tags: Vec<String> = names.iter().map(|t| familiar(t)).collect();
         let mut digests: Vec<String> = index::repo_digests_of(&e.db, &img.id)?
             .iter()
+            .filter(|d| patterns.is_empty() || reference_matches(patterns, d))
             .map(|d| familiar(d))
             .collect();
         if tags.is_empty() && digests.is_empty() {
@@ -78,14 +93,15 @@ pub fn list(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     Reply::ok(Value::Array(out))
 }
 
-/// Whether one of the image's names matches a `reference` filter pattern (with or without
-/// its tag, as dockerd's `FamiliarMatch`).
-fn reference_matches(filters: &Filters, img: &ImageRow) -> bool {
-    filters.get("reference").iter().any(|pat| {
-        img.tags.iter().filter_map(|t| Reference::parse(t).ok()).any(|r| {
-            glob_match(pat, &r.familiar()) || glob_match(pat, &r.familiar_name())
-        })
-    })
+/// Whether the name matches a `reference` filter pattern (with or without its tag, as
+/// dockerd's `FamiliarMatch`).
+fn reference_matches(patterns: &[String], name: &str) -> bool {
+    let Ok(r) = Reference::parse(name) else {
+        return false;
+    };
+    patterns
+        .iter()
+        .any(|pat| glob_match(pat, &r.familiar()) || glob_match(pat, &r.familiar_name()))
 }
 
 /// `before=`/`since=`: the (created, added) key of the image named.
@@ -94,7 +110,8 @@ fn bound(e: &Engine, vals: &[String]) -> ApiResult<Option<(Option<String>, i64)>
         return Ok(None);
     };
     let id = e.resolve_image_id(v)?;
-    let row = index::get(&e.db, &id)?.ok_or_else(|| ApiError::not_found(format!("No such image: {v}")))?;
+    let row = index::get(&e.db, &id)?
+        .ok_or_else(|| ApiError::not_found(format!("No such image: {v}")))?;
     Ok(Some((row.created, row.added)))
 }
 
@@ -180,7 +197,9 @@ pub fn history(ctx: &Ctx, name: &str) -> ApiResult<Reply> {
 pub fn tag(ctx: &Ctx, req: &mut Request, name: &str) -> ApiResult<Reply> {
     let repo = req.query.get("repo").unwrap_or_default();
     if repo.is_empty() {
-        return Err(ApiError::bad_request("repository name must have at least one component"));
+        return Err(ApiError::bad_request(
+            "repository name must have at least one component",
+        ));
     }
     let target = match req.query.get("tag") {
         Some(t) if !t.is_empty() => format!("{repo}:{t}"),
@@ -214,7 +233,11 @@ pub fn prune(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let all = match filters.0.remove("dangling").as_deref() {
         None | Some([]) => false,
         Some([v]) => !parse_bool("dangling", v)?,
-        Some(_) => return Err(ApiError::bad_request("invalid filter 'dangling': give one value")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid filter 'dangling': give one value",
+            ))
+        }
     };
     let pairs: Vec<String> = filters
         .0

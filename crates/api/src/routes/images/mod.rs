@@ -24,7 +24,12 @@ pub fn route(ctx: &Ctx, req: &mut Request, segs: &[&str]) -> Option<ApiResult<Re
         ("POST", ["images", "create"]) => transfer::create(ctx, req),
         ("POST", ["images", "load"]) => archive::load(ctx, req),
         ("GET", ["images", "get"]) => {
-            let names = req.query.all("names").iter().map(|s| s.to_string()).collect();
+            let names = req
+                .query
+                .all("names")
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
             archive::save(ctx, names)
         }
         ("GET", ["images", "search"]) => transfer::search(req),

@@ -38,7 +38,11 @@ pub fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     };
     let reference = Reference::parse(&name).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let opts = PullOptions {
-        platform: req.query.get("platform").filter(|p| !p.is_empty()).map(String::from),
+        platform: req
+            .query
+            .get("platform")
+            .filter(|p| !p.is_empty())
+            .map(String::from),
         jobs: 0,
         registry: RegistryOptions {
             credential: registry_auth(req)?,
