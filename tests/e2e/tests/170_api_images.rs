@@ -193,3 +193,59 @@ fn login_push_pull_private_registry() {
     // Without X-Registry-Auth the registry refuses.
     assert!(status == 401 || status == 404, "{status} {v}");
 }
+
+#[test]
+fn commit_container_changes() {
+    let Some(api) = Api::new("api-commit") else {
+        return;
+    };
+    api.berth.busybox_image("apicommit/base:1");
+    api.berth
+        .cmd(&[
+            "run",
+            "--name",
+            "apicommit-c",
+            "apicommit/base:1",
+            "sh",
+            "-c",
+            "echo made > /made.txt",
+        ])
+        .ok();
+    let out = api
+        .docker(&[
+            "commit",
+            "-c",
+            "ENV FROM_COMMIT=yes",
+            "-m",
+            "a note",
+            "apicommit-c",
+            "apicommit/new:1",
+        ])
+        .ok();
+    assert!(out.out().starts_with("sha256:"), "{out}");
+    api.berth.cmd(&["rm", "-f", "apicommit-c"]).ok();
+    let run = api
+        .berth
+        .cmd(&[
+            "run",
+            "--rm",
+            "apicommit/new:1",
+            "sh",
+            "-c",
+            "cat /made.txt; echo $FROM_COMMIT",
+        ])
+        .ok();
+    assert_eq!(run.lines(), ["made", "yes"], "{run}");
+    let hist = api
+        .docker(&["history", "--format", "{{.Comment}}", "apicommit/new:1"])
+        .ok();
+    assert_eq!(
+        hist.lines().first().map(String::as_str),
+        Some("a note"),
+        "{hist}"
+    );
+    let (status, v) = api.request_json("POST", "/commit?container=no-such-ctr", None);
+    assert_eq!(status, 404, "{v}");
+    let (status, v) = api.request_json("POST", "/commit", None);
+    assert_eq!(status, 400, "{v}");
+}

@@ -1,6 +1,6 @@
 //! Archive routes: `GET /images/{name}/get` and `GET /images/get?names=` (a docker-archive
 //! tar), `POST /images/load` (a tar body), `POST /images/create?fromSrc=` (import a rootfs
-//! tar) and `POST /commit`.
+//! tar).
 
 use berth_store::archive::ArchiveFormat;
 use serde_json::json;
@@ -72,15 +72,4 @@ pub fn import(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         .engine()?
         .import(body, name.as_deref(), &changes, message.as_deref())?;
     Reply::ok(json!({"status": format!("sha256:{id}")}))
-}
-
-/// `POST /commit`: berth has no commit of a container's changes yet.
-pub fn commit(req: &mut Request) -> ApiResult<Reply> {
-    let container = req.query.get("container").unwrap_or_default();
-    if container.is_empty() {
-        return Err(ApiError::bad_request("container is required"));
-    }
-    Err(ApiError::not_implemented(
-        "commit is not supported by berth yet: build the image with a Dockerfile instead",
-    ))
 }

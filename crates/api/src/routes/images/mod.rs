@@ -11,6 +11,7 @@ use crate::http::{Reply, Request};
 
 mod archive;
 mod build;
+mod commit;
 mod local;
 mod progress;
 mod transfer;
@@ -35,7 +36,7 @@ pub fn route(ctx: &Ctx, req: &mut Request, segs: &[&str]) -> Option<ApiResult<Re
         ("GET", ["images", "search"]) => transfer::search(req),
         ("POST", ["auth"]) => transfer::auth(req),
         ("POST", ["build"]) => build::build(ctx, req),
-        ("POST", ["commit"]) => archive::commit(req),
+        ("POST", ["commit"]) => commit::commit(ctx, req),
         ("GET", ["distribution", rest @ .., "json"]) if !rest.is_empty() => {
             transfer::distribution(req, &rest.join("/"))
         }
