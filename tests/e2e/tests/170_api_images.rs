@@ -144,10 +144,12 @@ fn legacy_build() {
         .ok();
     assert_eq!(run.lines(), ["hi", "hello from the context"], "{run}");
 
+    let q = api.docker(&["build", "-q", ctx.to_str().unwrap()]).ok();
+    assert!(q.out().starts_with("sha256:"), "{q}");
     fs::write(ctx.join("Dockerfile"), "FROM apibuild/base:1\nRUN exit 3\n").unwrap();
     api.docker(&["build", "-t", "apibuild/bad:1", ctx.to_str().unwrap()])
         .fails()
-        .stderr_mentions(&["exit code: 3", "non-zero code: 3", "3"]);
+        .stderr_mentions(&["exit code: 3"]);
 }
 
 #[test]
@@ -189,6 +191,10 @@ fn login_push_pull_private_registry() {
         .docker(&["pull", &reg.image("apireg/missing:1")])
         .fails();
     assert!(out.stderr.contains("Error response from daemon"), "{out}");
+    assert!(
+        out.stderr.contains("not found") || out.stderr.contains("denied"),
+        "{out}"
+    );
     let (status, v) = api.request_json("GET", &format!("/distribution/{name}/json"), None);
     // Without X-Registry-Auth the registry refuses.
     assert!(status == 401 || status == 404, "{status} {v}");

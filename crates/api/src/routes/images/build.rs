@@ -93,7 +93,10 @@ pub fn build(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             (Ok(s), Some(id)) if s.success() && !id.is_empty() => {
                 let short: String = id.trim_start_matches("sha256:").chars().take(12).collect();
                 let _ = w.json_line(&json!({"aux": {"ID": id}}));
-                if !quiet {
+                if quiet {
+                    // The legacy CLI prints a quiet build's stream: just the ID.
+                    let _ = w.json_line(&json!({ "stream": format!("{id}\n") }));
+                } else {
                     let _ =
                         w.json_line(&json!({"stream": format!("Successfully built {short}\n")}));
                     for t in &tags {
