@@ -195,6 +195,22 @@ fn login_push_pull_private_registry() {
         out.stderr.contains("not found") || out.stderr.contains("denied"),
         "{out}"
     );
+    // A build whose FROM needs the registry's credentials (X-Registry-Config).
+    api.docker(&["rmi", &name]).ok();
+    let ctx = api.berth.dir.join("regctx");
+    fs::create_dir_all(&ctx).unwrap();
+    fs::write(
+        ctx.join("Dockerfile"),
+        format!("FROM {name}\nRUN echo built > /b\n"),
+    )
+    .unwrap();
+    let out = api
+        .docker(&["build", "-t", "apireg/built:1", ctx.to_str().unwrap()])
+        .ok();
+    assert!(
+        out.out().contains("Successfully tagged apireg/built:1"),
+        "{out}"
+    );
     let (status, v) = api.request_json("GET", &format!("/distribution/{name}/json"), None);
     // Without X-Registry-Auth the registry refuses.
     assert!(status == 401 || status == 404, "{status} {v}");

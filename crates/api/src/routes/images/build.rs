@@ -48,7 +48,12 @@ pub fn build(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     args.push(iidfile.clone().into_os_string());
     args.extend(flags(req, &tags)?.into_iter().map(Into::into));
     args.push("-".into());
-    let mut child = Command::new(&ctx.exe)
+    let auth_dir = registry_config(req, &iidfile.with_extension("auth"))?;
+    let mut cmd = Command::new(&ctx.exe);
+    if let Some(d) = &auth_dir {
+        cmd.env("DOCKER_CONFIG", &d.0);
+    }
+    let mut child = cmd
         .args(&args)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -85,6 +90,7 @@ pub fn build(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             }
         }
         let status = child.wait();
+        drop(auth_dir);
         let id = std::fs::read_to_string(&iidfile)
             .ok()
             .map(|s| s.trim().to_string());
@@ -115,6 +121,50 @@ pub fn build(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             }
         }
     })
+}
+
+/// A private directory removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `X-Registry-Config` (base64url JSON: registry -> `{username, password, identitytoken}`)
+/// as a Docker config directory for the child's `FROM` pulls: mode 0700, removed when the
+/// build ends. `None` without the header.
+fn registry_config(req: &Request, dir: &std::path::Path) -> ApiResult<Option<TempDir>> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let Some(h) = req.header("x-registry-config").map(str::trim) else {
+        return Ok(None);
+    };
+    if h.is_empty() || h == "e30=" || h == "e30" {
+        return Ok(None);
+    }
+    let map = super::transfer::decode_auth_json(h, "X-Registry-Config")?;
+    let Value::Object(map) = map else {
+        return Ok(None);
+    };
+    let mut auths = serde_json::Map::new();
+    for (server, entry) in &map {
+        if let Some(cred) = super::transfer::credential_from(entry) {
+            auths.insert(server.clone(), super::transfer::config_entry(&cred));
+        }
+    }
+    if auths.is_empty() {
+        return Ok(None);
+    }
+    std::fs::DirBuilder::new().mode(0o700).create(dir)?;
+    let guard = TempDir(dir.to_path_buf());
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(dir.join("config.json"))?;
+    f.write_all(&serde_json::to_vec(&json!({ "auths": auths }))?)?;
+    Ok(Some(guard))
 }
 
 /// The `berth build` flags for the query.

@@ -276,12 +276,29 @@ pub fn registry_auth(req: &Request) -> ApiResult<Option<Credential>> {
     if h.is_empty() || h == "e30=" || h == "null" {
         return Ok(None);
     }
+    Ok(credential_from(&decode_auth_json(h, "X-Registry-Auth")?))
+}
+
+/// A base64url JSON header (`X-Registry-Auth`, `X-Registry-Config`); malformed is a 400.
+pub fn decode_auth_json(h: &str, name: &str) -> ApiResult<Value> {
     let bytes = decode_b64(h)
-        .ok_or_else(|| ApiError::bad_request("invalid X-Registry-Auth header: not base64"))?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::bad_request(format!("invalid X-Registry-Auth header: not JSON: {e}"))
-    })?;
-    Ok(credential_from(&v))
+        .ok_or_else(|| ApiError::bad_request(format!("invalid {name} header: not base64")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid {name} header: not JSON: {e}")))
+}
+
+/// A credential as a Docker `config.json` `auths` entry.
+pub fn config_entry(c: &Credential) -> Value {
+    use base64::engine::general_purpose::STANDARD;
+    match c {
+        Credential::Basic { username, password } => {
+            json!({"auth": STANDARD.encode(format!("{username}:{password}"))})
+        }
+        Credential::IdentityToken { username, token } => json!({
+            "auth": STANDARD.encode(format!("{username}:")),
+            "identitytoken": token,
+        }),
+    }
 }
 
 /// base64, URL-safe or standard, padded or not.
@@ -295,7 +312,7 @@ fn decode_b64(s: &str) -> Option<Vec<u8>> {
 }
 
 /// `{username, password, identitytoken}` (keys in any case) as a credential.
-fn credential_from(v: &Value) -> Option<Credential> {
+pub fn credential_from(v: &Value) -> Option<Credential> {
     let obj = v.as_object()?;
     let get = |k: &str| {
         obj.iter()
