@@ -87,6 +87,38 @@ fn list_inspect_tag_remove_save_load() {
         .ok();
     assert_eq!(again.out(), id);
 
+    // Import a rootfs tar (fromSrc=-) with a change; an image from a URL is refused.
+    let rootfs = api.berth.busybox_tar("api-import", |_| {});
+    let out = api
+        .docker(&[
+            "import",
+            "-c",
+            "ENV IMPORTED=1",
+            rootfs.to_str().unwrap(),
+            "apimg/imported:1",
+        ])
+        .ok();
+    assert!(out.out().starts_with("sha256:"), "{out}");
+    let env = api
+        .docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{json .Config.Env}}",
+            "apimg/imported:1",
+        ])
+        .ok();
+    assert!(env.out().contains("IMPORTED=1"), "{env}");
+    api.docker(&["rmi", "apimg/imported:1"]).ok();
+    let (status, v) = api.request_json(
+        "POST",
+        "/images/create?fromSrc=http://127.0.0.1:1/x.tar",
+        None,
+    );
+    assert_eq!(status, 501, "{v}");
+    let (status, v) = api.request_json("POST", "/images/create", None);
+    assert_eq!(status, 400, "{v}");
+
     // Prune: an untagged image goes.
     api.docker(&["tag", "apimg/bb:1", "apimg/other:1"]).ok();
     let out = api.docker(&["image", "prune", "-f"]).ok();

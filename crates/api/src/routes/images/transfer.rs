@@ -31,9 +31,18 @@ pub fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         Some(f) if !f.is_empty() => f.to_string(),
         _ => return Err(ApiError::bad_request("fromImage or fromSrc is required")),
     };
+    // A `tag` replaces a tag or digest `fromImage` may carry, as dockerd's `WithTag`.
     let name = match req.query.get("tag").filter(|t| !t.is_empty()) {
-        Some(t) if t.contains(':') => format!("{from}@{t}"),
-        Some(t) => format!("{from}:{t}"),
+        Some(t) => {
+            let base = Reference::parse(&from)
+                .map(|r| r.name())
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            if t.contains(':') {
+                format!("{base}@{t}")
+            } else {
+                format!("{base}:{t}")
+            }
+        }
         None => from,
     };
     let reference = Reference::parse(&name).map_err(|e| ApiError::bad_request(e.to_string()))?;
