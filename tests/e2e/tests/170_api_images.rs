@@ -148,14 +148,23 @@ fn legacy_build() {
     fs::write(ctx.join("hello.txt"), "hello from the context\n").unwrap();
     fs::write(
         ctx.join("Dockerfile"),
-        "FROM apibuild/base:1\nENV GREETING=hi\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt && echo \"$GREETING\" > /greeting\n",
+        "FROM apibuild/base:1\nARG WHO=nobody\nENV GREETING=hi\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt && echo \"$GREETING $WHO\" > /greeting\n",
     )
     .unwrap();
     let out = api
-        .docker(&["build", "-t", "apibuild/app:1", ctx.to_str().unwrap()])
+        .docker(&[
+            "build",
+            "-t",
+            "apibuild/app:1",
+            "--build-arg",
+            "WHO=api",
+            "--label",
+            "made.by=api-test",
+            ctx.to_str().unwrap(),
+        ])
         .ok();
     assert!(
-        out.out().contains("Step 1/4 : FROM apibuild/base:1"),
+        out.out().contains("Step 1/5 : FROM apibuild/base:1"),
         "{out}"
     );
     assert!(out.out().contains("Successfully built "), "{out}");
@@ -174,7 +183,17 @@ fn legacy_build() {
             "/hello.txt",
         ])
         .ok();
-    assert_eq!(run.lines(), ["hi", "hello from the context"], "{run}");
+    assert_eq!(run.lines(), ["hi api", "hello from the context"], "{run}");
+    let label = api
+        .docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{index .Config.Labels \"made.by\"}}",
+            "apibuild/app:1",
+        ])
+        .ok();
+    assert_eq!(label.out(), "api-test", "{label}");
 
     let q = api.docker(&["build", "-q", ctx.to_str().unwrap()]).ok();
     assert!(q.out().starts_with("sha256:"), "{q}");
@@ -246,6 +265,43 @@ fn login_push_pull_private_registry() {
     let (status, v) = api.request_json("GET", &format!("/distribution/{name}/json"), None);
     // Without X-Registry-Auth the registry refuses.
     assert!(status == 401 || status == 404, "{status} {v}");
+    let auth = registry::base64_encode(
+        format!(r#"{{"username":"apiuser","password":"apipass-1","serveraddress":"{addr}"}}"#)
+            .as_bytes(),
+    );
+    let (status, body) = request_with(
+        &api,
+        "GET",
+        &format!("/distribution/{name}/json"),
+        &[("X-Registry-Auth", &auth)],
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    assert_eq!(
+        v["Descriptor"]["digest"].as_str(),
+        Some(pushed[0].1.as_str()),
+        "{v}"
+    );
+    assert!(v["Platforms"][0]["os"].is_string(), "{v}");
+    let bad = format!(r#"{{"username":"apiuser","password":"nope","serveraddress":"{addr}"}}"#);
+    let (status, body) = request_with(&api, "POST", "/auth", &[], &bad);
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = request_with(
+        &api,
+        "POST",
+        "/images/create?fromImage=x&tag=1",
+        &[("X-Registry-Auth", "%%%")],
+        "",
+    );
+    assert_eq!(status, 400, "{body}");
+    // As dockerd: the push stream starts, then says the image is missing.
+    let (status, body) = request_with(&api, "POST", "/images/apireg/none:1/push", &[], "");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(r#""errorDetail""#) && body.contains("does not exist locally"),
+        "{body}"
+    );
 }
 
 #[test]
@@ -302,4 +358,54 @@ fn commit_container_changes() {
     assert_eq!(status, 404, "{v}");
     let (status, v) = api.request_json("POST", "/commit", None);
     assert_eq!(status, 400, "{v}");
+}
+
+/// One request with extra headers on the service's socket: (status, de-chunked body).
+fn request_with(
+    api: &Api,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(&api.socket).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .ok();
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: berth\r\nConnection: close\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).expect("send");
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let mut body = String::new();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        let mut r = rest;
+        while let Some((size, more)) = r.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if n == 0 || more.len() < n {
+                break;
+            }
+            body.push_str(&more[..n]);
+            r = more[n..].strip_prefix("\r\n").unwrap_or(&more[n..]);
+        }
+    } else {
+        body = rest.to_string();
+    }
+    (status, body)
 }

@@ -8,6 +8,8 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 use berth_engine::reference::Reference;
 use serde_json::{json, Value};
@@ -73,19 +75,37 @@ pub fn build(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     Reply::stream("application/json", move |mut w| {
         let mut error: Option<String> = None;
         let mut gone = false;
+        let (tx, rx) = mpsc::channel::<String>();
         if let Some(err) = stderr {
-            for line in BufReader::new(err).lines() {
-                let Ok(line) = line else { break };
-                let out = translate(&line, &mut error);
-                if quiet || gone {
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines() {
+                    let Ok(line) = line else { break };
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        loop {
+            let line = match rx.recv_timeout(Duration::from_millis(250)) {
+                Ok(l) => l,
+                Err(RecvTimeoutError::Timeout) => {
+                    if !gone && w.is_closed() {
+                        gone = true;
+                        stop(&child);
+                    }
                     continue;
                 }
-                if let Some(text) = out {
-                    if w.json_line(&json!({ "stream": text })).is_err() {
-                        // The client left: stop the build (our own child, by its handle).
-                        gone = true;
-                        let _ = child.kill();
-                    }
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            let out = translate(&line, &mut error);
+            if quiet || gone {
+                continue;
+            }
+            if let Some(text) = out {
+                if w.json_line(&json!({ "stream": text })).is_err() {
+                    gone = true;
+                    stop(&child);
                 }
             }
         }
@@ -121,6 +141,17 @@ pub fn build(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             }
         }
     })
+}
+
+/// The client left: SIGTERM to the build (our own child, by its pid), which ends its steps
+/// and cleans up as on Ctrl-C.
+fn stop(child: &std::process::Child) {
+    if let Ok(pid) = i32::try_from(child.id()) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+    }
 }
 
 /// A private directory removed on drop.

@@ -4,6 +4,7 @@
 //! plain HTTP and file I/O: no fork, no namespace change) and stream dockerd's JSON lines.
 
 use std::sync::mpsc;
+use std::time::Duration;
 
 use base64::Engine as _;
 use berth_engine::images::connect::{self, RegistryOptions};
@@ -20,7 +21,7 @@ use serde_json::{json, Value};
 use super::progress::{error_line, status_line, JsonProgress, Msg};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{Reply, Request};
+use crate::http::{BodyWriter, Reply, Request};
 
 /// `POST /images/create?fromImage=&tag=&platform=` (pull) or `?fromSrc=` (import).
 pub fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
@@ -86,7 +87,7 @@ pub fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             &what,
         ));
         let mut next = Some(first);
-        while let Some(msg) = next.take().or_else(|| rx.recv().ok()) {
+        while let Some(msg) = next.take().or_else(|| recv(&rx, &w)) {
             let line = match msg {
                 Msg::Line(v) => v,
                 Msg::Done(Ok(o)) => {
@@ -155,7 +156,7 @@ pub fn push(ctx: &Ctx, req: &mut Request, name: &str) -> ApiResult<Reply> {
         let _ = w.json_line(&json!({
             "status": format!("The push refers to repository [{repo}]")
         }));
-        while let Ok(msg) = rx.recv() {
+        while let Some(msg) = recv(&rx, &w) {
             match msg {
                 Msg::Line(v) => {
                     let _ = w.json_line(&v);
@@ -175,6 +176,18 @@ pub fn push(ctx: &Ctx, req: &mut Request, name: &str) -> ApiResult<Reply> {
             }
         }
     })
+}
+
+/// The worker's next message; `None` when it is done or the client has gone (the worker
+/// finishes on its own; its messages then go nowhere).
+fn recv<T>(rx: &mpsc::Receiver<Msg<T>>, w: &BodyWriter) -> Option<Msg<T>> {
+    loop {
+        match rx.recv_timeout(Duration::from_millis(250)) {
+            Ok(m) => return Some(m),
+            Err(mpsc::RecvTimeoutError::Timeout) if !w.is_closed() => {}
+            Err(_) => return None,
+        }
+    }
 }
 
 /// Whether the last path component of `name` carries a tag or the name a digest.
