@@ -195,6 +195,46 @@ fn legacy_build() {
         .ok();
     assert_eq!(label.out(), "api-test", "{label}");
 
+    // -f: a Dockerfile elsewhere in the context, and one outside it (the CLI adds it).
+    fs::create_dir_all(ctx.join("sub")).unwrap();
+    fs::write(
+        ctx.join("sub/Other.df"),
+        "FROM apibuild/base:1\nRUN echo other > /other\n",
+    )
+    .unwrap();
+    let out = api
+        .docker(&[
+            "build",
+            "-f",
+            ctx.join("sub/Other.df").to_str().unwrap(),
+            "-t",
+            "apibuild/other:1",
+            ctx.to_str().unwrap(),
+        ])
+        .ok();
+    assert!(
+        out.out().contains("Step 2/2 : RUN echo other > /other"),
+        "{out}"
+    );
+    let outside = api.berth.dir.join("Outside.df");
+    fs::write(&outside, "FROM apibuild/base:1\nRUN echo outside > /o\n").unwrap();
+    let out = api
+        .docker(&[
+            "build",
+            "-f",
+            outside.to_str().unwrap(),
+            "-t",
+            "apibuild/outside:1",
+            ctx.to_str().unwrap(),
+        ])
+        .ok();
+    assert!(
+        out.out().contains("Successfully tagged apibuild/outside:1"),
+        "{out}"
+    );
+    api.docker(&["search", "busybox"])
+        .fails()
+        .stderr_mentions(&["search is not supported"]);
     let q = api.docker(&["build", "-q", ctx.to_str().unwrap()]).ok();
     assert!(q.out().starts_with("sha256:"), "{q}");
     fs::write(ctx.join("Dockerfile"), "FROM apibuild/base:1\nRUN exit 3\n").unwrap();

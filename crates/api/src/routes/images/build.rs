@@ -5,7 +5,7 @@
 //! output, `{"aux": {"ID": "sha256:.."}}`, `Successfully built <id>` and `Successfully
 //! tagged x:y`, or an `errorDetail` line.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -66,7 +66,7 @@ pub fn build(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let mut body = std::mem::replace(&mut req.body, BodyReader::empty());
     std::thread::spawn(move || {
         if let Some(s) = stdin.as_mut() {
-            let _ = std::io::copy(&mut body, s);
+            let _ = copy_context(&mut body, s);
             let _ = s.flush();
         }
         drop(stdin);
@@ -141,6 +141,34 @@ pub fn build(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             }
         }
     })
+}
+
+/// Copies the context tar to the build. The docker CLI's tar for a Dockerfile outside the
+/// context ends without the last entry's padding and the end-of-archive blocks (its
+/// `ReplaceFileTarWrapper` closes the pipe before the tar writer); Go's reader takes that,
+/// so a plain tar that does not end on a block boundary gets them added here.
+fn copy_context(body: &mut impl Read, out: &mut impl Write) -> std::io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total: u64 = 0;
+    let mut gzip = None;
+    loop {
+        let n = match body.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if gzip.is_none() {
+            gzip = Some(buf[..n].starts_with(&[0x1f, 0x8b]));
+        }
+        out.write_all(&buf[..n])?;
+        total += n as u64;
+    }
+    let rem = (total % 512) as usize;
+    if gzip == Some(false) && rem != 0 {
+        out.write_all(&vec![0u8; 512 - rem + 1024])?;
+    }
+    out.flush()
 }
 
 /// The client left: SIGTERM to the build (our own child, by its pid), which ends its steps
@@ -338,5 +366,20 @@ mod tests {
             json_map(Some(r#"{"A":"1","B":null}"#), "x").unwrap().len(),
             1
         );
+    }
+
+    #[test]
+    fn truncated_context_tars_are_completed() {
+        let mut out = Vec::new();
+        copy_context(&mut &[7u8; 600][..], &mut out).unwrap();
+        assert_eq!(out.len(), 1024 + 1024);
+        let mut out = Vec::new();
+        copy_context(&mut &[7u8; 1024][..], &mut out).unwrap();
+        assert_eq!(out.len(), 1024);
+        let mut gz = vec![0x1f, 0x8b];
+        gz.extend([1u8; 100]);
+        let mut out = Vec::new();
+        copy_context(&mut &gz[..], &mut out).unwrap();
+        assert_eq!(out.len(), 102);
     }
 }

@@ -33,7 +33,7 @@ pub fn route(ctx: &Ctx, req: &mut Request, segs: &[&str]) -> Option<ApiResult<Re
                 .collect();
             archive::save(ctx, names)
         }
-        ("GET", ["images", "search"]) => transfer::search(req),
+        ("GET" | "POST", ["images", "search"]) => transfer::search(req),
         ("POST", ["auth"]) => transfer::auth(req),
         ("POST", ["build"]) => build::build(ctx, req),
         ("POST", ["commit"]) => commit::commit(ctx, req),
