@@ -202,14 +202,14 @@ fn registry_config(req: &Request, dir: &std::path::Path) -> ApiResult<Option<Tem
     if h.is_empty() || h == "e30=" || h == "e30" {
         return Ok(None);
     }
-    let map = super::transfer::decode_auth_json(h, "X-Registry-Config")?;
+    let map = super::registry::decode_auth_json(h, "X-Registry-Config")?;
     let Value::Object(map) = map else {
         return Ok(None);
     };
     let mut auths = serde_json::Map::new();
     for (server, entry) in &map {
-        if let Some(cred) = super::transfer::credential_from(entry) {
-            auths.insert(server.clone(), super::transfer::config_entry(&cred));
+        if let Some(cred) = super::registry::credential_from(entry) {
+            auths.insert(server.clone(), super::registry::config_entry(&cred));
         }
     }
     if auths.is_empty() {

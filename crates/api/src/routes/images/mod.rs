@@ -1,6 +1,6 @@
-//! Image routes: listing and inspecting (`local`), pull/push/login/distribution
-//! (`transfer`, with `progress` for its JSON lines), save/load/import (`archive`) and the
-//! legacy builder (`build`).
+//! Image routes: listing and inspecting (`local`), pull and push (`transfer`, with
+//! `progress` for its JSON lines), login/distribution/search and registry credentials
+//! (`registry`), save/load/import (`archive`), `commit` and the legacy builder (`build`).
 //!
 //! Image names may hold slashes and a tag (`/images/localhost:5000/a/b:tag/json`), so the
 //! per-image routes match the path by its last segment and join the rest as the name.
@@ -14,6 +14,7 @@ mod build;
 mod commit;
 mod local;
 mod progress;
+mod registry;
 mod transfer;
 
 /// The image routes.
@@ -33,12 +34,12 @@ pub fn route(ctx: &Ctx, req: &mut Request, segs: &[&str]) -> Option<ApiResult<Re
                 .collect();
             archive::save(ctx, names)
         }
-        ("GET" | "POST", ["images", "search"]) => transfer::search(req),
-        ("POST", ["auth"]) => transfer::auth(req),
+        ("GET" | "POST", ["images", "search"]) => registry::search(req),
+        ("POST", ["auth"]) => registry::auth(req),
         ("POST", ["build"]) => build::build(ctx, req),
         ("POST", ["commit"]) => commit::commit(ctx, req),
         ("GET", ["distribution", rest @ .., "json"]) if !rest.is_empty() => {
-            transfer::distribution(req, &rest.join("/"))
+            registry::distribution(req, &rest.join("/"))
         }
         ("GET", ["images", rest @ .., "json"]) if !rest.is_empty() => {
             local::inspect(ctx, &rest.join("/"))
