@@ -286,6 +286,15 @@ fn login_push_pull_private_registry() {
         out.stderr.contains("not found") || out.stderr.contains("denied"),
         "{out}"
     );
+    // Logged out, the pull is refused (no prompt: dockerd's "pull access denied").
+    api.docker(&["logout", &addr]).ok();
+    api.docker(&["rmi", &name]).ok();
+    api.docker(&["pull", &name])
+        .fails()
+        .stderr_mentions(&["pull access denied", "unauthorized"]);
+    api.docker(&["login", "-u", "apiuser", "-p", "apipass-1", &addr])
+        .ok();
+    api.docker(&["pull", &name]).ok();
     // A build whose FROM needs the registry's credentials (X-Registry-Config).
     api.docker(&["rmi", &name]).ok();
     let ctx = api.berth.dir.join("regctx");
