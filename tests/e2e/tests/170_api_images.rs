@@ -351,6 +351,17 @@ fn login_push_pull_private_registry() {
         body.contains(r#""errorDetail""#) && body.contains("does not exist locally"),
         "{body}"
     );
+    // A pull into an empty store: per-layer progress as dockerd sends it.
+    api.docker(&["image", "prune", "-a", "-f"]).ok();
+    let out = api.docker(&["pull", &name]).ok();
+    for words in [
+        "Pulling fs layer",
+        "Download complete",
+        "Pull complete",
+        "Downloaded newer image",
+    ] {
+        assert!(out.out().contains(words), "{words}: {out}");
+    }
 }
 
 #[test]
