@@ -87,7 +87,7 @@ fn list_inspect_tag_remove_save_load() {
         .ok();
     assert_eq!(again.out(), id);
 
-    // Import a rootfs tar (fromSrc=-) with a change; an image from a URL is refused.
+    // Import a rootfs tar (fromSrc=-) with a change; a source that is no http(s) URL is refused.
     let rootfs = api.berth.busybox_tar("api-import", |_| {});
     let out = api
         .docker(&[
@@ -110,12 +110,9 @@ fn list_inspect_tag_remove_save_load() {
         .ok();
     assert!(env.out().contains("IMPORTED=1"), "{env}");
     api.docker(&["rmi", "apimg/imported:1"]).ok();
-    let (status, v) = api.request_json(
-        "POST",
-        "/images/create?fromSrc=http://127.0.0.1:1/x.tar",
-        None,
-    );
-    assert_eq!(status, 501, "{v}");
+    let (status, v) =
+        api.request_json("POST", "/images/create?fromSrc=ftp://127.0.0.1/x.tar", None);
+    assert_eq!(status, 400, "{v}");
     let (status, v) = api.request_json("POST", "/images/create", None);
     assert_eq!(status, 400, "{v}");
 
@@ -468,4 +465,50 @@ fn request_with(
         body = rest.to_string();
     }
     (status, body)
+}
+
+#[test]
+fn import_from_url() {
+    let Some(api) = Api::new("api-import-url") else {
+        return;
+    };
+    if registry::skip("api-import-url") {
+        return;
+    }
+    // A plain registry serves a pushed layer (a gzipped rootfs tar) at a blob URL.
+    let reg = Registry::plain(&api.berth.netns, &api.berth.dir);
+    api.berth.busybox_image("apiurl/bb:1");
+    let name = reg.image("apiurl/bb:1");
+    api.docker(&["tag", "apiurl/bb:1", &name]).ok();
+    api.docker(&["push", &name]).ok();
+    let manifest = reg
+        .curl(&[
+            "-H",
+            "Accept: application/vnd.oci.image.manifest.v1+json",
+            &reg.url("/v2/apiurl/bb/manifests/1"),
+        ])
+        .ok();
+    let m: serde_json::Value = serde_json::from_str(&manifest.stdout).unwrap_or_default();
+    let digest = m["layers"][0]["digest"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(digest.starts_with("sha256:"), "{manifest}");
+    let url = reg.url(&format!("/v2/apiurl/bb/blobs/{digest}"));
+    let out = api.docker(&["import", &url, "apiurl/fromurl:1"]).ok();
+    assert!(out.out().starts_with("sha256:"), "{out}");
+    let run = api
+        .berth
+        .cmd(&["run", "--rm", "apiurl/fromurl:1", "echo", "imported"])
+        .ok();
+    assert_eq!(run.out(), "imported", "{run}");
+    let (status, v) = api.request_json(
+        "POST",
+        &format!(
+            "/images/create?fromSrc={}",
+            reg.url("/v2/apiurl/none/blobs/sha256:00")
+        ),
+        None,
+    );
+    assert_eq!(status, 500, "{v}");
 }

@@ -1,6 +1,8 @@
 //! Archive routes: `GET /images/{name}/get` and `GET /images/get?names=` (a docker-archive
 //! tar), `POST /images/load` (a tar body), `POST /images/create?fromSrc=` (import a rootfs
-//! tar).
+//! tar from the body or a URL).
+
+use std::io::Read;
 
 use berth_store::archive::ArchiveFormat;
 use serde_json::json;
@@ -39,15 +41,10 @@ pub fn load(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     Ok(Reply::Bytes(hyper::StatusCode::OK, "application/json", out))
 }
 
-/// `POST /images/create?fromSrc=-&repo=&tag=&changes=&message=`: imports the body (a URL
-/// source is refused) and answers `{"status": "sha256:<id>"}`.
+/// `POST /images/create?fromSrc=-|URL&repo=&tag=&changes=&message=`: imports the body, or
+/// what an http(s) URL serves, and answers `{"status": "sha256:<id>"}`.
 pub fn import(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
-    let src = req.query.get("fromSrc").unwrap_or_default();
-    if src != "-" {
-        return Err(ApiError::not_implemented(format!(
-            "importing from a URL ({src}) is not supported by berth: send the tar as the request body (fromSrc=-)"
-        )));
-    }
+    let src = req.query.get("fromSrc").unwrap_or_default().to_string();
     let name = match (
         req.query.get("repo").filter(|r| !r.is_empty()),
         req.query.get("tag"),
@@ -67,9 +64,34 @@ pub fn import(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         .get("message")
         .filter(|m| !m.is_empty())
         .map(String::from);
-    let body = std::mem::replace(&mut req.body, BodyReader::empty());
+    let input: Box<dyn Read> = if src == "-" {
+        Box::new(std::mem::replace(&mut req.body, BodyReader::empty()))
+    } else if src.starts_with("http://") || src.starts_with("https://") {
+        fetch(&src)?
+    } else {
+        return Err(ApiError::bad_request(format!(
+            "fromSrc must be - (the request body) or an http(s) URL, not {src:?}"
+        )));
+    };
     let id = ctx
         .engine()?
-        .import(body, name.as_deref(), &changes, message.as_deref())?;
+        .import(input, name.as_deref(), &changes, message.as_deref())?;
     Reply::ok(json!({"status": format!("sha256:{id}")}))
+}
+
+/// The body of `GET url` (redirects followed); a failure is a 500 naming the URL.
+fn fetch(url: &str) -> ApiResult<Box<dyn Read>> {
+    let agent =
+        berth_registry::http::agent().map_err(|e| ApiError::internal(format!("GET {url}: {e}")))?;
+    let resp = agent
+        .get(url)
+        .call()
+        .map_err(|e| ApiError::internal(format!("GET {url}: {e}")))?;
+    let status = resp.status().as_u16();
+    if !(200..300).contains(&status) {
+        return Err(ApiError::internal(format!(
+            "GET {url}: the server answered {status}"
+        )));
+    }
+    Ok(Box::new(resp.into_body().into_reader()))
 }
