@@ -73,6 +73,13 @@ fn list_inspect_tag_remove_save_load() {
     assert_eq!(status, 409, "{v}");
     api.berth.cmd(&["rm", "-f", "apimg-user"]).ok();
 
+    let (status, v) = api.request_json("GET", "/images/get?names=no/such:img", None);
+    assert_eq!(status, 404, "{v}");
+    let (status, v) = api.request_json("GET", "/images/get", None);
+    assert_eq!(status, 400, "{v}");
+    let (status, v) = api.request_json("POST", "/images/load", Some("not a tar"));
+    assert!(status == 400 || status == 500, "{status} {v}");
+
     // Save to a file, remove, load it back.
     let tar = api.berth.dir.join("saved.tar");
     api.docker(&["save", "-o", tar.to_str().unwrap(), "apimg/bb:1"])
