@@ -418,6 +418,38 @@ fn commit_container_changes() {
         Some("a note"),
         "{hist}"
     );
+    // A running container: paused while its changes are copied, running again after.
+    api.berth
+        .cmd(&[
+            "run",
+            "-d",
+            "--name",
+            "apicommit-live",
+            "apicommit/base:1",
+            "sh",
+            "-c",
+            "echo live > /live.txt; exec sleep 60",
+        ])
+        .ok();
+    let ready = berth_e2e::wait_until(std::time::Duration::from_secs(10), || {
+        api.berth
+            .cmd(&["exec", "apicommit-live", "cat", "/live.txt"])
+            .success()
+    });
+    assert!(ready, "the container did not write /live.txt");
+    api.docker(&["commit", "apicommit-live", "apicommit/live:1"])
+        .ok();
+    let state = api
+        .berth
+        .cmd(&["inspect", "--format", "{{.State.Status}}", "apicommit-live"])
+        .ok();
+    assert_eq!(state.out(), "running", "{state}");
+    api.berth.cmd(&["rm", "-f", "apicommit-live"]).ok();
+    let run = api
+        .berth
+        .cmd(&["run", "--rm", "apicommit/live:1", "cat", "/live.txt"])
+        .ok();
+    assert_eq!(run.out(), "live", "{run}");
     let (status, v) = api.request_json("POST", "/commit?container=no-such-ctr", None);
     assert_eq!(status, 404, "{v}");
     let (status, v) = api.request_json("POST", "/commit", None);

@@ -1,7 +1,8 @@
 //! `POST /commit?container=&repo=&tag=&comment=&author=&changes=&pause=`: a container's
 //! changes (its overlay upper directory) as one more layer on its image, with the
 //! container's configuration and the `changes` applied (201 `{"Id": "sha256:.."}`). The
-//! work is file I/O only (no fork, no namespace change); the container is not paused.
+//! work is file I/O only (no fork, no namespace change); a running container is paused
+//! (its cgroup frozen) while its changes are copied, unless `pause=false`.
 
 use berth_engine::containers::rootfs::RootfsDirs;
 use berth_engine::images::changes::apply_change;
@@ -77,8 +78,18 @@ pub fn commit(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         .map(|mut d| d.next().is_some())
         .unwrap_or(false);
     if has_changes {
-        let (desc, stats) = write_layer_to_blobs(&e.blobs, &upper, &DiffOptions::default())
-            .map_err(|err| ApiError::internal(format!("commit {container}: {err}")))?;
+        // dockerd pauses a running container (pause=true, the default) while it copies.
+        let state = e.state(&rec);
+        let paused = q.bool_or("pause", true)
+            && state.is_running()
+            && state.status != "paused"
+            && e.set_paused(&rec, true).is_ok();
+        let written = write_layer_to_blobs(&e.blobs, &upper, &DiffOptions::default());
+        if paused {
+            let _ = e.set_paused(&rec, false);
+        }
+        let (desc, stats) =
+            written.map_err(|err| ApiError::internal(format!("commit {container}: {err}")))?;
         layers.push(desc);
         config.rootfs.diff_ids.push(stats.diff_id);
     }
