@@ -11,6 +11,7 @@ use crate::http::{Reply, Request};
 
 mod archive;
 mod build;
+mod build_input;
 mod commit;
 mod local;
 mod progress;
