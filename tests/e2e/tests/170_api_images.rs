@@ -48,6 +48,8 @@ fn list_inspect_tag_remove_save_load() {
         "{out}"
     );
 
+    let (status, v) = api.request_json("GET", "/images/apimg%2Fbb%3A1/json", None);
+    assert_eq!((status, v["Id"].as_str()), (200, Some(id.as_str())), "{v}");
     // Raw requests: 404, 400, 409 for an image a container uses.
     let (status, v) = api.request_json("GET", "/images/no/such:img/json", None);
     assert_eq!(status, 404, "{v}");
