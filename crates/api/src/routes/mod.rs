@@ -13,6 +13,7 @@ pub mod df;
 pub mod encode;
 pub mod events;
 pub mod exec;
+pub mod images;
 pub mod info;
 pub mod logs;
 pub mod mux;
@@ -30,6 +31,7 @@ const ROUTES: &[Route] = &[
     attach::route,
     logs::route,
     exec::route,
+    images::route,
     info::route,
     events::route,
     df::route,
