@@ -41,10 +41,13 @@ pub fn wait(ctx: &Ctx, req: &mut Request, id: &str) -> ApiResult<Reply> {
     };
     let e = ctx.engine()?;
     let r = e.container(id)?;
+    let events = berth_engine::events::log_path(&e.paths.root);
     let watch = Watch {
         dir: e.paths.container(&r.id),
         runtime: e.paths.runtime(),
         id: r.id.clone(),
+        events_from: berth_engine::events::log_len(&events),
+        events,
     };
     let first = watch.state();
     Reply::stream("application/json", move |w| watch.run(cond, first, w))
@@ -55,6 +58,9 @@ struct Watch {
     dir: PathBuf,
     runtime: PathBuf,
     id: String,
+    /// The event log, and its length when the wait began.
+    events: PathBuf,
+    events_from: u64,
 }
 
 impl Watch {
@@ -66,6 +72,18 @@ impl Watch {
         !self.dir.exists()
     }
 
+    /// The exit code of the container's last `die` since the wait began, from the event log:
+    /// an `--rm` container can exit and be removed between two looks at its state.
+    fn died_with(&self) -> Option<i32> {
+        let (events, _) = berth_engine::events::read_from(&self.events, self.events_from).ok()?;
+        events
+            .iter()
+            .rev()
+            .find(|e| e.kind == "container" && e.action == "die" && e.id == self.id)
+            .and_then(|e| e.attributes.get("exitCode"))
+            .and_then(|c| c.parse().ok())
+    }
+
     /// Waits for `cond` (from the state `first` at the request), then writes the body.
     fn run(&self, cond: Condition, first: State, mut w: BodyWriter) {
         let mut last = first.clone();
@@ -74,7 +92,7 @@ impl Watch {
                 return;
             }
             if self.gone() {
-                break last.exit_code;
+                break self.died_with().unwrap_or(last.exit_code);
             }
             let s = self.state();
             let stopped = !s.is_running()
