@@ -35,7 +35,20 @@ pub fn route(ctx: &Ctx, req: &mut Request, segs: &[&str]) -> Option<ApiResult<Re
 
 /// How long a hijacked stream waits before its first bytes, so that the client has read
 /// the response's headers on their own.
-pub(crate) const HEADERS_FIRST: std::time::Duration = std::time::Duration::from_millis(50);
+const HEADERS_FIRST: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// The wait before a hijacked stream's first bytes for this client: docker-py reads the
+/// 101 through a buffered reader and then the raw socket, so bytes that arrive with the
+/// headers are lost to it (docker-py issue 1799). Go clients (the docker CLI, Go's HTTP
+/// client) read the stream through the same reader and need no wait.
+pub(crate) fn headers_first(req: &Request) -> std::time::Duration {
+    let agent = req.header("user-agent").unwrap_or("");
+    if agent.starts_with("Docker-Client/") || agent.starts_with("Go-http-client/") {
+        std::time::Duration::ZERO
+    } else {
+        HEADERS_FIRST
+    }
+}
 
 /// Which of the container's streams the client wants.
 #[derive(Debug, Clone, Copy)]
@@ -68,12 +81,11 @@ fn attach(ctx: &Ctx, req: &Request, id: &str) -> ApiResult<Reply> {
     // `docker run -i` sets StdinOnce: the client's EOF closes the container's stdin. A
     // record without the key (made by the berth CLI) does as `berth run -i` does.
     let stdin_once = r.config["StdinOnce"].as_bool().unwrap_or(true);
+    let delay = headers_first(req);
     Ok(Reply::Hijack {
         content_type: framing.content_type(),
         handler: Box::new(move |conn| {
-            // docker-py reads the 101 through a buffered reader and then the raw socket:
-            // bytes that arrive with the headers are lost to it (docker-py issue 1799).
-            std::thread::sleep(HEADERS_FIRST);
+            std::thread::sleep(delay);
             if let Some(path) = logs {
                 replay_logs(&path, framing, want, &conn);
             }

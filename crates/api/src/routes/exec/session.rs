@@ -13,7 +13,6 @@ use std::thread::JoinHandle;
 
 use super::process::Io;
 use super::registry::Exec;
-use crate::routes::attach::HEADERS_FIRST;
 use crate::routes::mux::{self, DetachFilter, Framing};
 
 /// Where the client's bytes go: the process's stdin pipe or its terminal.
@@ -23,9 +22,17 @@ type Input = Box<dyn Write + Send>;
 type Output = (Box<dyn Read + Send>, u8);
 
 /// Runs the session; returns when the process has exited and its output is relayed.
-pub fn run(ex: &Arc<Exec>, io: Io, conn: UnixStream, framing: Framing, keys: Vec<u8>) {
-    // The client reads the response's headers on their own first (see HEADERS_FIRST).
-    std::thread::sleep(HEADERS_FIRST);
+/// `delay` lets the client read the response's headers on their own first (see
+/// `attach::headers_first`).
+pub fn run(
+    ex: &Arc<Exec>,
+    io: Io,
+    conn: UnixStream,
+    framing: Framing,
+    keys: Vec<u8>,
+    delay: std::time::Duration,
+) {
+    std::thread::sleep(delay);
     let input = match &io {
         Io::Pipes { stdin: None, .. } => None,
         Io::Pty(_) if !ex.config.attach_stdin => None,

@@ -71,9 +71,10 @@ pub fn start(ctx: &Ctx, req: &mut Request, id: &str) -> ApiResult<Reply> {
         return Ok(Reply::Empty(StatusCode::OK));
     }
     let framing = Framing::for_tty(ex.config.tty);
+    let delay = crate::routes::attach::headers_first(req);
     Ok(Reply::Hijack {
         content_type: framing.content_type(),
-        handler: Box::new(move |conn| session::run(&ex, io, conn, framing, keys)),
+        handler: Box::new(move |conn| session::run(&ex, io, conn, framing, keys, delay)),
     })
 }
 
