@@ -112,9 +112,16 @@ fn network_settings(r: &ContainerRecord, pid: i32) -> Value {
     let networks: serde_json::Map<String, Value> = r
         .attachments()
         .map(|n| {
+            // dockerd adds the short ID as an alias on user-defined networks (compose
+            // checks for it to know a container's network config is its own).
+            let mut aliases = n.aliases.clone();
+            let short = r.id[..12].to_string();
+            if n.network != "bridge" && !aliases.contains(&short) {
+                aliases.push(short);
+            }
             let endpoint = json!({
                 "IPAMConfig": null,
-                "Aliases": n.aliases,
+                "Aliases": aliases,
                 "NetworkID": n.network_id,
                 "Gateway": n.gateway,
                 "IPAddress": n.ip,
