@@ -21,6 +21,9 @@ use crate::tls::TlsError;
 /// How long a client may take over its TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long handlers get to finish after SIGTERM, SIGINT or the idle timeout.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+
 /// How the service was asked to run.
 #[derive(Debug)]
 pub struct ServiceOptions {
@@ -101,7 +104,11 @@ pub fn serve(opts: ServiceOptions) -> Result<(), ServiceError> {
         .enable_all()
         .build()
         .map_err(ServiceError::Runtime)?;
-    rt.block_on(run(opts))
+    let result = rt.block_on(run(opts));
+    // Handlers still running on blocking threads (a long pull, a stream) are not waited for:
+    // they end with the process, as a killed CLI command would (the engine is crash-safe).
+    rt.shutdown_timeout(SHUTDOWN_GRACE);
+    result
 }
 
 async fn run(opts: ServiceOptions) -> Result<(), ServiceError> {
