@@ -11,12 +11,16 @@
 pub mod ctx;
 pub mod error;
 pub mod http;
+pub mod listen;
 pub mod query;
 mod router;
 pub mod routes;
 pub mod service;
+pub mod tls;
 pub mod version;
 
 pub use ctx::Ctx;
 pub use error::ApiError;
+pub use listen::Listen;
 pub use service::{serve, ServiceOptions};
+pub use tls::TlsFiles;

@@ -1,9 +1,9 @@
-//! The service process: a small tokio runtime listening on a unix socket, one task per
-//! connection (HTTP/1.1 with upgrades for attach and exec), an idle timer, and a clean exit
-//! on SIGTERM or SIGINT that leaves containers running.
+//! The service process: a small tokio runtime listening on a unix socket (bound, or passed
+//! by socket activation) or on TCP with TLS, one task per connection (HTTP/1.1 with
+//! upgrades for attach and exec), an idle timer, and a clean exit on SIGTERM or SIGINT that
+//! leaves containers running.
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,19 +13,26 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::UnixListener;
 
 use crate::ctx::Ctx;
+use crate::listen::{Accepted, Listen, Listener};
+use crate::tls::TlsError;
+
+/// How long a client may take over its TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long handlers get to finish after SIGTERM, SIGINT or the idle timeout.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 
 /// How the service was asked to run.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ServiceOptions {
     /// berth's state.
     pub paths: Paths,
     /// The berth binary (for work done in child processes).
     pub exe: PathBuf,
-    /// The unix socket to listen on.
-    pub socket: PathBuf,
+    /// Where to listen.
+    pub listen: Listen,
     /// Exit after this long without a connection (`None`: never).
     pub idle: Option<Duration>,
 }
@@ -34,18 +41,24 @@ pub struct ServiceOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     /// Listening failed.
-    #[error("{what} {path}: {source}")]
+    #[error("{what} {place}: {source}")]
     Listen {
         /// What was being done.
         what: &'static str,
-        /// The socket.
-        path: PathBuf,
+        /// The socket path or address.
+        place: String,
         /// The cause.
         source: std::io::Error,
     },
     /// Another service answers on the socket.
     #[error("another service is already listening on {0}")]
     InUse(PathBuf),
+    /// The socket passed by socket activation is unusable.
+    #[error("socket activation: {0}")]
+    Activation(std::io::Error),
+    /// TLS could not be set up.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The async runtime could not start.
     #[error("start the service runtime: {0}")]
     Runtime(std::io::Error),
@@ -91,11 +104,15 @@ pub fn serve(opts: ServiceOptions) -> Result<(), ServiceError> {
         .enable_all()
         .build()
         .map_err(ServiceError::Runtime)?;
-    rt.block_on(run(opts))
+    let result = rt.block_on(run(opts));
+    // Handlers still running on blocking threads (a long pull, a stream) are not waited for:
+    // they end with the process, as a killed CLI command would (the engine is crash-safe).
+    rt.shutdown_timeout(SHUTDOWN_GRACE);
+    result
 }
 
 async fn run(opts: ServiceOptions) -> Result<(), ServiceError> {
-    let listener = bind_unix(&opts.socket)?;
+    let listener = Listener::bind(opts.listen)?;
     let ctx = Arc::new(Ctx {
         paths: opts.paths.clone(),
         exe: opts.exe.clone(),
@@ -111,11 +128,11 @@ async fn run(opts: ServiceOptions) -> Result<(), ServiceError> {
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                if let Ok((stream, _)) = accepted {
-                    spawn_connection(stream, ctx.clone(), activity.clone());
-                }
-            }
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => spawn_connection(conn, ctx.clone(), activity.clone()),
+                // Out of fds or the like: wait a little instead of spinning.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            },
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = tick.tick() => {
@@ -127,52 +144,37 @@ async fn run(opts: ServiceOptions) -> Result<(), ServiceError> {
             }
         }
     }
-    let _ = std::fs::remove_file(&opts.socket);
+    listener.cleanup();
     Ok(())
 }
 
-/// Serves one connection on its own task.
-fn spawn_connection<S>(stream: S, ctx: Arc<Ctx>, activity: Arc<Activity>)
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
+/// Serves one connection on its own task (after its TLS handshake, for TCP).
+fn spawn_connection(conn: Accepted, ctx: Arc<Ctx>, activity: Arc<Activity>) {
     activity.active.fetch_add(1, Ordering::SeqCst);
     let guard = ActiveGuard(activity);
     tokio::spawn(async move {
         let _guard = guard;
-        let svc = service_fn(move |req| crate::router::handle(ctx.clone(), req));
-        let _ = http1::Builder::new()
-            .serve_connection(TokioIo::new(stream), svc)
-            .with_upgrades()
-            .await;
+        match conn {
+            Accepted::Unix(s) => serve_http(s, ctx).await,
+            Accepted::Tcp(s, peer, acceptor) => {
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(s)).await {
+                    Ok(Ok(tls)) => serve_http(tls, ctx).await,
+                    Ok(Err(e)) => eprintln!("berth: TLS handshake with {peer}: {e}"),
+                    Err(_) => eprintln!("berth: TLS handshake with {peer}: timed out"),
+                }
+            }
+        }
     });
 }
 
-/// Listens on `path`: refuses when a live service answers there, replaces a stale socket,
-/// makes the socket mode 0660 and group `berth` when that group exists.
-fn bind_unix(path: &Path) -> Result<UnixListener, ServiceError> {
-    let err = |what| {
-        move |source| ServiceError::Listen {
-            what,
-            path: path.to_path_buf(),
-            source,
-        }
-    };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(err("create the directory of"))?;
-    }
-    if path.exists() {
-        if std::os::unix::net::UnixStream::connect(path).is_ok() {
-            return Err(ServiceError::InUse(path.to_path_buf()));
-        }
-        std::fs::remove_file(path).map_err(err("remove the stale socket"))?;
-    }
-    let listener = UnixListener::bind(path).map_err(err("listen on"))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
-        .map_err(err("set the mode of"))?;
-    if let Ok(Some(group)) = nix::unistd::Group::from_name("berth") {
-        nix::unistd::chown(path, Some(nix::unistd::Uid::from_raw(0)), Some(group.gid))
-            .map_err(|e| err("set the owner of")(e.into()))?;
-    }
-    Ok(listener)
+/// HTTP/1.1 (with upgrades) on one connection until it closes.
+async fn serve_http<S>(stream: S, ctx: Arc<Ctx>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = service_fn(move |req| crate::router::handle(ctx.clone(), req));
+    let _ = http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), svc)
+        .with_upgrades()
+        .await;
 }

@@ -6,6 +6,7 @@
 
 #![deny(missing_docs)]
 
+pub mod activation;
 pub mod bpf;
 pub mod clone;
 pub mod memory;

@@ -1137,7 +1137,9 @@ pub struct SystemServiceArgs {
     /// The service's TLS key.
     #[arg(long)]
     pub tlskey: Option<std::path::PathBuf>,
-    /// Where to listen: unix:///run/berth/berth.sock (default) or tcp://HOST:PORT.
+    /// Where to listen: unix:///run/berth/berth.sock (default), tcp://HOST:PORT (TLS with
+    /// client certificates only) or fd:// (the socket passed by systemd socket activation,
+    /// which is used whenever one is passed).
     pub uri: Option<String>,
 }
 
