@@ -1,0 +1,231 @@
+//! Debian's docker-compose 1.29 (Python, on docker-py) against the Docker Engine API
+//! service: a project of two services from an imported busybox image, with a network, a
+//! named volume, environment, a published port, `depends_on` and commands, brought up with
+//! `up -d`, looked at (`ps`, `logs`, `exec` through the API and through the docker CLI, the
+//! published port, one service reaching the other by name) and taken down with `down -v`,
+//! which must leave no containers, networks or volumes. docker-compose 1.29 names containers
+//! `{project}_{service}_1` and networks/volumes `{project}_{name}`.
+
+use std::fs;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use berth_e2e::api::Api;
+use berth_e2e::api_clients::client_wrapper;
+use berth_e2e::cmd::{self, Output};
+use berth_e2e::compose::wait_http;
+
+/// Debian's docker-compose 1.29.
+const COMPOSE: &str = "/usr/bin/docker-compose";
+
+/// The project name (`-p`); the test's berth root is its own, so it is unique there.
+const PROJECT: &str = "ic";
+
+/// The host port web publishes (in the test's network namespace).
+const PORT: u16 = 18082;
+
+const COMPOSE_YAML: &str = r#"services:
+  web:
+    image: icbb:1
+    command: ["sh", "-c", "mkdir -p /www && echo $$GREETING > /www/index.html && cp /www/index.html /data/greeting && httpd -p 80 -h /www && echo web ready; trap 'exit 0' TERM; sleep 1000 & wait"]
+    environment:
+      GREETING: hello-from-compose
+    ports:
+      - "18082:80"
+    volumes:
+      - data:/data
+    networks:
+      - back
+  client:
+    image: icbb:1
+    command: ["sh", "-c", "echo client started; trap 'exit 0' TERM; sleep 1000 & wait"]
+    depends_on:
+      - web
+    volumes:
+      - data:/shared:ro
+    networks:
+      - back
+networks:
+  back: {}
+volumes:
+  data: {}
+"#;
+
+/// docker-compose on one project file, against the test's service.
+struct Compose<'a> {
+    api: &'a Api,
+    /// The wrapper running docker-compose (exec through the docker CLI, as by default).
+    bin: PathBuf,
+    /// The same with `COMPOSE_INTERACTIVE_NO_CLI=1`: exec through docker-py's API calls.
+    bin_api: PathBuf,
+    dir: PathBuf,
+}
+
+impl<'a> Compose<'a> {
+    fn new(api: &'a Api) -> Compose<'a> {
+        let dir = api.berth.dir.join("project");
+        fs::create_dir_all(&dir).expect("create the project dir");
+        fs::write(dir.join("docker-compose.yml"), COMPOSE_YAML).expect("write compose file");
+        let compose = PathBuf::from(COMPOSE);
+        assert!(
+            compose.exists(),
+            "{COMPOSE} is missing (Debian's docker-compose; scripts/test installs it)"
+        );
+        Compose {
+            api,
+            bin: client_wrapper(api, "docker-compose", &compose, &[]),
+            bin_api: client_wrapper(
+                api,
+                "docker-compose-api",
+                &compose,
+                &[("COMPOSE_INTERACTIVE_NO_CLI", "1")],
+            ),
+            dir,
+        }
+    }
+
+    fn args(&self, args: &[&str]) -> Vec<String> {
+        let file = self.dir.join("docker-compose.yml");
+        let mut v = vec![
+            "--ansi".to_string(),
+            "never".to_string(),
+            "-f".to_string(),
+            file.display().to_string(),
+            "-p".to_string(),
+            PROJECT.to_string(),
+            "--project-directory".to_string(),
+            self.dir.display().to_string(),
+        ];
+        v.extend(args.iter().map(|s| s.to_string()));
+        v
+    }
+
+    /// `docker-compose args...`.
+    fn run(&self, args: &[&str]) -> Output {
+        cmd::run(
+            &self.bin,
+            &self.args(args),
+            &self.api.berth.dir.join("out"),
+            Duration::from_secs(120),
+        )
+    }
+
+    /// `docker-compose args...` with exec going through the API (no docker CLI).
+    fn run_api(&self, args: &[&str]) -> Output {
+        cmd::run(
+            &self.bin_api,
+            &self.args(args),
+            &self.api.berth.dir.join("out"),
+            Duration::from_secs(120),
+        )
+    }
+}
+
+/// The line index of the first stderr line containing `needle`.
+fn line_of(o: &Output, needle: &str) -> Option<usize> {
+    o.stderr.lines().position(|l| l.contains(needle))
+}
+
+#[test]
+fn compose_up_ps_exec_logs_down() {
+    let Some(api) = Api::new("api-compose") else {
+        return;
+    };
+    api.berth.busybox_image("icbb:1");
+    let c = Compose::new(&api);
+    let with_log = |o: Output| format!("{o}\nservice log:\n{}", api.service_log());
+
+    let up = c.run(&["up", "-d"]);
+    assert!(up.success(), "up -d failed:\n{}", with_log(up.clone()));
+    // depends_on: web is created and started before client.
+    let web = line_of(&up, "Creating ic_web_1");
+    let client = line_of(&up, "Creating ic_client_1");
+    assert!(
+        web.is_some() && client.is_some() && web < client,
+        "up -d did not create ic_web_1 before ic_client_1:\n{up}"
+    );
+
+    let ps = c.run(&["ps"]);
+    assert!(ps.success(), "ps failed:\n{}", with_log(ps.clone()));
+    for want in ["ic_web_1", "ic_client_1", "Up", "18082->80/tcp"] {
+        assert!(ps.stdout.contains(want), "ps does not show {want:?}:\n{ps}");
+    }
+    let names = api.berth.cmd(&["ps", "-a", "--format", "{{.Names}}"]).ok();
+    let mut names = names.lines();
+    names.sort();
+    assert_eq!(names, ["ic_client_1", "ic_web_1"], "berth ps -a");
+    let nets = api
+        .berth
+        .cmd(&["network", "ls", "--format", "{{.Name}}"])
+        .ok();
+    assert!(nets.lines().iter().any(|n| n == "ic_back"), "{nets}");
+    let vols = api
+        .berth
+        .cmd(&["volume", "ls", "--format", "{{.Name}}"])
+        .ok();
+    assert!(vols.lines().iter().any(|n| n == "ic_data"), "{vols}");
+
+    // The published port, from the test's network namespace.
+    wait_http(&api.berth, PORT, "hello-from-compose");
+
+    // logs: each service's own lines, all of them without a service.
+    let mut logs = c.run(&["logs", "--no-color", "web"]);
+    let ok = berth_e2e::wait_until(Duration::from_secs(30), || {
+        logs = c.run(&["logs", "--no-color", "web"]);
+        logs.stdout.contains("web ready")
+    });
+    assert!(ok, "logs web never showed `web ready`:\n{}", with_log(logs));
+    assert!(!logs.stdout.contains("client started"), "{logs}");
+    let all = c.run(&["logs", "--no-color"]);
+    assert!(
+        all.success() && all.stdout.contains("web ready") && all.stdout.contains("client started"),
+        "logs (all services):\n{}",
+        with_log(all.clone())
+    );
+
+    // client reaches web by its service name on the project network (exec through the API).
+    let get = "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 web 80";
+    let o = c.run_api(&["exec", "-T", "client", "sh", "-c", get]);
+    assert!(
+        o.success() && o.stdout.contains("hello-from-compose"),
+        "client could not reach web by name (exec through the API):\n{}",
+        with_log(o.clone())
+    );
+    // The named volume is shared, and the exit code of exec comes back.
+    let o = c.run_api(&["exec", "-T", "client", "cat", "/shared/greeting"]);
+    assert!(
+        o.success() && o.stdout.trim() == "hello-from-compose",
+        "the volume seen from client:\n{}",
+        with_log(o.clone())
+    );
+    let o = c.run_api(&["exec", "-T", "client", "sh", "-c", "exit 3"]);
+    assert_eq!(o.code, Some(3), "exec exit code:\n{}", with_log(o.clone()));
+    // The same through the docker CLI, as docker-compose does by default.
+    let o = c.run(&["exec", "-T", "web", "sh", "-c", "echo $GREETING; exit 4"]);
+    assert!(
+        o.code == Some(4) && o.stdout.trim() == "hello-from-compose",
+        "exec through the docker CLI:\n{}",
+        with_log(o.clone())
+    );
+
+    let down = c.run(&["down", "-v"]);
+    assert!(
+        down.success(),
+        "down -v failed:\n{}",
+        with_log(down.clone())
+    );
+    let left = api.berth.cmd(&["ps", "-aq"]).ok();
+    assert_eq!(left.out(), "", "containers left after down -v:\n{left}");
+    let nets = api
+        .berth
+        .cmd(&["network", "ls", "--format", "{{.Name}}"])
+        .ok();
+    assert!(!nets.stdout.contains("ic_"), "networks left:\n{nets}");
+    let vols = api
+        .berth
+        .cmd(&["volume", "ls", "--format", "{{.Name}}"])
+        .ok();
+    assert!(!vols.stdout.contains("ic_"), "volumes left:\n{vols}");
+    let ps = c.run(&["ps", "-q"]);
+    assert!(ps.success() && ps.out().is_empty(), "ps after down:\n{ps}");
+}
