@@ -86,7 +86,9 @@ impl<'a> Compose<'a> {
 
     fn args(&self, args: &[&str]) -> Vec<String> {
         let file = self.dir.join("docker-compose.yml");
+        // --verbose: each request and its status on stderr, for failure messages.
         let mut v = vec![
+            "--verbose".to_string(),
             "--ansi".to_string(),
             "never".to_string(),
             "-f".to_string(),
