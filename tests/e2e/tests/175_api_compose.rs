@@ -2,8 +2,9 @@
 //! service: a project of two services from an imported busybox image, with a network, a
 //! named volume, environment, a published port, `depends_on` and commands, brought up with
 //! `up -d`, looked at (`ps`, `logs`, `exec` through the API and through the docker CLI, the
-//! published port, one service reaching the other by name) and taken down with `down -v`,
-//! which must leave no containers, networks or volumes. docker-compose 1.29 names containers
+//! published port, one service reaching the other by name, `top`), brought up again
+//! (nothing to do), one service stopped and started, and taken down with `down -v`, which
+//! must leave no containers, networks or volumes. docker-compose 1.29 names containers
 //! `{project}_{service}_1` and networks/volumes `{project}_{name}`.
 
 use std::fs;
@@ -129,7 +130,7 @@ fn line_of(o: &Output, needle: &str) -> Option<usize> {
 }
 
 #[test]
-fn compose_up_ps_exec_logs_down() {
+fn compose_up_ps_exec_logs_stop_start_down() {
     let Some(api) = Api::new("api-compose") else {
         return;
     };
@@ -171,12 +172,19 @@ fn compose_up_ps_exec_logs_down() {
     wait_http(&api.berth, PORT, "hello-from-compose");
 
     // logs: each service's own lines, all of them without a service.
-    let mut logs = c.run(&["logs", "--no-color", "web"]);
+    let mut logs = None;
     let ok = berth_e2e::wait_until(Duration::from_secs(30), || {
-        logs = c.run(&["logs", "--no-color", "web"]);
-        logs.stdout.contains("web ready")
+        let o = c.run(&["logs", "--no-color", "web"]);
+        let done = o.stdout.contains("web ready");
+        logs = Some(o);
+        done
     });
-    assert!(ok, "logs web never showed `web ready`:\n{}", with_log(logs));
+    let logs = logs.expect("logs ran");
+    assert!(
+        ok,
+        "logs web never showed `web ready`:\n{}",
+        with_log(logs.clone())
+    );
     assert!(!logs.stdout.contains("client started"), "{logs}");
     let all = c.run(&["logs", "--no-color"]);
     assert!(
@@ -208,6 +216,44 @@ fn compose_up_ps_exec_logs_down() {
         o.code == Some(4) && o.stdout.trim() == "hello-from-compose",
         "exec through the docker CLI:\n{}",
         with_log(o.clone())
+    );
+
+    // A second `up -d` finds the project as it is (labels, config hash) and changes nothing.
+    let again = c.run(&["up", "-d"]);
+    assert!(
+        again.success()
+            && again.stderr.contains("ic_web_1 is up-to-date")
+            && again.stderr.contains("ic_client_1 is up-to-date"),
+        "a second up -d:\n{}",
+        with_log(again.clone())
+    );
+    // top: the processes of a service's container.
+    let top = c.run(&["top", "web"]);
+    assert!(
+        top.success() && top.stdout.contains("httpd"),
+        "top web:\n{}",
+        with_log(top.clone())
+    );
+    // stop and start one service; ps shows its state.
+    let stop = c.run(&["stop", "client"]);
+    assert!(stop.success(), "stop client:\n{}", with_log(stop.clone()));
+    let ps = c.run(&["ps"]);
+    let client_row = ps.stdout.lines().find(|l| l.starts_with("ic_client_1"));
+    assert!(
+        client_row.is_some_and(|l| l.contains("Exit")),
+        "ps after stop client:\n{ps}"
+    );
+    let start = c.run(&["start", "client"]);
+    assert!(
+        start.success(),
+        "start client:\n{}",
+        with_log(start.clone())
+    );
+    let ps = c.run(&["ps"]);
+    let client_row = ps.stdout.lines().find(|l| l.starts_with("ic_client_1"));
+    assert!(
+        client_row.is_some_and(|l| l.contains("Up")),
+        "ps after start client:\n{ps}"
     );
 
     let down = c.run(&["down", "-v"]);
