@@ -73,6 +73,24 @@ fn docker_py_containers_volumes_networks_exec_logs() {
 }
 
 #[test]
+fn docker_py_attach_archive_top_stats_events_tags() {
+    let Some(api) = Api::new("api-docker-py-more") else {
+        return;
+    };
+    let Some(venv) = python_venv_or_skip("api-docker-py-more", PINS) else {
+        return;
+    };
+    api.berth.busybox_image("pymore:1");
+    let o = run_script(&api, &venv, "docker_py_more.py", &["pymore:1", "pym"], &[]);
+    assert!(
+        o.success() && o.stdout.contains("OK docker-py more"),
+        "docker-py script failed:\n{o}\nservice log:\n{}",
+        api.service_log()
+    );
+    assert_nothing_left(&api, "pym-");
+}
+
+#[test]
 fn testcontainers_python_container_with_exposed_port() {
     let Some(api) = Api::new("api-testcontainers") else {
         return;
