@@ -4,8 +4,11 @@
 //! `up -d`, looked at (`ps`, `logs`, `exec` through the API and through the docker CLI, the
 //! published port, one service reaching the other by name, `top`), brought up again
 //! (nothing to do), one service stopped and started, and taken down with `down -v`, which
-//! must leave no containers, networks or volumes. docker-compose 1.29 names containers
-//! `{project}_{service}_1` and networks/volumes `{project}_{name}`.
+//! must leave no containers, networks or volumes. A second project builds its service
+//! from a Dockerfile, runs one-off containers (`run --rm`, attached through the docker CLI
+//! and through the API) and removes the image with `down --rmi local`. docker-compose 1.29
+//! names containers `{project}_{service}_1`, networks/volumes `{project}_{name}` and built
+//! images `{project}_{service}`.
 
 use std::fs;
 use std::path::PathBuf;
@@ -63,10 +66,11 @@ struct Compose<'a> {
 }
 
 impl<'a> Compose<'a> {
-    fn new(api: &'a Api) -> Compose<'a> {
+    /// A project dir holding `yaml` as docker-compose.yml.
+    fn new(api: &'a Api, yaml: &str) -> Compose<'a> {
         let dir = api.berth.dir.join("project");
         fs::create_dir_all(&dir).expect("create the project dir");
-        fs::write(dir.join("docker-compose.yml"), COMPOSE_YAML).expect("write compose file");
+        fs::write(dir.join("docker-compose.yml"), yaml).expect("write compose file");
         let compose = PathBuf::from(COMPOSE);
         assert!(
             compose.exists(),
@@ -135,7 +139,7 @@ fn compose_up_ps_exec_logs_stop_start_down() {
         return;
     };
     api.berth.busybox_image("icbb:1");
-    let c = Compose::new(&api);
+    let c = Compose::new(&api, COMPOSE_YAML);
     let with_log = |o: Output| format!("{o}\nservice log:\n{}", api.service_log());
 
     let up = c.run(&["up", "-d"]);
@@ -276,4 +280,91 @@ fn compose_up_ps_exec_logs_stop_start_down() {
     assert!(!vols.stdout.contains("ic_"), "volumes left:\n{vols}");
     let ps = c.run(&["ps", "-q"]);
     assert!(ps.success() && ps.out().is_empty(), "ps after down:\n{ps}");
+}
+
+/// A service built from a Dockerfile (`FROM` the imported image, a `RUN` step).
+const BUILD_YAML: &str = r#"services:
+  built:
+    build: ./ctx
+    environment:
+      WHO: one-off
+"#;
+
+#[test]
+fn compose_build_run_one_off_down_rmi() {
+    let Some(api) = Api::new("api-compose-build") else {
+        return;
+    };
+    api.berth.busybox_image("icbb:1");
+    let c = Compose::new(&api, BUILD_YAML);
+    let ctx = c.dir.join("ctx");
+    fs::create_dir_all(&ctx).expect("create the build context");
+    fs::write(
+        ctx.join("Dockerfile"),
+        "FROM icbb:1\nRUN echo built-by-compose > /built.txt\nCMD [\"cat\", \"/built.txt\"]\n",
+    )
+    .expect("write Dockerfile");
+    let with_log = |o: Output| format!("{o}\nservice log:\n{}", api.service_log());
+
+    // build: POST /build with the context; compose tags the image {project}_{service}.
+    let build = c.run(&["build"]);
+    assert!(
+        build.success(),
+        "build failed:\n{}",
+        with_log(build.clone())
+    );
+    let images = api
+        .berth
+        .cmd(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
+        .ok();
+    assert!(
+        images.lines().iter().any(|l| l == "ic_built:latest"),
+        "no ic_built:latest after build:\n{images}"
+    );
+
+    // run --rm: a one-off container, attached (through the docker CLI, as by default).
+    let run = c.run(&["run", "--rm", "-T", "built"]);
+    assert!(
+        run.success() && run.stdout.trim() == "built-by-compose",
+        "run --rm built:\n{}",
+        with_log(run.clone())
+    );
+    // The same through the API (dockerpty), with a command, its environment and exit code.
+    let run = c.run_api(&[
+        "run",
+        "--rm",
+        "-T",
+        "built",
+        "sh",
+        "-c",
+        "echo $WHO; exit 5",
+    ]);
+    assert!(
+        run.code == Some(5) && run.stdout.trim() == "one-off",
+        "run --rm through the API:\n{}",
+        with_log(run.clone())
+    );
+    let left = api.berth.cmd(&["ps", "-aq"]).ok();
+    assert_eq!(left.out(), "", "run --rm left containers:\n{left}");
+
+    // down --rmi local removes the image compose built (no custom tag).
+    let down = c.run(&["down", "--rmi", "local"]);
+    assert!(
+        down.success(),
+        "down --rmi local:\n{}",
+        with_log(down.clone())
+    );
+    let images = api
+        .berth
+        .cmd(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
+        .ok();
+    assert!(
+        !images.stdout.contains("ic_built"),
+        "down --rmi local left the image:\n{images}"
+    );
+    let nets = api
+        .berth
+        .cmd(&["network", "ls", "--format", "{{.Name}}"])
+        .ok();
+    assert!(!nets.stdout.contains("ic_"), "networks left:\n{nets}");
 }
