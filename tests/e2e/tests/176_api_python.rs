@@ -91,7 +91,7 @@ fn docker_py_attach_archive_top_stats_events_tags() {
 }
 
 #[test]
-fn testcontainers_python_container_with_exposed_port() {
+fn testcontainers_python_exposed_port_network_alias_bind_mount() {
     let Some(api) = Api::new("api-testcontainers") else {
         return;
     };
@@ -99,11 +99,13 @@ fn testcontainers_python_container_with_exposed_port() {
         return;
     };
     api.berth.busybox_image("tcbb:1");
+    let www = api.berth.host_dir("www");
+    std::fs::write(www.join("greeting"), "from-the-host\n").expect("write greeting");
     let o = run_script(
         &api,
         &venv,
         "testcontainers_py.py",
-        &["tcbb:1"],
+        &["tcbb:1", www.to_str().expect("utf-8 path")],
         &[("TESTCONTAINERS_RYUK_DISABLED", "true")],
     );
     assert!(
