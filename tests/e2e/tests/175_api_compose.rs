@@ -6,7 +6,9 @@
 //! (nothing to do), one service stopped and started, and taken down with `down -v`, which
 //! must leave no containers, networks or volumes. A second project builds its service
 //! from a Dockerfile, runs one-off containers (`run --rm`, attached through the docker CLI
-//! and through the API) and removes the image with `down --rmi local`. docker-compose 1.29
+//! and through the API) and removes the image with `down --rmi local`. A third runs `up`
+//! attached with `--exit-code-from` (attach streams, the exit code of one service).
+//! docker-compose 1.29
 //! names containers `{project}_{service}_1`, networks/volumes `{project}_{name}` and built
 //! images `{project}_{service}`.
 
@@ -367,4 +369,55 @@ fn compose_build_run_one_off_down_rmi() {
         .cmd(&["network", "ls", "--format", "{{.Name}}"])
         .ok();
     assert!(!nets.stdout.contains("ic_"), "networks left:\n{nets}");
+}
+
+/// A server and a tester that fetches from it by name, prints, and exits with 3.
+const ATTACHED_YAML: &str = r#"services:
+  server:
+    image: icbb:1
+    command: ["sh", "-c", "mkdir -p /www && echo served-by-server > /www/index.html && httpd -p 80 -h /www && echo server up; trap 'exit 0' TERM; sleep 1000 & wait"]
+  tester:
+    image: icbb:1
+    depends_on: [server]
+    command: ["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 server 80 && break; sleep 1; done; echo tester done; exit 3"]
+"#;
+
+#[test]
+fn compose_up_attached_exit_code_from() {
+    let Some(api) = Api::new("api-compose-attached") else {
+        return;
+    };
+    api.berth.busybox_image("icbb:1");
+    let c = Compose::new(&api, ATTACHED_YAML);
+    let with_log = |o: Output| format!("{o}\nservice log:\n{}", api.service_log());
+
+    // Attached `up`: every service's output through attach streams, prefixed with its
+    // service (`tester_1  | ...`); the tester's exit ends the run (the server is stopped)
+    // with its code.
+    let up = c.run(&["up", "--exit-code-from", "tester"]);
+    let tester_lines: Vec<&str> = up
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("tester_1 "))
+        .collect();
+    assert!(
+        up.code == Some(3)
+            && tester_lines.iter().any(|l| l.contains("served-by-server"))
+            && tester_lines.iter().any(|l| l.contains("tester done")),
+        "up --exit-code-from tester:\n{}",
+        with_log(up.clone())
+    );
+    let ps = api
+        .berth
+        .cmd(&["ps", "-a", "--format", "{{.Names}} {{.State}}"])
+        .ok();
+    let mut rows = ps.lines();
+    rows.sort();
+    assert_eq!(
+        rows,
+        ["ic_server_1 exited", "ic_tester_1 exited"],
+        "after up --exit-code-from"
+    );
+    let down = c.run(&["down"]);
+    assert!(down.success(), "down:\n{}", with_log(down.clone()));
 }
