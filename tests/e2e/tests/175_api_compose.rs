@@ -8,9 +8,8 @@
 //! from a Dockerfile, runs one-off containers (`run --rm`, attached through the docker CLI
 //! and through the API) and removes the image with `down --rmi local`. A third runs `up`
 //! attached with `--exit-code-from` (attach streams, the exit code of one service).
-//! docker-compose 1.29
-//! names containers `{project}_{service}_1`, networks/volumes `{project}_{name}` and built
-//! images `{project}_{service}`.
+//! docker-compose 1.29 names containers `{project}_{service}_1`, networks/volumes
+//! `{project}_{name}` and built images `{project}_{service}`.
 
 use std::fs;
 use std::path::PathBuf;
@@ -332,6 +331,8 @@ fn compose_build_run_one_off_down_rmi() {
         with_log(run.clone())
     );
     // The same through the API (dockerpty), with a command, its environment and exit code.
+    // dockerpty attaches only after compose started the container (a lazy `map`), with
+    // logs=0, so the command waits a little before it prints (as it would for dockerd).
     let run = c.run_api(&[
         "run",
         "--rm",
@@ -339,7 +340,7 @@ fn compose_build_run_one_off_down_rmi() {
         "built",
         "sh",
         "-c",
-        "echo $WHO; exit 5",
+        "sleep 1; echo $WHO; exit 5",
     ]);
     assert!(
         run.code == Some(5) && run.stdout.trim() == "one-off",
