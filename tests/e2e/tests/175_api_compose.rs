@@ -2,12 +2,13 @@
 //! service: a project of two services from an imported busybox image, with a network, a
 //! named volume, environment, a published port, `depends_on` and commands, brought up with
 //! `up -d`, looked at (`ps`, `logs`, `exec` through the API and through the docker CLI, the
-//! published port, one service reaching the other by name, `top`), brought up again
-//! (nothing to do), one service stopped and started, and taken down with `down -v`, which
-//! must leave no containers, networks or volumes. A second project builds its service
-//! from a Dockerfile, runs one-off containers (`run --rm`, attached through the docker CLI
-//! and through the API) and removes the image with `down --rmi local`. A third runs `up`
-//! attached with `--exit-code-from` (attach streams, the exit code of one service).
+//! published port, one service reaching the other by name, `port`, `top`), brought up again
+//! (nothing to do), scaled up and down, one service stopped and started, and taken down
+//! with `down -v`, which must leave no containers, networks or volumes. A second project
+//! builds its service from a Dockerfile, runs one-off containers (`run --rm`, attached
+//! through the docker CLI and through the API) and removes the image with `down --rmi
+//! local`. A third runs `up` attached with `--exit-code-from` (attach streams, the exit
+//! code of one service).
 //! docker-compose 1.29 names containers `{project}_{service}_1`, networks/volumes
 //! `{project}_{name}` and built images `{project}_{service}`.
 
@@ -231,6 +232,42 @@ fn compose_up_ps_exec_logs_stop_start_down() {
             && again.stderr.contains("ic_client_1 is up-to-date"),
         "a second up -d:\n{}",
         with_log(again.clone())
+    );
+    // port: the published port as inspect shows it.
+    let port = c.run(&["port", "web", "80"]);
+    assert!(
+        port.success() && port.out().ends_with(":18082"),
+        "port web 80:\n{}",
+        with_log(port.clone())
+    );
+    // scale a service up and down again: numbered containers, the extra one removed.
+    let scale = c.run(&["up", "-d", "--scale", "client=2"]);
+    assert!(
+        scale.success() && scale.stderr.contains("Creating ic_client_2"),
+        "up -d --scale client=2:\n{}",
+        with_log(scale.clone())
+    );
+    let names = api.berth.cmd(&["ps", "--format", "{{.Names}}"]).ok();
+    let mut names = names.lines();
+    names.sort();
+    assert_eq!(
+        names,
+        ["ic_client_1", "ic_client_2", "ic_web_1"],
+        "berth ps"
+    );
+    let scale = c.run(&["up", "-d", "--scale", "client=1"]);
+    assert!(
+        scale.success() && scale.stderr.contains("Stopping and removing ic_client_2"),
+        "up -d --scale client=1:\n{}",
+        with_log(scale.clone())
+    );
+    let names = api.berth.cmd(&["ps", "-a", "--format", "{{.Names}}"]).ok();
+    let mut names = names.lines();
+    names.sort();
+    assert_eq!(
+        names,
+        ["ic_client_1", "ic_web_1"],
+        "berth ps -a after scaling down"
     );
     // top: the processes of a service's container.
     let top = c.run(&["top", "web"]);
