@@ -135,6 +135,14 @@ fn line_of(o: &Output, needle: &str) -> Option<usize> {
     o.stderr.lines().position(|l| l.contains(needle))
 }
 
+/// Fails the test if the service panicked on any request (a handler's panic still answers
+/// 500, so clients may not notice).
+#[track_caller]
+fn assert_no_panic(api: &Api) {
+    let log = api.service_log();
+    assert!(!log.contains("panicked at"), "the service panicked:\n{log}");
+}
+
 #[test]
 fn compose_up_ps_exec_logs_stop_start_down() {
     let Some(api) = Api::new("api-compose") else {
@@ -318,6 +326,7 @@ fn compose_up_ps_exec_logs_stop_start_down() {
     assert!(!vols.stdout.contains("ic_"), "volumes left:\n{vols}");
     let ps = c.run(&["ps", "-q"]);
     assert!(ps.success() && ps.out().is_empty(), "ps after down:\n{ps}");
+    assert_no_panic(&api);
 }
 
 /// A service built from a Dockerfile (`FROM` the imported image, a `RUN` step).
@@ -407,6 +416,7 @@ fn compose_build_run_one_off_down_rmi() {
         .cmd(&["network", "ls", "--format", "{{.Name}}"])
         .ok();
     assert!(!nets.stdout.contains("ic_"), "networks left:\n{nets}");
+    assert_no_panic(&api);
 }
 
 /// A server and a tester that fetches from it by name, prints, and exits with 3.
@@ -458,4 +468,5 @@ fn compose_up_attached_exit_code_from() {
     );
     let down = c.run(&["down"]);
     assert!(down.success(), "down:\n{}", with_log(down.clone()));
+    assert_no_panic(&api);
 }

@@ -48,6 +48,14 @@ fn assert_nothing_left(api: &Api, prefix: &str) {
     assert!(!vols.stdout.contains(prefix), "volumes left:\n{vols}");
 }
 
+/// Fails the test if the service panicked on any request (a handler's panic still answers
+/// 500, so clients may not notice).
+#[track_caller]
+fn assert_no_panic(api: &Api) {
+    let log = api.service_log();
+    assert!(!log.contains("panicked at"), "the service panicked:\n{log}");
+}
+
 #[test]
 fn docker_py_containers_volumes_networks_exec_logs() {
     let Some(api) = Api::new("api-docker-py") else {
@@ -70,6 +78,7 @@ fn docker_py_containers_volumes_networks_exec_logs() {
         api.service_log()
     );
     assert_nothing_left(&api, "pyt-");
+    assert_no_panic(&api);
 }
 
 #[test]
@@ -88,6 +97,7 @@ fn docker_py_attach_archive_top_stats_events_tags() {
         api.service_log()
     );
     assert_nothing_left(&api, "pym-");
+    assert_no_panic(&api);
 }
 
 #[test]
@@ -114,4 +124,5 @@ fn testcontainers_python_exposed_port_network_alias_bind_mount() {
         api.service_log()
     );
     assert_nothing_left(&api, "tc-");
+    assert_no_panic(&api);
 }
