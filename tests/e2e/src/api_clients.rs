@@ -108,10 +108,17 @@ fn build_venv(tmp: &Path, scratch: &Path, pins: &[&str]) -> Result<(), String> {
         Path::new(SYSTEM_PYTHON),
         vec!["-m".into(), "venv".into(), tmp.display().to_string()],
     )?;
-    let mut args: Vec<String> = ["-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut args: Vec<String> = [
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        "--no-cache-dir",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     args.extend(pins.iter().map(|s| s.to_string()));
     run(&tmp.join("bin/python"), args)?;
     fs::write(tmp.join("ready"), pins.join("\n")).map_err(|e| format!("write ready: {e}"))
