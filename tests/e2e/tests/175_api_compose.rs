@@ -7,8 +7,8 @@
 //! with `down -v`, which must leave no containers, networks or volumes. A second project
 //! builds its service from a Dockerfile, runs one-off containers (`run --rm`, attached
 //! through the docker CLI and through the API) and removes the image with `down --rmi
-//! local`. A third runs `up` attached with `--exit-code-from` (attach streams, the exit
-//! code of one service).
+//! local`. A third runs `up` attached with `--exit-code-from` (a healthcheck and
+//! `depends_on: service_healthy`, attach streams, the exit code of one service).
 //! docker-compose 1.29 names containers `{project}_{service}_1`, networks/volumes
 //! `{project}_{name}` and built images `{project}_{service}`.
 
@@ -419,14 +419,22 @@ fn compose_build_run_one_off_down_rmi() {
     assert_no_panic(&api);
 }
 
-/// A server and a tester that fetches from it by name, prints, and exits with 3.
+/// A server with a healthcheck and a tester that waits for it to be healthy, fetches from
+/// it by name, prints, and exits with 3.
 const ATTACHED_YAML: &str = r#"services:
   server:
     image: icbb:1
     command: ["sh", "-c", "mkdir -p /www && echo served-by-server > /www/index.html && httpd -p 80 -h /www && echo server up; trap 'exit 0' TERM; sleep 1000 & wait"]
+    healthcheck:
+      test: ["CMD", "test", "-f", "/www/index.html"]
+      interval: 1s
+      timeout: 5s
+      retries: 30
   tester:
     image: icbb:1
-    depends_on: [server]
+    depends_on:
+      server:
+        condition: service_healthy
     command: ["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 server 80 && break; sleep 1; done; echo tester done; exit 3"]
 "#;
 
@@ -439,7 +447,8 @@ fn compose_up_attached_exit_code_from() {
     let c = Compose::new(&api, ATTACHED_YAML);
     let with_log = |o: Output| format!("{o}\nservice log:\n{}", api.service_log());
 
-    // Attached `up`: every service's output through attach streams, prefixed with its
+    // Attached `up`: the tester starts once the server's healthcheck passed (compose polls
+    // State.Health); every service's output comes through attach streams, prefixed with its
     // service (`tester_1  | ...`); the tester's exit ends the run (the server is stopped)
     // with its code.
     let up = c.run(&["up", "--exit-code-from", "tester"]);
