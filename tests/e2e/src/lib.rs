@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod api_clients;
 mod bundle;
 pub mod cgroup;
 pub mod cmd;
