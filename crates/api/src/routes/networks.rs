@@ -90,9 +90,23 @@ fn network_json(e: &Engine, n: &NetworkRecord) -> ApiResult<Value> {
         "ConfigFrom": {"Network": ""},
         "ConfigOnly": false,
         "Containers": containers,
-        "Options": {"com.docker.network.bridge.name": n.bridge},
+        "Options": options(n),
         "Labels": n.labels,
     }))
+}
+
+/// A network's driver options as dockerd shows them: only those given at creation (a
+/// bridge name berth chose itself is not one; docker-compose 1.x recreates a network whose
+/// options differ from its file's).
+fn options(n: &NetworkRecord) -> Value {
+    if n.id
+        .get(..12)
+        .is_some_and(|short| n.bridge == format!("br-{short}"))
+    {
+        json!({})
+    } else {
+        json!({"com.docker.network.bridge.name": n.bridge})
+    }
 }
 
 /// dockerd's network object for `host` or `none`.

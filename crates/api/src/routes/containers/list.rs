@@ -167,7 +167,8 @@ impl<'a> Matcher<'a> {
         Matcher { f, ancestor_ids }
     }
 
-    /// Every filter key matches (values of one key are alternatives).
+    /// Every filter key matches (values of one key are alternatives, except `label`'s,
+    /// which must all match, as in dockerd).
     fn matches(&self, r: &ContainerRecord, s: &State) -> bool {
         let any = |key: &str, test: &dyn Fn(&str) -> bool| {
             let vals = self.f.get(key);
@@ -175,7 +176,11 @@ impl<'a> Matcher<'a> {
         };
         any("id", &|v| r.id.starts_with(v))
             && any("name", &|v| name_matches(&r.name, v))
-            && any("label", &|v| label_matches(&r.config["Labels"], v))
+            && self
+                .f
+                .get("label")
+                .iter()
+                .all(|v| label_matches(&r.config["Labels"], v))
             && any("status", &|v| s.status == v)
             && any("ancestor", &|v| self.ancestor_matches(r, v))
             && any("exited", &|v| {
