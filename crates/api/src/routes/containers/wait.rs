@@ -24,8 +24,11 @@ enum Condition {
     Removed,
 }
 
-/// How often an idle wait looks again (and notices a gone client).
+/// How often an idle wait looks again (and notices a gone client), at the least.
 const POLL: Duration = Duration::from_millis(100);
+
+/// The first wait between two looks after a change of state (doubling up to [`POLL`]).
+const FIRST_NAP: Duration = Duration::from_millis(2);
 
 /// `POST /containers/{id}/wait?condition=not-running|next-exit|removed`.
 pub fn wait(ctx: &Ctx, req: &mut Request, id: &str) -> ApiResult<Reply> {
@@ -87,6 +90,7 @@ impl Watch {
     /// Waits for `cond` (from the state `first` at the request), then writes the body.
     fn run(&self, cond: Condition, first: State, mut w: BodyWriter) {
         let mut last = first.clone();
+        let mut nap = FIRST_NAP;
         let code = loop {
             if w.is_closed() {
                 return;
@@ -108,6 +112,9 @@ impl Watch {
                 Condition::Removed => false,
             };
             let running_pid = (s.pid > 0 && s.is_running()).then_some(s.pid);
+            if s.status != last.status {
+                nap = FIRST_NAP;
+            }
             last = s;
             if done {
                 break last.exit_code;
@@ -120,11 +127,12 @@ impl Watch {
                         std::thread::sleep(Duration::from_millis(2));
                     }
                 }
-                None => std::thread::sleep(if cond == Condition::Removed && stopped {
-                    Duration::from_millis(10)
-                } else {
-                    POLL
-                }),
+                // Soon after a change (a start or an exit is usually milliseconds away:
+                // `docker run` waits before it starts), then less and less often.
+                None => {
+                    std::thread::sleep(nap);
+                    nap = (nap * 2).min(POLL);
+                }
             }
         };
         let _ = w.json_line(&json!({"StatusCode": code, "Error": null}));
