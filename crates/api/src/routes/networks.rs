@@ -224,7 +224,7 @@ pub fn bool_value(key: &str, v: &str) -> ApiResult<bool> {
 /// `POST /networks/create`'s body.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct CreateBody {
+pub(crate) struct CreateBody {
     name: Option<String>,
     driver: Option<String>,
     internal: Option<bool>,
@@ -278,7 +278,7 @@ fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
 }
 
 /// The engine's options from a create body; what berth cannot honour is a 400.
-fn create_options(b: &CreateBody) -> ApiResult<NetworkCreate> {
+pub(crate) fn create_options(b: &CreateBody) -> ApiResult<NetworkCreate> {
     let bad = |m: &str| Err(ApiError::bad_request(m.to_string()));
     if b.enable_ipv6 == Some(true) {
         return bad("IPv6 networks are not supported by berth");

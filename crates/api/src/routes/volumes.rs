@@ -65,7 +65,7 @@ fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
 /// `POST /volumes/create`'s body.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct CreateBody {
+pub(crate) struct CreateBody {
     name: Option<String>,
     driver: Option<String>,
     driver_opts: Option<BTreeMap<String, String>>,
@@ -74,7 +74,21 @@ struct CreateBody {
 
 /// `POST /volumes/create`: 201 with the volume.
 fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
-    let b: Option<CreateBody> = req.json()?;
+    let (name, labels) = create_options(req.json()?)?;
+    let e = ctx.engine()?;
+    let name = match name {
+        Some(n) => n,
+        None => berth_engine::ids::random_id()?,
+    };
+    e.create_volume(&name, &labels, false)?;
+    Reply::created(e.inspect_volume(&name)?)
+}
+
+/// The name (if given) and labels of a create body; a 404 for another driver, as
+/// dockerd's, and a 400 for driver options.
+pub(crate) fn create_options(
+    b: Option<CreateBody>,
+) -> ApiResult<(Option<String>, BTreeMap<String, String>)> {
     let b = b.unwrap_or_default();
     if let Some(d) = b
         .driver
@@ -90,13 +104,10 @@ fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             "volume driver option {k:?} is not supported by berth's local driver"
         )));
     }
-    let e = ctx.engine()?;
-    let name = match b.name.filter(|n| !n.is_empty()) {
-        Some(n) => n,
-        None => berth_engine::ids::random_id()?,
-    };
-    e.create_volume(&name, &b.labels.unwrap_or_default(), false)?;
-    Reply::created(e.inspect_volume(&name)?)
+    Ok((
+        b.name.filter(|n| !n.is_empty()),
+        b.labels.unwrap_or_default(),
+    ))
 }
 
 /// `DELETE /volumes/{name}?force=`: 204; 409 while a container uses it; `force` only

@@ -221,7 +221,7 @@ impl<'a> Matcher<'a> {
 
 /// dockerd matches `name` as a regular expression against `/name`; berth takes the
 /// pattern literally, with `^` and `$` anchors.
-fn name_matches(name: &str, pattern: &str) -> bool {
+pub(crate) fn name_matches(name: &str, pattern: &str) -> bool {
     let hay = format!("/{name}");
     let (start, p) = match pattern.strip_prefix('^') {
         Some(p) => (true, p),

@@ -95,7 +95,7 @@ pub fn list(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
 
 /// Whether the name matches a `reference` filter pattern (with or without its tag, as
 /// dockerd's `FamiliarMatch`).
-fn reference_matches(patterns: &[String], name: &str) -> bool {
+pub(crate) fn reference_matches(patterns: &[String], name: &str) -> bool {
     let Ok(r) = Reference::parse(name) else {
         return false;
     };
@@ -115,7 +115,7 @@ fn bound(e: &Engine, vals: &[String]) -> ApiResult<Option<(Option<String>, i64)>
     Ok(Some((row.created, row.added)))
 }
 
-fn parse_bool(key: &str, v: &str) -> ApiResult<bool> {
+pub(crate) fn parse_bool(key: &str, v: &str) -> ApiResult<bool> {
     match v.to_ascii_lowercase().as_str() {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),

@@ -11,11 +11,11 @@ use crate::http::{Reply, Request};
 
 mod archive;
 mod build;
-mod build_input;
-mod commit;
-mod local;
+pub(crate) mod build_input;
+pub(crate) mod commit;
+pub(crate) mod local;
 mod progress;
-mod registry;
+pub(crate) mod registry;
 mod transfer;
 
 /// The image routes.
