@@ -120,7 +120,10 @@ pub(crate) fn change(u: &Update) -> ApiResult<Change> {
             ));
         }
         c.resources["cpu"]["period"] = json!(PERIOD);
-        c.resources["cpu"]["quota"] = json!(nano * PERIOD / 1_000_000_000);
+        let quota = nano.checked_mul(PERIOD).ok_or_else(|| {
+            ApiError::bad_request(format!("invalid NanoCpus {nano}: too many CPUs"))
+        })? / 1_000_000_000;
+        c.resources["cpu"]["quota"] = json!(quota);
         c.host_config.insert("NanoCpus".into(), json!(nano));
     }
     match u.cpu_period {
