@@ -7,11 +7,12 @@ use berth_engine::containers::{ContainerRecord, State};
 use berth_engine::Engine;
 use serde_json::{json, Value};
 
-use super::status::{status_text, unix_secs};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Reply, Request};
 use crate::query::Filters;
+use crate::routes::encode::unix_secs;
+use crate::routes::status::status_text;
 
 /// The filters dockerd's list takes.
 const FILTERS: &[&str] = &[
@@ -80,7 +81,13 @@ pub fn list(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         if !matcher.matches(r, s) {
             continue;
         }
-        out.push(summary(&e, r, s, size));
+        let mut v = summary(r, s);
+        if size {
+            let rw = dir_size(&e.paths.container(&r.id).join("upper"));
+            v["SizeRw"] = json!(rw);
+            v["SizeRootFs"] = json!(rw);
+        }
+        out.push(v);
         if limit > 0 && out.len() as i64 >= limit {
             break;
         }
@@ -284,13 +291,14 @@ fn exposed(r: &ContainerRecord) -> Vec<(u16, String)> {
     out
 }
 
-/// One container in the list's shape.
-fn summary(e: &Engine, r: &ContainerRecord, s: &State, size: bool) -> Value {
+/// One container in the list's shape (dockerd's `ContainerSummary`, also `system df`'s),
+/// without the sizes.
+pub(crate) fn summary(r: &ContainerRecord, s: &State) -> Value {
     let command = std::iter::once(r.path.as_str())
         .chain(r.args.iter().map(String::as_str))
         .collect::<Vec<_>>()
         .join(" ");
-    let mut v = json!({
+    json!({
         "Id": r.id,
         "Names": [format!("/{}", r.name)],
         "Image": r.image,
@@ -304,13 +312,7 @@ fn summary(e: &Engine, r: &ContainerRecord, s: &State, size: bool) -> Value {
         "HostConfig": {"NetworkMode": r.network_mode},
         "NetworkSettings": {"Networks": networks(r)},
         "Mounts": r.mounts.iter().map(mount_json).collect::<Vec<_>>(),
-    });
-    if size {
-        let rw = dir_size(&e.paths.container(&r.id).join("upper"));
-        v["SizeRw"] = json!(rw);
-        v["SizeRootFs"] = json!(rw);
-    }
-    v
+    })
 }
 
 /// `Ports`: published ports (while running), then exposed ones not published.

@@ -9,7 +9,6 @@ mod lifecycle;
 pub(crate) mod list;
 mod prune;
 mod remove;
-mod status;
 pub(crate) mod update;
 mod wait;
 

@@ -2,12 +2,10 @@
 //! `GET /images/{name}/history`, `POST /images/{name}/tag`, `DELETE /images/{name}` and
 //! `POST /images/prune`, in dockerd's shapes.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use berth_engine::images::index;
 use berth_engine::images::remove::Removed;
 use berth_engine::reference::{familiar, Reference};
-use berth_engine::system::prune_filter::{parse_time, PruneFilter};
+use berth_engine::system::prune_filter::PruneFilter;
 use berth_engine::Engine;
 use hyper::StatusCode;
 use serde_json::{json, Value};
@@ -15,6 +13,7 @@ use serde_json::{json, Value};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Reply, Request};
+use crate::routes::encode::unix_secs;
 
 /// `GET /images/json?all=&filters=&digests=`.
 pub fn list(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
@@ -81,7 +80,7 @@ pub fn list(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             "ParentId": "",
             "RepoTags": tags,
             "RepoDigests": digests,
-            "Created": unix_secs(img.created.as_deref()),
+            "Created": img.created.as_deref().map_or(0, unix_secs),
             "Size": img.size,
             "SharedSize": -1,
             "VirtualSize": img.size,
@@ -123,14 +122,6 @@ pub(crate) fn parse_bool(key: &str, v: &str) -> ApiResult<bool> {
             "invalid filter '{key}={v}': expected true or false"
         ))),
     }
-}
-
-/// An RFC 3339 time as unix seconds (0 when missing or malformed).
-fn unix_secs(t: Option<&str>) -> i64 {
-    t.and_then(|s| parse_time("created", s, SystemTime::now()).ok())
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// Go's `path.Match` for the common cases: `*` (no `/`), `?`, literal characters.
@@ -182,7 +173,7 @@ pub fn history(ctx: &Ctx, name: &str) -> ApiResult<Reply> {
         .map(|(i, r)| {
             json!({
                 "Id": r["ID"],
-                "Created": unix_secs(r["CreatedAt"].as_str()),
+                "Created": r["CreatedAt"].as_str().map_or(0, unix_secs),
                 "CreatedBy": r["CreatedBy"],
                 "Tags": if i == 0 && !tags.is_empty() { json!(tags) } else { Value::Null },
                 "Size": r["Size"],
