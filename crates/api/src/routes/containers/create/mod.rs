@@ -2,7 +2,6 @@
 //! `NetworkingConfig`) onto the engine's [`RunOptions`], then the engine's create.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use berth_engine::containers::record;
 use berth_engine::spec::{parse, MountKind, MountSpec, NetworkMode, RunOptions};

@@ -2,6 +2,7 @@
 
 use super::*;
 use berth_engine::spec::RestartPolicy;
+use std::time::Duration;
 
 #[test]
 fn docker_cli_body() {
