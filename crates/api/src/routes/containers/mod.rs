@@ -9,6 +9,7 @@ mod lifecycle;
 pub(crate) mod list;
 mod prune;
 mod remove;
+mod summary;
 pub(crate) mod update;
 mod wait;
 

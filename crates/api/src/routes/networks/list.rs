@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use berth_engine::network::manage::PREDEFINED;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{network_json, predefined_json};
 use crate::ctx::Ctx;
@@ -110,6 +110,7 @@ pub fn bool_value(key: &str, v: &str) -> ApiResult<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn list_filters() {
