@@ -82,8 +82,7 @@ pub fn query(q: &str) -> ApiResult<String> {
     let mut out = Vec::new();
     for (k, v) in &parsed.0 {
         out.push(format!("{}{:?}", parsed.bool(k), parsed.int(k).ok()));
-        let _ = routes::networks::bool_value(k, v);
-        let _ = routes::images::local::parse_bool(k, v);
+        let _ = crate::query::bool_value(k, v);
         let _ = routes::mux::parse_detach_keys(v);
         let _ = routes::images::local::glob_match(v, k);
         let _ = routes::images::local::reference_matches(std::slice::from_ref(v), k);
@@ -95,6 +94,7 @@ pub fn query(q: &str) -> ApiResult<String> {
     let _ = routes::images::build_input::flags(&req, &[]);
     let f = parsed.filters()?;
     let _ = f.only(&["label", "name"]);
+    let _ = (f.one_bool("dangling"), f.labels_match(&Default::default()));
     out.push(format!("{:?}", f.as_pairs()));
     Ok(out.join(","))
 }

@@ -9,7 +9,6 @@ use serde_json::json;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Reply, Request};
-use crate::routes::networks::{bool_value, label_match};
 
 /// The volume routes.
 pub fn route(ctx: &Ctx, req: &mut Request, segs: &[&str]) -> Option<ApiResult<Reply>> {
@@ -32,15 +31,7 @@ fn inspect(ctx: &Ctx, name: &str) -> ApiResult<Reply> {
 fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     let f = req.query.filters()?;
     f.only(&["name", "label", "dangling", "driver"])?;
-    let dangling = match f.get("dangling") {
-        [] => None,
-        [v] => Some(bool_value("dangling", v)?),
-        _ => {
-            return Err(ApiError::bad_request(
-                "invalid filter: 'dangling' takes one value",
-            ))
-        }
-    };
+    let dangling = f.one_bool("dangling")?;
     let e = ctx.engine()?;
     let mut out = Vec::new();
     for v in e.volumes()? {
@@ -48,7 +39,7 @@ fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
         let drivers = f.get("driver");
         if (!names.is_empty() && !names.iter().any(|n| v.name.contains(n.as_str())))
             || (!drivers.is_empty() && !drivers.iter().any(|d| d == "local"))
-            || !label_match(f.get("label"), &v.labels)
+            || !f.labels_match(&v.labels)
         {
             continue;
         }
@@ -126,15 +117,8 @@ fn remove(ctx: &Ctx, req: &Request, name: &str) -> ApiResult<Reply> {
 fn prune(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     let mut f = req.query.filters()?;
     f.only(&["label", "label!", "all", "until"])?;
-    let all = match f.0.remove("all").as_deref() {
-        None | Some([]) => !req.version.at_least(1, 42),
-        Some([v]) => bool_value("all", v)?,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid filter: 'all' takes one value",
-            ))
-        }
-    };
+    let all = f.one_bool("all")?.unwrap_or(!req.version.at_least(1, 42));
+    f.0.remove("all");
     let filter = berth_engine::system::prune_filter::PruneFilter::parse(&f.as_pairs())
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let e: Engine = ctx.engine()?;

@@ -19,15 +19,7 @@ use crate::routes::encode::unix_secs;
 pub fn list(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let filters = req.query.filters()?;
     filters.only(&["dangling", "label", "reference", "before", "since"])?;
-    let dangling = match filters.get("dangling") {
-        [] => None,
-        [v] => Some(parse_bool("dangling", v)?),
-        _ => {
-            return Err(ApiError::bad_request(
-                "invalid filter 'dangling': give one value",
-            ))
-        }
-    };
+    let dangling = filters.one_bool("dangling")?;
     let e = ctx.engine()?;
     let before = bound(&e, filters.get("before"))?;
     let since = bound(&e, filters.get("since"))?;
@@ -112,16 +104,6 @@ fn bound(e: &Engine, vals: &[String]) -> ApiResult<Option<(Option<String>, i64)>
     let row = index::get(&e.db, &id)?
         .ok_or_else(|| ApiError::not_found(format!("No such image: {v}")))?;
     Ok(Some((row.created, row.added)))
-}
-
-pub(crate) fn parse_bool(key: &str, v: &str) -> ApiResult<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        _ => Err(ApiError::bad_request(format!(
-            "invalid filter '{key}={v}': expected true or false"
-        ))),
-    }
 }
 
 /// Go's `path.Match` for the common cases: `*` (no `/`), `?`, literal characters.
@@ -221,15 +203,8 @@ fn removed_items(r: &Removed) -> Vec<Value> {
 pub fn prune(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let mut filters = req.query.filters()?;
     filters.only(&["dangling", "until", "label", "label!"])?;
-    let all = match filters.0.remove("dangling").as_deref() {
-        None | Some([]) => false,
-        Some([v]) => !parse_bool("dangling", v)?,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid filter 'dangling': give one value",
-            ))
-        }
-    };
+    let all = filters.one_bool("dangling")?.is_some_and(|d| !d);
+    filters.0.remove("dangling");
     let pairs: Vec<String> = filters
         .0
         .iter()

@@ -50,15 +50,7 @@ impl<'a> ListFilter<'a> {
                 )));
             }
         }
-        let dangling = match f.get("dangling") {
-            [] => None,
-            [v] => Some(bool_value("dangling", v)?),
-            _ => {
-                return Err(ApiError::bad_request(
-                    "invalid filter: 'dangling' takes one value",
-                ))
-            }
-        };
+        let dangling = f.one_bool("dangling")?;
         Ok(ListFilter { f, dangling })
     }
 
@@ -77,7 +69,7 @@ impl<'a> ListFilter<'a> {
             && any("id", &|x| id.starts_with(x))
             && any("driver", &|x| driver == x)
             && any("type", &|x| (x == "builtin") == builtin)
-            && label_match(self.f.get("label"), &labels)
+            && self.f.labels_match(&labels)
             && self.dangling.is_none_or(|d| {
                 if d {
                     !builtin && empty
@@ -85,25 +77,6 @@ impl<'a> ListFilter<'a> {
                     builtin || !empty
                 }
             })
-    }
-}
-
-/// Every `label` filter (`key` or `key=value`) holds.
-pub fn label_match(filters: &[String], labels: &BTreeMap<String, String>) -> bool {
-    filters.iter().all(|l| match l.split_once('=') {
-        Some((k, v)) => labels.get(k).map(String::as_str) == Some(v),
-        None => labels.contains_key(l.as_str()),
-    })
-}
-
-/// A boolean filter value as dockerd reads one; anything else is a 400.
-pub fn bool_value(key: &str, v: &str) -> ApiResult<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        _ => Err(ApiError::bad_request(format!(
-            "invalid filter '{key}={v}': expected true, false, 1 or 0"
-        ))),
     }
 }
 

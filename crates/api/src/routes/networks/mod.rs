@@ -20,7 +20,6 @@ use connect::{connect, disconnect};
 use create::create;
 pub(crate) use create::{create_options, CreateBody};
 use list::list;
-pub use list::{bool_value, label_match};
 
 /// The network routes.
 pub fn route(ctx: &Ctx, req: &mut Request, segs: &[&str]) -> Option<ApiResult<Reply>> {
