@@ -119,6 +119,22 @@ fn hostile_requests_get_errors_and_the_service_lives_on() {
     ] {
         refused(&api, "POST", path, Some(body), &[400]);
     }
+    // Deep nesting (serde's recursion limit, not the stack) and a very long query.
+    let deep = format!(
+        "{{\"Image\":{}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    refused(&api, "POST", "/containers/create", Some(&deep), &[400]);
+    let deep_filters = format!("/containers/json?filters={}", "%5B".repeat(20_000));
+    refused(&api, "GET", &deep_filters, None, &[400]);
+    let many = format!("/containers/json?{}", "a=1&".repeat(20_000));
+    let (status, text) = api.request("GET", &many, None);
+    assert!(
+        status == 200 || (400..500).contains(&status),
+        "{status}: {text}"
+    );
+
     // Bad query values and percent-encoding.
     for path in [
         "/containers/json?filters=%ZZ",
@@ -302,7 +318,16 @@ fn hostile_requests_get_errors_and_the_service_lives_on() {
     }
     assert_alive(&api);
 
-    // Many clients at once.
+    // Many clients at once, while others hold requests open half-sent.
+    let stalled: Vec<UnixStream> = (0..40)
+        .map(|_| {
+            let mut s = UnixStream::connect(&api.socket).expect("connect");
+            let _ = s.write_all(
+                b"POST /containers/create HTTP/1.1\r\nHost: b\r\nContent-Length: 100\r\n\r\n{\"Im",
+            );
+            s
+        })
+        .collect();
     let socket = api.socket.clone();
     let workers: Vec<_> = (0..32)
         .map(|i| {
@@ -322,6 +347,7 @@ fn hostile_requests_get_errors_and_the_service_lives_on() {
         .collect();
     let failed: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
     assert_eq!(failed, 0, "requests failed under load");
+    drop(stalled);
 
     // Still serving, nothing left outside the root, no panic.
     assert_alive(&api);
