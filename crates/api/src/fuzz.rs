@@ -92,6 +92,16 @@ pub fn query(q: &str) -> ApiResult<String> {
     let _ = routes::attach::size(&parsed);
     let req = request(Some(q), &[]);
     let _ = routes::images::build_input::flags(&req, &[]);
+    let _ = routes::logs::options(&parsed, std::time::SystemTime::now());
+    let _ = routes::events::time_param(&req, "since");
+    let _ = routes::containers::lifecycle::stop_params(&req);
+    let mut config = berth_store::oci::ContainerConfig::default();
+    for c in parsed.all("changes") {
+        let _ = berth_engine::images::changes::apply_change(&mut config, c);
+    }
+    if let Ok(f) = parsed.filters() {
+        let _ = routes::events::Selector::parse(&f);
+    }
     let f = parsed.filters()?;
     let _ = f.only(&["label", "name"]);
     let _ = (f.one_bool("dangling"), f.labels_match(&Default::default()));

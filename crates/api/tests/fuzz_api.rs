@@ -142,6 +142,10 @@ fn seeds() -> Vec<Vec<u8>> {
             "query",
             "t=x%3Alatest&dockerfile=Dockerfile&buildargs=%7B%22A%22%3A%221%22%7D&labels=%7B%7D&nocache=1",
         ),
+        seed(
+            "query",
+            "changes=CMD%20%5B%22sh%22%5D&changes=ENV%20A%3D1&changes=EXPOSE%2080%2Fudp&since=1700000000.500000000&until=10m&t=5&signal=SIGTERM&tail=10&follow=1&filters=%7B%22type%22%3A%5B%22container%22%5D%2C%22event%22%3A%5B%22start%22%5D%2C%22scope%22%3A%5B%22local%22%5D%7D",
+        ),
         seed("path", "/v1.41/containers/json"),
         seed("path", "/v1.12/info"),
         seed("path", "/volumes/x"),

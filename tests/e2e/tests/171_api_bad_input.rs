@@ -145,8 +145,13 @@ fn hostile_requests_get_errors_and_the_service_lives_on() {
         "/images/json?filters=%7B%22dangling%22%3A%5B%22maybe%22%5D%7D",
         "/containers/bad-c1/logs?since=%ff&stdout=1",
         "/containers/bad-c1/resize?h=-1&w=10",
+        // Times out of range: a panic (an abort in a release build) before the fix.
+        "/containers/bad-c1/logs?since=19999999999900000000&stdout=1",
+        "/events?since=1e300",
+        "/events?until=inf",
+        "/containers/prune?filters=%7B%22until%22%3A%5B%221e300%22%5D%7D",
     ] {
-        let method = if path.contains("resize") {
+        let method = if path.contains("resize") || path.contains("prune") {
             "POST"
         } else {
             "GET"

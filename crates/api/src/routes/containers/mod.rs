@@ -5,7 +5,7 @@
 pub(crate) mod create;
 mod host_config;
 mod inspect;
-mod lifecycle;
+pub(crate) mod lifecycle;
 pub(crate) mod list;
 mod prune;
 mod remove;
