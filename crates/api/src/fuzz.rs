@@ -66,13 +66,26 @@ pub fn commit_config(body: &[u8]) -> ApiResult<String> {
     Ok(format!("{cfg:?}"))
 }
 
-/// The `X-Registry-Auth` header (pull, push) as a credential.
+/// The `X-Registry-Auth` header (pull, push) as a credential, and the same bytes as an
+/// `X-Registry-Config` header (build: one credential per registry).
 pub fn registry_auth(header: &[u8]) -> ApiResult<String> {
+    use routes::images::registry::{config_entry, credential_from, decode_auth_json};
     let req = request(None, &[("x-registry-auth", header)]);
-    Ok(format!(
-        "{:?}",
-        routes::images::registry::registry_auth(&req)?.is_some()
-    ))
+    let one = routes::images::registry::registry_auth(&req);
+    if let Ok(serde_json::Value::Object(map)) =
+        decode_auth_json(&String::from_utf8_lossy(header), "X-Registry-Config")
+    {
+        for entry in map.values() {
+            let _ = credential_from(entry).map(|c| config_entry(&c));
+        }
+    }
+    Ok(format!("{:?}", one?.is_some()))
+}
+
+/// An image name in a path (`/images/{name}/json`): its segments, percent-decoded.
+pub fn image_name(path: &str) -> ApiResult<String> {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    Ok(routes::images::name(&segs))
 }
 
 /// A query string through every typed reader the routes use: booleans, integers,
@@ -144,6 +157,7 @@ pub const TARGETS: &[&str] = &[
     "registry_auth",
     "query",
     "path",
+    "image_name",
 ];
 
 /// Runs target `TARGETS[i % len]` on `data`.
@@ -158,6 +172,7 @@ pub fn run(i: usize, data: &[u8]) -> ApiResult<String> {
         5 => commit_config(data),
         6 => registry_auth(data),
         7 => query(&text()),
-        _ => path(&text()),
+        8 => path(&text()),
+        _ => image_name(&text()),
     }
 }

@@ -133,6 +133,13 @@ fn seeds() -> Vec<Vec<u8>> {
             "eyJ1c2VybmFtZSI6InUiLCJwYXNzd29yZCI6InAiLCJzZXJ2ZXJhZGRyZXNzIjoibG9jYWxob3N0OjUwMDAifQ==",
         ),
         seed("registry_auth", "e30="),
+        // X-Registry-Config: {"localhost:5000":{"username":"u","password":"p"}}
+        seed(
+            "registry_auth",
+            "eyJsb2NhbGhvc3Q6NTAwMCI6eyJ1c2VybmFtZSI6InUiLCJwYXNzd29yZCI6InAifX0=",
+        ),
+        seed("image_name", "localhost%3A5000/a/b%40sha256%3Aabc"),
+        seed("image_name", "%E2%82%AC%ff/x"),
         seed(
             "query",
             "all=1&size=0&limit=-1&filters=%7B%22status%22%3A%5B%22exited%22%5D%2C%22label%22%3A%7B%22a%3Db%22%3Atrue%7D%7D",
