@@ -160,7 +160,7 @@ fn seeds() -> Vec<Vec<u8>> {
 }
 
 #[test]
-fn api_input_mappers() {
+fn fuzz_api_input_mappers() {
     fuzz_target!(
         seeds = seeds(),
         max_len = 8192,
