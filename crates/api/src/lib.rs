@@ -10,6 +10,7 @@
 
 pub mod ctx;
 pub mod error;
+pub mod fuzz;
 pub mod http;
 pub mod listen;
 pub mod query;

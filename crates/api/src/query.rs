@@ -119,12 +119,48 @@ impl Filters {
         }
     }
 
+    /// A boolean filter that takes at most one value (`dangling`, `all`): `None` when
+    /// absent; several values or a word other than true/false/1/0 are a 400.
+    pub fn one_bool(&self, key: &str) -> ApiResult<Option<bool>> {
+        match self.get(key) {
+            [] => Ok(None),
+            [v] => bool_value(key, v).map(Some),
+            _ => Err(ApiError::bad_request(format!(
+                "invalid filter: '{key}' takes one value"
+            ))),
+        }
+    }
+
+    /// Whether every `label` filter value (`key` or `key=value`) holds for `labels`.
+    pub fn labels_match(&self, labels: &BTreeMap<String, String>) -> bool {
+        label_match(self.get("label"), labels)
+    }
+
     /// The filters as `key=value` strings, the shape the CLI's `--filter` gives the engine.
     pub fn as_pairs(&self) -> Vec<String> {
         self.0
             .iter()
             .flat_map(|(k, vs)| vs.iter().map(move |v| format!("{k}={v}")))
             .collect()
+    }
+}
+
+/// Every `label` filter (`key` or `key=value`) holds.
+fn label_match(filters: &[String], labels: &BTreeMap<String, String>) -> bool {
+    filters.iter().all(|l| match l.split_once('=') {
+        Some((k, v)) => labels.get(k).map(String::as_str) == Some(v),
+        None => labels.contains_key(l.as_str()),
+    })
+}
+
+/// A boolean filter value as dockerd reads one; anything else is a 400.
+pub fn bool_value(key: &str, v: &str) -> ApiResult<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(ApiError::bad_request(format!(
+            "invalid filter '{key}={v}': expected true, false, 1 or 0"
+        ))),
     }
 }
 
@@ -151,5 +187,12 @@ mod tests {
         assert!(Filters::parse("[1]").is_err());
         assert!(Filters::parse("{").is_err());
         assert!(Query::parse(Some("t=x")).int("t").is_err());
+        let d = Filters::parse(r#"{"dangling":["1"]}"#).unwrap();
+        assert_eq!(d.one_bool("dangling").unwrap(), Some(true));
+        assert_eq!(d.one_bool("all").unwrap(), None);
+        let two = Filters::parse(r#"{"dangling":["1","0"]}"#).unwrap();
+        assert_eq!(two.one_bool("dangling").unwrap_err().status, 400);
+        let maybe = Filters::parse(r#"{"dangling":["maybe"]}"#).unwrap();
+        assert_eq!(maybe.one_bool("dangling").unwrap_err().status, 400);
     }
 }

@@ -6,7 +6,7 @@
 //! that is not running spawns its monitor (the container created, waiting), and the start
 //! that follows tells that monitor to start it (`Engine::start_container`).
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
@@ -181,10 +181,8 @@ fn pump_stdin(mut from: UnixStream, mut to: UnixStream, stdin_once: bool, keys: 
     let mut keys = DetachFilter::new(keys);
     let mut buf = vec![0u8; 32 << 10];
     loop {
-        let n = match from.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => return,
+        let Ok(n) = mux::read_retrying(&mut from, &mut buf) else {
+            return;
         };
         if n == 0 {
             if stdin_once {

@@ -60,14 +60,24 @@ fn not_found(path: &str, r: &ContainerRecord) -> ApiError {
     ))
 }
 
-/// `GET|HEAD /containers/{id}/archive?path=`: the stat header, and for GET the tar.
-fn archive_get(ctx: &Ctx, req: &Request, id: &str, head: bool) -> ApiResult<Reply> {
+/// The engine, container, `path` and its stat of an archive request (404 when missing).
+fn archive_target(
+    ctx: &Ctx,
+    req: &Request,
+    id: &str,
+) -> ApiResult<(berth_engine::Engine, ContainerRecord, String, PathStat)> {
     let path = path_param(req)?;
     let e = ctx.engine()?;
     let r = e.container(id)?;
     let st = e
         .stat_in_container(&r, &path)?
         .ok_or_else(|| not_found(&path, &r))?;
+    Ok((e, r, path, st))
+}
+
+/// `GET|HEAD /containers/{id}/archive?path=`: the stat header, and for GET the tar.
+fn archive_get(ctx: &Ctx, req: &Request, id: &str, head: bool) -> ApiResult<Reply> {
+    let (_, r, path, st) = archive_target(ctx, req, id)?;
     let headers = vec![(STAT_HEADER, stat_header(&st))];
     let ctx = ctx.clone();
     Ok(Reply::Stream {
@@ -93,12 +103,7 @@ fn archive_get(ctx: &Ctx, req: &Request, id: &str, head: bool) -> ApiResult<Repl
 /// `PUT /containers/{id}/archive?path=&copyUIDGID=`: the tar body extracted into the
 /// directory `path` (404 when it is missing, 400 when it is not a directory).
 fn archive_put(ctx: &Ctx, req: &mut Request, id: &str) -> ApiResult<Reply> {
-    let path = path_param(req)?;
-    let e = ctx.engine()?;
-    let r = e.container(id)?;
-    let st = e
-        .stat_in_container(&r, &path)?
-        .ok_or_else(|| not_found(&path, &r))?;
+    let (e, r, path, st) = archive_target(ctx, req, id)?;
     let is_dir = st.mode & 0o170_000 == 0o040_000;
     let is_link = st.mode & 0o170_000 == 0o120_000;
     if !is_dir && !is_link {

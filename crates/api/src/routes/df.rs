@@ -1,14 +1,13 @@
 //! `GET /system/df`: disk usage in dockerd's shape (layers, images, containers, volumes,
 //! build cache), from the engine's `system df` measurement.
 
-use berth_engine::containers::{ContainerRecord, State};
 use berth_engine::images::index::ImageRow;
 use serde_json::{json, Value};
 
 use crate::ctx::Ctx;
 use crate::error::ApiResult;
 use crate::http::{Reply, Request};
-use crate::routes::encode::{human_duration, since, unix_secs};
+use crate::routes::encode::unix_secs;
 
 /// The disk-usage route.
 pub fn route(ctx: &Ctx, req: &mut Request, segs: &[&str]) -> Option<ApiResult<Reply>> {
@@ -38,7 +37,7 @@ fn df(ctx: &Ctx) -> ApiResult<Reply> {
         .containers
         .iter()
         .map(|c| {
-            let mut v = container_summary(&c.record, &c.state);
+            let mut v = crate::routes::containers::list::summary(&c.record, &c.state);
             let image_size = du
                 .images
                 .iter()
@@ -91,55 +90,6 @@ fn image_summary(row: &ImageRow) -> Value {
     })
 }
 
-/// dockerd's `ContainerSummary` (the fields `system df -v` shows).
-fn container_summary(r: &ContainerRecord, s: &State) -> Value {
-    let command = std::iter::once(r.path.clone())
-        .chain(r.args.iter().cloned())
-        .collect::<Vec<_>>()
-        .join(" ");
-    json!({
-        "Id": r.id,
-        "Names": [format!("/{}", r.name)],
-        "Image": r.image,
-        "ImageID": format!("sha256:{}", r.image_id),
-        "Command": command,
-        "Created": unix_secs(&r.created),
-        "Ports": [],
-        "Labels": r.config.get("Labels").cloned().filter(Value::is_object).unwrap_or(json!({})),
-        "State": s.status,
-        "Status": status_text(s),
-        "HostConfig": {"NetworkMode": r.network_mode},
-        "NetworkSettings": {"Networks": {}},
-        "Mounts": r.mounts.iter().map(|m| json!({
-            "Type": m.kind,
-            "Name": m.name,
-            "Source": m.source,
-            "Destination": m.destination,
-            "Driver": if m.kind == "volume" { "local" } else { "" },
-            "Mode": m.mode,
-            "RW": m.rw,
-            "Propagation": m.propagation,
-        })).collect::<Vec<_>>(),
-    })
-}
-
-/// Docker's container status line (`Up 5 seconds`, `Exited (0) 2 minutes ago`).
-pub fn status_text(s: &State) -> String {
-    match s.status.as_str() {
-        "running" => format!("Up {}", human_duration(since(&s.started_at))),
-        "paused" => format!("Up {} (Paused)", human_duration(since(&s.started_at))),
-        "restarting" => format!("Restarting ({})", s.exit_code),
-        "created" => "Created".into(),
-        "dead" => "Dead".into(),
-        _ if s.finished_at.is_empty() => format!("Exited ({})", s.exit_code),
-        _ => format!(
-            "Exited ({}) {} ago",
-            s.exit_code,
-            human_duration(since(&s.finished_at))
-        ),
-    }
-}
-
 /// The build cache as dockerd's records: the engine knows how many entries there are and
 /// their total size, so the first record carries the size (the CLI sums them).
 fn build_cache(entries: usize, size: u64) -> Vec<Value> {
@@ -172,11 +122,5 @@ mod tests {
         let total: u64 = c.iter().filter_map(|v| v["Size"].as_u64()).sum();
         assert_eq!(total, 100);
         assert!(build_cache(0, 0).is_empty());
-        let s = State {
-            status: "exited".into(),
-            exit_code: 3,
-            ..Default::default()
-        };
-        assert_eq!(status_text(&s), "Exited (3)");
     }
 }

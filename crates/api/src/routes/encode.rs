@@ -121,34 +121,6 @@ pub fn stable_hex(seed: &str, len: usize) -> String {
     out
 }
 
-/// Docker's human duration (`Less than a second`, `5 seconds`, `About a minute`, ...).
-pub fn human_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    let (m, h) = (s / 60, s / 3600);
-    match () {
-        _ if s < 1 => "Less than a second".into(),
-        _ if s == 1 => "1 second".into(),
-        _ if s < 60 => format!("{s} seconds"),
-        _ if m == 1 => "About a minute".into(),
-        _ if m < 60 => format!("{m} minutes"),
-        _ if h == 1 => "About an hour".into(),
-        _ if h < 48 => format!("{h} hours"),
-        _ if h < 24 * 7 * 2 => format!("{} days", h / 24),
-        _ if h < 24 * 30 * 2 => format!("{} weeks", h / 24 / 7),
-        _ if h < 24 * 365 * 2 => format!("{} months", h / 24 / 30),
-        _ => format!("{} years", h / 24 / 365),
-    }
-}
-
-/// How long ago an RFC 3339 time was.
-pub fn since(rfc: &str) -> Duration {
-    let secs = unix_secs(rfc);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    Duration::from_secs(now.saturating_sub(secs).max(0) as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,8 +147,5 @@ mod tests {
         assert_eq!(stable_hex("x", 64).len(), 64);
         assert_eq!(stable_hex("x", 64), stable_hex("x", 64));
         assert_ne!(stable_hex("x", 64), stable_hex("y", 64));
-        assert_eq!(human_duration(Duration::from_secs(5)), "5 seconds");
-        assert_eq!(human_duration(Duration::from_secs(90)), "About a minute");
-        assert_eq!(human_duration(Duration::from_secs(7200)), "2 hours");
     }
 }

@@ -43,7 +43,7 @@ pub fn route(ctx: &Ctx, req: &mut Request, segs: &[&str]) -> Option<ApiResult<Re
 }
 
 /// What selects events: the engine's filter plus the keys it does not know.
-struct Selector {
+pub(crate) struct Selector {
     engine: EventFilter,
     networks: Vec<String>,
     scopes: Vec<String>,
@@ -51,7 +51,8 @@ struct Selector {
 }
 
 impl Selector {
-    fn parse(f: &Filters) -> ApiResult<Selector> {
+    /// The selector of a request's `filters`; an unknown type or key is a 400.
+    pub(crate) fn parse(f: &Filters) -> ApiResult<Selector> {
         let mut pairs = Vec::new();
         let mut sel = Selector {
             engine: EventFilter::default(),
@@ -102,7 +103,7 @@ impl Selector {
 
 /// `since`/`until` as the CLI sends them (unix seconds with a fraction; RFC 3339 and
 /// durations are read too), in unix nanoseconds.
-fn time_param(req: &Request, key: &str) -> ApiResult<Option<i64>> {
+pub(crate) fn time_param(req: &Request, key: &str) -> ApiResult<Option<i64>> {
     let Some(v) = req.query.get(key).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };

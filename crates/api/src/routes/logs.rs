@@ -76,7 +76,7 @@ impl Write for Shared {
 /// The log reader's options from the query: `tail` (`all`, a number; anything else is all,
 /// as dockerd reads it), `since`/`until` (unix seconds with a fraction, as clients send
 /// them; RFC 3339 and durations are taken too; 0 is none), `follow`, `timestamps`.
-fn options(q: &Query, now: SystemTime) -> ApiResult<LogsOptions> {
+pub(crate) fn options(q: &Query, now: SystemTime) -> ApiResult<LogsOptions> {
     let tail = q
         .get("tail")
         .and_then(|t| t.trim().parse::<i64>().ok())

@@ -18,6 +18,7 @@ pub mod info;
 pub mod logs;
 pub mod mux;
 pub mod networks;
+pub mod status;
 pub mod system;
 pub mod volumes;
 

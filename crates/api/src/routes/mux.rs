@@ -3,9 +3,19 @@
 //! as u32 big-endian), with one the bytes go raw; and the detach keys that end an attached
 //! stdin.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 
 use crate::error::{ApiError, ApiResult};
+
+/// One read, retried when a signal interrupts it (the relays' and pumps' read).
+pub fn read_retrying(r: &mut (impl Read + ?Sized), buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match r.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
 
 /// The content type of a raw stream (a TTY's output).
 pub const RAW_STREAM: &str = "application/vnd.docker.raw-stream";

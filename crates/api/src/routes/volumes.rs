@@ -9,7 +9,6 @@ use serde_json::json;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Reply, Request};
-use crate::routes::networks::{bool_value, label_match};
 
 /// The volume routes.
 pub fn route(ctx: &Ctx, req: &mut Request, segs: &[&str]) -> Option<ApiResult<Reply>> {
@@ -32,15 +31,7 @@ fn inspect(ctx: &Ctx, name: &str) -> ApiResult<Reply> {
 fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     let f = req.query.filters()?;
     f.only(&["name", "label", "dangling", "driver"])?;
-    let dangling = match f.get("dangling") {
-        [] => None,
-        [v] => Some(bool_value("dangling", v)?),
-        _ => {
-            return Err(ApiError::bad_request(
-                "invalid filter: 'dangling' takes one value",
-            ))
-        }
-    };
+    let dangling = f.one_bool("dangling")?;
     let e = ctx.engine()?;
     let mut out = Vec::new();
     for v in e.volumes()? {
@@ -48,7 +39,7 @@ fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
         let drivers = f.get("driver");
         if (!names.is_empty() && !names.iter().any(|n| v.name.contains(n.as_str())))
             || (!drivers.is_empty() && !drivers.iter().any(|d| d == "local"))
-            || !label_match(f.get("label"), &v.labels)
+            || !f.labels_match(&v.labels)
         {
             continue;
         }
@@ -65,7 +56,7 @@ fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
 /// `POST /volumes/create`'s body.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct CreateBody {
+pub(crate) struct CreateBody {
     name: Option<String>,
     driver: Option<String>,
     driver_opts: Option<BTreeMap<String, String>>,
@@ -74,7 +65,21 @@ struct CreateBody {
 
 /// `POST /volumes/create`: 201 with the volume.
 fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
-    let b: Option<CreateBody> = req.json()?;
+    let (name, labels) = create_options(req.json()?)?;
+    let e = ctx.engine()?;
+    let name = match name {
+        Some(n) => n,
+        None => berth_engine::ids::random_id()?,
+    };
+    e.create_volume(&name, &labels, false)?;
+    Reply::created(e.inspect_volume(&name)?)
+}
+
+/// The name (if given) and labels of a create body; a 404 for another driver, as
+/// dockerd's, and a 400 for driver options.
+pub(crate) fn create_options(
+    b: Option<CreateBody>,
+) -> ApiResult<(Option<String>, BTreeMap<String, String>)> {
     let b = b.unwrap_or_default();
     if let Some(d) = b
         .driver
@@ -90,13 +95,10 @@ fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             "volume driver option {k:?} is not supported by berth's local driver"
         )));
     }
-    let e = ctx.engine()?;
-    let name = match b.name.filter(|n| !n.is_empty()) {
-        Some(n) => n,
-        None => berth_engine::ids::random_id()?,
-    };
-    e.create_volume(&name, &b.labels.unwrap_or_default(), false)?;
-    Reply::created(e.inspect_volume(&name)?)
+    Ok((
+        b.name.filter(|n| !n.is_empty()),
+        b.labels.unwrap_or_default(),
+    ))
 }
 
 /// `DELETE /volumes/{name}?force=`: 204; 409 while a container uses it; `force` only
@@ -115,15 +117,8 @@ fn remove(ctx: &Ctx, req: &Request, name: &str) -> ApiResult<Reply> {
 fn prune(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     let mut f = req.query.filters()?;
     f.only(&["label", "label!", "all", "until"])?;
-    let all = match f.0.remove("all").as_deref() {
-        None | Some([]) => !req.version.at_least(1, 42),
-        Some([v]) => bool_value("all", v)?,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid filter: 'all' takes one value",
-            ))
-        }
-    };
+    let all = f.one_bool("all")?.unwrap_or(!req.version.at_least(1, 42));
+    f.0.remove("all");
     let filter = berth_engine::system::prune_filter::PruneFilter::parse(&f.as_pairs())
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let e: Engine = ctx.engine()?;

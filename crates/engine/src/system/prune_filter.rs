@@ -27,14 +27,19 @@ pub fn parse_time(flag: &str, s: &str, now: SystemTime) -> Result<SystemTime> {
     if let Some(t) = berth_runtime::time::parse(s) {
         return Ok(t);
     }
-    if let Ok(secs) = s.parse::<f64>() {
-        return Ok(UNIX_EPOCH + Duration::from_secs_f64(secs.max(0.0)));
-    }
-    let d = crate::spec::parse::parse_duration(flag, s).map_err(|_| {
+    let invalid = || {
         Error::Invalid(format!(
             "invalid value {s:?} for {flag}: expected an RFC 3339 time, unix seconds or a duration like 10m"
         ))
-    })?;
+    };
+    if let Ok(secs) = s.parse::<f64>() {
+        // Out of range (`1e30`, `inf`) is an error, not a panic.
+        return Duration::try_from_secs_f64(secs.max(0.0))
+            .ok()
+            .and_then(|d| UNIX_EPOCH.checked_add(d))
+            .ok_or_else(invalid);
+    }
+    let d = crate::spec::parse::parse_duration(flag, s).map_err(|_| invalid())?;
     Ok(now.checked_sub(d).unwrap_or(UNIX_EPOCH))
 }
 
@@ -124,5 +129,11 @@ mod tests {
         assert!(f.matches(old, &labels(&[])));
         assert!(PruneFilter::parse(&["dangling=true".into()]).is_err());
         assert!(PruneFilter::parse(&["until=soon".into()]).is_err());
+        for huge in ["19999999999900000000", "1e300", "inf"] {
+            assert!(
+                parse_time("until", huge, SystemTime::now()).is_err(),
+                "{huge}"
+            );
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::list::{dir_size, networks};
+use super::summary::{dir_size, networks};
 use crate::ctx::Ctx;
 use crate::error::ApiResult;
 use crate::http::{Reply, Request};

@@ -45,7 +45,7 @@ pub fn start(ctx: &Ctx, id: &str) -> ApiResult<Reply> {
 }
 
 /// The `t` (seconds before SIGKILL) and `signal` parameters of stop and restart.
-fn stop_params(req: &Request) -> ApiResult<(Option<i64>, Option<String>)> {
+pub(crate) fn stop_params(req: &Request) -> ApiResult<(Option<i64>, Option<String>)> {
     let t = req.query.int("t")?;
     let signal = req.query.get("signal").filter(|s| !s.is_empty());
     if let Some(s) = signal {

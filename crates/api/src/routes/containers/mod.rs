@@ -2,15 +2,15 @@
 //! pause, unpause, rename, update), wait, remove and prune. Attach, logs, exec, archive,
 //! stats and the like live in other modules.
 
-mod create;
+pub(crate) mod create;
 mod host_config;
 mod inspect;
-mod lifecycle;
-mod list;
+pub(crate) mod lifecycle;
+pub(crate) mod list;
 mod prune;
 mod remove;
-mod status;
-mod update;
+mod summary;
+pub(crate) mod update;
 mod wait;
 
 use crate::ctx::Ctx;

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use berth_engine::system::prune_filter::PruneFilter;
 
-use super::list::dir_size;
+use super::summary::dir_size;
 use crate::ctx::Ctx;
 use crate::error::ApiResult;
 use crate::http::{Reply, Request};

@@ -42,7 +42,7 @@ const UNSUPPORTED: &[&str] = &[
 /// The update body berth acts on.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct Update {
+pub(crate) struct Update {
     memory: Option<i64>,
     memory_swap: Option<i64>,
     memory_reservation: Option<i64>,
@@ -65,7 +65,7 @@ struct Restart {
 
 /// The change, in OCI `linux.resources` form and as `HostConfig` fields.
 #[derive(Debug, Default, PartialEq)]
-struct Change {
+pub(crate) struct Change {
     resources: Value,
     host_config: Map<String, Value>,
 }
@@ -82,7 +82,7 @@ impl Change {
 const PERIOD: i64 = 100_000;
 
 /// The body's resources as a [`Change`].
-fn change(u: &Update) -> ApiResult<Change> {
+pub(crate) fn change(u: &Update) -> ApiResult<Change> {
     let mut c = Change {
         resources: json!({}),
         host_config: Map::new(),
@@ -120,7 +120,10 @@ fn change(u: &Update) -> ApiResult<Change> {
             ));
         }
         c.resources["cpu"]["period"] = json!(PERIOD);
-        c.resources["cpu"]["quota"] = json!(nano * PERIOD / 1_000_000_000);
+        let quota = nano.checked_mul(PERIOD).ok_or_else(|| {
+            ApiError::bad_request(format!("invalid NanoCpus {nano}: too many CPUs"))
+        })? / 1_000_000_000;
+        c.resources["cpu"]["quota"] = json!(quota);
         c.host_config.insert("NanoCpus".into(), json!(nano));
     }
     match u.cpu_period {

@@ -14,7 +14,7 @@ use crate::routes::mux;
 /// The request body (every field optional; null is absent).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct Body {
+pub(crate) struct Body {
     attach_stdin: Option<bool>,
     attach_stdout: Option<bool>,
     attach_stderr: Option<bool>,
@@ -44,7 +44,7 @@ pub fn create(ctx: &Ctx, req: &mut Request, id: &str) -> ApiResult<Reply> {
 }
 
 /// The instance's configuration from the body; a 400 for what dockerd refuses.
-fn config(b: Body) -> ApiResult<ExecConfig> {
+pub(crate) fn config(b: Body) -> ApiResult<ExecConfig> {
     let cmd = b.cmd.unwrap_or_default();
     if cmd.is_empty() {
         return Err(ApiError::bad_request("No exec command specified"));

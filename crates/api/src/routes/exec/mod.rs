@@ -6,7 +6,7 @@
 //! child's stdio is on pipes, or on a pty made here for a TTY (`berth exec -t` wants a
 //! terminal); the exec instances live in memory for the service's lifetime, as dockerd's do.
 
-mod create;
+pub(crate) mod create;
 mod inspect;
 mod process;
 mod pty;

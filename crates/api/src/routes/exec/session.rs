@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 
 use super::process::Io;
 use super::registry::Exec;
-use crate::routes::mux::{self, DetachFilter, Framing};
+use crate::routes::mux::{self, read_retrying, DetachFilter, Framing};
 
 /// Where the client's bytes go: the process's stdin pipe or its terminal.
 type Input = Box<dyn Write + Send>;
@@ -95,11 +95,9 @@ fn pump_input(mut from: UnixStream, mut to: Input, keys: Vec<u8>) {
     let mut keys = DetachFilter::new(keys);
     let mut buf = vec![0u8; 32 << 10];
     loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) => return,
+        let n = match read_retrying(&mut from, &mut buf) {
+            Ok(0) | Err(_) => return,
             Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => return,
         };
         let (data, detached) = keys.filter(&buf[..n]);
         if to.write_all(&data).and_then(|_| to.flush()).is_err() {
@@ -123,11 +121,9 @@ fn relay_output(
 ) {
     let mut buf = vec![0u8; 32 << 10];
     loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) => return,
+        let n = match read_retrying(&mut from, &mut buf) {
+            Ok(0) | Err(_) => return,
             Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => return,
         };
         let mut guard = out.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(w) = guard.as_mut() {

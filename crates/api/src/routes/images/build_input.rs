@@ -17,12 +17,10 @@ pub fn copy_context(body: &mut impl Read, out: &mut impl Write) -> std::io::Resu
     let mut total: u64 = 0;
     let mut gzip = None;
     loop {
-        let n = match body.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+        let n = crate::routes::mux::read_retrying(body, &mut buf)?;
+        if n == 0 {
+            break;
+        }
         if gzip.is_none() {
             gzip = Some(buf[..n].starts_with(&[0x1f, 0x8b]));
         }

@@ -111,7 +111,7 @@ pub fn commit(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
 
 /// The container's (or the body's) configuration over the image's, for the keys an image
 /// keeps.
-fn merge(cfg: &mut ContainerConfig, source: &Value) -> ApiResult<()> {
+pub(crate) fn merge(cfg: &mut ContainerConfig, source: &Value) -> ApiResult<()> {
     let picked: serde_json::Map<String, Value> = KEPT
         .iter()
         .filter_map(|k| {

@@ -2,12 +2,10 @@
 //! `GET /images/{name}/history`, `POST /images/{name}/tag`, `DELETE /images/{name}` and
 //! `POST /images/prune`, in dockerd's shapes.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use berth_engine::images::index;
 use berth_engine::images::remove::Removed;
 use berth_engine::reference::{familiar, Reference};
-use berth_engine::system::prune_filter::{parse_time, PruneFilter};
+use berth_engine::system::prune_filter::PruneFilter;
 use berth_engine::Engine;
 use hyper::StatusCode;
 use serde_json::{json, Value};
@@ -15,20 +13,13 @@ use serde_json::{json, Value};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Reply, Request};
+use crate::routes::encode::unix_secs;
 
 /// `GET /images/json?all=&filters=&digests=`.
 pub fn list(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let filters = req.query.filters()?;
     filters.only(&["dangling", "label", "reference", "before", "since"])?;
-    let dangling = match filters.get("dangling") {
-        [] => None,
-        [v] => Some(parse_bool("dangling", v)?),
-        _ => {
-            return Err(ApiError::bad_request(
-                "invalid filter 'dangling': give one value",
-            ))
-        }
-    };
+    let dangling = filters.one_bool("dangling")?;
     let e = ctx.engine()?;
     let before = bound(&e, filters.get("before"))?;
     let since = bound(&e, filters.get("since"))?;
@@ -81,7 +72,7 @@ pub fn list(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             "ParentId": "",
             "RepoTags": tags,
             "RepoDigests": digests,
-            "Created": unix_secs(img.created.as_deref()),
+            "Created": img.created.as_deref().map_or(0, unix_secs),
             "Size": img.size,
             "SharedSize": -1,
             "VirtualSize": img.size,
@@ -95,7 +86,7 @@ pub fn list(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
 
 /// Whether the name matches a `reference` filter pattern (with or without its tag, as
 /// dockerd's `FamiliarMatch`).
-fn reference_matches(patterns: &[String], name: &str) -> bool {
+pub(crate) fn reference_matches(patterns: &[String], name: &str) -> bool {
     let Ok(r) = Reference::parse(name) else {
         return false;
     };
@@ -113,24 +104,6 @@ fn bound(e: &Engine, vals: &[String]) -> ApiResult<Option<(Option<String>, i64)>
     let row = index::get(&e.db, &id)?
         .ok_or_else(|| ApiError::not_found(format!("No such image: {v}")))?;
     Ok(Some((row.created, row.added)))
-}
-
-fn parse_bool(key: &str, v: &str) -> ApiResult<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        _ => Err(ApiError::bad_request(format!(
-            "invalid filter '{key}={v}': expected true or false"
-        ))),
-    }
-}
-
-/// An RFC 3339 time as unix seconds (0 when missing or malformed).
-fn unix_secs(t: Option<&str>) -> i64 {
-    t.and_then(|s| parse_time("created", s, SystemTime::now()).ok())
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// Go's `path.Match` for the common cases: `*` (no `/`), `?`, literal characters.
@@ -182,7 +155,7 @@ pub fn history(ctx: &Ctx, name: &str) -> ApiResult<Reply> {
         .map(|(i, r)| {
             json!({
                 "Id": r["ID"],
-                "Created": unix_secs(r["CreatedAt"].as_str()),
+                "Created": r["CreatedAt"].as_str().map_or(0, unix_secs),
                 "CreatedBy": r["CreatedBy"],
                 "Tags": if i == 0 && !tags.is_empty() { json!(tags) } else { Value::Null },
                 "Size": r["Size"],
@@ -230,15 +203,8 @@ fn removed_items(r: &Removed) -> Vec<Value> {
 pub fn prune(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let mut filters = req.query.filters()?;
     filters.only(&["dangling", "until", "label", "label!"])?;
-    let all = match filters.0.remove("dangling").as_deref() {
-        None | Some([]) => false,
-        Some([v]) => !parse_bool("dangling", v)?,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid filter 'dangling': give one value",
-            ))
-        }
-    };
+    let all = filters.one_bool("dangling")?.is_some_and(|d| !d);
+    filters.0.remove("dangling");
     let pairs: Vec<String> = filters
         .0
         .iter()

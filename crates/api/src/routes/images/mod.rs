@@ -11,11 +11,11 @@ use crate::http::{Reply, Request};
 
 mod archive;
 mod build;
-mod build_input;
-mod commit;
-mod local;
+pub(crate) mod build_input;
+pub(crate) mod commit;
+pub(crate) mod local;
 mod progress;
-mod registry;
+pub(crate) mod registry;
 mod transfer;
 
 /// The image routes.
@@ -66,7 +66,7 @@ pub fn route(ctx: &Ctx, req: &mut Request, segs: &[&str]) -> Option<ApiResult<Re
 
 /// The image name the path segments before the last spell, percent-decoded (clients may
 /// escape `@` and `:`; an escape that is no UTF-8 stays as it was).
-fn name(segs: &[&str]) -> String {
+pub(crate) fn name(segs: &[&str]) -> String {
     let joined = segs.join("/");
     let bytes = joined.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

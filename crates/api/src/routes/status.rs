@@ -1,7 +1,7 @@
-//! Docker's words for a container's state: the list's `Status` ("Up 3 seconds",
-//! "Exited (0) 2 seconds ago") and times as unix seconds.
+//! Docker's words for a container's state: the `Status` of the container list and of
+//! `system df` ("Up 3 seconds", "Exited (0) 2 seconds ago").
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use berth_engine::containers::State;
 
@@ -11,14 +11,6 @@ pub fn parse_time(t: &str) -> Option<SystemTime> {
         return None;
     }
     berth_engine::system::prune_filter::parse_time("time", t, SystemTime::now()).ok()
-}
-
-/// Unix seconds of an RFC 3339 time (0 when unknown).
-pub fn unix_secs(t: &str) -> i64 {
-    parse_time(t)
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// go-units `HumanDuration` ("Less than a second", "3 seconds", "About a minute", ...).
@@ -103,8 +95,16 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(status_text(&created, now), "Created");
-        assert_eq!(unix_secs("1970-01-01T00:01:00Z"), 60);
-        assert_eq!(unix_secs(""), 0);
         assert_eq!(human_duration(Duration::from_secs(61)), "About a minute");
+        assert_eq!(human_duration(Duration::from_secs(5)), "5 seconds");
+        assert_eq!(human_duration(Duration::from_secs(7200)), "2 hours");
+        let exited = State {
+            status: "exited".into(),
+            started_at: "2024-01-01T00:00:00Z".into(),
+            finished_at: "2024-01-01T00:00:30Z".into(),
+            exit_code: 3,
+            ..Default::default()
+        };
+        assert_eq!(status_text(&exited, now), "Exited (3) 30 seconds ago");
     }
 }
