@@ -21,8 +21,18 @@ static BUILDING: Mutex<()> = Mutex::new(());
 /// Debian's Python with its `venv` module (a `python3` on PATH may be a pyenv shim).
 pub const SYSTEM_PYTHON: &str = "/usr/bin/python3";
 
-/// Where cached virtualenvs live: `<VENV_CACHE>-<hash of the pins>`.
-pub const VENV_CACHE: &str = "/var/tmp/berth-e2e-venv";
+/// Where cached virtualenvs live: `<target dir>/tmp/berth-e2e-venv-<hash of the pins>`
+/// (the build's own scratch area, next to the test binary, so `cargo clean` removes them).
+pub fn venv_cache() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    // <target>/debug/deps/<test binary>
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(std::env::temp_dir);
+    target.join("tmp").join("berth-e2e-venv")
+}
 
 /// Deadline for each step of making a virtualenv (pip downloads from PyPI).
 const VENV_TIMEOUT: Duration = Duration::from_secs(600);
@@ -57,13 +67,17 @@ fn shell_quote(s: &str) -> String {
 }
 
 /// A virtualenv of [`SYSTEM_PYTHON`] with `pins` (pip requirement specifiers) installed,
-/// cached under [`VENV_CACHE`]`-<hash of the pins>` so later runs reuse it. It is built in a
+/// cached under [`venv_cache`]`-<hash of the pins>` so later runs reuse it. It is built in a
 /// temporary dir and renamed into place, so tests running at once never see half of one
 /// (the loser of a race throws its copy away). Use it through `bin/python` only: the `#!`
 /// lines of its scripts name the temporary dir. `Err` says why it could not be made (no
 /// python3-venv, PyPI unreachable, ...).
 pub fn python_venv(pins: &[&str]) -> Result<PathBuf, String> {
-    let dir = PathBuf::from(format!("{VENV_CACHE}-{:016x}", fnv1a(&pins.join("\n"))));
+    let dir = PathBuf::from(format!(
+        "{}-{:016x}",
+        venv_cache().display(),
+        fnv1a(&pins.join("\n"))
+    ));
     if dir.join("ready").exists() {
         return Ok(dir);
     }
@@ -79,6 +93,9 @@ pub fn python_venv(pins: &[&str]) -> Result<PathBuf, String> {
     let tmp = PathBuf::from(format!("{}.tmp-{unique}", dir.display()));
     let scratch = std::env::temp_dir().join(format!("berth-e2e-venv-out-{unique}"));
     let _ = fs::remove_dir_all(&tmp);
+    if let Some(parent) = dir.parent() {
+        let _ = fs::create_dir_all(parent);
+    }
     let result = build_venv(&tmp, &scratch, pins).and_then(|()| match fs::rename(&tmp, &dir) {
         Ok(()) => Ok(()),
         // Another test finished first: use its venv.
