@@ -141,7 +141,7 @@ impl AttachClient {
         detach_keys: Option<&[u8]>,
     ) -> Result<RelayEnd> {
         let mut stdin = stdin;
-        let mut keys = Detach::new(detach_keys.unwrap_or_default());
+        let mut keys = DetachFilter::new(detach_keys.unwrap_or_default());
         let mut buf = vec![0u8; 32 << 10];
         loop {
             let (sock_ready, in_ready) = {
@@ -187,19 +187,26 @@ impl AttachClient {
     }
 }
 
-/// Finds the detach sequence in stdin, holding back a partial match across reads.
-struct Detach<'a> {
-    keys: &'a [u8],
+/// Finds the detach sequence in a client's input, holding back a partial match across
+/// reads (for `berth run`/`attach` and the API's attach and exec).
+#[derive(Debug, Clone)]
+pub struct DetachFilter {
+    keys: Vec<u8>,
     held: usize,
 }
 
-impl<'a> Detach<'a> {
-    fn new(keys: &'a [u8]) -> Self {
-        Detach { keys, held: 0 }
+impl DetachFilter {
+    /// A filter for `keys` (none: everything passes).
+    pub fn new(keys: &[u8]) -> Self {
+        DetachFilter {
+            keys: keys.to_vec(),
+            held: 0,
+        }
     }
 
-    /// Returns the bytes to forward and whether the whole sequence was typed.
-    fn filter(&mut self, input: &[u8]) -> (Vec<u8>, bool) {
+    /// The bytes to pass on, and whether the whole sequence was typed (what follows it in
+    /// `input` is dropped).
+    pub fn filter(&mut self, input: &[u8]) -> (Vec<u8>, bool) {
         if self.keys.is_empty() {
             return (input.to_vec(), false);
         }
@@ -229,13 +236,13 @@ mod tests {
 
     #[test]
     fn detach_keys() {
-        let mut d = Detach::new(DEFAULT_DETACH_KEYS);
+        let mut d = DetachFilter::new(DEFAULT_DETACH_KEYS);
         assert_eq!(d.filter(b"ab"), (b"ab".to_vec(), false));
         assert_eq!(d.filter(b"x\x10"), (b"x".to_vec(), false));
         assert_eq!(d.filter(b"\x11rest"), (Vec::new(), true));
-        let mut d = Detach::new(DEFAULT_DETACH_KEYS);
+        let mut d = DetachFilter::new(DEFAULT_DETACH_KEYS);
         assert_eq!(d.filter(b"\x10a\x10\x10"), (b"\x10a\x10".to_vec(), false));
-        let mut d = Detach::new(&[]);
+        let mut d = DetachFilter::new(&[]);
         assert_eq!(d.filter(b"\x10\x11"), (b"\x10\x11".to_vec(), false));
     }
 }

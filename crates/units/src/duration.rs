@@ -126,6 +126,29 @@ fn decimal(v: u64, unit: u64) -> String {
     format!("{int}.{}", f.trim_end_matches('0'))
 }
 
+/// go-units `HumanDuration`: `"Less than a second"`, `"1 second"`, `"About a minute"`,
+/// `"5 minutes"`, `"About an hour"`, `"3 hours"`, `"2 days"`, `"3 weeks"`, `"4 months"`,
+/// `"2 years"` (`docker ps`'s "Up 3 seconds", `docker images`' "2 days ago").
+pub fn human_duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    let hours_f = d.as_secs_f64() / 3600.0;
+    let minutes = secs / 60;
+    let hours = (hours_f + 0.5) as u64;
+    match () {
+        _ if secs < 1 => "Less than a second".into(),
+        _ if secs == 1 => "1 second".into(),
+        _ if secs < 60 => format!("{secs} seconds"),
+        _ if minutes == 1 => "About a minute".into(),
+        _ if minutes < 60 => format!("{minutes} minutes"),
+        _ if hours == 1 => "About an hour".into(),
+        _ if hours < 48 => format!("{hours} hours"),
+        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
+        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
+        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
+        _ => format!("{} years", (hours_f as u64) / 24 / 365),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -178,7 +178,7 @@ fn relay(
 /// Client bytes to the container's stdin, the detach keys filtered out. At the client's
 /// EOF the container's stdin is closed when `stdin_once`; the detach keys end the attach.
 fn pump_stdin(mut from: UnixStream, mut to: UnixStream, stdin_once: bool, keys: Vec<u8>) {
-    let mut keys = DetachFilter::new(keys);
+    let mut keys = DetachFilter::new(&keys);
     let mut buf = vec![0u8; 32 << 10];
     loop {
         let Ok(n) = mux::read_retrying(&mut from, &mut buf) else {

@@ -156,45 +156,7 @@ pub fn parse_detach_keys(s: &str) -> ApiResult<Vec<u8>> {
     Ok(out)
 }
 
-/// Finds the detach sequence in a client's input, holding back a partial match across
-/// reads.
-#[derive(Debug, Clone)]
-pub struct DetachFilter {
-    keys: Vec<u8>,
-    held: usize,
-}
-
-impl DetachFilter {
-    /// A filter for `keys` (none: everything passes).
-    pub fn new(keys: Vec<u8>) -> Self {
-        DetachFilter { keys, held: 0 }
-    }
-
-    /// The bytes to pass on, and whether the whole sequence was typed (what follows it in
-    /// `input` is dropped).
-    pub fn filter(&mut self, input: &[u8]) -> (Vec<u8>, bool) {
-        if self.keys.is_empty() {
-            return (input.to_vec(), false);
-        }
-        let mut out = Vec::with_capacity(input.len());
-        for &b in input {
-            if b == self.keys[self.held] {
-                self.held += 1;
-                if self.held == self.keys.len() {
-                    self.held = 0;
-                    return (out, true);
-                }
-                continue;
-            }
-            out.extend_from_slice(&self.keys[..self.held]);
-            self.held = usize::from(b == self.keys[0]);
-            if self.held == 0 {
-                out.push(b);
-            }
-        }
-        (out, false)
-    }
-}
+pub use berth_monitor::client::DetachFilter;
 
 #[cfg(test)]
 mod tests {
@@ -228,13 +190,5 @@ mod tests {
         assert_eq!(parse_detach_keys("Ctrl-@,ctrl-_").unwrap(), [0, 31]);
         assert!(parse_detach_keys("ctrl-1").is_err());
         assert!(parse_detach_keys("shift-a").is_err());
-        let mut d = DetachFilter::new(DEFAULT_DETACH_KEYS.to_vec());
-        assert_eq!(d.filter(b"ab"), (b"ab".to_vec(), false));
-        assert_eq!(d.filter(b"x\x10"), (b"x".to_vec(), false));
-        assert_eq!(d.filter(b"\x11rest"), (Vec::new(), true));
-        let mut d = DetachFilter::new(DEFAULT_DETACH_KEYS.to_vec());
-        assert_eq!(d.filter(b"\x10a\x10\x10"), (b"\x10a\x10".to_vec(), false));
-        let mut d = DetachFilter::new(Vec::new());
-        assert_eq!(d.filter(b"\x10\x11"), (b"\x10\x11".to_vec(), false));
     }
 }

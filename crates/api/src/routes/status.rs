@@ -1,9 +1,10 @@
 //! Docker's words for a container's state: the `Status` of the container list and of
 //! `system df` ("Up 3 seconds", "Exited (0) 2 seconds ago").
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use berth_engine::containers::State;
+pub use berth_units::duration::human_duration;
 
 /// An RFC 3339 time as the engine records it; `None` when empty or malformed.
 pub fn parse_time(t: &str) -> Option<SystemTime> {
@@ -11,27 +12,6 @@ pub fn parse_time(t: &str) -> Option<SystemTime> {
         return None;
     }
     berth_engine::system::prune_filter::parse_time("time", t, SystemTime::now()).ok()
-}
-
-/// go-units `HumanDuration` ("Less than a second", "3 seconds", "About a minute", ...).
-pub fn human_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    let hours_f = d.as_secs_f64() / 3600.0;
-    let minutes = secs / 60;
-    let hours = (hours_f + 0.5) as u64;
-    match () {
-        _ if secs < 1 => "Less than a second".into(),
-        _ if secs == 1 => "1 second".into(),
-        _ if secs < 60 => format!("{secs} seconds"),
-        _ if minutes == 1 => "About a minute".into(),
-        _ if minutes < 60 => format!("{minutes} minutes"),
-        _ if hours == 1 => "About an hour".into(),
-        _ if hours < 48 => format!("{hours} hours"),
-        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
-        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
-        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
-        _ => format!("{} years", (hours_f as u64) / 24 / 365),
-    }
 }
 
 /// The list's `Status`, as dockerd's `State.String()` words it.
@@ -95,9 +75,18 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(status_text(&created, now), "Created");
-        assert_eq!(human_duration(Duration::from_secs(61)), "About a minute");
-        assert_eq!(human_duration(Duration::from_secs(5)), "5 seconds");
-        assert_eq!(human_duration(Duration::from_secs(7200)), "2 hours");
+        assert_eq!(
+            human_duration(std::time::Duration::from_secs(61)),
+            "About a minute"
+        );
+        assert_eq!(
+            human_duration(std::time::Duration::from_secs(5)),
+            "5 seconds"
+        );
+        assert_eq!(
+            human_duration(std::time::Duration::from_secs(7200)),
+            "2 hours"
+        );
         let exited = State {
             status: "exited".into(),
             started_at: "2024-01-01T00:00:00Z".into(),

@@ -3,6 +3,7 @@
 
 use super::width::char_width;
 use berth_gotemplate::{go_float, go_quote};
+pub use berth_units::duration::human_duration;
 use std::time::{Duration, SystemTime};
 
 const DECIMAL_UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
@@ -34,29 +35,6 @@ pub fn human_size(bytes: u64) -> String {
 pub fn bytes_size(bytes: u64) -> String {
     let (v, unit) = scale(bytes as f64, 1024.0, &BINARY_UNITS);
     format!("{}{unit}", go_float(v, 'g', Some(4)))
-}
-
-/// go-units `HumanDuration`: `"Less than a second"`, `"1 second"`,
-/// `"About a minute"`, `"5 minutes"`, `"About an hour"`, `"3 hours"`,
-/// `"2 days"`, `"3 weeks"`, `"4 months"`, `"2 years"`.
-pub fn human_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    let hours_f = d.as_secs_f64() / 3600.0;
-    let minutes = secs / 60;
-    let hours = (hours_f + 0.5) as u64;
-    match () {
-        _ if secs < 1 => "Less than a second".into(),
-        _ if secs == 1 => "1 second".into(),
-        _ if secs < 60 => format!("{secs} seconds"),
-        _ if minutes == 1 => "About a minute".into(),
-        _ if minutes < 60 => format!("{minutes} minutes"),
-        _ if hours == 1 => "About an hour".into(),
-        _ if hours < 48 => format!("{hours} hours"),
-        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
-        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
-        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
-        _ => format!("{} years", (hours_f as u64) / 24 / 365),
-    }
 }
 
 /// Time elapsed from `then` to `now`, zero if `then` is in the future.

@@ -92,7 +92,7 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Option<JoinHandle<()>
 /// The client's bytes to the process until the client's EOF (then the process's stdin
 /// closes) or the detach keys (the client's stream ends; the process runs on).
 fn pump_input(mut from: UnixStream, mut to: Input, keys: Vec<u8>) {
-    let mut keys = DetachFilter::new(keys);
+    let mut keys = DetachFilter::new(&keys);
     let mut buf = vec![0u8; 32 << 10];
     loop {
         let n = match read_retrying(&mut from, &mut buf) {
