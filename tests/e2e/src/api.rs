@@ -162,11 +162,26 @@ impl Drop for Api {
 
 /// One HTTP/1.1 request on a unix socket, `Connection: close`; (status, de-chunked body).
 pub fn raw_request(socket: &Path, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    raw_request_with(socket, method, path, &[], body)
+}
+
+/// [`raw_request`] with extra headers.
+pub fn raw_request_with(
+    socket: &Path,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, String) {
     let mut s = UnixStream::connect(socket).expect("connect to the service");
     s.set_read_timeout(Some(ENGINE_TIMEOUT)).ok();
     let body = body.unwrap_or("");
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: berth\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: berth\r\nConnection: close\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     s.write_all(req.as_bytes()).expect("send the request");

@@ -466,46 +466,7 @@ fn request_with(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut s = std::os::unix::net::UnixStream::connect(&api.socket).expect("connect");
-    s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
-        .ok();
-    let extra: String = headers
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}\r\n"))
-        .collect();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: berth\r\nConnection: close\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).expect("send");
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let mut body = String::new();
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        let mut r = rest;
-        while let Some((size, more)) = r.split_once("\r\n") {
-            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-            if n == 0 || more.len() < n {
-                break;
-            }
-            body.push_str(&more[..n]);
-            r = more[n..].strip_prefix("\r\n").unwrap_or(&more[n..]);
-        }
-    } else {
-        body = rest.to_string();
-    }
-    (status, body)
+    berth_e2e::api::raw_request_with(&api.socket, method, path, headers, Some(body))
 }
 
 #[test]
