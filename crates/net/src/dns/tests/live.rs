@@ -73,7 +73,7 @@ impl Upstream {
         thread::spawn(move || {
             let mut buf = [0u8; 1500];
             while !stop2.load(Ordering::Relaxed) {
-                let Ok((n, from)) = socket.recv_from(&mut buf) else {
+                let Ok((n, from)) = recv_retrying(&socket, &mut buf) else {
                     continue;
                 };
                 seen2.fetch_add(1, Ordering::Relaxed);
@@ -105,8 +105,18 @@ fn ask_raw(server: SocketAddr, packet: &[u8], timeout: Duration) -> Option<Vec<u
     client.set_read_timeout(Some(timeout)).unwrap();
     client.send_to(packet, server).unwrap();
     let mut buf = [0u8; 4096];
-    let (n, _) = client.recv_from(&mut buf).ok()?;
+    let (n, _) = recv_retrying(&client, &mut buf).ok()?;
     Some(buf[..n].to_vec())
+}
+
+/// `recv_from`, waiting on when a signal (another test's SIGCHLD) interrupts it.
+fn recv_retrying(sock: &UdpSocket, buf: &mut [u8]) -> std::io::Result<(usize, SocketAddr)> {
+    loop {
+        match sock.recv_from(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
 }
 
 fn ask(server: SocketAddr, name: &str, qtype: RecordType) -> Message {
@@ -257,9 +267,7 @@ fn servfail_when_no_upstream_answers() {
         "local answer not blocked by forwarding"
     );
     let mut buf = [0u8; 512];
-    let (n, _) = client
-        .recv_from(&mut buf)
-        .expect("SERVFAIL within a bounded time");
+    let (n, _) = recv_retrying(&client, &mut buf).expect("SERVFAIL within a bounded time");
     let m = parse(&buf[..n]).unwrap();
     assert_eq!((m.id(), m.response_code()), (42, ResponseCode::ServFail));
     let waited = t.elapsed();
