@@ -103,7 +103,7 @@ fn attach(ctx: &Ctx, req: &Request, id: &str) -> ApiResult<Reply> {
 /// will fail the same way and say why.
 fn connect(e: &Engine, r: &ContainerRecord, want: Streams) -> ApiResult<Option<UnixStream>> {
     let s = e.state(r);
-    if !s.is_running() && s.status != "restarting" && !s.awaits_start() {
+    if s.is_stopped() {
         if let Err(err) = e.spawn_monitor(r) {
             eprintln!("attach {}: {err}", r.id);
             return Ok(None);

@@ -9,7 +9,6 @@ use berth_monitor::proto::Hello;
 use berth_monitor::spawn::{spawn, Spawned};
 
 use crate::containers::record::ContainerRecord;
-use crate::containers::state::alive;
 use crate::engine::Engine;
 use crate::error::{io_err, Error, Result};
 
@@ -176,10 +175,7 @@ impl Engine {
         let mut delay = Duration::from_micros(500);
         loop {
             let s = self.state(r);
-            if !s.is_running()
-                && s.status != "restarting"
-                && !(s.status == "created" && s.monitor_pid > 0 && alive(s.monitor_pid))
-            {
+            if s.is_stopped() {
                 return Ok(s.exit_code);
             }
             sleep(delay);

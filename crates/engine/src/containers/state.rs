@@ -40,10 +40,15 @@ impl State {
         matches!(self.status.as_str(), "running" | "paused")
     }
 
-    /// Created, with its monitor up and waiting for a start (the status file says
-    /// `created` only while that monitor lives).
+    /// Created, with its monitor up and waiting for a start (attach or `run` spawned it).
     pub fn awaits_start(&self) -> bool {
-        self.status == "created" && self.monitor_pid > 0
+        self.status == "created" && self.monitor_pid > 0 && alive(self.monitor_pid)
+    }
+
+    /// Stopped for good, as `wait` means it: not running, not about to restart, and not a
+    /// created container whose monitor waits for its start.
+    pub fn is_stopped(&self) -> bool {
+        !self.is_running() && self.status != "restarting" && !self.awaits_start()
     }
 }
 

@@ -99,9 +99,7 @@ impl Watch {
                 break self.died_with().unwrap_or(last.exit_code);
             }
             let s = self.state();
-            let stopped = !s.is_running()
-                && s.status != "restarting"
-                && !(s.status == "created" && monitor_waiting(&s));
+            let stopped = s.is_stopped();
             // An exit recorded since the request (a restart policy may have started it
             // again already: that still was the next exit).
             let exited_since = !s.finished_at.is_empty() && s.finished_at != first.finished_at;
@@ -137,9 +135,4 @@ impl Watch {
         };
         let _ = w.json_line(&json!({"StatusCode": code, "Error": null}));
     }
-}
-
-/// A created container whose monitor is up and waits for its start (attach came first).
-fn monitor_waiting(s: &State) -> bool {
-    s.monitor_pid > 0 && berth_engine::containers::state::alive(s.monitor_pid)
 }
