@@ -42,6 +42,10 @@ pub struct MonitorConfig {
     pub on_exit: Option<Vec<String>>,
     /// berth's own binary, for re-executing (healthchecks run `berth runtime exec`).
     pub berth_exe: PathBuf,
+    /// Unmount the bundle's rootfs from the host when the container is finished for good
+    /// and nothing else uses it (see [`crate::rootfs`]).
+    #[serde(default)]
+    pub unmount_rootfs: bool,
 }
 
 /// The container log file and its rotation.

@@ -17,6 +17,7 @@ pub mod log_reader;
 pub mod log_writer;
 mod monitor;
 pub mod proto;
+pub mod rootfs;
 pub mod spawn;
 pub mod status;
 pub use berth_runtime::time;

@@ -204,7 +204,7 @@ pub fn run(paths: &Paths, o: &ProjectOptions, a: RunArgs) -> anyhow::Result<i32>
     let mut lbls = convert::container_labels(&project, &s, 1, true, &hash, &image_id);
     lbls.insert(SLUG.to_string(), slug);
     let plan = run_options(paths, &project, &s, &name, lbls, &a)?;
-    let r = e.create_container(&s.image_name(&project.name), &plan.opts)?;
+    let r = e.create_container_to_start(&s.image_name(&project.name), &plan.opts)?;
     for n in &plan.extra_networks {
         if let Err(err) = e.connect_network(&n.name, &r.id, &n.aliases, n.ip.as_deref()) {
             let _ = e.remove_container(&r, true, true);

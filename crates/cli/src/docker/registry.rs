@@ -106,11 +106,12 @@ pub(crate) fn pull_one(
     Ok(())
 }
 
-/// Creates the container `run`/`create` asked for, pulling its image as `--pull` says:
+/// Creates the container `run` (`to_start`: overlay left mounted) or `create` asked for, pulling its image as `--pull` says:
 /// `always` pulls first; `missing` (the default) pulls only when the store has no such image,
 /// so a stored image costs the run path nothing more than the create; `never` never pulls.
 pub fn create_pulling(
     e: &mut Engine,
+    to_start: bool,
     image: &str,
     opts: &RunOptions,
     policy: Option<&str>,
@@ -127,7 +128,11 @@ pub fn create_pulling(
     if policy == PullPolicy::Always && e.needs_pull(image, policy)? {
         pull_one(e, image, &pull_opts, false, false, true)?;
     }
-    match e.create_container(image, opts) {
+    let create = |e: &mut Engine| match to_start {
+        true => e.create_container_to_start(image, opts),
+        false => e.create_container(image, opts),
+    };
+    match create(e) {
         Err(berth_engine::Error::NoSuchImage(_))
             if policy == PullPolicy::Missing && e.needs_pull(image, policy)? =>
         {
@@ -136,7 +141,7 @@ pub fn create_pulling(
                 .unwrap_or_else(|_| image.to_string());
             eprintln!("Unable to find image '{shown}' locally");
             pull_one(e, image, &pull_opts, false, false, true)?;
-            Ok(e.create_container(image, opts)?)
+            Ok(create(e)?)
         }
         other => Ok(other?),
     }

@@ -20,6 +20,7 @@ pub fn create(g: &Globals, a: RunArgs) -> anyhow::Result<i32> {
     let mut e = engine(g)?;
     let r = super::registry::create_pulling(
         &mut e,
+        false,
         &a.image,
         &opts,
         a.pull.as_deref(),
@@ -35,6 +36,7 @@ pub fn run(g: &Globals, a: RunArgs) -> anyhow::Result<i32> {
     let mut e = engine(g)?;
     let r = super::registry::create_pulling(
         &mut e,
+        true,
         &a.image,
         &opts,
         a.pull.as_deref(),

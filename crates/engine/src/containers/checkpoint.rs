@@ -88,6 +88,10 @@ impl Engine {
                 r.name
             )));
         }
+        // No monitor claims this mount: it stays until `rm`, or a `cp` after the exit.
+        let dir = self.paths.container(&r.id);
+        let _mutex = crate::containers::rootfs::RootfsMutex::lock(&dir)
+            .map_err(crate::error::io_err("lock", &dir))?;
         self.mount_container_rootfs(r)?;
         let g = self.runtime();
         // What a previous run left in the runtime's state.

@@ -1,4 +1,4 @@
-//! `create`: an image and `run` options become a container directory (overlay rootfs,
+//! `create`: an image and `run` options become a container directory (overlay dirs, unmounted;
 //! bundle config.json, /etc files, monitor.json) and a record in the state index.
 
 mod grantable;
@@ -16,7 +16,7 @@ use berth_store::oci::ContainerConfig;
 use serde_json::json;
 
 use crate::containers::record::{self, ContainerRecord, MountRecord};
-use crate::containers::rootfs::{mount_rootfs, unmount_rootfs};
+use crate::containers::rootfs::{mount_image_view, mount_rootfs, unmount_rootfs};
 use crate::engine::Engine;
 use crate::error::{io_err, Error, Result};
 use crate::ids::{random_id, random_name, valid_name};
@@ -43,11 +43,32 @@ const INIT_CANDIDATES: &[&str] = &[
 ];
 
 impl Engine {
-    /// Creates (but does not start) a container from the image `image_name`.
+    /// Creates (but does not start) a container from the image `image_name`. Its overlay is
+    /// left unmounted: `start` mounts it.
     pub fn create_container(
         &mut self,
         image_name: &str,
         opts: &RunOptions,
+    ) -> Result<ContainerRecord> {
+        self.create_container_with(image_name, opts, false)
+    }
+
+    /// Creates a container that is started right away (`run`): its overlay is mounted now
+    /// and left so for the start (one mount instead of a read-only view, its unmount and
+    /// the start's mount).
+    pub fn create_container_to_start(
+        &mut self,
+        image_name: &str,
+        opts: &RunOptions,
+    ) -> Result<ContainerRecord> {
+        self.create_container_with(image_name, opts, true)
+    }
+
+    fn create_container_with(
+        &mut self,
+        image_name: &str,
+        opts: &RunOptions,
+        to_start: bool,
     ) -> Result<ContainerRecord> {
         let image = self.image(image_name)?;
         crate::images::platform::check_runnable(&image, image_name)?;
@@ -85,7 +106,14 @@ impl Engine {
                 let marker = dir.join(crate::containers::rootfs::VOLATILE_MARKER);
                 fs::write(&marker, b"").map_err(io_err("write", &marker))?;
             }
-            let rootfs = mount_rootfs(&dir, &lowers, &self.paths.skeletons())?;
+            // The overlay itself is mounted only while the container runs or a `cp` uses it;
+            // else the image's files are read through a read-only view of its layers.
+            let (view, mounted) = if to_start {
+                let rootfs = mount_rootfs(&dir, &lowers, &self.paths.skeletons())?;
+                (rootfs, false)
+            } else {
+                mount_image_view(&dir, &lowers, &self.paths.skeletons())?
+            };
             let rec = self.prepare(
                 &id,
                 &name,
@@ -93,8 +121,12 @@ impl Engine {
                 opts,
                 network.as_ref(),
                 &dir,
-                &rootfs,
-            )?;
+                &view,
+            );
+            if mounted {
+                unmount_rootfs(&dir)?;
+            }
+            let rec = rec?;
             record::insert(&self.db, &rec)?;
             Ok(rec)
         })();
@@ -118,8 +150,8 @@ impl Engine {
         Ok(format!("berth_{}", &id[..12]))
     }
 
-    /// Writes the container's bundle (config.json, /etc files, monitor.json) into `dir`
-    /// over the mounted `rootfs`, and returns the record to store.
+    /// Writes the container's bundle (config.json, /etc files, monitor.json) into `dir`,
+    /// reading the image's files in `rootfs`, and returns the record to store.
     #[allow(clippy::too_many_arguments)]
     fn prepare(
         &self,

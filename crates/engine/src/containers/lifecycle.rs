@@ -1,6 +1,7 @@
 //! Starting, stopping, signalling and waiting for containers.
 
 use std::fs;
+use std::path::Path;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -9,6 +10,7 @@ use berth_monitor::proto::Hello;
 use berth_monitor::spawn::{spawn, Spawned};
 
 use crate::containers::record::ContainerRecord;
+use crate::containers::rootfs::{RootfsMutex, MUTEX_FILE};
 use crate::engine::Engine;
 use crate::error::{io_err, Error, Result};
 
@@ -29,8 +31,23 @@ pub enum Stopped {
 impl Engine {
     /// Spawns the container's monitor, which creates the container (not yet started).
     /// Maps the runtime's "not found"/"permission denied" exec errors to 127/126.
+    ///
+    /// The rootfs is mounted here, under its mutex, which is held until the monitor has
+    /// created the container and claimed the mount (it gives the claim up when the
+    /// container is finished for good): a `cp` finishing meanwhile cannot unmount it.
     pub fn spawn_monitor(&self, r: &ContainerRecord) -> Result<Spawned> {
         let dir = self.paths.container(&r.id);
+        let mutex = RootfsMutex::lock(&dir).map_err(io_err("lock", dir.join(MUTEX_FILE)))?;
+        let spawned = self.mount_and_spawn(r, &dir);
+        if spawned.is_err() {
+            if let Err(e) = self.unmount_if_unused(r, &mutex) {
+                eprintln!("warning: container {}: {e}", r.name);
+            }
+        }
+        spawned
+    }
+
+    fn mount_and_spawn(&self, r: &ContainerRecord, dir: &Path) -> Result<Spawned> {
         self.mount_container_rootfs(r)?;
         let _ = fs::remove_file(dir.join(STOP_REQUESTED));
         let _ = fs::remove_file(dir.join(berth_monitor::status::STATUS_FILE));
@@ -38,7 +55,7 @@ impl Engine {
         // A previous run's runtime state (the monitor normally deletes it).
         let _ = berth_runtime::ops::delete::delete(&self.runtime(), &r.id, true);
         self.connect_container(r)?;
-        spawn(&self.exe(), &dir).map_err(|e| classify_start_error(e.to_string()))
+        spawn(&self.exe(), dir).map_err(|e| classify_start_error(e.to_string()))
     }
 
     /// The containers `start --all` starts: every one not running whose restart policy is

@@ -77,7 +77,10 @@ impl Engine {
         if let Err(e) = self.disconnect_container(r) {
             eprintln!("warning: container {}: {e}", r.name);
         }
-        unmount_rootfs(&dir)?;
+        {
+            let _mutex = crate::containers::rootfs::RootfsMutex::lock(&dir);
+            unmount_rootfs(&dir)?;
+        }
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
         }

@@ -4,7 +4,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::mount::{mount, MsFlags};
+
+pub use berth_monitor::rootfs::{Mutex as RootfsMutex, User as RootfsUser, MUTEX_FILE, USERS_FILE};
 
 use crate::error::{io_err, Error, Result};
 
@@ -77,9 +79,53 @@ pub fn mount_rootfs(ctr_dir: &Path, layers: &[PathBuf], skeletons: &Path) -> Res
     Ok(d.merged)
 }
 
+/// Mounts the image's layers alone, read-only (no upper: its unmount syncs nothing), at the
+/// mount point of the container in `ctr_dir`, for `create` to read the image's files
+/// (/etc/passwd, a VOLUME's content) before the container has any of its own. Returns the
+/// directory to read and whether it is a mount to [`unmount_rootfs`] afterwards.
+pub fn mount_image_view(
+    ctr_dir: &Path,
+    layers: &[PathBuf],
+    skeletons: &Path,
+) -> Result<(PathBuf, bool)> {
+    let d = RootfsDirs::of(ctr_dir);
+    for dir in [&d.upper, &d.work, &d.merged] {
+        fs::create_dir_all(dir).map_err(io_err("create", dir))?;
+    }
+    let mut lowers = layers.to_vec();
+    lowers.extend(crate::containers::skeleton::for_layers(skeletons, layers)?);
+    // overlayfs needs two lower layers without an upper one; one layer is the view itself.
+    if let [only] = lowers.as_slice() {
+        return Ok((only.clone(), false));
+    }
+    let lower = lowers
+        .iter()
+        .rev()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(":");
+    let opts = format!("lowerdir={lower}");
+    if opts.len() > 4000 {
+        return Err(Error::Invalid(format!(
+            "image has too many layers ({}) for one overlay mount",
+            lowers.len()
+        )));
+    }
+    mount(
+        Some("overlay"),
+        &d.merged,
+        Some("overlay"),
+        MsFlags::MS_RDONLY,
+        Some(opts.as_str()),
+    )
+    .map_err(|e| io_err("mount overlay on", &d.merged)(e.into()))?;
+    Ok((d.merged, true))
+}
+
 impl crate::engine::Engine {
-    /// Mounts the rootfs of container `r` unless it already is (the common case right after
-    /// `create`: then no image document or layer is read). Returns whether it mounted it.
+    /// Mounts the rootfs of container `r` unless it already is (then no image document or
+    /// layer is read). Returns whether it mounted it. Call it under the container's
+    /// [`RootfsMutex`], with a claim ([`RootfsUser`]) taken or about to be.
     pub fn mount_container_rootfs(&self, r: &crate::containers::ContainerRecord) -> Result<bool> {
         let dir = self.paths.container(&r.id);
         if is_mounted(&RootfsDirs::of(&dir).merged) {
@@ -89,38 +135,76 @@ impl crate::engine::Engine {
         mount_rootfs(&dir, &lowers, &self.paths.skeletons())?;
         Ok(true)
     }
+
+    /// Mounts container `r`'s rootfs for a host-side use of its files (`cp`, `export`,
+    /// `stat`): the returned claim keeps it mounted, and when the last claim goes and the
+    /// container is stopped, the overlay is unmounted again (see [`berth_monitor::rootfs`]).
+    pub fn use_container_rootfs<'a>(
+        &'a self,
+        r: &'a crate::containers::ContainerRecord,
+    ) -> Result<RootfsUse<'a>> {
+        let dir = self.paths.container(&r.id);
+        let mutex = RootfsMutex::lock(&dir).map_err(io_err("lock", dir.join(MUTEX_FILE)))?;
+        let user = RootfsUser::hold(&dir).map_err(io_err("lock", dir.join(USERS_FILE)))?;
+        let guard = RootfsUse {
+            engine: self,
+            r,
+            user: Some(user),
+        };
+        self.mount_container_rootfs(r)?;
+        drop(mutex);
+        Ok(guard)
+    }
+
+    /// Unmounts container `r`'s rootfs if nothing holds a claim on it and it is stopped
+    /// (called under its [`RootfsMutex`], e.g. after a failed start).
+    pub(crate) fn unmount_if_unused(
+        &self,
+        r: &crate::containers::ContainerRecord,
+        mutex: &RootfsMutex,
+    ) -> Result<()> {
+        let dir = self.paths.container(&r.id);
+        let unused = berth_monitor::rootfs::unused(&dir, mutex)
+            .map_err(io_err("lock", dir.join(USERS_FILE)))?;
+        if unused && self.state(r).is_stopped() {
+            unmount_rootfs(&dir)?;
+        }
+        Ok(())
+    }
+}
+
+/// A claim on a container's mounted rootfs from [`crate::engine::Engine::use_container_rootfs`];
+/// dropping it unmounts the rootfs when it was the last and the container is stopped.
+pub struct RootfsUse<'a> {
+    engine: &'a crate::engine::Engine,
+    r: &'a crate::containers::ContainerRecord,
+    user: Option<RootfsUser>,
+}
+
+impl Drop for RootfsUse<'_> {
+    fn drop(&mut self) {
+        let Some(user) = self.user.take() else {
+            return;
+        };
+        let dir = self.engine.paths.container(&self.r.id);
+        let stopped = || self.engine.state(self.r).is_stopped();
+        if let Err(e) = berth_monitor::rootfs::release(user, &dir, stopped) {
+            eprintln!(
+                "warning: container {}: unmount its rootfs: {e}",
+                self.r.name
+            );
+        }
+    }
 }
 
 /// Unmounts a container's rootfs if mounted.
 pub fn unmount_rootfs(ctr_dir: &Path) -> Result<()> {
-    let merged = RootfsDirs::of(ctr_dir).merged;
-    while is_mounted(&merged) {
-        if let Err(e) = umount2(&merged, MntFlags::empty()) {
-            umount2(&merged, MntFlags::MNT_DETACH)
-                .map_err(|_| io_err("unmount", &merged)(e.into()))?;
-        }
-    }
-    Ok(())
+    berth_monitor::rootfs::unmount(ctr_dir)
+        .map_err(io_err("unmount", RootfsDirs::of(ctr_dir).merged))
 }
 
 /// Whether `path` is a mount point (its device differs from its parent's, or it shows in
 /// mountinfo).
 pub fn is_mounted(path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let (Ok(m), Some(parent)) = (fs::symlink_metadata(path), path.parent()) else {
-        return false;
-    };
-    match fs::metadata(parent) {
-        Ok(p) if p.dev() != m.dev() => true,
-        _ => mountinfo_has(path),
-    }
-}
-
-fn mountinfo_has(path: &Path) -> bool {
-    let Ok(text) = fs::read_to_string("/proc/self/mountinfo") else {
-        return false;
-    };
-    let want = path.display().to_string();
-    text.lines()
-        .any(|l| l.split(' ').nth(4) == Some(want.as_str()))
+    berth_monitor::rootfs::is_mounted(path)
 }

@@ -174,15 +174,22 @@ impl Engine {
     }
 
     /// Records a container as exited with `code` (its monitor cannot), drops its runtime
-    /// state and socket, and removes it if it was `--rm`.
+    /// state, socket and rootfs mount, and removes it if it was `--rm`.
     fn record_exit(&self, r: &ContainerRecord, mut st: Status, code: i32) -> Result<()> {
         let _ = berth_runtime::ops::delete::delete(&self.runtime(), &r.id, true);
         st.status = "exited".into();
         st.pid = 0;
         st.exit_code = code;
         st.finished_at = berth_runtime::state::now_rfc3339();
-        write_status(&self.paths.container(&r.id), &st)?;
+        let dir = self.paths.container(&r.id);
+        write_status(&dir, &st)?;
         let _ = fs::remove_file(self.paths.socket(&r.id));
+        // What the dead monitor would have done on the final exit.
+        let mutex = crate::containers::rootfs::RootfsMutex::lock(&dir).map_err(
+            crate::error::io_err("lock", dir.join(crate::containers::rootfs::MUTEX_FILE)),
+        )?;
+        self.unmount_if_unused(r, &mutex)?;
+        drop(mutex);
         self.container_event_with(r, "die", &[("exitCode", &code.to_string())]);
         if r.auto_remove {
             self.remove_container(r, true, true)?;

@@ -78,6 +78,8 @@ pub struct Monitor {
     health: Option<HealthRunner>,
     /// When to give back the start-up's clean file pages (see [`TRIM_AFTER`]).
     trim_at: Option<Instant>,
+    /// The claim on the container's mounted rootfs, given up when it is finished for good.
+    rootfs_user: Option<crate::rootfs::User>,
     finished: bool,
 }
 
@@ -122,6 +124,18 @@ impl Monitor {
         listener
             .set_nonblocking(true)
             .ctx(|| "make the control socket non-blocking".into())?;
+        // Before the container is created: the rootfs stays mounted from now on (the
+        // engine mounted it under the rootfs mutex, which it holds until we are ready).
+        let rootfs_user = if cfg.unmount_rootfs {
+            Some(crate::rootfs::User::hold(&cfg.ctr_dir).ctx(|| {
+                format!(
+                    "lock {}",
+                    cfg.ctr_dir.join(crate::rootfs::USERS_FILE).display()
+                )
+            })?)
+        } else {
+            None
+        };
         let log = LogWriter::open(&cfg.log)?;
         let mut io = ContainerIo::new(&cfg)?;
         let inst = match container::create_instance(&cfg, &mut io) {
@@ -157,6 +171,7 @@ impl Monitor {
             health,
             trim_at: None,
             finished: false,
+            rootfs_user,
         };
         if let Err(e) = status::write_status(&m.cfg.ctr_dir, &m.status) {
             let _ = container::delete_instance(&m.cfg);
@@ -633,6 +648,13 @@ impl Monitor {
         }
         let _ = std::fs::remove_file(&self.cfg.socket);
         self.io.cleanup();
+        // Finished for good: the overlay leaves the host's mount table unless a `cp` or a
+        // new start (whose monitor holds its own claim) still uses it.
+        if let Some(user) = self.rootfs_user.take() {
+            if let Err(e) = crate::rootfs::release(user, &self.cfg.ctr_dir, || true) {
+                self.note("unmount the rootfs", &e);
+            }
+        }
         if let Some(argv) = self.cfg.on_exit.as_ref().filter(|a| !a.is_empty()) {
             let e = std::process::Command::new(&argv[0]).args(&argv[1..]).exec();
             self.note(&format!("exec on_exit {:?}", argv[0]), &e);

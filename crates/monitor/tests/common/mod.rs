@@ -118,6 +118,7 @@ impl Ctr {
             healthcheck: None,
             on_exit: None,
             berth_exe: berth_exe(),
+            unmount_rootfs: false,
         };
         let c = Ctr {
             tmp,

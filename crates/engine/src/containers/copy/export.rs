@@ -19,10 +19,8 @@ impl Engine {
         let ctr_dir = self.paths.container(&r.id);
         let lock = Lock::shared(&self.paths.locks(), &r.id)?;
         let merged = RootfsDirs::of(&ctr_dir).merged;
-        let mounted_here = self.mount_container_rootfs(r)?;
         let _rootfs = Rootfs {
-            ctr_dir,
-            mounted_here,
+            _use: self.use_container_rootfs(r)?,
             _lock: lock,
         };
         let view = View::open(&merged, true, Vec::new())?;

@@ -21,7 +21,7 @@ use self::extract::{extract, ExtractOptions};
 use self::tar_out::write_tar;
 use self::view::{split, MountPoint, Node, View};
 use crate::containers::record::ContainerRecord;
-use crate::containers::rootfs::{unmount_rootfs, RootfsDirs};
+use crate::containers::rootfs::{RootfsDirs, RootfsUse};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::lock::Lock;
@@ -51,19 +51,11 @@ pub enum HostTarget<'a> {
     Tar(&'a mut dyn Write),
 }
 
-/// The container's rootfs, mounted for the copy when it was not (and unmounted after).
-struct Rootfs {
-    ctr_dir: PathBuf,
-    mounted_here: bool,
+/// The container's rootfs, mounted for the copy when it was not (and unmounted after, when
+/// the container is still stopped), and the container's lock against a concurrent `rm`.
+struct Rootfs<'a> {
+    _use: RootfsUse<'a>,
     _lock: Lock,
-}
-
-impl Drop for Rootfs {
-    fn drop(&mut self) {
-        if self.mounted_here {
-            let _ = unmount_rootfs(&self.ctr_dir);
-        }
-    }
 }
 
 impl Engine {
@@ -151,14 +143,12 @@ impl Engine {
     }
 
     /// The container's filesystem as it sees it (rootfs mounted if needed, mounts on top).
-    fn container_view(&self, r: &ContainerRecord) -> Result<(View, Rootfs)> {
+    fn container_view<'a>(&'a self, r: &'a ContainerRecord) -> Result<(View, Rootfs<'a>)> {
         let ctr_dir = self.paths.container(&r.id);
         let lock = Lock::shared(&self.paths.locks(), &r.id)?;
         let merged = RootfsDirs::of(&ctr_dir).merged;
-        let mounted_here = self.mount_container_rootfs(r)?;
         let rootfs = Rootfs {
-            ctr_dir,
-            mounted_here,
+            _use: self.use_container_rootfs(r)?,
             _lock: lock,
         };
         let mounts = r

@@ -32,6 +32,7 @@ impl Engine {
             healthcheck: health_config(opts, icfg),
             on_exit: (opts.rm && opts.detach).then(|| self.remove_on_exit(id)),
             berth_exe: self.exe(),
+            unmount_rootfs: true,
         })
     }
 
