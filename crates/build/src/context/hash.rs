@@ -57,7 +57,7 @@ pub fn content_hashes(
 
 /// [`content_hashes`] grouped by source, reading only the files whose metadata `cache`
 /// does not know (used for the build context only: another tree's files are read). What
-/// was read or found is recorded in `cache` for the next build.
+/// was read again is recorded in `cache` for the next build.
 pub fn content_hashes_by_source(
     tree: &SourceTree,
     sources: &[Source],
@@ -67,7 +67,7 @@ pub fn content_hashes_by_source(
     let cache = cache.filter(|_| tree.context);
     let ex = excludes_matcher(excludes)?;
     let mut out = Vec::with_capacity(sources.len());
-    let mut seen = Vec::new();
+    let mut fresh = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     for source in sources {
         let real = tree.real_rel(source)?;
@@ -84,13 +84,10 @@ pub fn content_hashes_by_source(
                 _ => None,
             };
             let digest = match cached {
-                Some((key, stamp, Some(hit))) => {
-                    seen.push((key, stamp, hit.clone()));
-                    hit
-                }
+                Some((_, _, Some(hit))) => hit,
                 Some((key, stamp, None)) => {
                     let d = entry_digest(&entry, &mut buf)?;
-                    seen.push((key, stamp, d.clone()));
+                    fresh.push((key, stamp, d.clone()));
                     d
                 }
                 None => entry_digest(&entry, &mut buf)?,
@@ -106,7 +103,7 @@ pub fn content_hashes_by_source(
         out.push(group);
     }
     if let Some(c) = cache {
-        c.record(seen.iter().map(|(k, s, d)| (k.clone(), *s, d.as_str())));
+        c.record(fresh.iter().map(|(k, s, d)| (k.clone(), *s, d.as_str())));
     }
     Ok(out)
 }

@@ -21,7 +21,7 @@ use std::fs::Metadata;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -78,17 +78,24 @@ struct Record {
     digest: [u8; 32],
 }
 
-/// What this build learnt about a key: its record, or `None` for a racy file (not to be
-/// stored, and its old record dropped).
-type Seen = HashMap<String, Option<Record>>;
+/// What this build read again, by key: the new record, or `None` for a racy file (not to
+/// be stored, and its old record dropped).
+type Fresh = HashMap<String, Option<Record>>;
+
+/// A loaded record, and whether this build used it.
+#[derive(Debug)]
+struct Loaded {
+    rec: Record,
+    used: AtomicBool,
+}
 
 /// A context's digest cache: the records loaded at the start of a build, and what the
 /// build saw. Shared by the stages a build runs in parallel.
 #[derive(Debug)]
 pub struct HashCache {
     path: PathBuf,
-    old: HashMap<String, Record>,
-    seen: Mutex<Seen>,
+    old: HashMap<String, Loaded>,
+    fresh: Mutex<Fresh>,
     /// When this build's scan started (nanoseconds since the epoch).
     scan_start_ns: i64,
     /// Lookups answered, and lookups that found no usable record.
@@ -112,7 +119,7 @@ impl HashCache {
         HashCache {
             path: path.to_path_buf(),
             old: read(path).unwrap_or_default(),
-            seen: Mutex::new(HashMap::new()),
+            fresh: Mutex::new(HashMap::new()),
             scan_start_ns: now_ns(),
             hits: AtomicUsize::new(0),
             misses: AtomicUsize::new(0),
@@ -145,14 +152,14 @@ impl HashCache {
         let found = self
             .old
             .get(key)
-            .filter(|r| r.stamp == *stamp && !self.is_racy(stamp));
-        let counter = if found.is_some() {
-            &self.hits
-        } else {
-            &self.misses
+            .filter(|l| l.rec.stamp == *stamp && !self.is_racy(stamp));
+        let Some(l) = found else {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return None;
         };
-        counter.fetch_add(1, Ordering::Relaxed);
-        found.map(|r| hex(&r.digest))
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        l.used.store(true, Ordering::Relaxed);
+        Some(hex(&l.rec.digest))
     }
 
     /// Whether a file with `stamp` may still change without changing its stamp.
@@ -161,8 +168,8 @@ impl HashCache {
         stamp.mtime_ns >= limit || stamp.ctime_ns >= limit
     }
 
-    /// Records what one pass over the context saw: for each key, the stamp and the hex
-    /// digest it was found or computed with.
+    /// Records the files one pass over the context read again (those [`HashCache::get`]
+    /// had no record for): for each key, the stamp and the hex digest computed.
     pub fn record<'a>(&self, entries: impl IntoIterator<Item = (String, Stamp, &'a str)>) {
         let fresh: Vec<(String, Option<Record>)> = entries
             .into_iter()
@@ -178,8 +185,8 @@ impl HashCache {
                 (key, rec)
             })
             .collect();
-        if let Ok(mut seen) = self.seen.lock() {
-            seen.extend(fresh);
+        if let Ok(mut all) = self.fresh.lock() {
+            all.extend(fresh);
         }
     }
 
@@ -187,37 +194,37 @@ impl HashCache {
     /// older ones not used for fewer than [`MAX_AGE`] saves, up to [`MAX_ENTRIES`]. Written
     /// to a temporary file renamed over the old one.
     pub fn save(&self) -> std::io::Result<Saved> {
-        let seen = match self.seen.lock() {
+        let fresh = match self.fresh.lock() {
             Ok(s) => s,
             Err(p) => p.into_inner(),
         };
-        let changed = seen.iter().any(|(k, rec)| match (rec, self.old.get(k)) {
-            (Some(new), Some(old)) => new.stamp != old.stamp || new.digest != old.digest,
-            (Some(_), None) => true,
-            (None, old) => old.is_some(),
-        });
+        let changed = fresh
+            .iter()
+            .any(|(k, rec)| rec.is_some() || self.old.contains_key(k));
         if !changed {
             return Ok(Saved::Unchanged);
         }
-        let mut records: Vec<(&str, Record)> = seen
+        let mut records: Vec<(&str, Record)> = fresh
             .iter()
             .filter_map(|(k, r)| r.map(|r| (k.as_str(), r)))
             .collect();
-        records.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let mut unused: Vec<(&str, Record)> = self
-            .old
-            .iter()
-            .filter(|(k, r)| !seen.contains_key(*k) && r.age < MAX_AGE)
-            .map(|(k, r)| {
-                let r = Record {
-                    age: r.age + 1,
-                    ..*r
-                };
-                (k.as_str(), r)
-            })
-            .collect();
-        unused.sort_unstable_by(|a, b| a.1.age.cmp(&b.1.age).then(a.0.cmp(b.0)));
-        records.extend(unused);
+        for (k, l) in &self.old {
+            if fresh.contains_key(k) {
+                continue;
+            }
+            let rec = if l.used.load(Ordering::Relaxed) {
+                Record { age: 0, ..l.rec }
+            } else if l.rec.age < MAX_AGE {
+                Record {
+                    age: l.rec.age + 1,
+                    ..l.rec
+                }
+            } else {
+                continue;
+            };
+            records.push((k.as_str(), rec));
+        }
+        records.sort_unstable_by(|a, b| a.1.age.cmp(&b.1.age).then(a.0.cmp(b.0)));
         records.truncate(MAX_ENTRIES);
         write_atomically(&self.path, &encode(&records))?;
         Ok(Saved::Written(records.len()))
@@ -225,7 +232,7 @@ impl HashCache {
 }
 
 /// The cache file's records, or `None` if it is missing, too large or corrupt.
-fn read(path: &Path) -> Option<HashMap<String, Record>> {
+fn read(path: &Path) -> Option<HashMap<String, Loaded>> {
     let data = std::fs::read(path).ok()?;
     if data.len() as u64 > MAX_FILE_BYTES {
         return None;
@@ -255,7 +262,7 @@ fn encode(records: &[(&str, Record)]) -> Vec<u8> {
 }
 
 /// Reads what [`encode`] wrote; `None` on any inconsistency.
-fn decode(data: &[u8]) -> Option<HashMap<String, Record>> {
+fn decode(data: &[u8]) -> Option<HashMap<String, Loaded>> {
     let body_len = data.len().checked_sub(32)?;
     let (body, sum) = data.split_at(body_len);
     if Sha256::digest(body).as_slice() != sum {
@@ -283,7 +290,14 @@ fn decode(data: &[u8]) -> Option<HashMap<String, Record>> {
         };
         let age = r.take(1)?[0];
         let digest = r.take(32)?.try_into().ok()?;
-        out.insert(key, Record { stamp, age, digest });
+        let rec = Record { stamp, age, digest };
+        out.insert(
+            key,
+            Loaded {
+                rec,
+                used: AtomicBool::new(false),
+            },
+        );
     }
     r.0.is_empty().then_some(out)
 }
