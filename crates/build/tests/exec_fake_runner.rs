@@ -211,6 +211,7 @@ fn run_build(
         dockerfile: dockerfile.as_bytes(),
         context,
         ignore: None,
+        hash_cache: None,
     };
     build(input, opts, runner, &progress).map(|r| r.image_id)
 }

@@ -77,6 +77,16 @@ impl Paths {
     pub fn socket(&self, id: &str) -> PathBuf {
         self.sockets().join(&id[..12.min(id.len())])
     }
+    /// The build contexts' file digest caches (`berth_build::context::HashCache`).
+    pub fn context_caches(&self) -> PathBuf {
+        self.root.join("build").join("context-cache")
+    }
+    /// The digest cache of the build context at `context` (canonical), named by the sha256
+    /// of its path.
+    pub fn context_cache(&self, context: &Path) -> PathBuf {
+        let name = berth_store::Digest::of_bytes(context.as_os_str().as_encoded_bytes());
+        self.context_caches().join(name.hex())
+    }
     /// Lock files.
     pub fn locks(&self) -> PathBuf {
         self.run.join("locks")

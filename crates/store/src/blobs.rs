@@ -104,7 +104,10 @@ impl BlobStore {
 
     /// Stores `bytes`, returning their digest.
     pub fn put_bytes(&self, bytes: &[u8]) -> Result<Digest> {
-        let (d, _) = self.put_reader(bytes, None)?;
+        // A blob already stored is not written (and fsynced) again: a rebuild's config and
+        // manifest, a re-saved document.
+        let d = Digest::of_bytes(bytes);
+        self.put_reader(bytes, Some(&d))?;
         Ok(d)
     }
 

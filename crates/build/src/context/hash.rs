@@ -6,7 +6,8 @@ use std::os::unix::fs::PermissionsExt;
 use sha2::{Digest, Sha256};
 
 use super::error::{io_err, ContextError};
-use super::walk::{excludes_matcher, walk, Kind};
+use super::hash_cache::{HashCache, Stamp};
+use super::walk::{excludes_matcher, walk, Entry, Kind};
 use super::{Source, SourceTree};
 
 /// A sha256 hex digest of everything `copy` would read for these sources: for each
@@ -18,12 +19,28 @@ pub fn content_hash(
     sources: &[Source],
     excludes: &[String],
 ) -> Result<String, ContextError> {
+    content_hash_cached(tree, sources, excludes, None)
+}
+
+/// [`content_hash`], reading only the files whose metadata `cache` does not know.
+pub fn content_hash_cached(
+    tree: &SourceTree,
+    sources: &[Source],
+    excludes: &[String],
+    cache: Option<&HashCache>,
+) -> Result<String, ContextError> {
+    let groups = content_hashes_by_source(tree, sources, excludes, cache)?;
+    Ok(entries_hash(groups.iter().flatten()))
+}
+
+/// The digest [`content_hash`] gives for these entries (as [`content_hashes`] lists them).
+pub fn entries_hash<'a>(entries: impl IntoIterator<Item = &'a (String, String)>) -> String {
     let mut h = Sha256::new();
-    for (path, digest) in content_hashes(tree, sources, excludes)? {
+    for (path, digest) in entries {
         field(&mut h, b"entry", path.as_bytes());
         field(&mut h, b"digest", digest.as_bytes());
     }
-    Ok(format!("sha256:{:x}", h.finalize()))
+    format!("sha256:{:x}", h.finalize())
 }
 
 /// The digest of each entry `copy` would read, as (path in the tree, digest of its type,
@@ -34,46 +51,89 @@ pub fn content_hashes(
     sources: &[Source],
     excludes: &[String],
 ) -> Result<Vec<(String, String)>, ContextError> {
+    let groups = content_hashes_by_source(tree, sources, excludes, None)?;
+    Ok(groups.into_iter().flatten().collect())
+}
+
+/// [`content_hashes`] grouped by source, reading only the files whose metadata `cache`
+/// does not know (used for the build context only: another tree's files are read). What
+/// was read again is recorded in `cache` for the next build.
+pub fn content_hashes_by_source(
+    tree: &SourceTree,
+    sources: &[Source],
+    excludes: &[String],
+    cache: Option<&HashCache>,
+) -> Result<Vec<Vec<(String, String)>>, ContextError> {
+    let cache = cache.filter(|_| tree.context);
     let ex = excludes_matcher(excludes)?;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(sources.len());
+    let mut fresh = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     for source in sources {
         let real = tree.real_rel(source)?;
-        for entry in walk(tree, &real, ex.as_ref())? {
-            let mut h = Sha256::new();
-            field(&mut h, b"path", entry.sub.as_bytes());
-            let mode = entry.md.permissions().mode() & 0o7777;
-            field(&mut h, b"mode", &mode.to_be_bytes());
-            match &entry.kind {
-                Kind::Dir => field(&mut h, b"dir", b""),
-                Kind::Symlink(target) => {
-                    field(&mut h, b"symlink", target.as_os_str().as_encoded_bytes())
+        let entries = walk(tree, &real, ex.as_ref())?;
+        let mut group = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let cached = match (&entry.kind, cache) {
+                (Kind::File, Some(c)) => {
+                    let key = format!("{real}\0{}", entry.sub);
+                    let stamp = Stamp::of(&entry.md);
+                    let hit = c.get(&key, &stamp);
+                    Some((key, stamp, hit))
                 }
-                Kind::File => {
-                    field(&mut h, b"file", &entry.md.len().to_be_bytes());
-                    let mut f = std::fs::File::open(&entry.path)
-                        .map_err(io_err(format!("reading {}", entry.path.display())))?;
-                    loop {
-                        let n = f
-                            .read(&mut buf)
-                            .map_err(io_err(format!("reading {}", entry.path.display())))?;
-                        if n == 0 {
-                            break;
-                        }
-                        h.update(&buf[..n]);
-                    }
+                _ => None,
+            };
+            let digest = match cached {
+                Some((_, _, Some(hit))) => hit,
+                Some((key, stamp, None)) => {
+                    let d = entry_digest(&entry, &mut buf)?;
+                    fresh.push((key, stamp, d.clone()));
+                    d
                 }
-            }
+                None => entry_digest(&entry, &mut buf)?,
+            };
             let path = match (source.rel.as_str(), entry.sub.as_str()) {
                 ("" | ".", "") => ".".to_string(),
                 ("" | ".", sub) => sub.to_string(),
                 (rel, "") => rel.to_string(),
                 (rel, sub) => format!("{rel}/{sub}"),
             };
-            out.push((path, format!("{:x}", h.finalize())));
+            group.push((path, digest));
         }
+        out.push(group);
+    }
+    if let Some(c) = cache {
+        c.record(fresh.iter().map(|(k, s, d)| (k.clone(), *s, d.as_str())));
     }
     Ok(out)
+}
+
+/// The digest of one entry: its path below its source, mode, type, and symlink target or
+/// content (read through `buf`).
+fn entry_digest(entry: &Entry, buf: &mut [u8]) -> Result<String, ContextError> {
+    let mut h = Sha256::new();
+    field(&mut h, b"path", entry.sub.as_bytes());
+    let mode = entry.md.permissions().mode() & 0o7777;
+    field(&mut h, b"mode", &mode.to_be_bytes());
+    match &entry.kind {
+        Kind::Dir => field(&mut h, b"dir", b""),
+        Kind::Symlink(target) => field(&mut h, b"symlink", target.as_os_str().as_encoded_bytes()),
+        Kind::File => {
+            field(&mut h, b"file", &entry.md.len().to_be_bytes());
+            let mut f = std::fs::File::open(&entry.path)
+                .map_err(io_err(format!("reading {}", entry.path.display())))?;
+            loop {
+                let n = f
+                    .read(buf)
+                    .map_err(io_err(format!("reading {}", entry.path.display())))?;
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+            }
+        }
+    }
+    Ok(format!("{:x}", h.finalize()))
 }
 
 /// Adds a tagged, length-prefixed field so that no two entry lists hash alike.

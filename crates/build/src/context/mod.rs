@@ -5,7 +5,8 @@
 //!   [`SourceTree`] pairs a root with its `.dockerignore` (the context) or none (another
 //!   stage's or image's root filesystem).
 //! - [`resolve_sources`] expands COPY/ADD source patterns (Go `filepath.Match` per component).
-//! - [`content_hash`] digests everything a copy would read, for cache keys.
+//! - [`content_hash`] digests everything a copy would read, for cache keys; a
+//!   [`HashCache`] keeps the context's file digests between builds, keyed by metadata.
 //! - [`copy`] performs the copy into a mounted image root, confined to it like a chroot;
 //!   ADD's archive extraction lives in `extract`.
 //! - [`parse_chown`] / [`parse_chmod`] read `--chown` and `--chmod`.
@@ -20,6 +21,7 @@ mod error;
 mod extract;
 mod glob;
 mod hash;
+mod hash_cache;
 mod resolve;
 mod stdin;
 #[cfg(test)]
@@ -35,7 +37,10 @@ pub use chown::{parse_chmod, parse_chown};
 pub use copy::{copy, CopyOptions};
 pub use error::ContextError;
 pub use glob::{has_meta, match_component, resolve_sources};
-pub use hash::{content_hash, content_hashes};
+pub use hash::{
+    content_hash, content_hash_cached, content_hashes, content_hashes_by_source, entries_hash,
+};
+pub use hash_cache::{HashCache, Saved, Stamp};
 pub use stdin::StdinContext;
 
 use berth_pathsafe::Root;

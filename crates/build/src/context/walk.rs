@@ -165,20 +165,22 @@ fn walk_dir(
     out: &mut Vec<Entry>,
 ) -> Result<(), ContextError> {
     let dir = tree.root.join(join(base, sub));
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .map_err(io_err(format!("reading directory {}", dir.display())))?
-        .map(|e| {
-            e.map(|e| e.file_name().to_string_lossy().into_owned())
-                .map_err(io_err(format!("reading directory {}", dir.display())))
-        })
-        .collect::<Result<_, _>>()?;
-    names.sort();
-    for name in names {
+    let read_err = |e| io_err(format!("reading directory {}", dir.display()))(e);
+    // Each entry is stat'ed relative to the open directory (`DirEntry::metadata`: one
+    // `statx(dirfd, name, AT_SYMLINK_NOFOLLOW)`), not by its full path from the root.
+    let mut names: Vec<(String, std::fs::DirEntry)> = std::fs::read_dir(&dir)
+        .map_err(read_err)?
+        .map(|e| e.map(|e| (e.file_name().to_string_lossy().into_owned(), e)))
+        .collect::<Result<_, _>>()
+        .map_err(read_err)?;
+    names.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, dirent) in names {
         let child_sub = join(sub, &name);
         let child_real = join(base, &child_sub);
-        let path = tree.root.join(&child_real);
-        let md =
-            std::fs::symlink_metadata(&path).map_err(io_err(format!("reading {child_real}")))?;
+        let path = dir.join(&name);
+        let md = dirent
+            .metadata()
+            .map_err(|e| io_err(format!("reading {child_real}"))(e))?;
         let ignored = tree.ignore.is_some_and(|ig| ig.matches(&child_real));
         let excluded = excludes.is_some_and(|ex| ex.matches(&child_sub));
         if md.is_dir() {

@@ -13,8 +13,8 @@ use super::schedule::get_or_build;
 use super::stage::{layer_step_with, StageState};
 use super::{keys, stage_file, Shared};
 use crate::context::{
-    content_hash, content_hashes, parse_chmod, parse_chown, resolve_sources, CopyOptions, Source,
-    SourceTree,
+    content_hashes_by_source, entries_hash, parse_chmod, parse_chown, resolve_sources, CopyOptions,
+    HashCache, Source, SourceTree,
 };
 use crate::error::{BuildError, Result};
 use crate::fetch;
@@ -133,6 +133,7 @@ fn prepare_and_copy(
     let mut hash_parts = vec![tree_part(
         &tree,
         src_tree.key.as_deref(),
+        sh.hash_cache,
         &sources,
         cp,
         &mut why,
@@ -211,11 +212,12 @@ fn plain_sources(cp: &Copy) -> Vec<String> {
 }
 
 /// The tree's part of the cache key: its known key (a stage's, an image's), else the
-/// content of every source file. Explains it in `why`: each file, or past
-/// [`MAX_EXPLAINED_FILES`] each source.
+/// content of every source file (the context's read through its digest cache). Explains it
+/// in `why`: each file, or past [`MAX_EXPLAINED_FILES`] each source.
 fn tree_part(
     tree: &SourceTree,
     known_key: Option<&str>,
+    cache: Option<&HashCache>,
     sources: &[Source],
     cp: &Copy,
     why: &mut Vec<String>,
@@ -223,20 +225,26 @@ fn tree_part(
     if let Some(k) = known_key {
         return Ok(k.to_string());
     }
-    let entries = content_hashes(tree, sources, &cp.excludes).map_err(invalid)?;
+    let groups = content_hashes_by_source(tree, sources, &cp.excludes, cache).map_err(invalid)?;
+    let count: usize = groups.iter().map(Vec::len).sum();
     let mut all = String::new();
-    for (path, digest) in &entries {
+    for (path, digest) in groups.iter().flatten() {
         all.push_str(path);
         all.push('\0');
         all.push_str(digest);
         all.push('\n');
     }
     // Name files in miss explanations, up to a point; past it, name the sources.
-    if entries.len() <= MAX_EXPLAINED_FILES {
-        why.extend(entries.iter().map(|(p, d)| format!("file {p}: {d}")));
+    if count <= MAX_EXPLAINED_FILES {
+        why.extend(
+            groups
+                .iter()
+                .flatten()
+                .map(|(p, d)| format!("file {p}: {d}")),
+        );
     } else {
-        for s in sources {
-            let h = content_hash(tree, std::slice::from_ref(s), &cp.excludes).map_err(invalid)?;
+        for (s, group) in sources.iter().zip(&groups) {
+            let h = entries_hash(group);
             why.push(format!("source {}: {h}", display_rel(&s.rel)));
         }
     }

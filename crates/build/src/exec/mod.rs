@@ -10,11 +10,12 @@ mod run_step;
 mod schedule;
 mod stage;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use berth_dockerfile::dockerignore::DockerIgnore;
 use berth_dockerfile::parser::parse;
 
+use crate::context::HashCache;
 use crate::error::{BuildError, Result};
 use crate::options::BuildOptions;
 use crate::plan::plan;
@@ -31,6 +32,10 @@ pub struct BuildInput<'a> {
     pub context: &'a Path,
     /// The context's ignore rules.
     pub ignore: Option<DockerIgnore>,
+    /// Where the context's file digests are kept between builds (a
+    /// [`crate::context::HashCache`]); `None` for a context that does not outlive the build
+    /// (an unpacked tar from stdin): every file is read.
+    pub hash_cache: Option<PathBuf>,
 }
 
 /// What a build produced.
@@ -50,6 +55,8 @@ pub(crate) struct Shared<'a> {
     pub progress: &'a Progress,
     pub context: &'a Path,
     pub ignore: Option<&'a DockerIgnore>,
+    /// The context's digest cache, if it is kept.
+    pub hash_cache: Option<&'a HashCache>,
     /// Global (meta) ARGs with their values.
     pub meta: Vec<(String, Option<String>)>,
     /// The time written into the image and layers (seconds, RFC 3339).
@@ -82,15 +89,44 @@ pub fn build(
         },
     })?;
     let plan = plan(&df, file)?;
-    let target = plan.target_index(opts.target.as_deref())?;
     let meta = args::meta_args(&plan, opts, file)?;
+    let hash_cache = input.hash_cache.as_deref().map(HashCache::load);
+    let result = build_plan(
+        &plan,
+        &input,
+        hash_cache.as_ref(),
+        opts,
+        runner,
+        progress,
+        meta,
+    );
+    // Kept whatever the build's outcome: what was hashed is known either way. A cache that
+    // cannot be written only costs the next build time.
+    if let Some(c) = &hash_cache {
+        let _ = c.save();
+    }
+    result
+}
+
+/// Runs a parsed plan: [`build`]'s part after parsing.
+fn build_plan(
+    plan: &crate::plan::Plan,
+    input: &BuildInput,
+    hash_cache: Option<&HashCache>,
+    opts: &BuildOptions,
+    runner: &dyn Runner,
+    progress: &Progress,
+    meta: Vec<(String, Option<String>)>,
+) -> Result<BuildResult> {
+    let target = plan.target_index(opts.target.as_deref())?;
     let shared = Shared {
-        plan: &plan,
+        plan,
         opts,
         runner,
         progress,
         context: input.context,
         ignore: input.ignore.as_ref(),
+        hash_cache,
         epoch: (0, String::new()),
         meta,
         results: schedule::Results::new(plan.stages.len()),

@@ -69,6 +69,7 @@ pub fn build(
         dockerfile: &df_bytes,
         context: &context,
         ignore,
+        hash_cache: Some(e.context_hash_cache(&context)),
     };
     let result = e
         .build(input, &opts, &progress)

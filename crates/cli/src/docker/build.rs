@@ -72,6 +72,7 @@ pub fn build(g: &Globals, a: BuildArgs) -> anyhow::Result<i32> {
         dockerfile: &dockerfile.bytes,
         context: &context.dir,
         ignore,
+        hash_cache: (!context.is_stdin()).then(|| e.context_hash_cache(&context.dir)),
     };
     let result = match e.build(input, &opts, &progress) {
         Ok(r) => r,

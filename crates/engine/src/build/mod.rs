@@ -49,18 +49,29 @@ impl Engine {
         result
     }
 
-    /// Removes every build cache entry and persistent cache mount (`builder prune -a`), and
-    /// the layers only the cache kept.
+    /// Where the file digests of the build context directory `context` are kept between
+    /// builds ([`BuildInput::hash_cache`]): named by its canonical path.
+    pub fn context_hash_cache(&self, context: &std::path::Path) -> std::path::PathBuf {
+        let canon = std::fs::canonicalize(context).unwrap_or_else(|_| context.to_path_buf());
+        self.paths.context_cache(&canon)
+    }
+
+    /// Removes every build cache entry, persistent cache mount and context digest cache
+    /// (`builder prune -a`), and the layers only the cache kept.
     pub fn prune_build_cache(&mut self) -> Result<u64> {
         let n = cache::clear(&self.db)?;
         self.collect_garbage()?;
-        let dir = self.paths.root.join("build-cache");
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(|e| Error::Io {
-                what: "remove",
-                path: dir,
-                source: e,
-            })?;
+        for dir in [
+            self.paths.root.join("build-cache"),
+            self.paths.context_caches(),
+        ] {
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir).map_err(|e| Error::Io {
+                    what: "remove",
+                    path: dir,
+                    source: e,
+                })?;
+            }
         }
         Ok(n)
     }

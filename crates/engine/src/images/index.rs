@@ -100,6 +100,22 @@ pub fn by_prefix(conn: &Connection, prefix: &str) -> Result<Vec<String>> {
 
 /// Records an image (if new) and points `names` at it, in one transaction.
 pub fn insert(conn: &mut Connection, row: &ImageRow, names: &[String]) -> Result<()> {
+    // Nothing to write when the image is there and every name points at it already (a
+    // rebuild that changed nothing): no write transaction, no WAL sync.
+    let present: Option<i64> = conn
+        .query_row("SELECT 1 FROM images WHERE id = ?1", [&row.id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if present.is_some() {
+        let mut same = true;
+        for n in names {
+            same &= by_tag(conn, n)?.as_deref() == Some(row.id.as_str());
+        }
+        if same {
+            return Ok(());
+        }
+    }
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.execute(
         "INSERT OR IGNORE INTO images(id, manifest, created, size, added) VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::set_mode;
-use crate::context::{content_hash, resolve_sources, SourceTree};
+use crate::context::{content_hash_cached, resolve_sources, SourceTree};
 use crate::error::{io_err, BuildError, Result};
 use crate::exec::copy_step::{source_tree, Tree, TreeGuard};
 use crate::exec::Shared;
@@ -47,7 +47,7 @@ pub(super) fn mount_key(sh: &Shared, stage: &Stage, m: &RunMount) -> Result<Stri
     };
     let src = m.source.clone().unwrap_or_else(|| "/".into());
     let sources = resolve_sources(&tree, std::slice::from_ref(&src)).map_err(invalid)?;
-    let hash = content_hash(&tree, &sources, &[]).map_err(invalid)?;
+    let hash = content_hash_cached(&tree, &sources, &[], sh.hash_cache).map_err(invalid)?;
     Ok(format!("{base} {hash}"))
 }
 

@@ -19,6 +19,13 @@ pub(super) struct BuildContext {
     stdin: Option<StdinContext>,
 }
 
+impl BuildContext {
+    /// Whether this is an unpacked tar from stdin (removed after the build).
+    pub fn is_stdin(&self) -> bool {
+        self.stdin.is_some()
+    }
+}
+
 /// The Dockerfile: its bytes, its name for the build, and its path when read from a file.
 pub(super) struct Dockerfile {
     pub bytes: Vec<u8>,
