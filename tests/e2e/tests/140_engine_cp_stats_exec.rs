@@ -470,5 +470,7 @@ fn cp_mounts_an_unmounted_rootfs_and_leaves_it_unmounted() {
     );
     assert_eq!(b.cmd(&["start", "-a", "u1"]).ok().out(), "while unmounted");
     // Finished: the monitor unmounts it (right after it records the exit).
-    assert!(berth_e2e::wait_until(Duration::from_secs(10), || !mounted(&rootfs)));
+    assert!(berth_e2e::wait_until(Duration::from_secs(10), || !mounted(
+        &rootfs
+    )));
 }

@@ -151,8 +151,10 @@ impl crate::engine::Engine {
             r,
             user: Some(user),
         };
-        self.mount_container_rootfs(r)?;
+        let mounted = self.mount_container_rootfs(r);
+        // Before the guard can go: its release takes the mutex again.
         drop(mutex);
+        mounted?;
         Ok(guard)
     }
 
