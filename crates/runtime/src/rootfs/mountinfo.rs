@@ -1,9 +1,9 @@
-//! Reading `/proc/self/mountinfo`: which mount holds a path (to make it private before
-//! `pivot_root`), where the cgroup hierarchies are, and which proc/sysfs mounts to hide with
-//! `--no-pivot`.
+//! Reading `/proc/self/mountinfo`: where the cgroup hierarchies are, and which proc/sysfs
+//! mounts to hide with `--no-pivot`. The kernel formats every mount of the namespace on each
+//! read, so the runtime reads it once per container (see `MountContext::host_mounts`).
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// One line of `/proc/self/mountinfo` (see proc(5)).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,7 @@ pub(crate) struct MountInfo {
 
 impl MountInfo {
     /// The mount is in a shared peer group.
+    #[cfg(test)]
     pub fn is_shared(&self) -> bool {
         self.optional.iter().any(|o| o.starts_with("shared:"))
     }
@@ -80,21 +81,10 @@ pub(crate) fn unescape(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The mount holding `path`: the entry with the longest mount point that is `path` or one of
-/// its ancestors (the last such entry when mounts are stacked).
-pub(crate) fn mount_of<'a>(mounts: &'a [MountInfo], path: &Path) -> Option<&'a MountInfo> {
-    mounts
-        .iter()
-        .filter(|m| path.starts_with(&m.mount_point))
-        .fold(None, |best: Option<&MountInfo>, m| match best {
-            Some(b) if b.mount_point.as_os_str().len() > m.mount_point.as_os_str().len() => Some(b),
-            _ => Some(m),
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     const SAMPLE: &str = "\
 22 27 0:21 / /proc rw,relatime - proc proc rw
@@ -117,25 +107,6 @@ bogus line
         assert_eq!(m[4].root, Path::new("/sub"));
         assert_eq!(m[4].optional, vec!["master:3", "shared:7"]);
         assert!(!m[0].is_shared());
-    }
-
-    #[test]
-    fn finds_holding_mount() {
-        let m = parse(SAMPLE);
-        assert_eq!(
-            mount_of(&m, Path::new("/tmp/x")).unwrap().mount_point,
-            Path::new("/")
-        );
-        assert_eq!(
-            mount_of(&m, Path::new("/tmp/a b/c")).unwrap().mount_point,
-            Path::new("/tmp/a b")
-        );
-        assert_eq!(mount_of(&m, Path::new("/proc")).unwrap().fs_type, "proc");
-        // A path component prefix is not a parent.
-        assert_eq!(
-            mount_of(&m, Path::new("/procfoo")).unwrap().mount_point,
-            Path::new("/")
-        );
     }
 
     #[test]
