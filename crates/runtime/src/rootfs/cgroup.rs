@@ -145,8 +145,8 @@ fn bind_entry(e: &Entry, source: PathBuf, dest: PathBuf) -> Entry {
 fn hierarchies(host_mounts: Option<&str>) -> io::Result<Vec<Hierarchy>> {
     let own = std::fs::read_to_string("/proc/self/cgroup")?;
     let table = match host_mounts {
-        Some(text) => mountinfo::parse(text),
-        None => mountinfo::read()?,
+        Some(text) => mountinfo::parse_types(text, &["cgroup", "cgroup2"]),
+        None => mountinfo::read_types(&["cgroup", "cgroup2"])?,
     };
     Ok(match_hierarchies(&table, &own))
 }

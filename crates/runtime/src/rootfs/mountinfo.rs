@@ -29,13 +29,39 @@ impl MountInfo {
 }
 
 /// Reads and parses the calling process's mount table.
+#[cfg(test)]
 pub(crate) fn read() -> io::Result<Vec<MountInfo>> {
     Ok(parse(&std::fs::read_to_string("/proc/self/mountinfo")?))
 }
 
+/// Reads the calling process's mount table, keeping only mounts of the filesystem `types`.
+pub(crate) fn read_types(types: &[&str]) -> io::Result<Vec<MountInfo>> {
+    Ok(parse_types(
+        &std::fs::read_to_string("/proc/self/mountinfo")?,
+        types,
+    ))
+}
+
 /// Parses mountinfo text, skipping malformed lines.
+#[cfg(test)]
 pub(crate) fn parse(text: &str) -> Vec<MountInfo> {
     text.lines().filter_map(parse_line).collect()
+}
+
+/// Parses the lines of mountinfo text whose filesystem type is one of `types`; the others
+/// cost no allocation (a host with many overlay mounts has a long table and few cgroup or
+/// proc mounts).
+pub(crate) fn parse_types(text: &str, types: &[&str]) -> Vec<MountInfo> {
+    text.lines()
+        .filter(|l| fs_type_of(l).is_some_and(|t| types.contains(&t)))
+        .filter_map(parse_line)
+        .collect()
+}
+
+/// The filesystem type of a mountinfo line, the field after the ` - ` separator (paths
+/// escape their spaces, so the separator cannot occur before it).
+pub(crate) fn fs_type_of(line: &str) -> Option<&str> {
+    line.split_once(" - ")?.1.split(' ').next()
 }
 
 fn parse_line(line: &str) -> Option<MountInfo> {
@@ -107,6 +133,16 @@ bogus line
         assert_eq!(m[4].root, Path::new("/sub"));
         assert_eq!(m[4].optional, vec!["master:3", "shared:7"]);
         assert!(!m[0].is_shared());
+    }
+
+    #[test]
+    fn parses_only_wanted_types() {
+        let m = parse_types(SAMPLE, &["cgroup", "proc"]);
+        let types: Vec<_> = m.iter().map(|m| m.fs_type.as_str()).collect();
+        assert_eq!(types, vec!["proc", "cgroup"]);
+        assert_eq!(m[1].mount_point, Path::new("/sys/fs/cgroup/cpu,cpuacct"));
+        assert_eq!(fs_type_of("bogus line"), None);
+        assert_eq!(fs_type_of(SAMPLE.lines().nth(1).unwrap()), Some("ext4"));
     }
 
     #[test]
