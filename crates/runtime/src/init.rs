@@ -54,6 +54,10 @@ pub struct InitContext<'a> {
     /// [`crate::state::INIT_ERROR`], open for writing: where a failure goes once the runtime
     /// that created the container is gone.
     pub error_file: Option<OwnedFd>,
+    /// The runtime's `/proc/self/mountinfo` text, read once before the clone, when the
+    /// container's mount namespace will be a copy of the runtime's (none is joined): the
+    /// rootfs setup uses it instead of reading the table again.
+    pub host_mounts: Option<String>,
 }
 
 /// Runs the init; never returns. Errors go to the parent, then the process exits with 1.
@@ -105,6 +109,7 @@ fn setup_and_exec(ctx: &InitContext<'_>) -> Result<Never> {
         let mctx = MountContext {
             in_user_namespace: crate::spec::has_namespace(spec, LinuxNamespaceType::User),
             in_cgroup_namespace: crate::spec::has_namespace(spec, LinuxNamespaceType::Cgroup),
+            host_mounts: ctx.host_mounts.as_deref(),
         };
         rootfs::mount_all(spec, &ctx.rootfs, mctx)?;
     }

@@ -77,6 +77,11 @@ impl Layout {
         let mut layout = Layout::default();
         let mut seen: Vec<String> = Vec::new();
         for line in mountinfo.lines() {
+            // Most lines are not cgroup mounts: skip them before parsing (and allocating).
+            let fstype = crate::rootfs::mountinfo::fs_type_of(line);
+            if !matches!(fstype, Some("cgroup" | "cgroup2")) {
+                continue;
+            }
             let Some(m) = parse_line(line) else { continue };
             match m.fstype {
                 "cgroup2" if layout.unified.is_none() => {

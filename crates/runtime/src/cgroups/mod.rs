@@ -96,10 +96,20 @@ impl CgroupManager {
     pub fn new(cgroups_path: Option<&str>, container_id: &str) -> Result<Self> {
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
             .ctx(|| "read /proc/self/mountinfo".into())?;
+        Self::with_mountinfo(&mountinfo, cgroups_path, container_id)
+    }
+
+    /// Like [`CgroupManager::new`] with the text of `/proc/self/mountinfo` already read (so a
+    /// caller that needs the mount table too reads it once).
+    pub fn with_mountinfo(
+        mountinfo: &str,
+        cgroups_path: Option<&str>,
+        container_id: &str,
+    ) -> Result<Self> {
         let own =
             std::fs::read_to_string("/proc/self/cgroup").ctx(|| "read /proc/self/cgroup".into())?;
         Self::resolve(
-            &mountinfo,
+            mountinfo,
             &own,
             Path::new("/"),
             cgroups_path,

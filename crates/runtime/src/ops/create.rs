@@ -159,7 +159,11 @@ fn build(
     let cgroups_path = linux
         .and_then(|l| l.cgroups_path().as_ref())
         .map(|p| p.to_string_lossy().into_owned());
-    let cgroup = CgroupManager::new(cgroups_path.as_deref(), &o.id)?;
+    // Read once: the cgroup layout comes from it, and the container's rootfs setup reuses it
+    // (its cost grows with the number of mounts on the host).
+    let host_mounts = std::fs::read_to_string("/proc/self/mountinfo")
+        .ctx(|| "read /proc/self/mountinfo".into())?;
+    let cgroup = CgroupManager::with_mountinfo(&host_mounts, cgroups_path.as_deref(), &o.id)?;
     let mut st = ContainerState {
         id: o.id.clone(),
         bundle: bundle.to_path_buf(),
@@ -204,6 +208,10 @@ fn build(
         namespaces::join_pid_for_children(p)?;
     }
     let joins = namespaces::open_joins(&plan)?;
+    let joins_mount = plan
+        .joins
+        .iter()
+        .any(|(t, _)| *t == oci_spec::runtime::LinuxNamespaceType::Mount);
     let (parent_end, child_end) = sync::pair()?;
     let parent_hooks = !hooks::of(spec, Kind::Prestart).is_empty()
         || !hooks::of(spec, Kind::CreateRuntime).is_empty();
@@ -228,6 +236,8 @@ fn build(
         preserve_fds: o.preserve_fds,
         parent_hooks,
         error_file: Some(error_file),
+        // The child's table is this one only when its mount namespace is a copy of ours.
+        host_mounts: (!joins_mount).then_some(host_mounts),
     };
     let pid = match berth_sys::clone3(clone_flags, cgroup_fd.as_ref().map(|f| f.as_fd()))
         .ctx(|| "clone the container process".into())?

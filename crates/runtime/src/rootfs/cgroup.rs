@@ -38,7 +38,7 @@ struct Hierarchy {
 }
 
 /// Mounts a spec entry of type `cgroup` or `cgroup2`.
-pub(crate) fn mount_cgroup(root: &Root, e: &Entry, ctx: MountContext) -> Result<()> {
+pub(crate) fn mount_cgroup(root: &Root, e: &Entry, ctx: MountContext<'_>) -> Result<()> {
     let unified = rustix::fs::statfs("/sys/fs/cgroup")
         .is_ok_and(|st| st.f_type as u64 == CGROUP2_SUPER_MAGIC);
     if e.fstype == "cgroup2" || unified {
@@ -48,7 +48,7 @@ pub(crate) fn mount_cgroup(root: &Root, e: &Entry, ctx: MountContext) -> Result<
     }
 }
 
-fn mount_v2(root: &Root, e: &Entry, ctx: MountContext) -> Result<()> {
+fn mount_v2(root: &Root, e: &Entry, ctx: MountContext<'_>) -> Result<()> {
     let direct = Entry {
         fstype: "cgroup2".into(),
         source: Some(e.source.clone().unwrap_or_else(|| "cgroup2".into())),
@@ -62,7 +62,7 @@ fn mount_v2(root: &Root, e: &Entry, ctx: MountContext) -> Result<()> {
         }
     }
     let what = || e.describe(root);
-    let v2 = hierarchies()
+    let v2 = hierarchies(ctx.host_mounts)
         .ctx(what)?
         .into_iter()
         .find(|h| h.fs_type == "cgroup2");
@@ -72,9 +72,9 @@ fn mount_v2(root: &Root, e: &Entry, ctx: MountContext) -> Result<()> {
     }
 }
 
-fn mount_v1(root: &Root, e: &Entry, ctx: MountContext) -> Result<()> {
+fn mount_v1(root: &Root, e: &Entry, ctx: MountContext<'_>) -> Result<()> {
     let what = || e.describe(root);
-    let hierarchies = hierarchies().ctx(what)?;
+    let hierarchies = hierarchies(ctx.host_mounts).ctx(what)?;
     let tmpfs = Entry {
         fstype: "tmpfs".into(),
         source: Some("tmpfs".into()),
@@ -140,10 +140,15 @@ fn bind_entry(e: &Entry, source: PathBuf, dest: PathBuf) -> Entry {
     }
 }
 
-/// The host's cgroup hierarchies (one per controller set) and our directory in each.
-fn hierarchies() -> io::Result<Vec<Hierarchy>> {
+/// The host's cgroup hierarchies (one per controller set) and our directory in each, from
+/// `host_mounts` (the runtime's mount table) when given, else from our own.
+fn hierarchies(host_mounts: Option<&str>) -> io::Result<Vec<Hierarchy>> {
     let own = std::fs::read_to_string("/proc/self/cgroup")?;
-    Ok(match_hierarchies(&mountinfo::read()?, &own))
+    let table = match host_mounts {
+        Some(text) => mountinfo::parse_types(text, &["cgroup", "cgroup2"]),
+        None => mountinfo::read_types(&["cgroup", "cgroup2"])?,
+    };
+    Ok(match_hierarchies(&table, &own))
 }
 
 fn match_hierarchies(mounts: &[mountinfo::MountInfo], proc_cgroup: &str) -> Vec<Hierarchy> {

@@ -30,12 +30,17 @@ use crate::error::{Error, IoContext, Result};
 
 /// Facts about the container that change how mounts are made.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct MountContext {
+pub struct MountContext<'a> {
     /// The container has its own user namespace: device nodes cannot be created with mknod
     /// and are bind-mounted from the host instead; some mount flags must be preserved.
     pub in_user_namespace: bool,
     /// The container has its own cgroup namespace (affects `cgroup` mounts).
     pub in_cgroup_namespace: bool,
+    /// The text of `/proc/self/mountinfo` as the runtime read it before the clone, when the
+    /// container's mount namespace is a fresh copy of the runtime's: `cgroup` mounts find the
+    /// host's hierarchies in it instead of reading the table again (a cost that grows with
+    /// every mount on the host). `None` reads the table when it is needed.
+    pub host_mounts: Option<&'a str>,
 }
 
 /// Step 1, before `createContainer` hooks: sets the propagation of `/` (the spec's
@@ -47,7 +52,7 @@ pub struct MountContext {
 /// Relative bind-mount sources are taken relative to the working directory, which the
 /// runtime sets to the bundle (see [`absolutize_sources`] to make them absolute beforehand).
 /// Device nodes are skipped when the spec bind-mounts `/dev` itself.
-pub fn mount_all(spec: &Spec, rootfs: &Path, ctx: MountContext) -> Result<()> {
+pub fn mount_all(spec: &Spec, rootfs: &Path, ctx: MountContext<'_>) -> Result<()> {
     let rootfs = canonical(rootfs)?;
     // Mount targets are named through /proc/self/fd: the runtime's namespace needs a /proc.
     if !Path::new("/proc/self/fd").is_dir() {
@@ -170,21 +175,14 @@ fn prepare_root(spec: &Spec, rootfs: &Path) -> Result<()> {
         flags = (flags & !libc::MS_UNBINDABLE) | libc::MS_PRIVATE;
     }
     mnt::set_propagation(Path::new("/"), flags).ctx(|| "set propagation of /".into())?;
-    let table = mountinfo::read().ctx(|| "read /proc/self/mountinfo".into())?;
-    let parent = mountinfo::mount_of(&table, rootfs);
-    let root = mountinfo::mount_of(&table, Path::new("/"));
-    for m in [parent, root]
-        .into_iter()
-        .flatten()
-        .filter(|m| m.is_shared())
-    {
-        mnt::set_propagation(&m.mount_point, libc::MS_PRIVATE).ctx(|| {
-            format!(
-                "make {} private (rootfs {})",
-                m.mount_point.display(),
-                rootfs.display()
-            )
-        })?;
+    // Only a shared propagation leaves shared mounts behind (slave and private make every
+    // mount non-shared): then make the mount holding the rootfs and `/` private. The holding
+    // mount is found by walking up from the rootfs, not by reading the mount table, whose
+    // cost grows with every mount on the host.
+    if flags & libc::MS_SHARED != 0 {
+        make_holder_private(rootfs)?;
+        mnt::set_propagation(Path::new("/"), libc::MS_PRIVATE)
+            .ctx(|| format!("make / private (rootfs {})", rootfs.display()))?;
     }
     mnt::mount(
         Some(rootfs),
@@ -194,6 +192,23 @@ fn prepare_root(spec: &Spec, rootfs: &Path) -> Result<()> {
         None,
     )
     .ctx(|| format!("bind-mount rootfs {} onto itself", rootfs.display()))
+}
+
+/// Makes the mount holding `path` private: the first of `path` and its ancestors that is a
+/// mount point (a propagation change on any other directory fails with `EINVAL`); with
+/// stacked mounts, the top one, the one path lookups reach.
+fn make_holder_private(path: &Path) -> Result<()> {
+    for dir in path.ancestors() {
+        match mnt::set_propagation(dir, libc::MS_PRIVATE) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => continue,
+            Err(e) => {
+                return Err(e)
+                    .ctx(|| format!("make {} private (rootfs {})", dir.display(), path.display()))
+            }
+        }
+    }
+    Ok(())
 }
 
 fn canonical(rootfs: &Path) -> Result<PathBuf> {

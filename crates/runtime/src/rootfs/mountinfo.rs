@@ -1,9 +1,9 @@
-//! Reading `/proc/self/mountinfo`: which mount holds a path (to make it private before
-//! `pivot_root`), where the cgroup hierarchies are, and which proc/sysfs mounts to hide with
-//! `--no-pivot`.
+//! Reading `/proc/self/mountinfo`: where the cgroup hierarchies are, and which proc/sysfs
+//! mounts to hide with `--no-pivot`. The kernel formats every mount of the namespace on each
+//! read, so the runtime reads it once per container (see `MountContext::host_mounts`).
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// One line of `/proc/self/mountinfo` (see proc(5)).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,19 +22,46 @@ pub(crate) struct MountInfo {
 
 impl MountInfo {
     /// The mount is in a shared peer group.
+    #[cfg(test)]
     pub fn is_shared(&self) -> bool {
         self.optional.iter().any(|o| o.starts_with("shared:"))
     }
 }
 
 /// Reads and parses the calling process's mount table.
+#[cfg(test)]
 pub(crate) fn read() -> io::Result<Vec<MountInfo>> {
     Ok(parse(&std::fs::read_to_string("/proc/self/mountinfo")?))
 }
 
+/// Reads the calling process's mount table, keeping only mounts of the filesystem `types`.
+pub(crate) fn read_types(types: &[&str]) -> io::Result<Vec<MountInfo>> {
+    Ok(parse_types(
+        &std::fs::read_to_string("/proc/self/mountinfo")?,
+        types,
+    ))
+}
+
 /// Parses mountinfo text, skipping malformed lines.
+#[cfg(test)]
 pub(crate) fn parse(text: &str) -> Vec<MountInfo> {
     text.lines().filter_map(parse_line).collect()
+}
+
+/// Parses the lines of mountinfo text whose filesystem type is one of `types`; the others
+/// cost no allocation (a host with many overlay mounts has a long table and few cgroup or
+/// proc mounts).
+pub(crate) fn parse_types(text: &str, types: &[&str]) -> Vec<MountInfo> {
+    text.lines()
+        .filter(|l| fs_type_of(l).is_some_and(|t| types.contains(&t)))
+        .filter_map(parse_line)
+        .collect()
+}
+
+/// The filesystem type of a mountinfo line, the field after the ` - ` separator (paths
+/// escape their spaces, so the separator cannot occur before it).
+pub(crate) fn fs_type_of(line: &str) -> Option<&str> {
+    line.split_once(" - ")?.1.split(' ').next()
 }
 
 fn parse_line(line: &str) -> Option<MountInfo> {
@@ -80,21 +107,10 @@ pub(crate) fn unescape(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The mount holding `path`: the entry with the longest mount point that is `path` or one of
-/// its ancestors (the last such entry when mounts are stacked).
-pub(crate) fn mount_of<'a>(mounts: &'a [MountInfo], path: &Path) -> Option<&'a MountInfo> {
-    mounts
-        .iter()
-        .filter(|m| path.starts_with(&m.mount_point))
-        .fold(None, |best: Option<&MountInfo>, m| match best {
-            Some(b) if b.mount_point.as_os_str().len() > m.mount_point.as_os_str().len() => Some(b),
-            _ => Some(m),
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     const SAMPLE: &str = "\
 22 27 0:21 / /proc rw,relatime - proc proc rw
@@ -120,22 +136,13 @@ bogus line
     }
 
     #[test]
-    fn finds_holding_mount() {
-        let m = parse(SAMPLE);
-        assert_eq!(
-            mount_of(&m, Path::new("/tmp/x")).unwrap().mount_point,
-            Path::new("/")
-        );
-        assert_eq!(
-            mount_of(&m, Path::new("/tmp/a b/c")).unwrap().mount_point,
-            Path::new("/tmp/a b")
-        );
-        assert_eq!(mount_of(&m, Path::new("/proc")).unwrap().fs_type, "proc");
-        // A path component prefix is not a parent.
-        assert_eq!(
-            mount_of(&m, Path::new("/procfoo")).unwrap().mount_point,
-            Path::new("/")
-        );
+    fn parses_only_wanted_types() {
+        let m = parse_types(SAMPLE, &["cgroup", "proc"]);
+        let types: Vec<_> = m.iter().map(|m| m.fs_type.as_str()).collect();
+        assert_eq!(types, vec!["proc", "cgroup"]);
+        assert_eq!(m[1].mount_point, Path::new("/sys/fs/cgroup/cpu,cpuacct"));
+        assert_eq!(fs_type_of("bogus line"), None);
+        assert_eq!(fs_type_of(SAMPLE.lines().nth(1).unwrap()), Some("ext4"));
     }
 
     #[test]

@@ -90,7 +90,7 @@ pub(crate) fn is_dev(dest: &Path) -> bool {
 }
 
 /// Mounts one entry (dispatching on its kind).
-pub(crate) fn mount_entry(root: &Root, e: &Entry, ctx: MountContext) -> Result<()> {
+pub(crate) fn mount_entry(root: &Root, e: &Entry, ctx: MountContext<'_>) -> Result<()> {
     if e.opts.idmap {
         return Err(Error::Io {
             what: e.describe(root),

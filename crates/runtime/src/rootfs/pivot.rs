@@ -44,7 +44,8 @@ pub(crate) fn move_root(rootfs: &Path) -> Result<()> {
 /// sysfs mount only where a full one is visible: unmount (or cover with an empty tmpfs) every
 /// full proc and sysfs mount outside the rootfs, so the container cannot mount its own.
 fn hide_host_pseudo_fs(rootfs: &Path) -> Result<()> {
-    let mounts = mountinfo::read().ctx(|| "read /proc/self/mountinfo".into())?;
+    let mounts =
+        mountinfo::read_types(&["proc", "sysfs"]).ctx(|| "read /proc/self/mountinfo".into())?;
     for m in mounts.iter().filter(|m| {
         m.root == Path::new("/")
             && (m.fs_type == "proc" || m.fs_type == "sysfs")
