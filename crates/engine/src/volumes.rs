@@ -81,10 +81,18 @@ impl Engine {
 
     /// Names of containers mounting a volume.
     pub fn volume_users(&self, name: &str) -> Result<Vec<String>> {
-        Ok(crate::containers::record::list(&self.db)?
+        Ok(crate::containers::brief::list(&self.db)?
             .into_iter()
             .filter(|c| c.mounts.iter().any(|m| m.name.as_deref() == Some(name)))
             .map(|c| c.name)
+            .collect())
+    }
+
+    /// Names of the volumes some container mounts.
+    pub fn mounted_volumes(&self) -> Result<std::collections::HashSet<String>> {
+        Ok(crate::containers::brief::list(&self.db)?
+            .into_iter()
+            .flat_map(|c| c.mounts.into_iter().filter_map(|m| m.name))
             .collect())
     }
 

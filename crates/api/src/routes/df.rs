@@ -33,16 +33,20 @@ fn df(ctx: &Ctx) -> ApiResult<Reply> {
             v
         })
         .collect();
+    let image_sizes: std::collections::HashMap<&str, u64> = du
+        .images
+        .iter()
+        .map(|i| (i.row.id.as_str(), i.size))
+        .collect();
     let containers: Vec<Value> = du
         .containers
         .iter()
         .map(|c| {
             let mut v = crate::routes::containers::list::summary(&c.record, &c.state);
-            let image_size = du
-                .images
-                .iter()
-                .find(|i| i.row.id == c.record.image_id)
-                .map_or(0, |i| i.size);
+            let image_size = image_sizes
+                .get(c.record.image_id.as_str())
+                .copied()
+                .unwrap_or(0);
             v["SizeRw"] = json!(c.size);
             v["SizeRootFs"] = json!(c.size + image_size);
             v

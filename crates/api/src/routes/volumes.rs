@@ -34,6 +34,11 @@ fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     let dangling = f.one_bool("dangling")?;
     let e = ctx.engine()?;
     let mut out = Vec::new();
+    // What containers mount, read once for `dangling` rather than once per volume.
+    let used = match dangling {
+        Some(_) => e.mounted_volumes()?,
+        None => Default::default(),
+    };
     for v in e.volumes()? {
         let names = f.get("name");
         let drivers = f.get("driver");
@@ -44,7 +49,7 @@ fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
             continue;
         }
         if let Some(d) = dangling {
-            if e.volume_users(&v.name)?.is_empty() != d {
+            if used.contains(&v.name) == d {
                 continue;
             }
         }

@@ -221,7 +221,7 @@ pub(crate) fn status_text(s: &State) -> String {
 }
 
 fn ps(e: &Engine, a: PsArgs) -> anyhow::Result<i32> {
-    let mut list = e.containers()?;
+    let mut list = e.container_briefs()?;
     if !a.all && !a.latest && a.last.is_none() {
         list.retain(|(_, s)| s.is_running() || s.status == "restarting");
     }

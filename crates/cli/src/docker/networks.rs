@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::bail;
+use berth_engine::containers::{brief, ContainerBrief};
 use berth_engine::network::{NetworkCreate, NetworkRecord};
 use berth_engine::Engine;
 use serde_json::{json, Value};
@@ -11,10 +12,11 @@ use super::args::*;
 use super::{engine, output};
 use crate::format::headers::NETWORKS;
 
-/// Docker's `network inspect` object.
-fn inspect_json(e: &Engine, n: &NetworkRecord) -> anyhow::Result<Value> {
+/// Docker's `network inspect` object, with its containers among `ctrs` (the records'
+/// listing fields, read once per command: `brief::list`).
+fn inspect_json(n: &NetworkRecord, ctrs: &[ContainerBrief]) -> Value {
     let mut containers = serde_json::Map::new();
-    for (r, _) in e.containers()? {
+    for r in ctrs {
         let Some(a) = r.attachments().find(|a| a.network == n.name) else {
             continue;
         };
@@ -23,7 +25,7 @@ fn inspect_json(e: &Engine, n: &NetworkRecord) -> anyhow::Result<Value> {
             json!({"Name": r.name, "EndpointID": "", "MacAddress": a.mac, "IPv4Address": format!("{}/{}", a.ip, a.prefix), "IPv6Address": ""}),
         );
     }
-    Ok(json!({
+    json!({
         "Name": n.name,
         "Id": n.id,
         "Created": n.created,
@@ -39,7 +41,7 @@ fn inspect_json(e: &Engine, n: &NetworkRecord) -> anyhow::Result<Value> {
         "Containers": containers,
         "Options": {"com.docker.network.bridge.name": n.bridge},
         "Labels": n.labels,
-    }))
+    })
 }
 
 /// Docker's `network inspect` object for a predefined network (`host`, `none`).
@@ -105,12 +107,12 @@ fn create(e: &Engine, a: &NetworkCreateArgs) -> anyhow::Result<i32> {
 
 /// `network ls`: berth's networks and the predefined ones, filtered, by name.
 fn ls(e: &Engine, a: &NetworkLsArgs) -> anyhow::Result<i32> {
+    // The rows show no containers: none are read.
     let mut all: Vec<(Value, bool)> = e
         .networks()?
         .iter()
-        .map(|n| (inspect_json(e, n), n.name != "bridge"))
-        .map(|(v, custom)| v.map(|v| (v, custom)))
-        .collect::<anyhow::Result<_>>()?;
+        .map(|n| (inspect_json(n, &[]), n.name != "bridge"))
+        .collect();
     for p in berth_engine::network::manage::PREDEFINED {
         all.push((predefined_json(p), false));
     }
@@ -193,14 +195,15 @@ impl LsRow {
 
 /// `network inspect`.
 fn inspect(e: &Engine, a: &NetworkInspectArgs) -> anyhow::Result<i32> {
+    let ctrs = brief::list(&e.db)?;
     output::inspect_each(a.format.as_deref(), &a.names, |n| {
         if berth_engine::network::manage::PREDEFINED.contains(&n) {
-            return Ok(predefined_json(n));
+            return Ok::<_, anyhow::Error>(predefined_json(n));
         }
         let rec = e
             .network(n)
             .map_err(|_| anyhow::anyhow!("network {n} not found"))?;
-        inspect_json(e, &rec)
+        Ok(inspect_json(&rec, &ctrs))
     })
 }
 

@@ -60,12 +60,20 @@ fn create(e: &Engine, a: VolumeCreateArgs) -> anyhow::Result<i32> {
 /// `volume ls`, filtered by `dangling`, `name` and `label`.
 fn ls(e: &Engine, a: &VolumeLsArgs) -> anyhow::Result<i32> {
     let mut rows = Vec::new();
+    // Volumes some container mounts, read once (for `dangling`) rather than per volume.
+    let mut used: Option<std::collections::HashSet<String>> = None;
     for v in e.volumes()? {
         let mut keep = true;
         for f in &a.filter {
             let (k, val) = f.split_once('=').unwrap_or((f, ""));
             keep &= match k {
-                "dangling" => (val == "true") == e.volume_users(&v.name)?.is_empty(),
+                "dangling" => {
+                    let used = match &mut used {
+                        Some(u) => u,
+                        None => used.insert(e.mounted_volumes()?),
+                    };
+                    (val == "true") != used.contains(&v.name)
+                }
                 "name" => v.name.contains(val),
                 "label" => match val.split_once('=') {
                     Some((lk, lv)) => v.labels.get(lk).map(String::as_str) == Some(lv),

@@ -1,5 +1,6 @@
 //! Containers: create, start, stop, remove, inspect, exec; their records and live state.
 
+pub mod brief;
 pub mod checkpoint;
 pub mod copy;
 pub mod create;
@@ -14,5 +15,6 @@ pub mod state;
 pub mod stats;
 pub mod view;
 
+pub use brief::ContainerBrief;
 pub use record::ContainerRecord;
 pub use state::State;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use berth_monitor::status::{read_status, HealthState};
+use berth_monitor::status::{read_status, HealthState, Status, STATUS_FILE};
 use berth_runtime::state::{self as rt_state, Status as RtStatus};
 
 use crate::containers::record::ContainerRecord;
@@ -75,7 +75,80 @@ impl Engine {
 
 /// The live state of the container in `ctr_dir` whose runtime state is under `runtime_root`.
 pub fn state_of(ctr_dir: &Path, runtime_root: &Path, id: &str) -> State {
-    let st = match read_status(ctr_dir) {
+    state_from(
+        read_status(ctr_dir).map_err(|e| e.to_string()),
+        runtime_root,
+        id,
+    )
+}
+
+/// Reads the status files of many containers (a listing): the containers directory is
+/// opened once and each file is opened relative to it, so each read resolves two path
+/// components rather than the whole path, and a missing file (a container never started)
+/// costs one failed open.
+pub struct StatusReader {
+    dir: std::path::PathBuf,
+    fd: Option<std::os::fd::OwnedFd>,
+}
+
+impl StatusReader {
+    /// A reader for the container directories under `containers_dir`.
+    pub fn new(containers_dir: &Path) -> StatusReader {
+        use rustix::fs::{open, Mode, OFlags};
+        let fd = open(
+            containers_dir,
+            OFlags::DIRECTORY | OFlags::PATH | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ok();
+        StatusReader {
+            dir: containers_dir.to_path_buf(),
+            fd,
+        }
+    }
+
+    /// Container `id`'s status file, as `read_status` reads it (None when there is none).
+    fn read(&self, id: &str) -> std::result::Result<Option<Status>, String> {
+        use rustix::fs::{openat, Mode, OFlags};
+        use std::io::Read;
+        let Some(fd) = &self.fd else {
+            return read_status(&self.dir.join(id)).map_err(|e| e.to_string());
+        };
+        let path = || self.dir.join(id).join(STATUS_FILE);
+        let rel = format!("{id}/{STATUS_FILE}");
+        let file = match openat(
+            fd,
+            rel.as_str(),
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(f) => f,
+            Err(rustix::io::Errno::NOENT) => return Ok(None),
+            Err(e) => return Err(format!("read {}: {e}", path().display())),
+        };
+        let mut text = Vec::with_capacity(512);
+        std::fs::File::from(file)
+            .read_to_end(&mut text)
+            .map_err(|e| format!("read {}: {e}", path().display()))?;
+        serde_json::from_slice(&text)
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", path().display()))
+    }
+
+    /// The live state of container `id` whose runtime state is under `runtime_root` (the
+    /// same as `state_of`).
+    pub fn state(&self, runtime_root: &Path, id: &str) -> State {
+        state_from(self.read(id), runtime_root, id)
+    }
+}
+
+/// The live state from a container's status file as read (`Err` says why it could not be).
+fn state_from(
+    status: std::result::Result<Option<Status>, String>,
+    runtime_root: &Path,
+    id: &str,
+) -> State {
+    let st = match status {
         Ok(Some(s)) => s,
         Ok(None) => {
             return State {
@@ -86,7 +159,7 @@ pub fn state_of(ctr_dir: &Path, runtime_root: &Path, id: &str) -> State {
         Err(e) => {
             return State {
                 status: "dead".into(),
-                error: e.to_string(),
+                error: e,
                 ..Default::default()
             }
         }
@@ -152,4 +225,71 @@ pub fn wait_pid_exit(pid: i32, limit: std::time::Duration) -> bool {
     let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
     let timeout = PollTimeout::try_from(limit).unwrap_or(PollTimeout::MAX);
     matches!(poll(&mut fds, timeout), Ok(n) if n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a state shows, for comparing the two readers.
+    fn shown(s: &State) -> (String, i32, i32, String, String) {
+        (
+            s.status.clone(),
+            s.pid,
+            s.exit_code,
+            s.finished_at.clone(),
+            s.error.clone(),
+        )
+    }
+
+    #[test]
+    fn status_reader_agrees_with_state_of() {
+        let root = tempfile::tempdir().unwrap();
+        let ctrs = root.path().join("containers");
+        let runtime = root.path().join("runtime");
+        let exited = berth_monitor::status::Status {
+            status: "exited".into(),
+            exit_code: 3,
+            finished_at: "2026-01-01T00:00:00Z".into(),
+            ..Default::default()
+        };
+        for (id, file) in [
+            ("never-started", None),
+            ("exited", Some(serde_json::to_string(&exited).unwrap())),
+            ("corrupt", Some("{not json".to_string())),
+            // The monitor (pid 0: none) is gone: exited, with the reason.
+            (
+                "orphan",
+                Some(r#"{"status":"created","pid":0,"monitor_pid":0}"#.to_string()),
+            ),
+        ] {
+            let dir = ctrs.join(id);
+            std::fs::create_dir_all(&dir).unwrap();
+            if let Some(f) = file {
+                std::fs::write(dir.join(STATUS_FILE), f).unwrap();
+            }
+        }
+        let reader = StatusReader::new(&ctrs);
+        let want = [
+            ("never-started", "created"),
+            ("exited", "exited"),
+            ("corrupt", "dead"),
+            ("orphan", "exited"),
+            ("no-dir", "created"),
+        ];
+        for (id, status) in want {
+            let a = reader.state(&runtime, id);
+            let b = state_of(&ctrs.join(id), &runtime, id);
+            assert_eq!(shown(&a), shown(&b), "{id}");
+            assert_eq!(a.status, status, "{id}");
+        }
+        assert_eq!(reader.state(&runtime, "exited").exit_code, 3);
+        assert!(reader
+            .state(&runtime, "corrupt")
+            .error
+            .contains("status.json"));
+        // Without the containers directory it falls back to whole paths.
+        let missing = StatusReader::new(&root.path().join("nowhere"));
+        assert_eq!(missing.state(&runtime, "x").status, "created");
+    }
 }

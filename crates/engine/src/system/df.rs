@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use berth_store::Digest;
 
-use crate::containers::record::ContainerRecord;
+use crate::containers::brief::ContainerBrief;
 use crate::containers::state::State;
 use crate::engine::Engine;
 use crate::error::Result;
@@ -28,8 +28,8 @@ pub struct ImageUsage {
 /// One container's usage.
 #[derive(Debug, Clone)]
 pub struct ContainerUsage {
-    /// Its record.
-    pub record: ContainerRecord,
+    /// Its record's listing fields.
+    pub record: ContainerBrief,
     /// Its live state.
     pub state: State,
     /// Bytes in its writable layer.
@@ -140,7 +140,7 @@ impl Engine {
     /// Measures disk usage (walks every container's writable layer and every volume).
     pub fn disk_usage(&self) -> Result<DiskUsage> {
         let containers: Vec<ContainerUsage> = self
-            .containers()?
+            .container_briefs()?
             .into_iter()
             .map(|(record, state)| {
                 let size = dir_size(&self.paths.container(&record.id).join("upper"));
@@ -155,6 +155,10 @@ impl Engine {
         let mut chain_size: HashMap<Digest, u64> = HashMap::new();
         let mut chain_users: HashMap<Digest, usize> = HashMap::new();
         let mut per_image = Vec::new();
+        let mut image_users: HashMap<&str, usize> = HashMap::new();
+        for c in &containers {
+            *image_users.entry(c.record.image_id.as_str()).or_default() += 1;
+        }
         for row in index::list(&self.db)? {
             let chains = self
                 .image_by_id(&row.id)
@@ -166,10 +170,7 @@ impl Engine {
                     .or_insert_with(|| layers.size(c).unwrap_or(0));
                 *chain_users.entry(c.clone()).or_default() += 1;
             }
-            let users = containers
-                .iter()
-                .filter(|c| c.record.image_id == row.id)
-                .count();
+            let users = image_users.get(row.id.as_str()).copied().unwrap_or(0);
             per_image.push((row, chains, users));
         }
         let mut in_use: HashSet<Digest> = HashSet::new();
@@ -205,17 +206,22 @@ impl Engine {
                 }
             })
             .collect();
+        // Containers per volume name, each container counted once per volume.
+        let mut volume_links: HashMap<&str, usize> = HashMap::new();
+        for c in &containers {
+            let names: HashSet<&str> = c
+                .record
+                .mounts
+                .iter()
+                .filter_map(|m| m.name.as_deref())
+                .collect();
+            for n in names {
+                *volume_links.entry(n).or_default() += 1;
+            }
+        }
         let mut volumes = Vec::new();
         for v in self.volumes()? {
-            let links = containers
-                .iter()
-                .filter(|c| {
-                    c.record
-                        .mounts
-                        .iter()
-                        .any(|m| m.name.as_deref() == Some(v.name.as_str()))
-                })
-                .count();
+            let links = volume_links.get(v.name.as_str()).copied().unwrap_or(0);
             volumes.push(VolumeUsage {
                 size: dir_size(&self.volume_path(&v.name)),
                 name: v.name,

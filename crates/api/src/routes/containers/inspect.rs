@@ -19,7 +19,7 @@ pub fn inspect(ctx: &Ctx, req: &mut Request, id: &str) -> ApiResult<Reply> {
         .as_object()
         .is_none_or(|m| m.is_empty())
     {
-        v["NetworkSettings"]["Networks"] = networks(&r);
+        v["NetworkSettings"]["Networks"] = networks(r.attachments(), &r.network_mode);
     }
     if req.query.bool("size") {
         let rw = dir_size(&e.paths.container(&r.id).join("upper"));

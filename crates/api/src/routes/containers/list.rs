@@ -1,6 +1,6 @@
 //! `GET /containers/json`: the containers in dockerd's list shape, with its filters.
 
-use berth_engine::containers::{ContainerRecord, State};
+use berth_engine::containers::{ContainerBrief, State};
 use berth_engine::Engine;
 use serde_json::{json, Value};
 
@@ -48,7 +48,7 @@ pub fn list(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let limit = req.query.int("limit")?.unwrap_or(-1);
     let size = req.query.bool("size");
     let e = ctx.engine()?;
-    let mut list = e.containers()?;
+    let mut list = e.container_briefs()?;
     // `before`/`since`: a window of the list (newest first) around the named containers.
     for (key, older) in [("before", true), ("since", false)] {
         for v in filters.get(key) {
@@ -173,7 +173,7 @@ impl<'a> Matcher<'a> {
 
     /// Every filter key matches (values of one key are alternatives, except `label`'s,
     /// which must all match, as in dockerd).
-    fn matches(&self, r: &ContainerRecord, s: &State) -> bool {
+    fn matches(&self, r: &ContainerBrief, s: &State) -> bool {
         let any = |key: &str, test: &dyn Fn(&str) -> bool| {
             let vals = self.f.get(key);
             vals.is_empty() || vals.iter().any(|v| test(v))
@@ -219,7 +219,7 @@ impl<'a> Matcher<'a> {
             && any("isolation", &|v| matches!(v, "default" | "process"))
     }
 
-    fn ancestor_matches(&self, r: &ContainerRecord, v: &str) -> bool {
+    fn ancestor_matches(&self, r: &ContainerBrief, v: &str) -> bool {
         let plain = v.strip_prefix("sha256:").unwrap_or(v);
         r.image == v
             || (!v.contains(':') && !v.contains('@') && r.image == format!("{v}:latest"))
@@ -262,7 +262,7 @@ fn label_matches(labels: &Value, v: &str) -> bool {
 }
 
 /// `network=` by name, ID (prefix) or mode (`host`, `none`).
-fn network_matches(r: &ContainerRecord, v: &str) -> bool {
+fn network_matches(r: &ContainerBrief, v: &str) -> bool {
     r.network_mode == v
         || r.attachments()
             .any(|a| a.network == v || (v.len() >= 4 && a.network_id.starts_with(v)))

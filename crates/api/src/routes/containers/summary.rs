@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::time::SystemTime;
 
-use berth_engine::containers::{ContainerRecord, State};
+use berth_engine::containers::{ContainerBrief, State};
+use berth_engine::network::Attachment;
 use serde_json::{json, Value};
 
 use crate::routes::encode::unix_secs;
@@ -12,7 +13,7 @@ use crate::routes::status::status_text;
 
 /// One container in the list's shape (dockerd's `ContainerSummary`, also `system df`'s),
 /// without the sizes.
-pub(crate) fn summary(r: &ContainerRecord, s: &State) -> Value {
+pub(crate) fn summary(r: &ContainerBrief, s: &State) -> Value {
     let command = std::iter::once(r.path.as_str())
         .chain(r.args.iter().map(String::as_str))
         .collect::<Vec<_>>()
@@ -29,13 +30,13 @@ pub(crate) fn summary(r: &ContainerRecord, s: &State) -> Value {
         "State": s.status,
         "Status": status_text(s, SystemTime::now()),
         "HostConfig": {"NetworkMode": r.network_mode},
-        "NetworkSettings": {"Networks": networks(r)},
+        "NetworkSettings": {"Networks": networks(r.attachments(), &r.network_mode)},
         "Mounts": r.mounts.iter().map(mount_json).collect::<Vec<_>>(),
     })
 }
 
 /// `Ports`: published ports (while running), then exposed ones not published.
-fn ports(r: &ContainerRecord, s: &State) -> Vec<Value> {
+fn ports(r: &ContainerBrief, s: &State) -> Vec<Value> {
     let mut out = Vec::new();
     let mut published = Vec::new();
     if s.is_running() {
@@ -57,10 +58,10 @@ fn ports(r: &ContainerRecord, s: &State) -> Vec<Value> {
     out
 }
 
-/// `NetworkSettings.Networks`: each attachment (or the mode's pseudo-network).
-pub fn networks(r: &ContainerRecord) -> Value {
+/// `NetworkSettings.Networks`: each attachment (or the network mode's pseudo-network).
+pub fn networks<'a>(attachments: impl Iterator<Item = &'a Attachment>, mode: &str) -> Value {
     let mut nets = serde_json::Map::new();
-    for a in r.attachments() {
+    for a in attachments {
         nets.insert(
             a.network.clone(),
             json!({
@@ -80,9 +81,9 @@ pub fn networks(r: &ContainerRecord) -> Value {
             }),
         );
     }
-    if nets.is_empty() && matches!(r.network_mode.as_str(), "host" | "none") {
+    if nets.is_empty() && matches!(mode, "host" | "none") {
         nets.insert(
-            r.network_mode.clone(),
+            mode.to_string(),
             json!({"IPAMConfig": null, "Links": null, "Aliases": null, "NetworkID": "",
                    "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0,
                    "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
@@ -130,7 +131,7 @@ pub fn dir_size(dir: &Path) -> u64 {
 }
 
 /// The container's exposed ports (`Config.ExposedPorts` and published ones).
-pub(super) fn exposed(r: &ContainerRecord) -> Vec<(u16, String)> {
+pub(super) fn exposed(r: &ContainerBrief) -> Vec<(u16, String)> {
     let mut out: Vec<(u16, String)> = r.config["ExposedPorts"]
         .as_object()
         .map(|m| {

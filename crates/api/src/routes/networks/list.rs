@@ -18,8 +18,9 @@ pub(super) fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     let keep = ListFilter::parse(&f)?;
     let e = ctx.engine()?;
     let mut out = Vec::new();
+    let ctrs = berth_engine::containers::brief::list(&e.db)?;
     for n in e.networks()? {
-        let v = network_json(&e, &n)?;
+        let v = network_json(&n, &ctrs)?;
         let builtin = n.name == "bridge";
         let empty = v["Containers"].as_object().is_none_or(|m| m.is_empty());
         if keep.matches(&v, builtin, empty) {

@@ -1,6 +1,7 @@
 //! Network routes: list, inspect, create, remove, connect, disconnect and prune, in
 //! dockerd's shapes, on the engine's bridge networks plus the predefined `host` and `none`.
 
+use berth_engine::containers::{brief, ContainerBrief};
 use berth_engine::network::manage::{predefined_id, PREDEFINED};
 use berth_engine::network::NetworkRecord;
 use berth_engine::Engine;
@@ -59,10 +60,11 @@ fn find(e: &Engine, what: &str) -> ApiResult<Found> {
     }
 }
 
-/// dockerd's network object for a bridge network.
-fn network_json(e: &Engine, n: &NetworkRecord) -> ApiResult<Value> {
+/// dockerd's network object for a bridge network, with its containers among `ctrs` (the
+/// records' listing fields, read once per request: `brief::list`).
+fn network_json(n: &NetworkRecord, ctrs: &[ContainerBrief]) -> ApiResult<Value> {
     let mut containers = serde_json::Map::new();
-    for (r, _) in e.containers()? {
+    for r in ctrs {
         let Some(a) = r.attachments().find(|a| a.network == n.name) else {
             continue;
         };
@@ -140,7 +142,7 @@ fn inspect(ctx: &Ctx, id: &str) -> ApiResult<Reply> {
     let e = ctx.engine()?;
     match find(&e, id)? {
         Found::Predefined(p) => Reply::ok(predefined_json(p)),
-        Found::Record(n) => Reply::ok(network_json(&e, &n)?),
+        Found::Record(n) => Reply::ok(network_json(&n, &brief::list(&e.db)?)?),
     }
 }
 
