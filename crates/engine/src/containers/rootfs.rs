@@ -50,23 +50,19 @@ pub fn mount_rootfs(ctr_dir: &Path, layers: &[PathBuf], skeletons: &Path) -> Res
     // Never empty: with no layers (FROM scratch) the skeleton has every mount point.
     let mut lowers = layers.to_vec();
     lowers.extend(crate::containers::skeleton::for_layers(skeletons, layers)?);
-    // overlayfs wants the top layer first.
-    let lower = lowers
-        .iter()
-        .rev()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(":");
-    let opts = format!(
-        "lowerdir={lower},upperdir={},workdir={}",
+    let mut opts = format!(
+        "{},upperdir={},workdir={}",
+        lowerdir_option(&lowers)?,
         d.upper.display(),
         d.work.display()
     );
-    if opts.len() > 4000 {
-        return Err(Error::Invalid(format!(
-            "image has too many layers ({}) for one overlay mount",
-            lowers.len()
-        )));
+    if ctr_dir.join(VOLATILE_MARKER).exists() {
+        // A volatile overlay leaves work/work/incompat/volatile behind and refuses the next
+        // mount while it is there (its upper may have lost writes in a crash); a `--rm`
+        // container's upper is thrown away anyway, so a remount (a `cp` racing the removal)
+        // may go on.
+        let _ = fs::remove_dir_all(d.work.join("work/incompat"));
+        opts.push_str(",volatile");
     }
     mount(
         Some("overlay"),
@@ -77,6 +73,25 @@ pub fn mount_rootfs(ctr_dir: &Path, layers: &[PathBuf], skeletons: &Path) -> Res
     )
     .map_err(|e| io_err("mount overlay on", &d.merged)(e.into()))?;
     Ok(d.merged)
+}
+
+/// overlayfs's `lowerdir=` option for `lowers` (bottom first; overlayfs wants the top layer
+/// first), refused when the mount options would pass the kernel's page-size limit.
+fn lowerdir_option(lowers: &[PathBuf]) -> Result<String> {
+    let lower = lowers
+        .iter()
+        .rev()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(":");
+    // Room is left for upperdir/workdir/volatile next to it.
+    if lower.len() > 3600 {
+        return Err(Error::Invalid(format!(
+            "image has too many layers ({}) for one overlay mount",
+            lowers.len()
+        )));
+    }
+    Ok(format!("lowerdir={lower}"))
 }
 
 /// Mounts the image's layers alone, read-only (no upper: its unmount syncs nothing), at the
@@ -98,19 +113,7 @@ pub fn mount_image_view(
     if let [only] = lowers.as_slice() {
         return Ok((only.clone(), false));
     }
-    let lower = lowers
-        .iter()
-        .rev()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(":");
-    let opts = format!("lowerdir={lower}");
-    if opts.len() > 4000 {
-        return Err(Error::Invalid(format!(
-            "image has too many layers ({}) for one overlay mount",
-            lowers.len()
-        )));
-    }
+    let opts = lowerdir_option(&lowers)?;
     mount(
         Some("overlay"),
         &d.merged,
