@@ -78,9 +78,9 @@ pub fn open(path: &Path) -> Result<Connection> {
     // so keep it short: checkpoint every 64 pages (256 KiB) instead of 1000 (4 MiB, which
     // cost ~950 reads per command).
     conn.pragma_update(None, "wal_autocheckpoint", 64)?;
-    // Read the database file through a shared mapping rather than a read into SQLite's page
+    // Read the database file through a shared mapping rather than a pread into SQLite's page
     // cache per page: listing 1,000 containers (4 MiB of records) otherwise costs 1,000
-    // preads and as many pages of cache allocated, twice the time of the mapped reads.
+    // preads and as many freshly allocated cache pages.
     conn.pragma_update(None, "mmap_size", 256i64 << 20)?;
     // Only create the schema when it is missing: DDL takes a write lock.
     let have: i64 = conn.query_row(

@@ -47,16 +47,19 @@ impl Engine {
         Ok(rows)
     }
 
-    /// One row per (image, tag) as `images` lists them; untagged images get `<none>`.
-    pub fn image_rows(&self) -> Result<Vec<(ImageRow, Option<Reference>)>> {
+    /// One row per (image, tag) as `images` lists them; untagged images get `<none>`. The
+    /// rows of one image share its index row (a copy per tag would copy every tag: quadratic
+    /// in an image's tags).
+    pub fn image_rows(&self) -> Result<Vec<(std::rc::Rc<ImageRow>, Option<Reference>)>> {
         let mut out = Vec::new();
         for img in index::list(&self.db)? {
+            let img = std::rc::Rc::new(img);
             if img.tags.is_empty() {
                 out.push((img, None));
                 continue;
             }
-            for t in img.tags.clone() {
-                out.push((img.clone(), Reference::parse(&t).ok()));
+            for t in &img.tags {
+                out.push((img.clone(), Reference::parse(t).ok()));
             }
         }
         Ok(out)
