@@ -261,27 +261,77 @@ fn ps(e: &Engine, a: PsArgs) -> anyhow::Result<i32> {
         }
         return Ok(0);
     }
+    let want = crate::format::FieldsWanted::of(a.format.as_deref(), PS.default_table);
     let rows: Vec<_> = list
         .iter()
         .map(|(r, s)| {
-            let cmd = std::iter::once(r.path.clone()).chain(r.args.iter().cloned()).collect::<Vec<_>>().join(" ");
-            let command = crate::format::command_column(&cmd, a.no_trunc);
-            let labels = r.config["Labels"].as_object().map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(",")).unwrap_or_default();
-            json!({
-                "ID": if a.no_trunc { r.id.clone() } else { r.short_id().to_string() },
-                "Image": r.image,
-                "Command": command,
-                "CreatedAt": r.created,
-                "RunningFor": output::since(Some(&r.created)),
-                "Status": status_text(s),
-                "State": s.status,
-                "Ports": if s.is_running() { r.net.as_ref().map(|n| n.ports.iter().map(|p| p.display()).collect::<Vec<_>>().join(", ")).unwrap_or_default() } else { String::new() },
-                "Names": r.name,
-                "Labels": labels,
-                "Mounts": r.mounts.iter().map(|m| m.name.clone().unwrap_or_else(|| m.source.clone())).collect::<Vec<_>>().join(","),
-                "Networks": r.net.as_ref().map(|n| n.network.clone()).unwrap_or_else(|| r.network_mode.clone()),
-                "Size": "0B",
-            })
+            let mut row = serde_json::Map::new();
+            let mut put = |k: &str, v: &dyn Fn() -> serde_json::Value| {
+                if want.wants(k) {
+                    let key = if k == "Label" { "Labels" } else { k };
+                    row.insert(key.to_string(), v());
+                }
+            };
+            put("ID", &|| {
+                json!(if a.no_trunc { &r.id } else { r.short_id() })
+            });
+            put("Image", &|| json!(r.image));
+            put("Command", &|| {
+                let cmd = std::iter::once(r.path.as_str())
+                    .chain(r.args.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                json!(crate::format::command_column(&cmd, a.no_trunc))
+            });
+            put("CreatedAt", &|| json!(r.created));
+            put("RunningFor", &|| json!(output::since(Some(&r.created))));
+            put("Status", &|| json!(status_text(s)));
+            put("State", &|| json!(s.status));
+            put("Ports", &|| {
+                json!(if s.is_running() {
+                    r.net
+                        .as_ref()
+                        .map(|n| {
+                            n.ports
+                                .iter()
+                                .map(|p| p.display())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        })
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                })
+            });
+            put("Names", &|| json!(r.name));
+            // `Label` covers `.Labels` and `.Label "key"`.
+            put("Label", &|| {
+                json!(r.config["Labels"]
+                    .as_object()
+                    .map(|m| m
+                        .iter()
+                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                        .collect::<Vec<_>>()
+                        .join(","))
+                    .unwrap_or_default())
+            });
+            put("Mounts", &|| {
+                json!(r
+                    .mounts
+                    .iter()
+                    .map(|m| m.name.clone().unwrap_or_else(|| m.source.clone()))
+                    .collect::<Vec<_>>()
+                    .join(","))
+            });
+            put("Networks", &|| {
+                json!(r
+                    .net
+                    .as_ref()
+                    .map(|n| n.network.clone())
+                    .unwrap_or_else(|| r.network_mode.clone()))
+            });
+            put("Size", &|| json!("0B"));
+            serde_json::Value::Object(row)
         })
         .collect();
     output::print_rows(a.format.as_deref(), PS.default_table, PS.headers, &rows)?;

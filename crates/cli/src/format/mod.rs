@@ -26,5 +26,5 @@ pub use human::{
     ago, bytes_size, command_column, container_status, ellipsis, human_duration, human_size,
     truncate_id, StatusInfo,
 };
-pub use table::{derive_header, render_rows};
+pub use table::{derive_header, render_rows, FieldsWanted};
 pub use timefmt::{format_rfc3339, parse_rfc3339, GO_ZERO_TIME};

@@ -6,6 +6,40 @@ use berth_gotemplate::FormatError;
 use berth_gotemplate::Template;
 use serde_json::{Map, Value};
 
+/// Which row fields a list format can show, so a listing computes only those (at 1,000
+/// containers, building every column of every row costs as much as reading them).
+pub struct FieldsWanted {
+    /// The template text, or `None` when every field may be shown (`json`, a bare `.`).
+    text: Option<String>,
+}
+
+impl FieldsWanted {
+    /// The fields `format` (as given to [`render_rows`]) refers to.
+    pub fn of(format: Option<&str>, default_table: &str) -> FieldsWanted {
+        let text = match format {
+            None | Some("") | Some("table") => default_table,
+            Some("json") => return FieldsWanted { text: None },
+            Some(f) => f,
+        };
+        // `.Field` is a field access; a dot followed by anything else (`{{json .}}`,
+        // `{{range .}}`, a dot in a string) may reach any field.
+        let bytes = text.as_bytes();
+        let bare_dot = bytes
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| b == b'.' && !bytes.get(i + 1).is_some_and(u8::is_ascii_uppercase));
+        FieldsWanted {
+            text: (!bare_dot).then(|| text.to_string()),
+        }
+    }
+
+    /// Whether the format may show field `name` (or a field whose name contains it:
+    /// `Label` covers `.Labels` and `.Label "key"`).
+    pub fn wants(&self, name: &str) -> bool {
+        self.text.as_ref().is_none_or(|t| t.contains(name))
+    }
+}
+
 /// Renders `rows` the way Docker's list commands (`ps`, `images`, ...) do.
 ///
 /// * `None`, `""` or `"table"`: `default_table` (a `table ...` template).
