@@ -220,6 +220,93 @@ pub(crate) fn status_text(s: &State) -> String {
     container_status(&info, std::time::SystemTime::now())
 }
 
+/// The fields of a `ps` row, as Docker names them for `--format`.
+const PS_FIELDS: &[&str] = &[
+    "Command",
+    "CreatedAt",
+    "ID",
+    "Image",
+    "Labels",
+    "Mounts",
+    "Names",
+    "Networks",
+    "Ports",
+    "RunningFor",
+    "Size",
+    "State",
+    "Status",
+];
+
+/// The columns of `ps`'s default table ([`PS`]'s `default_table`).
+const PS_DEFAULT_COLUMNS: &[&str] = &[
+    "ID",
+    "Image",
+    "Command",
+    "RunningFor",
+    "Status",
+    "Ports",
+    "Names",
+];
+
+/// One field of a `ps` row (see [`PS_FIELDS`]).
+fn ps_field(
+    field: &str,
+    r: &berth_engine::containers::ContainerBrief,
+    s: &State,
+    no_trunc: bool,
+) -> String {
+    match field {
+        "ID" if no_trunc => r.id.clone(),
+        "ID" => r.short_id().to_string(),
+        "Image" => r.image.clone(),
+        "Command" => {
+            let cmd = std::iter::once(r.path.as_str())
+                .chain(r.args.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" ");
+            crate::format::command_column(&cmd, no_trunc)
+        }
+        "CreatedAt" => r.created.clone(),
+        "RunningFor" => output::since(Some(&r.created)),
+        "Status" => status_text(s),
+        "State" => s.status.clone(),
+        "Ports" if s.is_running() => r
+            .net
+            .as_ref()
+            .map(|n| {
+                n.ports
+                    .iter()
+                    .map(|p| p.display())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default(),
+        "Names" => r.name.clone(),
+        "Labels" => r.config["Labels"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default(),
+        "Mounts" => r
+            .mounts
+            .iter()
+            .map(|m| m.name.clone().unwrap_or_else(|| m.source.clone()))
+            .collect::<Vec<_>>()
+            .join(","),
+        "Networks" => r
+            .net
+            .as_ref()
+            .map(|n| n.network.clone())
+            .unwrap_or_else(|| r.network_mode.clone()),
+        "Size" => "0B".into(),
+        _ => String::new(),
+    }
+}
+
 fn ps(e: &Engine, a: PsArgs) -> anyhow::Result<i32> {
     let mut list = e.container_briefs()?;
     if !a.all && !a.latest && a.last.is_none() {
@@ -256,81 +343,42 @@ fn ps(e: &Engine, a: PsArgs) -> anyhow::Result<i32> {
         });
     }
     if a.quiet {
+        // One write, not one per line (stdout is line-buffered).
+        let mut text = String::with_capacity(list.len() * 13);
         for (r, _) in &list {
-            println!("{}", if a.no_trunc { &r.id } else { r.short_id() });
+            text.push_str(if a.no_trunc { &r.id } else { r.short_id() });
+            text.push('\n');
         }
+        print!("{text}");
+        return Ok(0);
+    }
+    if matches!(a.format.as_deref(), None | Some("") | Some("table")) {
+        // The default table straight from the cells: at 1,000 containers the template
+        // engine and a JSON object per row cost as much as reading the containers.
+        let mut text =
+            String::from("CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES\n");
+        for (r, s) in &list {
+            for (i, field) in PS_DEFAULT_COLUMNS.iter().enumerate() {
+                if i > 0 {
+                    text.push('\t');
+                }
+                text.push_str(&ps_field(field, r, s, a.no_trunc));
+            }
+            text.push('\n');
+        }
+        print!("{}", crate::format::tabwriter::align(&text));
         return Ok(0);
     }
     let want = crate::format::FieldsWanted::of(a.format.as_deref(), PS.default_table);
     let rows: Vec<_> = list
         .iter()
         .map(|(r, s)| {
-            let mut row = serde_json::Map::new();
-            let mut put = |k: &str, v: &dyn Fn() -> serde_json::Value| {
-                if want.wants(k) {
-                    let key = if k == "Label" { "Labels" } else { k };
-                    row.insert(key.to_string(), v());
-                }
-            };
-            put("ID", &|| {
-                json!(if a.no_trunc { &r.id } else { r.short_id() })
-            });
-            put("Image", &|| json!(r.image));
-            put("Command", &|| {
-                let cmd = std::iter::once(r.path.as_str())
-                    .chain(r.args.iter().map(String::as_str))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                json!(crate::format::command_column(&cmd, a.no_trunc))
-            });
-            put("CreatedAt", &|| json!(r.created));
-            put("RunningFor", &|| json!(output::since(Some(&r.created))));
-            put("Status", &|| json!(status_text(s)));
-            put("State", &|| json!(s.status));
-            put("Ports", &|| {
-                json!(if s.is_running() {
-                    r.net
-                        .as_ref()
-                        .map(|n| {
-                            n.ports
-                                .iter()
-                                .map(|p| p.display())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        })
-                        .unwrap_or_default()
-                } else {
-                    String::new()
-                })
-            });
-            put("Names", &|| json!(r.name));
-            // `Label` covers `.Labels` and `.Label "key"`.
-            put("Label", &|| {
-                json!(r.config["Labels"]
-                    .as_object()
-                    .map(|m| m
-                        .iter()
-                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                        .collect::<Vec<_>>()
-                        .join(","))
-                    .unwrap_or_default())
-            });
-            put("Mounts", &|| {
-                json!(r
-                    .mounts
-                    .iter()
-                    .map(|m| m.name.clone().unwrap_or_else(|| m.source.clone()))
-                    .collect::<Vec<_>>()
-                    .join(","))
-            });
-            put("Networks", &|| {
-                json!(r
-                    .net
-                    .as_ref()
-                    .map(|n| n.network.clone())
-                    .unwrap_or_else(|| r.network_mode.clone()))
-            });
-            put("Size", &|| json!("0B"));
+            let row = PS_FIELDS
+                .iter()
+                // `Label` covers `.Labels` and `.Label "key"`.
+                .filter(|f| want.wants(if **f == "Labels" { "Label" } else { f }))
+                .map(|f| (f.to_string(), json!(ps_field(f, r, s, a.no_trunc))))
+                .collect();
             serde_json::Value::Object(row)
         })
         .collect();

@@ -110,7 +110,6 @@ impl StatusReader {
     /// Container `id`'s status file, as `read_status` reads it (None when there is none).
     fn read(&self, id: &str) -> std::result::Result<Option<Status>, String> {
         use rustix::fs::{openat, Mode, OFlags};
-        use std::io::Read;
         let Some(fd) = &self.fd else {
             return read_status(&self.dir.join(id)).map_err(|e| e.to_string());
         };
@@ -126,10 +125,18 @@ impl StatusReader {
             Err(rustix::io::Errno::NOENT) => return Ok(None),
             Err(e) => return Err(format!("read {}: {e}", path().display())),
         };
-        let mut text = Vec::with_capacity(512);
-        std::fs::File::from(file)
-            .read_to_end(&mut text)
-            .map_err(|e| format!("read {}: {e}", path().display()))?;
+        // Plain reads into one buffer: `File::read_to_end` adds a statx and an lseek per
+        // file to size it, a third of the syscalls of `ps` at 1,000 containers.
+        let mut text = Vec::new();
+        let mut buf = [0u8; 2048];
+        loop {
+            match rustix::io::read(&file, &mut buf) {
+                Ok(0) => break,
+                Ok(n) => text.extend_from_slice(&buf[..n]),
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(format!("read {}: {e}", path().display())),
+            }
+        }
         serde_json::from_slice(&text)
             .map(Some)
             .map_err(|e| format!("{}: {e}", path().display()))

@@ -25,13 +25,7 @@ impl Engine {
     pub fn container_briefs(&self) -> Result<Vec<(ContainerBrief, State)>> {
         let runtime = self.paths.runtime();
         let status = StatusReader::new(&self.paths.containers());
-        Ok(brief::list(&self.db)?
-            .into_iter()
-            .map(|b| {
-                let s = status.state(&runtime, &b.id);
-                (b, s)
-            })
-            .collect())
+        brief::list_with(&self.db, |b| status.state(&runtime, &b.id))
     }
 
     /// Docker's `inspect` object for a container.
