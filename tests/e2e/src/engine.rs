@@ -186,6 +186,27 @@ impl Berth {
 }
 
 impl Berth {
+    /// Polls `inspect --format FORMAT NAME` every 20 ms until it prints `want` or `tries`
+    /// polls have passed; returns what it printed last (trimmed).
+    pub fn wait_inspect(&self, name: &str, format: &str, want: &str, tries: u32) -> String {
+        let mut seen = String::new();
+        for _ in 0..tries {
+            seen = self
+                .cmd(&["inspect", "--format", format, name])
+                .ok()
+                .out()
+                .trim()
+                .to_string();
+            if seen == want {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        seen
+    }
+}
+
+impl Berth {
     /// What is left in the test's network namespace besides `lo`: links, berth's
     /// nftables table.
     pub fn network_leftovers(&self) -> Vec<String> {
@@ -320,4 +341,29 @@ impl Drop for Berth {
             panic!("{}: left behind:\n  {}", self.name, left.join("\n  "));
         }
     }
+}
+
+/// Steps the plain progress shows as CACHED, and steps it shows as run (DONE), RUN/COPY only.
+pub fn cached_and_run(o: &Output) -> (Vec<String>, Vec<String>) {
+    let mut names = std::collections::BTreeMap::new();
+    let (mut cached, mut run) = (Vec::new(), Vec::new());
+    for l in o.stderr.lines() {
+        let Some((id, rest)) = l.split_once(' ') else {
+            continue;
+        };
+        if rest.starts_with('[') {
+            names.insert(id.to_string(), rest.to_string());
+        } else if rest == "CACHED" || rest.starts_with("DONE") {
+            if let Some(n) = names.get(id) {
+                if n.contains("] RUN") || n.contains("] COPY") || n.contains("] ADD") {
+                    if rest == "CACHED" {
+                        cached.push(n.clone());
+                    } else {
+                        run.push(n.clone());
+                    }
+                }
+            }
+        }
+    }
+    (cached, run)
 }

@@ -37,7 +37,7 @@ use std::time::Duration;
 pub use bundle::{make_busybox_rootfs, Bundle, BUSYBOX};
 pub use cmd::Output;
 pub use console::{Console, ConsoleSocket};
-pub use engine::Berth;
+pub use engine::{cached_and_run, Berth};
 pub use runtime::{Runtime, CMD_TIMEOUT};
 pub use serde_json::{json, Value};
 

@@ -388,24 +388,7 @@ fn restart_policy_on_failure() {
         "exit 1",
     ])
     .ok();
-    let mut out = String::new();
-    for _ in 0..150 {
-        out = b
-            .cmd(&[
-                "inspect",
-                "--format",
-                "{{.State.Status}} {{.RestartCount}}",
-                "rp",
-            ])
-            .ok()
-            .out()
-            .trim()
-            .to_string();
-        if out == "exited 2" {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let out = b.wait_inspect("rp", "{{.State.Status}} {{.RestartCount}}", "exited 2", 150);
     assert_eq!(out, "exited 2");
 }
 

@@ -151,23 +151,7 @@ fn restart_policy_restarts_keep_their_rootfs() {
     ])
     .ok();
     let id = id_of(&b, "rp");
-    let mut seen = String::new();
-    for _ in 0..300 {
-        seen = b
-            .cmd(&[
-                "inspect",
-                "--format",
-                "{{.State.Status}} {{.RestartCount}}",
-                "rp",
-            ])
-            .ok()
-            .out()
-            .to_string();
-        if seen == "exited 2" {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let seen = b.wait_inspect("rp", "{{.State.Status}} {{.RestartCount}}", "exited 2", 300);
     assert_eq!(seen, "exited 2");
     assert!(
         wait_unmounted(&b, &id),

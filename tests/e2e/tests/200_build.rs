@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use berth_e2e::cmd::Output;
-use berth_e2e::Berth;
+use berth_e2e::{cached_and_run, Berth};
 
 /// A context dir `name` with `files` (path, content); returns its path.
 fn context(b: &Berth, name: &str, files: &[(&str, &str)]) -> PathBuf {
@@ -33,31 +33,6 @@ fn inspect(b: &Berth, image: &str, template: &str) -> String {
         .ok()
         .out()
         .to_string()
-}
-
-/// Steps the plain progress shows as CACHED, and steps it shows as run (DONE), RUN/COPY only.
-fn cached_and_run(o: &Output) -> (Vec<String>, Vec<String>) {
-    let mut names = std::collections::BTreeMap::new();
-    let (mut cached, mut run) = (Vec::new(), Vec::new());
-    for l in o.stderr.lines() {
-        let Some((id, rest)) = l.split_once(' ') else {
-            continue;
-        };
-        if rest.starts_with('[') {
-            names.insert(id.to_string(), rest.to_string());
-        } else if rest == "CACHED" || rest.starts_with("DONE") {
-            if let Some(n) = names.get(id) {
-                if n.contains("] RUN") || n.contains("] COPY") || n.contains("] ADD") {
-                    if rest == "CACHED" {
-                        cached.push(n.clone());
-                    } else {
-                        run.push(n.clone());
-                    }
-                }
-            }
-        }
-    }
-    (cached, run)
 }
 
 #[test]

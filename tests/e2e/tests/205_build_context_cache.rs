@@ -8,37 +8,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use berth_e2e::cmd::Output;
-use berth_e2e::Berth;
+use berth_e2e::{cached_and_run, Berth};
 
 fn build(b: &Berth, ctx: &Path, tag: &str) -> Output {
     let c = ctx.display().to_string();
     b.cmd(&["build", "--progress=plain", "-t", tag, &c]).ok()
-}
-
-/// The COPY/RUN steps the plain progress shows as CACHED, and those it shows as run.
-fn cached_and_run(o: &Output) -> (Vec<String>, Vec<String>) {
-    let mut names = std::collections::BTreeMap::new();
-    let (mut cached, mut run) = (Vec::new(), Vec::new());
-    for l in o.stderr.lines() {
-        let Some((id, rest)) = l.split_once(' ') else {
-            continue;
-        };
-        if rest.starts_with('[') {
-            names.insert(id.to_string(), rest.to_string());
-        } else if rest == "CACHED" || rest.starts_with("DONE") {
-            if let Some(n) = names
-                .get(id)
-                .filter(|n| n.contains("] RUN") || n.contains("] COPY"))
-            {
-                if rest == "CACHED" {
-                    cached.push(n.clone());
-                } else {
-                    run.push(n.clone());
-                }
-            }
-        }
-    }
-    (cached, run)
 }
 
 /// The context cache files under the state root.
