@@ -157,6 +157,23 @@ fn kind_of(md: &Metadata, path: &std::path::Path, rel: &str) -> Result<Option<Ki
     }))
 }
 
+/// How many threads list directories: the main one and one more (2 cores here; a no-op
+/// rebuild of a 20,000-file context is mostly `getdents` and `statx`).
+const LISTERS: usize = 2;
+
+/// One entry of a directory as [`list_dir`] lists it.
+struct Listed {
+    entry: Entry,
+    /// A directory to walk into.
+    descend: bool,
+    /// An ignored or excluded directory walked for what an exception re-includes: it
+    /// appears only if something below it does.
+    hidden: bool,
+}
+
+/// Appends everything below directory `sub` of source `base` to `out` in pre-order, sorted
+/// by name. The directories are listed on [`LISTERS`] threads, then put in order here; the
+/// first error in that order is the one returned, as a one-thread walk would.
 fn walk_dir(
     tree: &SourceTree,
     base: &str,
@@ -164,6 +181,93 @@ fn walk_dir(
     excludes: Option<&DockerIgnore>,
     out: &mut Vec<Entry>,
 ) -> Result<(), ContextError> {
+    let mut listings = list_all(tree, base, sub, excludes);
+    assemble(&mut listings, sub, out)
+}
+
+/// Every directory's listing below `sub` (itself included), keyed by sub path.
+fn list_all(
+    tree: &SourceTree,
+    base: &str,
+    sub: &str,
+    excludes: Option<&DockerIgnore>,
+) -> std::collections::HashMap<String, Result<Vec<Listed>, ContextError>> {
+    use std::sync::{Condvar, Mutex};
+    struct Work {
+        todo: Vec<String>,
+        busy: usize,
+        done: std::collections::HashMap<String, Result<Vec<Listed>, ContextError>>,
+    }
+    let work = Mutex::new(Work {
+        todo: vec![sub.to_string()],
+        busy: 0,
+        done: Default::default(),
+    });
+    let more = Condvar::new();
+    let lister = || loop {
+        let mut w = work.lock().unwrap_or_else(|e| e.into_inner());
+        while w.todo.is_empty() && w.busy > 0 {
+            w = more.wait(w).unwrap_or_else(|e| e.into_inner());
+        }
+        let Some(dir) = w.todo.pop() else {
+            more.notify_all();
+            return;
+        };
+        w.busy += 1;
+        drop(w);
+        let listed = list_dir(tree, base, &dir, excludes);
+        let mut w = work.lock().unwrap_or_else(|e| e.into_inner());
+        w.busy -= 1;
+        if let Ok(children) = &listed {
+            for c in children.iter().filter(|c| c.descend) {
+                w.todo.push(c.entry.sub.clone());
+            }
+        }
+        w.done.insert(dir, listed);
+        more.notify_all();
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..LISTERS {
+            scope.spawn(lister);
+        }
+        lister();
+    });
+    work.into_inner().unwrap_or_else(|e| e.into_inner()).done
+}
+
+/// Puts the listings of `sub` and below into `out` in pre-order.
+fn assemble(
+    listings: &mut std::collections::HashMap<String, Result<Vec<Listed>, ContextError>>,
+    sub: &str,
+    out: &mut Vec<Entry>,
+) -> Result<(), ContextError> {
+    let children = listings.remove(sub).unwrap_or_else(|| Ok(Vec::new()))?;
+    for c in children {
+        if !c.descend {
+            out.push(c.entry);
+            continue;
+        }
+        let at = out.len();
+        let child_sub = c.entry.sub.clone();
+        out.push(c.entry);
+        assemble(listings, &child_sub, out)?;
+        // An excluded directory only appears to hold re-included entries.
+        if c.hidden && out.len() == at + 1 {
+            out.pop();
+        }
+    }
+    Ok(())
+}
+
+/// The entries of directory `sub` of source `base`, sorted by name, with the ignore rules and
+/// excludes applied (a skippable ignored directory is left out; other ignored ones are
+/// walked, hidden).
+fn list_dir(
+    tree: &SourceTree,
+    base: &str,
+    sub: &str,
+    excludes: Option<&DockerIgnore>,
+) -> Result<Vec<Listed>, ContextError> {
     let dir = tree.root.join(join(base, sub));
     let read_err = |e| io_err(format!("reading directory {}", dir.display()))(e);
     // Each entry is stat'ed relative to the open directory (`DirEntry::metadata`: one
@@ -174,6 +278,7 @@ fn walk_dir(
         .collect::<Result<_, _>>()
         .map_err(read_err)?;
     names.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Vec::with_capacity(names.len());
     for (name, dirent) in names {
         let child_sub = join(sub, &name);
         let child_real = join(base, &child_sub);
@@ -189,33 +294,35 @@ fn walk_dir(
             {
                 continue;
             }
-            let at = out.len();
-            out.push(Entry {
-                sub: child_sub.clone(),
-                path,
-                md,
-                kind: Kind::Dir,
+            out.push(Listed {
+                entry: Entry {
+                    sub: child_sub,
+                    path,
+                    md,
+                    kind: Kind::Dir,
+                },
+                descend: true,
+                hidden: ignored || excluded,
             });
-            walk_dir(tree, base, &child_sub, excludes, out)?;
-            // An excluded directory only appears to hold re-included entries.
-            if (ignored || excluded) && out.len() == at + 1 {
-                out.pop();
-            }
             continue;
         }
         if ignored || excluded {
             continue;
         }
         if let Some(kind) = kind_of(&md, &path, &child_real)? {
-            out.push(Entry {
-                sub: child_sub,
-                path,
-                md,
-                kind,
+            out.push(Listed {
+                entry: Entry {
+                    sub: child_sub,
+                    path,
+                    md,
+                    kind,
+                },
+                descend: false,
+                hidden: false,
             });
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 #[cfg(test)]
