@@ -42,34 +42,10 @@ fn publishers(c: &ProjectContainer) -> Vec<Value> {
 /// One row, with docker compose's field names.
 fn row(c: &ProjectContainer, project: &str, no_trunc: bool) -> Value {
     let r = &c.rec;
-    let cmd = std::iter::once(r.path.clone())
-        .chain(r.args.iter().cloned())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let command = crate::format::command_column(&cmd, no_trunc);
-    let ports = if c.state.is_running() {
-        r.net
-            .as_ref()
-            .map(|n| {
-                n.ports
-                    .iter()
-                    .map(|p| p.display())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
-    let labels = r.config["Labels"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_default();
+    use crate::docker::containers::{command_column, labels_column, ports_column};
+    let command = command_column(&r.path, &r.args, no_trunc);
+    let ports = ports_column(r.net.as_ref(), c.state.is_running());
+    let labels = labels_column(&r.config);
     json!({
         "ID": if no_trunc { r.id.clone() } else { r.short_id().to_string() },
         "Name": r.name,

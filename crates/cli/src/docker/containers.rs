@@ -220,6 +220,44 @@ pub(crate) fn status_text(s: &State) -> String {
     container_status(&info, std::time::SystemTime::now())
 }
 
+/// Docker's COMMAND column: the path and arguments, quoted, truncated unless `no_trunc`.
+pub(crate) fn command_column(path: &str, args: &[String], no_trunc: bool) -> String {
+    let cmd = std::iter::once(path)
+        .chain(args.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
+    crate::format::command_column(&cmd, no_trunc)
+}
+
+/// Docker's PORTS column: the published ports of a running container, else nothing.
+pub(crate) fn ports_column(
+    net: Option<&berth_engine::network::Attachment>,
+    running: bool,
+) -> String {
+    match net {
+        Some(n) if running => n
+            .ports
+            .iter()
+            .map(|p| p.display())
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => String::new(),
+    }
+}
+
+/// Docker's LABELS column: `k=v` pairs joined by commas, from a container's `Config`.
+pub(crate) fn labels_column(config: &serde_json::Value) -> String {
+    config["Labels"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
+}
+
 /// The fields of a `ps` row, as Docker names them for `--format`.
 const PS_FIELDS: &[&str] = &[
     "Command",
@@ -259,38 +297,14 @@ fn ps_field(
         "ID" if no_trunc => r.id.clone(),
         "ID" => r.short_id().to_string(),
         "Image" => r.image.clone(),
-        "Command" => {
-            let cmd = std::iter::once(r.path.as_str())
-                .chain(r.args.iter().map(String::as_str))
-                .collect::<Vec<_>>()
-                .join(" ");
-            crate::format::command_column(&cmd, no_trunc)
-        }
+        "Command" => command_column(&r.path, &r.args, no_trunc),
         "CreatedAt" => r.created.clone(),
         "RunningFor" => output::since(Some(&r.created)),
         "Status" => status_text(s),
         "State" => s.status.clone(),
-        "Ports" if s.is_running() => r
-            .net
-            .as_ref()
-            .map(|n| {
-                n.ports
-                    .iter()
-                    .map(|p| p.display())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default(),
+        "Ports" => ports_column(r.net.as_ref(), s.is_running()),
         "Names" => r.name.clone(),
-        "Labels" => r.config["Labels"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .unwrap_or_default(),
+        "Labels" => labels_column(&r.config),
         "Mounts" => r
             .mounts
             .iter()
