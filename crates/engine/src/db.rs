@@ -61,6 +61,9 @@ CREATE TABLE IF NOT EXISTS build_cache(
 );
 ";
 
+/// How long a command waits for another's write lock.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A WAL longer than this is truncated when a command opens the database.
 const WAL_TRUNCATE_AT: u64 = 1 << 20;
 
@@ -78,13 +81,13 @@ fn truncate_long_wal(conn: &Connection, path: &Path) {
     if conn.busy_timeout(Duration::ZERO).is_ok() {
         let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
     }
-    let _ = conn.busy_timeout(Duration::from_secs(30));
+    let _ = conn.busy_timeout(BUSY_TIMEOUT);
 }
 
 /// Opens (creating if needed) the state database.
 pub fn open(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
-    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // No checkpoint when a command closes the database: the WAL then stays, so the next
@@ -105,12 +108,31 @@ pub fn open(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "mmap_size", 256i64 << 20)?;
     // Only create the schema when it is missing: DDL takes a write lock.
     let have: i64 = conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='repo_digests'",
+        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('repo_digests', 'container_listing')",
         [],
         |r| r.get(0),
     )?;
-    if have == 0 {
-        conn.execute_batch(SCHEMA)?;
+    if have < 2 {
+        create_schema(&conn)?;
     }
     Ok(conn)
+}
+
+/// Creates what is missing of the schema; a database from before `container_listing` gets
+/// the table filled from its records. One write transaction, so of two commands opening
+/// an old database at once, one migrates and the other finds it done.
+fn create_schema(conn: &Connection) -> Result<()> {
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    let had_listing: bool = tx.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='container_listing'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    tx.execute_batch(SCHEMA)?;
+    tx.execute_batch(crate::containers::listing::SCHEMA)?;
+    if !had_listing {
+        crate::containers::listing::backfill(&tx)?;
+    }
+    tx.commit()?;
+    Ok(())
 }

@@ -321,82 +321,115 @@ fn ps_field(
     }
 }
 
+/// Whether a container passes one `--filter key=value` of `ps`.
+fn ps_filter_matches(
+    k: &str,
+    v: &str,
+    r: &berth_engine::containers::ContainerBrief,
+    s: &State,
+) -> bool {
+    match k {
+        "name" => r.name.contains(v),
+        "id" => r.id.starts_with(v),
+        "status" => s.status == v,
+        "label" => match v.split_once('=') {
+            Some((lk, lv)) => r.config["Labels"][lk].as_str() == Some(lv),
+            None => !r.config["Labels"][v].is_null(),
+        },
+        "ancestor" => r.image == v || r.image_id.starts_with(v.trim_start_matches("sha256:")),
+        "exited" => s.status == "exited" && s.exit_code.to_string() == v,
+        "health" => {
+            s.health
+                .as_ref()
+                .map(|h| h.status.as_str())
+                .unwrap_or("none")
+                == v
+        }
+        _ => true,
+    }
+}
+
+/// How `ps` prints its rows.
+enum PsOutput {
+    /// `-q`: the IDs.
+    Quiet(String),
+    /// The default table, built straight from the cells: at 1,000 containers the template
+    /// engine and a JSON object per row cost as much as reading the containers.
+    Table(String),
+    /// `--format`: a JSON object per row for the template.
+    Rows(Vec<serde_json::Value>),
+}
+
 fn ps(e: &Engine, a: PsArgs) -> anyhow::Result<i32> {
-    let mut list = e.container_briefs()?;
-    if !a.all && !a.latest && a.last.is_none() {
-        list.retain(|(_, s)| s.is_running() || s.status == "restarting");
-    }
-    if a.latest {
-        list.truncate(1);
-    }
-    if let Some(n) = a.last {
-        list.truncate(n);
-    }
-    for f in &a.filter {
-        let (k, v) = f
-            .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("bad format of filter (expected name=value)"))?;
-        list.retain(|(r, s)| match k {
-            "name" => r.name.contains(v),
-            "id" => r.id.starts_with(v),
-            "status" => s.status == v,
-            "label" => match v.split_once('=') {
-                Some((lk, lv)) => r.config["Labels"][lk].as_str() == Some(lv),
-                None => !r.config["Labels"][v].is_null(),
-            },
-            "ancestor" => r.image == v || r.image_id.starts_with(v.trim_start_matches("sha256:")),
-            "exited" => s.status == "exited" && s.exit_code.to_string() == v,
-            "health" => {
-                s.health
-                    .as_ref()
-                    .map(|h| h.status.as_str())
-                    .unwrap_or("none")
-                    == v
-            }
-            _ => true,
-        });
-    }
-    if a.quiet {
-        // One write, not one per line (stdout is line-buffered).
-        let mut text = String::with_capacity(list.len() * 13);
-        for (r, _) in &list {
-            text.push_str(if a.no_trunc { &r.id } else { r.short_id() });
-            text.push('\n');
-        }
-        print!("{text}");
-        return Ok(0);
-    }
-    if matches!(a.format.as_deref(), None | Some("") | Some("table")) {
-        // The default table straight from the cells: at 1,000 containers the template
-        // engine and a JSON object per row cost as much as reading the containers.
-        let mut text =
-            String::from("CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES\n");
-        for (r, s) in &list {
-            for (i, field) in PS_DEFAULT_COLUMNS.iter().enumerate() {
-                if i > 0 {
-                    text.push('\t');
-                }
-                text.push_str(&ps_field(field, r, s, a.no_trunc));
-            }
-            text.push('\n');
-        }
-        print!("{}", crate::format::tabwriter::align(&text));
-        return Ok(0);
-    }
-    let want = crate::format::FieldsWanted::of(a.format.as_deref(), PS.default_table);
-    let rows: Vec<_> = list
+    let filters = a
+        .filter
         .iter()
-        .map(|(r, s)| {
-            let row = PS_FIELDS
-                .iter()
-                // `Label` covers `.Labels` and `.Label "key"`.
-                .filter(|f| want.wants(if **f == "Labels" { "Label" } else { f }))
-                .map(|f| (f.to_string(), json!(ps_field(f, r, s, a.no_trunc))))
-                .collect();
-            serde_json::Value::Object(row)
+        .map(|f| {
+            f.split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("bad format of filter (expected name=value)"))
         })
-        .collect();
-    output::print_rows(a.format.as_deref(), PS.default_table, PS.headers, &rows)?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let only_running = !a.all && !a.latest && a.last.is_none();
+    let limit = if a.latest { Some(1) } else { a.last };
+    let default_table = matches!(a.format.as_deref(), None | Some("") | Some("table"));
+    let want = crate::format::FieldsWanted::of(a.format.as_deref(), PS.default_table);
+    let mut out = if a.quiet {
+        PsOutput::Quiet(String::new())
+    } else if default_table {
+        PsOutput::Table(String::from(
+            "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES\n",
+        ))
+    } else {
+        PsOutput::Rows(Vec::new())
+    };
+    // One container at a time, newest first: nothing is kept but the output, so listing
+    // 1,000 containers allocates no more memory than listing a few.
+    let mut counted = 0usize;
+    e.each_container_brief(|r, s| {
+        if only_running && !(s.is_running() || s.status == "restarting") {
+            return Ok(());
+        }
+        // `--latest`/`--last` count before the filters, as Docker's.
+        counted += 1;
+        if limit.is_some_and(|n| counted > n)
+            || !filters.iter().all(|(k, v)| ps_filter_matches(k, v, &r, &s))
+        {
+            return Ok(());
+        }
+        match &mut out {
+            PsOutput::Quiet(text) => {
+                text.push_str(if a.no_trunc { &r.id } else { r.short_id() });
+                text.push('\n');
+            }
+            PsOutput::Table(text) => {
+                for (i, field) in PS_DEFAULT_COLUMNS.iter().enumerate() {
+                    if i > 0 {
+                        text.push('\t');
+                    }
+                    text.push_str(&ps_field(field, &r, &s, a.no_trunc));
+                }
+                text.push('\n');
+            }
+            PsOutput::Rows(rows) => {
+                let row = PS_FIELDS
+                    .iter()
+                    // `Label` covers `.Labels` and `.Label "key"`.
+                    .filter(|f| want.wants(if **f == "Labels" { "Label" } else { f }))
+                    .map(|f| (f.to_string(), json!(ps_field(f, &r, &s, a.no_trunc))))
+                    .collect();
+                rows.push(serde_json::Value::Object(row));
+            }
+        }
+        Ok(())
+    })?;
+    match out {
+        // One write, not one per line (stdout is line-buffered).
+        PsOutput::Quiet(text) => print!("{text}"),
+        PsOutput::Table(text) => print!("{}", crate::format::tabwriter::align(&text)),
+        PsOutput::Rows(rows) => {
+            output::print_rows(a.format.as_deref(), PS.default_table, PS.headers, &rows)?
+        }
+    }
     Ok(0)
 }
 

@@ -108,10 +108,18 @@ impl TabWriter {
             out.extend(std::iter::repeat_n('\t', n.div_ceil(self.tabwidth)));
             return;
         }
-        out.extend(std::iter::repeat_n(
-            self.padchar,
-            cellw.saturating_sub(textw),
-        ));
+        let n = cellw.saturating_sub(textw);
+        if self.padchar == ' ' {
+            const SPACES: &str = "                                                                ";
+            let mut left = n;
+            while left > 0 {
+                let step = left.min(SPACES.len());
+                out.push_str(&SPACES[..step]);
+                left -= step;
+            }
+            return;
+        }
+        out.extend(std::iter::repeat_n(self.padchar, n));
     }
 }
 

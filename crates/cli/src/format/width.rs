@@ -22,6 +22,10 @@ pub fn char_width(c: char) -> usize {
 
 /// Display width of a string (sum of [`char_width`]).
 pub fn str_width(s: &str) -> usize {
+    // Printable ASCII, most cells, is one column a byte.
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return s.len();
+    }
     s.chars().map(char_width).sum()
 }
 

@@ -7,15 +7,16 @@ use std::collections::BTreeMap;
 
 use rusqlite::Connection;
 use serde::de::{Deserializer, IgnoredAny};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::containers::record::MountRecord;
+use crate::containers::listing::{self, ListingRow};
+use crate::containers::record::{ContainerRecord, MountRecord};
 use crate::error::Result;
 use crate::network::Attachment;
 
 /// A container record's listing fields (the same names and meanings as `ContainerRecord`'s).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ContainerBrief {
     /// Full ID.
     pub id: String,
@@ -47,6 +48,38 @@ pub struct ContainerBrief {
 }
 
 impl ContainerBrief {
+    /// The listing fields of a full record.
+    pub fn of(r: &ContainerRecord) -> ContainerBrief {
+        let mut config = serde_json::Map::new();
+        if let Some(l) = r.config.get("Labels").filter(|l| !l.is_null()) {
+            config.insert("Labels".into(), l.clone());
+        }
+        if let Some(p) = r.config.get("ExposedPorts").and_then(Value::as_object) {
+            let ports = p
+                .keys()
+                .map(|k| (k.clone(), Value::Object(Default::default())));
+            config.insert("ExposedPorts".into(), Value::Object(ports.collect()));
+        }
+        ContainerBrief {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            image_id: r.image_id.clone(),
+            image: r.image.clone(),
+            created: r.created.clone(),
+            path: r.path.clone(),
+            args: r.args.clone(),
+            config: if r.config.is_null() {
+                Value::Null
+            } else {
+                Value::Object(config)
+            },
+            mounts: r.mounts.clone(),
+            network_mode: r.network_mode.clone(),
+            net: r.net.clone(),
+            extra_nets: r.extra_nets.clone(),
+        }
+    }
+
     /// Every network attachment: the first network's, then those `network connect` added.
     pub fn attachments(&self) -> impl Iterator<Item = &Attachment> {
         self.net.iter().chain(self.extra_nets.iter())
@@ -92,60 +125,30 @@ pub fn parse(json: &str) -> serde_json::Result<ContainerBrief> {
 
 /// Every container's listing fields, newest first.
 pub fn list(conn: &Connection) -> Result<Vec<ContainerBrief>> {
-    Ok(list_with(conn, |_| ())?
-        .into_iter()
-        .map(|(b, ())| b)
-        .collect())
+    let mut out = Vec::with_capacity(listing::complete(conn)?);
+    each(conn, |b, _| {
+        out.push(b);
+        Ok(())
+    })?;
+    Ok(out)
 }
 
-/// From this many containers on, [`list_with`] parses on two threads: at 1,000 the parse
-/// and the per-container work (a status file each) are most of `ps`.
-const TWO_THREADS_FROM: usize = 200;
+fn parse_err(e: serde_json::Error) -> crate::error::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)).into()
+}
 
-/// Every container's listing fields with what `each` makes of them (its live state, say),
-/// newest first. `each` runs on the parsing thread.
-pub fn list_with<T: Send>(
+/// Calls `f` with every container's listing fields and its listing row, newest first.
+/// Each row is parsed where SQLite holds it, not copied out first, and handed over, so a
+/// caller that streams (`ps`) keeps one container in memory at a time.
+pub fn each(
     conn: &Connection,
-    each: impl Fn(&ContainerBrief) -> T + Sync,
-) -> Result<Vec<(ContainerBrief, T)>> {
-    // Unsorted, sorted here: with no index on `created` an `ORDER BY` makes SQLite sort
-    // whole rows, spilling every record through a temporary file (see `record::list`).
-    let mut stmt = conn.prepare_cached("SELECT record FROM containers")?;
-    let texts = stmt
-        .query_map([], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let work = |chunk: &[String]| -> Result<Vec<(ContainerBrief, T)>> {
-        chunk
-            .iter()
-            .map(|text| {
-                let b = parse(text).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        0,
-                        rusqlite::types::Type::Text,
-                        Box::new(e),
-                    )
-                })?;
-                let t = each(&b);
-                Ok((b, t))
-            })
-            .collect()
-    };
-    let mut out = if texts.len() >= TWO_THREADS_FROM {
-        let (first, second) = texts.split_at(texts.len() / 2);
-        std::thread::scope(|scope| {
-            let other = scope.spawn(|| work(second));
-            let mut out = work(first)?;
-            match other.join() {
-                Ok(rest) => out.extend(rest?),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-            Ok::<_, crate::error::Error>(out)
-        })?
-    } else {
-        work(&texts)?
-    };
-    out.sort_by(|a, b| b.0.created.cmp(&a.0.created));
-    Ok(out)
+    mut f: impl FnMut(ContainerBrief, &ListingRow) -> Result<()>,
+) -> Result<()> {
+    listing::complete(conn)?;
+    listing::each_row(conn, |row| {
+        let b = parse(row.brief).map_err(parse_err)?;
+        f(b, &row)
+    })
 }
 
 #[cfg(test)]

@@ -51,6 +51,8 @@ impl Engine {
         self.mount_container_rootfs(r)?;
         let _ = fs::remove_file(dir.join(STOP_REQUESTED));
         let _ = fs::remove_file(dir.join(berth_monitor::status::STATUS_FILE));
+        // After the old status is gone: a listing reading it now cannot keep it (listing).
+        crate::containers::listing::starting(&self.db, &r.id)?;
         fs::create_dir_all(self.paths.sockets()).map_err(io_err("create", self.paths.sockets()))?;
         // A previous run's runtime state (the monitor normally deletes it).
         let _ = berth_runtime::ops::delete::delete(&self.runtime(), &r.id, true);

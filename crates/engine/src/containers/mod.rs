@@ -6,6 +6,7 @@ pub mod copy;
 pub mod create;
 pub mod exec;
 pub mod lifecycle;
+pub mod listing;
 pub mod record;
 pub mod remove;
 pub mod rootfs;

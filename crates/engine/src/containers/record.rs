@@ -99,7 +99,7 @@ pub fn insert(conn: &Connection, r: &ContainerRecord) -> Result<()> {
             Err(Error::NameInUse(r.name.clone()))
         }
         Err(e) => Err(e.into()),
-        Ok(_) => Ok(()),
+        Ok(_) => crate::containers::listing::insert(conn, r),
     }
 }
 
@@ -117,11 +117,11 @@ pub fn update(conn: &Connection, r: &ContainerRecord) -> Result<()> {
             Err(Error::NameInUse(r.name.clone()))
         }
         Err(e) => Err(e.into()),
-        Ok(_) => Ok(()),
+        Ok(_) => crate::containers::listing::update(conn, r),
     }
 }
 
-/// Deletes a container's row.
+/// Deletes a container's row (its listing row goes with it: a trigger).
 pub fn delete(conn: &Connection, id: &str) -> Result<()> {
     conn.execute("DELETE FROM containers WHERE id = ?1", [id])?;
     Ok(())

@@ -10,7 +10,7 @@ use crate::containers::record::ContainerRecord;
 use crate::engine::Engine;
 
 /// What state a container is in now (Docker's `State` object).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct State {
     /// created, running, paused, restarting, exited, dead.
     pub status: String,
@@ -35,6 +35,14 @@ pub struct State {
 }
 
 impl State {
+    /// A container never started (no status file).
+    pub fn created() -> State {
+        State {
+            status: "created".into(),
+            ..Default::default()
+        }
+    }
+
     /// Running or paused (the process exists).
     pub fn is_running(&self) -> bool {
         matches!(self.status.as_str(), "running" | "paused")
@@ -43,6 +51,13 @@ impl State {
     /// Created, with its monitor up and waiting for a start (attach or `run` spawned it).
     pub fn awaits_start(&self) -> bool {
         self.status == "created" && self.monitor_pid > 0 && alive(self.monitor_pid)
+    }
+
+    /// Exited as its monitor recorded it at the end: the state stays so until the next
+    /// start (what `listing` may keep). Not so for a state made up for a dead monitor,
+    /// which `system check` may still rewrite.
+    pub fn is_final(&self) -> bool {
+        self.status == "exited" && self.error.is_empty()
     }
 
     /// Stopped for good, as `wait` means it: not running, not about to restart, and not a
@@ -157,12 +172,7 @@ fn state_from(
 ) -> State {
     let st = match status {
         Ok(Some(s)) => s,
-        Ok(None) => {
-            return State {
-                status: "created".into(),
-                ..Default::default()
-            }
-        }
+        Ok(None) => return State::created(),
         Err(e) => {
             return State {
                 status: "dead".into(),

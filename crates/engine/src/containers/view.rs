@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::containers::brief::{self, ContainerBrief};
+use crate::containers::listing;
 use crate::containers::record::{self, ContainerRecord};
 use crate::containers::state::{State, StatusReader};
 use crate::engine::Engine;
@@ -23,9 +24,45 @@ impl Engine {
     /// Every container's listing fields with its live state, newest first: what `ps` and
     /// the API's list show, at a fraction of the cost of full records (see `brief`).
     pub fn container_briefs(&self) -> Result<Vec<(ContainerBrief, State)>> {
+        let mut out = Vec::new();
+        self.each_container_brief(|b, s| {
+            out.push((b, s));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with every container's listing fields and live state, newest first, one
+    /// at a time (see [`Engine::container_briefs`]).
+    ///
+    /// A container known stopped for good costs no file: its final state is kept in its
+    /// listing row (see `listing`), stored by the first listing that reads it.
+    pub fn each_container_brief(
+        &self,
+        mut f: impl FnMut(ContainerBrief, State) -> Result<()>,
+    ) -> Result<()> {
         let runtime = self.paths.runtime();
         let status = StatusReader::new(&self.paths.containers());
-        brief::list_with(&self.db, |b| status.state(&runtime, &b.id))
+        let mut seen = Vec::new();
+        brief::each(&self.db, |b, row| {
+            let kept = row
+                .final_state
+                .and_then(|j| serde_json::from_str::<State>(j).ok());
+            let s = match kept {
+                Some(s) => s,
+                None if row.starts == 0 => State::created(),
+                None => {
+                    let s = status.state(&runtime, &b.id);
+                    if s.is_final() {
+                        seen.push((b.id.clone(), row.starts, s.clone()));
+                    }
+                    s
+                }
+            };
+            f(b, s)
+        })?;
+        listing::remember_final_states(&self.db, &seen);
+        Ok(())
     }
 
     /// Docker's `inspect` object for a container.
