@@ -409,3 +409,61 @@ fn twenty_concurrent_runs() {
     }
     assert!(b.container_ids().is_empty());
 }
+
+/// `ps -a --format '{{.Names}} {{.Status}}'`, one line per container, newest first.
+fn ps_lines(b: &Berth, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["ps", "-a", "--format", "{{.Names}} {{.Status}}"];
+    args.extend_from_slice(extra);
+    b.cmd(&args).ok().lines()
+}
+
+#[test]
+fn ps_keeps_up_with_starts_after_a_container_stopped_for_good() {
+    let Some(b) = setup("ps-listing") else { return };
+    b.cmd(&["create", "--name", "fresh", "bb", "true"]).ok();
+    // Exits 4 until /again exists, then sleeps.
+    let script = "test -e /again && exec sleep 1000; exit 4";
+    b.cmd(&["run", "--name", "twice", "bb", "sh", "-c", script])
+        .code_is(4);
+    b.cmd(&["run", "--name", "newest", "bb", "true"]).ok();
+    let first = ps_lines(&b, &[]);
+    assert_eq!(first.len(), 3, "{first:?}");
+    assert!(first[0].starts_with("newest Exited (0)"), "{first:?}");
+    assert!(first[1].starts_with("twice Exited (4)"), "{first:?}");
+    assert_eq!(first[2], "fresh Created");
+    // The second listing reads the states the first one kept: the same.
+    assert_eq!(ps_lines(&b, &[]), first);
+    // A start forgets the kept state: running now, then exited with the stop's code.
+    std::fs::write(b.root.join("again"), "").unwrap();
+    let again = b.root.join("again");
+    b.cmd(&["cp", again.to_str().unwrap(), "twice:/again"]).ok();
+    b.cmd(&["start", "twice"]).ok();
+    let running = ps_lines(&b, &[]);
+    assert!(running[1].starts_with("twice Up "), "{running:?}");
+    assert_eq!(
+        b.cmd(&["ps", "--format", "{{.Names}}"]).ok().lines(),
+        ["twice"]
+    );
+    b.cmd(&["kill", "twice"]).ok();
+    b.cmd(&["wait", "twice"]).ok();
+    let killed = ps_lines(&b, &[]);
+    assert!(killed[1].starts_with("twice Exited (137)"), "{killed:?}");
+    assert_eq!(ps_lines(&b, &[]), killed);
+    // --last and --latest count newest first, before the filters.
+    assert_eq!(ps_lines(&b, &["-n", "2"]).len(), 2);
+    assert!(ps_lines(&b, &["--latest"])[0].starts_with("newest "));
+    assert!(ps_lines(&b, &["-n", "1", "--filter", "name=twice"]).is_empty());
+    assert_eq!(
+        b.cmd(&["ps", "-a", "-q", "--filter", "status=created"])
+            .ok()
+            .lines()
+            .len(),
+        1
+    );
+    // A rename shows at once; a removal too.
+    b.cmd(&["rename", "fresh", "renamed"]).ok();
+    b.cmd(&["rm", "newest"]).ok();
+    let names = b.cmd(&["ps", "-a", "--format", "{{.Names}}"]).ok().lines();
+    assert_eq!(names, ["twice", "renamed"]);
+    b.cmd(&["ps", "--filter", "nokeyvalue"]).code_is(1);
+}

@@ -80,6 +80,25 @@ impl ContainerBrief {
         }
     }
 
+    /// What listings show of a container whose record does not parse: the columns kept
+    /// next to it.
+    pub fn unreadable(id: &str, name: &str, image_id: &str, created: &str) -> ContainerBrief {
+        ContainerBrief {
+            id: id.to_string(),
+            name: name.to_string(),
+            image_id: image_id.to_string(),
+            image: image_id.to_string(),
+            created: created.to_string(),
+            path: String::new(),
+            args: Vec::new(),
+            config: Value::Null,
+            mounts: Vec::new(),
+            network_mode: String::new(),
+            net: None,
+            extra_nets: Vec::new(),
+        }
+    }
+
     /// Every network attachment: the first network's, then those `network connect` added.
     pub fn attachments(&self) -> impl Iterator<Item = &Attachment> {
         self.net.iter().chain(self.extra_nets.iter())

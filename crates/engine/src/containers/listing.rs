@@ -11,7 +11,7 @@
 //! for after it. A container that was never started (count 0) has no status file to read.
 //!
 //! Rows are removed with their container by a trigger. A container without a row (its
-//! record written by an older berth) is listed from its record and status file.
+//! record written by an older berth) gets one from its record before the next listing.
 
 use rusqlite::{params, Connection};
 
@@ -172,19 +172,30 @@ pub fn remember_final_states(conn: &Connection, seen: &[(String, i64, State)]) {
 /// Fills the table for a database made before it existed: one row per container, counted
 /// as started (it may have a status file). Runs in the caller's transaction.
 pub fn backfill(conn: &Connection) -> Result<()> {
-    let mut stmt = conn.prepare("SELECT record FROM containers")?;
+    let mut stmt = conn.prepare("SELECT id, name, image_id, created, record FROM containers")?;
     let records = stmt
-        .query_map([], |r| r.get::<_, String>(0))?
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut add = conn.prepare(
         "INSERT OR IGNORE INTO container_listing(id, created, brief, final_state, starts) VALUES (?1, ?2, ?3, NULL, 1)",
     )?;
-    for text in records {
-        // A record that does not parse is listed from the record, as before.
-        let Ok(r) = serde_json::from_str::<ContainerRecord>(&text) else {
-            continue;
+    for (id, name, image_id, created, text) in records {
+        let brief = match serde_json::from_str::<ContainerRecord>(&text) {
+            Ok(r) => ContainerBrief::of(&r),
+            // A record that does not parse is still listed (so it can be seen and removed),
+            // with what its row's columns say.
+            Err(_) => ContainerBrief::unreadable(&id, &name, &image_id, &created),
         };
-        add.execute(params![r.id, r.created, brief_json(&r)?])?;
+        let json = serde_json::to_string(&brief).map_err(|e| json_err("container brief", e))?;
+        add.execute(params![id, created, json])?;
     }
     Ok(())
 }
@@ -308,6 +319,18 @@ mod tests {
         }
         let conn = crate::db::open(&path).unwrap();
         let want = [("c2".to_string(), 1, None), ("c1".to_string(), 1, None)];
+        assert_eq!(listed(&conn), want);
+        // A record that does not parse is still listed, by its columns.
+        conn.execute(
+            "UPDATE containers SET record = '{' WHERE id = ?1",
+            [record(2, "").id],
+        )
+        .unwrap();
+        conn.execute(
+            "DELETE FROM container_listing WHERE id = ?1",
+            [record(2, "").id],
+        )
+        .unwrap();
         assert_eq!(listed(&conn), want);
         // A row lost (a crash between the two writes) comes back with the next listing.
         conn.execute(
