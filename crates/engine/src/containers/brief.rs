@@ -1,7 +1,8 @@
 //! What listings (`ps`, the API's container list, `system df`, `network ls`) need of a
-//! container record, parsed from the stored JSON without the rest: the full `Config` and
-//! `HostConfig` objects and the monitor configuration are skipped, not built into values, so
-//! a listing costs a fraction of a full `ContainerRecord` per container.
+//! container record: the full `Config` and `HostConfig` objects and the monitor
+//! configuration left out. Stored as JSON in the `container_listing` table (see `listing`)
+//! when the record is written ([`ContainerBrief::of`]); [`parse`] reads that JSON, and reads
+//! a whole record's the same, skipping the rest unbuilt.
 
 use std::collections::BTreeMap;
 
