@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::containers::listing::{self, ListingRow};
-use crate::containers::record::{ContainerRecord, MountRecord};
+use crate::containers::record::{self, ContainerRecord, MountRecord};
 use crate::error::Result;
 use crate::network::Attachment;
 
@@ -145,16 +145,12 @@ pub fn parse(json: &str) -> serde_json::Result<ContainerBrief> {
 
 /// Every container's listing fields, newest first.
 pub fn list(conn: &Connection) -> Result<Vec<ContainerBrief>> {
-    let mut out = Vec::with_capacity(listing::complete(conn)?);
+    let mut out = Vec::new();
     each(conn, |b, _| {
         out.push(b);
         Ok(())
     })?;
     Ok(out)
-}
-
-fn parse_err(e: serde_json::Error) -> crate::error::Error {
-    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)).into()
 }
 
 /// Calls `f` with every container's listing fields and its listing row, newest first.
@@ -166,7 +162,7 @@ pub fn each(
 ) -> Result<()> {
     listing::complete(conn)?;
     listing::each_row(conn, |row| {
-        let b = parse(row.brief).map_err(parse_err)?;
+        let b = parse(row.brief).map_err(record::bad_json)?;
         f(b, &row)
     })
 }

@@ -93,10 +93,10 @@ pub fn starting(conn: &Connection, id: &str) -> Result<()> {
     Ok(())
 }
 
-/// How many containers there are, once each has its listing row: a container without one
-/// (its record written by an older berth, or its row lost to a crash between the two
-/// writes) gets it here, as `backfill` runs when the two tables' counts differ.
-pub fn complete(conn: &Connection) -> Result<usize> {
+/// Gives every container its listing row: a container without one (its record written by
+/// an older berth, or its row lost to a crash between the two writes) gets it here, as
+/// `backfill` runs when the two tables' counts differ.
+pub fn complete(conn: &Connection) -> Result<()> {
     let counts =
         "SELECT (SELECT count(*) FROM containers), (SELECT count(*) FROM container_listing)";
     let (records, rows): (i64, i64) = conn.query_row(counts, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -112,7 +112,7 @@ pub fn complete(conn: &Connection) -> Result<usize> {
             backfill(conn)?;
         }
     }
-    Ok(usize::try_from(records).unwrap_or_default())
+    Ok(())
 }
 
 /// Calls `f` with every container's listing row, newest first (call [`complete`] first).

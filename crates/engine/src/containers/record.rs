@@ -127,10 +127,13 @@ pub fn delete(conn: &Connection, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// A stored JSON column that does not parse, as SQLite's conversion error.
+pub(crate) fn bad_json(e: serde_json::Error) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+}
+
 fn parse(json: String) -> rusqlite::Result<ContainerRecord> {
-    serde_json::from_str(&json).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    })
+    serde_json::from_str(&json).map_err(bad_json)
 }
 
 /// Every container, newest first.
